@@ -1,0 +1,1 @@
+"""The domain: sessions, scheduler, pipeline, catalog, backend clients. Never imports aiohttp.web."""

@@ -1,0 +1,1 @@
+"""aiohttp handlers: thin adapters between HTTP/WebSocket and the engine."""
