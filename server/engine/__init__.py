@@ -1,1 +1,4 @@
-"""The domain: sessions, scheduler, pipeline, catalog, backend clients. Never imports aiohttp.web."""
+"""The domain: sessions, scheduler, pipeline, catalog, backend clients.
+
+Never imports aiohttp.web or server.handlers.
+"""

@@ -1,0 +1,43 @@
+"""`python -m server`: read settings, configure logs, serve until interrupted."""
+
+from __future__ import annotations
+
+import sys
+
+import structlog
+from aiohttp import web
+
+from server.app import create_app
+from server.logs import configure_logging
+from server.settings import SettingsError, load_settings, parse_args
+
+
+def main(argv: list[str]) -> None:
+    try:
+        settings = load_settings(parse_args(argv))
+    except SettingsError as exc:
+        print(f"atelier: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings.log_format, settings.log_level)
+    log = structlog.get_logger("server")
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        loop_factory = None
+    else:
+        loop_factory = uvloop.new_event_loop
+    app = create_app(settings)
+    log.info("listening", url=f"http://{settings.host}:{settings.port}/")
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=10.0,
+        loop=loop_factory() if loop_factory else None,
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

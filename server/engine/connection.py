@@ -1,0 +1,154 @@
+"""One socket's outbound side: a bounded outbox drained by a single writer task.
+
+Nothing but the writer ever awaits a send, so a browser that stops reading stalls only its own
+writer. When its outbox overflows the connection is closed with SLOW_CONSUMER (the events are
+still in the session's log, so the client can resume). A send that does not complete within
+`send_timeout` aborts the transport: a peer that is alive but not reading would otherwise keep
+the send blocked forever (reference/aiohttp-performance.md, finding 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+import structlog
+
+from server.engine.stats import SocketStats
+from server.protocol import CloseCode
+
+log = structlog.get_logger(__name__)
+
+
+class Transport(Protocol):
+    """What the writer needs of a socket; the WebSocket handler provides it."""
+
+    async def send(self, data: bytes) -> None: ...
+
+    async def close(self, code: int, message: str) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class Connection:
+    """The outbox and writer of one attached socket."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        outbox_limit: int,
+        send_timeout: float,
+        heartbeat_idle: float,
+        on_idle: Callable[[], None],
+        stats: SocketStats,
+    ) -> None:
+        self._transport = transport
+        self._outbox: deque[bytes] = deque()
+        self._replay: deque[bytes] = deque()  # sent first; bounded by the event log instead
+        self._limit = outbox_limit
+        self._send_timeout = send_timeout
+        self._heartbeat_idle = heartbeat_idle
+        self._on_idle = on_idle
+        self._stats = stats
+        self._wake = asyncio.Event()
+        self._close_code: CloseCode | None = None
+        self._close_reason = ""
+        self.closed = asyncio.Event()
+
+    # -- producer side (synchronous, never blocks)
+
+    def push(self, data: bytes) -> bool:
+        """Queue one message. False when the outbox is full: the connection is then closing."""
+        if self._close_code is not None:
+            return False
+        if len(self._outbox) >= self._limit:
+            self._stats.outbox_overflows += 1
+            self.close(CloseCode.SLOW_CONSUMER, "outbox full: the client is not reading")
+            return False
+        self._outbox.append(data)
+        self._wake.set()
+        return True
+
+    def push_replay(self, items: Iterable[bytes]) -> None:
+        """Queue replayed messages ahead of live ones; the event log bounds them, so they
+        do not count against the outbox limit."""
+        self._replay.extend(items)
+        self._wake.set()
+
+    def close(self, code: CloseCode, reason: str, *, drain: bool = False) -> None:
+        """Ask the writer to close the socket with `code`. With `drain`, what is already
+        queued (say, the error that explains the close) is sent first; otherwise dropped."""
+        if self._close_code is None:
+            self._close_code = code
+            self._close_reason = reason
+            if not drain:
+                self._outbox.clear()
+                self._replay.clear()
+            self._wake.set()
+
+    def pending(self) -> list[bytes]:
+        """What waits to be sent, in sending order."""
+        return [*self._replay, *self._outbox]
+
+    @property
+    def closing(self) -> bool:
+        return self._close_code is not None
+
+    # -- the writer task
+
+    async def run_writer(self) -> None:
+        """Drain the outbox until closed. Runs as the socket's only sending task."""
+        try:
+            while self._close_code is None:
+                if not self._has_work() and not await self._wait_for_work():
+                    self._on_idle()
+                    continue
+                if not await self._send_batch():
+                    return
+            if self._has_work() and not await self._send_batch():
+                return
+            await self._send_close()
+        finally:
+            self.closed.set()
+
+    def _has_work(self) -> bool:
+        return bool(self._replay or self._outbox)
+
+    async def _wait_for_work(self) -> bool:
+        self._wake.clear()
+        try:
+            async with asyncio.timeout(self._heartbeat_idle):
+                await self._wake.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _send_batch(self) -> bool:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self._send_timeout) as deadline:
+                while self._has_work():
+                    queue = self._replay or self._outbox
+                    await self._transport.send(queue.popleft())
+                    self._stats.messages_out += 1
+                    deadline.reschedule(loop.time() + self._send_timeout)
+        except TimeoutError:
+            self._stats.send_timeouts += 1
+            log.warning("send_timeout", seconds=self._send_timeout)
+            self._transport.abort()
+            return False
+        except ConnectionError:
+            self._transport.abort()
+            return False
+        return True
+
+    async def _send_close(self) -> None:
+        assert self._close_code is not None
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await self._transport.close(int(self._close_code), self._close_reason)
+        except (TimeoutError, ConnectionError):
+            self._transport.abort()

@@ -1,0 +1,187 @@
+"""A browser session: its state machine, numbered event stream, replay log and cleanup hooks.
+
+A session outlives its socket. While detached it keeps numbering and logging events; a
+reconnect with the session id, the resume secret and the last seen `seq` gets the missed events
+replayed (or a `resync` of snapshots when the log no longer reaches back) and then the live
+stream, with no gap and no duplicate: attach, replay and the first live event all happen
+without an await in between, so nothing can slip in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any
+
+import structlog
+
+from server.engine.connection import Connection
+from server.engine.errors import AtelierError
+from server.engine.eventlog import EventLog
+from server.engine.stats import SocketStats
+from server.protocol import (
+    CloseCode,
+    Heartbeat,
+    Limits,
+    Resync,
+    RunSnapshot,
+    ServerEvent,
+    Welcome,
+    encode,
+)
+
+log = structlog.get_logger(__name__)
+
+CloseHook = Callable[["Session"], Awaitable[None]]
+SnapshotProvider = Callable[[], list[RunSnapshot]]
+
+
+class SessionState(StrEnum):
+    ATTACHED = "attached"
+    DETACHED = "detached"
+    CLOSED = "closed"
+
+
+_ALLOWED: dict[SessionState, frozenset[SessionState]] = {
+    SessionState.ATTACHED: frozenset({SessionState.DETACHED, SessionState.CLOSED}),
+    SessionState.DETACHED: frozenset({SessionState.ATTACHED, SessionState.CLOSED}),
+    SessionState.CLOSED: frozenset(),
+}
+
+
+class IllegalTransition(AtelierError):
+    code = "internal"
+
+
+def check_transition(current: SessionState, new: SessionState) -> None:
+    if new not in _ALLOWED[current]:
+        raise IllegalTransition(f"session cannot go from {current} to {new}")
+
+
+class WelcomeInfo:
+    """What every `welcome` says besides the session's own id and secret."""
+
+    __slots__ = ("demo", "heartbeat_interval", "limits")
+
+    def __init__(self, limits: Limits, heartbeat_interval: float, demo: bool) -> None:
+        self.limits = limits
+        self.heartbeat_interval = heartbeat_interval
+        self.demo = demo
+
+
+class Session:
+    """One browser session. Created detached-less: the first attach happens in `open`."""
+
+    def __init__(
+        self, session_id: str, secret: str, *, log_limit: int, stats: SocketStats
+    ) -> None:
+        self.id = session_id
+        self.secret = secret
+        self.state = SessionState.DETACHED
+        self.log = EventLog(log_limit)
+        self.connection: Connection | None = None
+        self.created = time.monotonic()
+        self.detached_at: float | None = time.monotonic()
+        self.snapshot: SnapshotProvider = list
+        self.data: dict[str, Any] = {}  # per-session state owned by later layers
+        self._close_hooks: list[CloseHook] = []
+        self._stats = stats
+        self.expiry: asyncio.TimerHandle | None = None
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"<Session {self.id} {self.state}>"
+
+    # -- events
+
+    @property
+    def seq(self) -> int:
+        return self.log.last_seq
+
+    def emit(self, message_type: type[ServerEvent], **fields: Any) -> int:
+        """Number, log and (when attached) send one server message; returns its seq."""
+        if self.state is SessionState.CLOSED:
+            return self.seq
+        seq = self.log.last_seq + 1
+        data = encode(message_type(seq=seq, **fields))
+        self.log.append(seq, data)
+        if self.connection is not None:
+            self.connection.push(data)
+        return seq
+
+    def heartbeat(self) -> None:
+        self.emit(Heartbeat, time=time.time())
+
+    # -- attach / detach
+
+    def attach(self, connection: Connection, last_seq: int | None, info: WelcomeInfo) -> None:
+        """Bind a socket: replay or resync what it missed, then `welcome`, then live events."""
+        check_transition(self.state, SessionState.ATTACHED)
+        if self.expiry is not None:
+            self.expiry.cancel()
+            self.expiry = None
+        self.state = SessionState.ATTACHED
+        self.detached_at = None
+        self.connection = connection
+        if last_seq is not None:
+            self._catch_up(connection, last_seq)
+        self.emit(
+            Welcome,
+            session=self.id,
+            secret=self.secret,
+            resumed=last_seq is not None,
+            limits=info.limits,
+            heartbeat_interval=info.heartbeat_interval,
+            demo=info.demo,
+        )
+
+    def _catch_up(self, connection: Connection, last_seq: int) -> None:
+        missed = self.log.since(last_seq)
+        if missed is None:
+            self._stats.resyncs += 1
+            self.emit(Resync, runs=self.snapshot())
+        else:
+            self._stats.replayed_events += len(missed)
+            connection.push_replay(missed)
+
+    def detach(self, connection: Connection) -> bool:
+        """Unbind `connection` if it is still the current one; True if the session detached."""
+        if self.connection is not connection or self.state is not SessionState.ATTACHED:
+            return False
+        check_transition(self.state, SessionState.DETACHED)
+        self.state = SessionState.DETACHED
+        self.connection = None
+        self.detached_at = time.monotonic()
+        return True
+
+    def replace_connection(self) -> None:
+        """Another socket is resuming this session: close the current one first."""
+        if self.connection is not None:
+            old = self.connection
+            self.detach(old)
+            old.close(CloseCode.SESSION_REPLACED, "session resumed elsewhere")
+
+    # -- closing
+
+    def on_close(self, hook: CloseHook) -> None:
+        """Run `hook(session)` when the session closes (grace expiry, shutdown)."""
+        self._close_hooks.append(hook)
+
+    async def close(self, code: CloseCode = CloseCode.NORMAL, reason: str = "") -> None:
+        if self.state is SessionState.CLOSED:
+            return
+        check_transition(self.state, SessionState.CLOSED)
+        if self.expiry is not None:
+            self.expiry.cancel()
+            self.expiry = None
+        if self.connection is not None:
+            self.connection.close(code, reason or "session closed")
+            self.connection = None
+        self.state = SessionState.CLOSED
+        for hook in self._close_hooks:
+            try:
+                await hook(self)
+            except Exception:
+                log.exception("session_close_hook_failed", session=self.id)
+        self._close_hooks.clear()

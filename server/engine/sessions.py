@@ -1,0 +1,132 @@
+"""The registry of live sessions: create, resume (secret checked in constant time), expire.
+
+A detached session is closed after `resume_grace` seconds without a reconnect; closing runs
+the session's cleanup hooks (later layers attach: cancel runs, release slots).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from server.engine.connection import Connection
+from server.engine.errors import AtelierError
+from server.engine.session import Session, SessionState, WelcomeInfo
+from server.engine.stats import SocketStats
+from server.protocol import CloseCode
+
+log = structlog.get_logger(__name__)
+
+
+class ServerFull(AtelierError):
+    code = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    max_sessions: int
+    resume_grace: float
+    event_log_limit: int
+
+
+class SessionRegistry:
+    def __init__(self, config: SessionConfig, info: WelcomeInfo, stats: SocketStats) -> None:
+        self.config = config
+        self.info = info
+        self.stats = stats
+        self._sessions: dict[str, Session] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+        self.new_session_hooks: list[Callable[[Session], None]] = []
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def get(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
+
+    def counts(self) -> dict[SessionState, int]:
+        counted = Counter(s.state for s in self._sessions.values())
+        return {state: counted.get(state, 0) for state in SessionState}
+
+    def open(
+        self,
+        connection: Connection,
+        session_id: str | None,
+        secret: str | None,
+        last_seq: int,
+    ) -> Session:
+        """Attach `connection` to the session it asks for, or to a fresh one."""
+        session = self._resumable(session_id, secret)
+        if session is None:
+            if session_id is not None:
+                self.stats.resume_failures += 1
+            session = self._create()
+            session.attach(connection, None, self.info)
+            return session
+        self.stats.resumes += 1
+        session.replace_connection()
+        session.attach(connection, last_seq, self.info)
+        return session
+
+    def _resumable(self, session_id: str | None, secret: str | None) -> Session | None:
+        if session_id is None or secret is None:
+            return None
+        session = self._sessions.get(session_id)
+        if session is None or session.state is SessionState.CLOSED:
+            return None
+        if not hmac.compare_digest(session.secret.encode(), secret.encode()):
+            log.warning("resume_refused", session=session_id, why="wrong secret")
+            return None
+        return session
+
+    def _create(self) -> Session:
+        if len(self._sessions) >= self.config.max_sessions:
+            raise ServerFull("the server holds its maximum number of sessions")
+        session_id = secrets.token_urlsafe(12)
+        session = Session(
+            session_id,
+            secrets.token_urlsafe(24),  # 192 bits
+            log_limit=self.config.event_log_limit,
+            stats=self.stats,
+        )
+        self._sessions[session_id] = session
+        self.stats.sessions_created += 1
+        for hook in self.new_session_hooks:
+            hook(session)
+        log.info("session_created", session=session_id)
+        return session
+
+    def detach(self, session: Session, connection: Connection) -> None:
+        """The socket went away: keep the session for `resume_grace` seconds."""
+        if not session.detach(connection):
+            return
+        log.info("session_detached", session=session.id, grace=self.config.resume_grace)
+        loop = asyncio.get_running_loop()
+        session.expiry = loop.call_later(self.config.resume_grace, self._expire, session)
+
+    def _expire(self, session: Session) -> None:
+        session.expiry = None
+        if session.state is not SessionState.DETACHED:
+            return
+        self.stats.sessions_expired += 1
+        log.info("session_expired", session=session.id)
+        task = asyncio.create_task(self.close(session))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def close(self, session: Session, code: CloseCode = CloseCode.NORMAL) -> None:
+        self._sessions.pop(session.id, None)
+        await session.close(code)
+        log.info("session_closed", session=session.id)
+
+    async def close_all(self, code: CloseCode = CloseCode.GOING_AWAY) -> None:
+        """Shutdown: close every session (sockets get `code`) and run their cleanup hooks."""
+        await asyncio.gather(*(self.close(s, code) for s in list(self._sessions.values())))
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)

@@ -1,0 +1,31 @@
+"""The one place where exceptions become wire `error` messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from server.engine.errors import AtelierError, BackendError
+from server.protocol import ErrorCode, ProtocolError
+
+log = structlog.get_logger(__name__)
+
+_KNOWN = {code.value for code in ErrorCode}
+
+
+def error_fields(exc: Exception, *, run: str | None = None) -> dict[str, Any]:
+    """Fields of an `error` message for `exc`; unexpected exceptions are logged, not shown."""
+    if isinstance(exc, ProtocolError):
+        return {"code": exc.code, "message": exc.message, "run": run}
+    if isinstance(exc, BackendError):
+        return {"code": ErrorCode.BACKEND, "message": str(exc), "run": run}
+    if isinstance(exc, AtelierError):
+        code = exc.code if exc.code in _KNOWN else ErrorCode.INTERNAL
+        fields: dict[str, Any] = {"code": code, "message": str(exc), "run": run}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            fields["retry_after"] = retry_after
+        return fields
+    log.exception("unexpected_error", exc_info=exc)
+    return {"code": ErrorCode.INTERNAL, "message": "internal server error", "run": run}

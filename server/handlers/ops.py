@@ -1,0 +1,68 @@
+"""Operational endpoints: /healthz (alive), /readyz (accepting work), /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from server.handlers.keys import READY, REGISTRY, STATS
+
+_COUNTERS = {
+    "messages_in": "client messages received",
+    "messages_out": "server messages sent",
+    "outbox_overflows": "sockets dropped because their outbox overflowed",
+    "send_timeouts": "sockets aborted because a send timed out",
+    "rate_limited": "client messages refused by the rate limit",
+    "resumes": "sessions resumed by a reconnect",
+    "resume_failures": "resume attempts that started a fresh session instead",
+    "resyncs": "resumes answered with snapshots because the log no longer reached back",
+    "replayed_events": "events replayed to resuming clients",
+    "sessions_created": "sessions created",
+    "sessions_expired": "detached sessions closed after the grace period",
+}
+
+
+class SocketCollector:
+    """Reads the live counters of one app at scrape time."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._app[STATS]
+        sessions = GaugeMetricFamily(
+            "atelier_sessions", "sessions by state", labels=["state"]
+        )
+        for state, count in self._app[REGISTRY].counts().items():
+            sessions.add_metric([state.value], count)
+        yield sessions
+        yield GaugeMetricFamily("atelier_sockets", "open WebSockets", value=stats.sockets_open)
+        for name, help_text in _COUNTERS.items():
+            yield CounterMetricFamily(f"atelier_{name}", help_text, value=getattr(stats, name))
+
+
+def metrics_registry(app: web.Application) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SocketCollector(app))
+    return registry
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    if not request.app[READY].is_set():
+        return web.json_response({"status": "not ready"}, status=503)
+    return web.json_response({"status": "ready", "sessions": len(request.app[REGISTRY])})
+
+
+METRICS = web.AppKey("metrics", CollectorRegistry)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS])
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")

@@ -1,0 +1,257 @@
+"""`/ws`: the one WebSocket of a browser session.
+
+This task is the socket's only reader. Everything it sends goes through the connection's
+outbox and writer task (`server.engine.connection`). It checks the Origin before the upgrade,
+waits for `hello`, then validates each message, rate-limits, and hands run commands to the
+engine's RunService.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+import structlog
+from aiohttp import WSMessage, WSMsgType, web
+
+from server.engine.connection import Connection
+from server.engine.ratelimit import TokenBucket
+from server.engine.session import Session
+from server.engine.sessions import ServerFull
+from server.handlers.errors import error_fields
+from server.handlers.keys import READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
+from server.handlers.origin import origin_allowed
+from server.protocol import (
+    PROTOCOL_VERSION,
+    CloseCode,
+    Error,
+    ErrorCode,
+    Hello,
+    ProtocolError,
+    RunCancel,
+    RunStart,
+    encode,
+    parse_client,
+)
+from server.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+#: Frames above this are refused by aiohttp itself (close 1009); below it but above the
+#: message limit the client gets a `too_large` error and the socket stays open.
+HARD_FRAME_CAP = 1024 * 1024
+
+
+def frame_cap(settings: Settings) -> int:
+    return max(HARD_FRAME_CAP, 4 * settings.max_message_bytes)
+
+
+class WebSocketTransport:
+    """The engine's Transport over an aiohttp WebSocketResponse."""
+
+    __slots__ = ("_request", "_ws")
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
+        self._ws = ws
+        self._request = request
+
+    async def send(self, data: bytes) -> None:
+        if self._ws.closed:
+            raise ConnectionResetError("socket closed")
+        await self._ws.send_frame(data, WSMsgType.TEXT)
+
+    async def close(self, code: int, message: str) -> None:
+        await self._ws.close(code=code, message=message.encode()[:120])
+
+    def abort(self) -> None:
+        if self._request.transport is not None:
+            self._request.transport.abort()
+
+
+async def websocket_handler(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    if not origin_allowed(request.headers.get("Origin"), request.host, settings.allowed_origins):
+        log.warning("origin_refused", origin=request.headers.get("Origin"))
+        raise web.HTTPForbidden(text="origin not allowed")
+    ws = web.WebSocketResponse(
+        compress=False,
+        heartbeat=settings.ping_interval,
+        max_msg_size=frame_cap(settings),
+        decode_text=False,
+    )
+    await ws.prepare(request)
+    await SocketHandler(request, ws).serve()
+    return ws
+
+
+class SocketHandler:
+    """The life of one socket: handshake, read loop, detach."""
+
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
+        app = request.app
+        self.ws = ws
+        self.settings = app[SETTINGS]
+        self.registry = app[REGISTRY]
+        self.runs = app[RUNS]
+        self.stats = app[STATS]
+        self.sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+        self.ready = app[READY]
+        self.session: Session | None = None
+        loop = asyncio.get_running_loop()
+        self.clock = loop.time
+        self.bucket = TokenBucket(
+            self.settings.messages_per_second, self.settings.message_burst, self.clock()
+        )
+        self.connection = Connection(
+            WebSocketTransport(ws, request),
+            outbox_limit=self.settings.outbox_limit,
+            send_timeout=self.settings.send_timeout,
+            heartbeat_idle=self.settings.heartbeat_idle,
+            on_idle=self._idle,
+            stats=self.stats,
+        )
+
+    def _idle(self) -> None:
+        if self.session is not None:
+            self.session.heartbeat()
+
+    async def serve(self) -> None:
+        self.sockets.add(self.ws)
+        self.stats.sockets_open += 1
+        writer = asyncio.create_task(self.connection.run_writer())
+        if not self.ready.is_set():  # upgraded while the server began shutting down
+            self.connection.close(CloseCode.GOING_AWAY, "server shutting down")
+        try:
+            if not self.connection.closing and await self._handshake():
+                await self._read_loop()
+        finally:
+            self.stats.sockets_open -= 1
+            if self.session is not None:
+                self.registry.detach(self.session, self.connection)
+            self.connection.close(CloseCode.NORMAL, "bye")
+            await self._stop_writer(writer)
+
+    async def _stop_writer(self, writer: asyncio.Task[None]) -> None:
+        try:
+            async with asyncio.timeout(self.settings.send_timeout + 1):
+                await writer
+        except TimeoutError:
+            writer.cancel()
+
+    # -- handshake
+
+    async def _handshake(self) -> bool:
+        deadline = self.clock() + self.settings.hello_timeout
+        while self.session is None:
+            remaining = deadline - self.clock()
+            try:
+                msg = await self.ws.receive(timeout=max(remaining, 0.001))
+            except TimeoutError:
+                self.connection.close(CloseCode.HELLO_TIMEOUT, "no hello received")
+                return False
+            data = self._frame_data(msg)
+            if data is None:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                return False
+            self._greet(data)
+            if self.connection.closing:
+                return False
+        return True
+
+    def _greet(self, data: bytes) -> None:
+        try:
+            message = parse_client(data)
+        except ProtocolError as exc:
+            self._send_unnumbered(exc.code, exc.message)
+            return
+        if not isinstance(message, Hello):
+            self._send_unnumbered(ErrorCode.HELLO_REQUIRED, "send `hello` first")
+            return
+        if message.protocol != PROTOCOL_VERSION:
+            self._send_unnumbered(
+                ErrorCode.PROTOCOL_VERSION,
+                f"this server speaks protocol {PROTOCOL_VERSION}, not {message.protocol}",
+            )
+            self.connection.close(
+                CloseCode.PROTOCOL_VERSION, "unsupported protocol version", drain=True
+            )
+            return
+        try:
+            self.session = self.registry.open(
+                self.connection, message.session, message.secret, message.last_seq
+            )
+        except ServerFull as exc:
+            self._send_unnumbered(ErrorCode.UNAVAILABLE, str(exc))
+            self.connection.close(CloseCode.TRY_AGAIN_LATER, "server full", drain=True)
+
+    def _send_unnumbered(self, code: ErrorCode, message: str) -> None:
+        """Before `hello` there is no session: such errors carry seq 0 and are not logged."""
+        self.connection.push(encode(Error(seq=0, code=code, message=message)))
+
+    # -- after the handshake
+
+    async def _read_loop(self) -> None:
+        while not self.connection.closing:
+            msg = await self.ws.receive()
+            data = self._frame_data(msg)
+            if data is None:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                return
+            self._handle(data)
+
+    def _frame_data(self, msg: WSMessage) -> bytes | None:
+        """The payload of a text frame within limits; otherwise None (after any error reply)."""
+        if msg.type is not WSMsgType.TEXT and msg.type is not WSMsgType.BINARY:
+            return None
+        self.stats.messages_in += 1
+        if not self._within_rate():
+            return None
+        payload: bytes = msg.data if isinstance(msg.data, bytes) else str(msg.data).encode()
+        if msg.type is WSMsgType.BINARY:
+            self._reply_error(ErrorCode.UNSUPPORTED_FRAME, "binary frames are not accepted")
+            return None
+        if len(payload) > self.settings.max_message_bytes:
+            self._reply_error(
+                ErrorCode.TOO_LARGE,
+                f"message of {len(payload)} bytes exceeds the limit of "
+                f"{self.settings.max_message_bytes} bytes",
+            )
+            return None
+        return payload
+
+    def _within_rate(self) -> bool:
+        if self.bucket.take(self.clock()):
+            return True
+        self.stats.rate_limited += 1
+        if self.bucket.refused_in_a_row > self.settings.flood_tolerance:
+            log.warning("socket_flooding", session=self.session.id if self.session else None)
+            self.connection.close(CloseCode.RATE_LIMITED, "too many messages", drain=True)
+        else:
+            self._reply_error(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+        return False
+
+    def _reply_error(self, code: ErrorCode, message: str) -> None:
+        if self.session is None:
+            self._send_unnumbered(code, message)
+        else:
+            self.session.emit(Error, code=code, message=message)
+
+    def _handle(self, data: bytes) -> None:
+        assert self.session is not None
+        session = self.session
+        run: str | None = None
+        ref: str | None = None
+        try:
+            message = parse_client(data)
+            if isinstance(message, Hello):
+                raise ProtocolError(ErrorCode.ALREADY_GREETED, "this socket already said hello")
+            if isinstance(message, RunStart):
+                ref = message.ref
+                self.runs.start(session, message)
+            elif isinstance(message, RunCancel):
+                run = message.run
+                self.runs.cancel(session, message)
+        except Exception as exc:
+            session.emit(Error, ref=ref, **error_fields(exc, run=run))
