@@ -1,0 +1,175 @@
+"""The scheduler's pure rules: who goes first, where everyone stands, how often they are told.
+
+Nothing here awaits or touches an event loop, so the rules are tested with plain function calls
+(`tests/unit/test_scheduler_rules.py`); `server.engine.scheduler` wraps them in futures.
+
+Ordering. A run gets its `RunPriority` once, when it starts (takes one of its session's in-flight
+places), and keeps it for every stage: a run that finished stage 2 therefore waits ahead of runs
+that started later, whatever stage they are in. Runs that start within the same fairness window
+(a class pressing "go" together) are ties; a tie goes to the session that has started fewer runs
+so far, which interleaves a burst from one session with single runs from the others.
+
+Positions. `SlotQueue` keeps its waiters in a list sorted by key. Inserting is a binary search
+plus one memmove (new runs land at the tail; returning runs near the head), removing the head or
+a cancelled waiter is the same, and every waiter's position is its index: one ordered pass
+yields all positions, with no per-waiter search. A heap would make positions O(n log n) per
+update; a balanced tree is not in the standard library, and a memmove of 10,000 pointers costs
+microseconds (see `bench/bench_scheduler.py`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Generic, NamedTuple, TypeVar
+
+T = TypeVar("T")
+
+
+class RunPriority(NamedTuple):
+    """Order of runs across every pool; smaller goes first."""
+
+    tick: int
+    session_rank: int
+    start_seq: int
+
+
+class WaitKey(NamedTuple):
+    """One slot request: the run's priority, then the request's own number (keys are unique)."""
+
+    priority: RunPriority
+    lease: int
+
+
+def run_priority(
+    now: float, fairness_window: float, session_starts: int, start_seq: int
+) -> RunPriority:
+    """The priority of a run starting at `now` (the `start_seq`-th start of the scheduler),
+    its session having started `session_starts` runs before.
+
+    Start order, not admission order: a session's queued run that starts late must not jump
+    ahead of other sessions' runs that started while it waited in its own line. With a window
+    of 0 every start is its own tick: strict first come, first served.
+    """
+    tick = math.floor(now / fairness_window) if fairness_window > 0 else start_seq
+    return RunPriority(tick, session_starts, start_seq)
+
+
+class WaitReason(enum.StrEnum):
+    """Why a run is waiting; goes onto the wire in `queue` events."""
+
+    SESSION = "session"  # its session already has the maximum number of runs in flight
+    SLOT = "slot"  # it waits for a slot of a backend pool
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    """Where a waiting run stands. `position` is 1 for the next to be served.
+
+    For `WaitReason.SESSION` the position is within the session's own line and pool/stage are
+    None. `eta_seconds` is None while there is no measurement to base it on.
+    """
+
+    reason: WaitReason
+    pool: str | None
+    stage: str | None
+    position: int
+    queue_length: int
+    eta_seconds: float | None
+
+
+class SlotQueue(Generic[T]):
+    """A pool's slots and its ordered waiters; hands a freed slot straight to the next waiter.
+
+    Invariant: a slot is never free while someone waits (`request` grants only when nobody
+    waits, `release` hands over before it frees), so there is no moment to lose a wake-up in.
+    """
+
+    def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError("a pool needs at least one slot")
+        self.slots = slots
+        self.held = 0
+        self._keys: list[WaitKey] = []
+        self._items: dict[WaitKey, T] = {}
+
+    @property
+    def waiting(self) -> int:
+        return len(self._keys)
+
+    def request(self, key: WaitKey, item: T) -> bool:
+        """Take a free slot (True) or join the line in key order (False)."""
+        if key in self._items:
+            raise ValueError(f"duplicate wait key {key}")
+        if self.held < self.slots and not self._keys:
+            self.held += 1
+            return True
+        bisect.insort(self._keys, key)
+        self._items[key] = item
+        return False
+
+    def release(self) -> T | None:
+        """Give up one held slot: returns the waiter it now belongs to, or None if it is free."""
+        if self.held <= 0:
+            raise RuntimeError("release without a held slot")
+        if not self._keys:
+            self.held -= 1
+            return None
+        key = self._keys.pop(0)
+        return self._items.pop(key)
+
+    def remove(self, key: WaitKey) -> bool:
+        """Take a waiter out of line (cancelled, closed). False if it is not waiting."""
+        if self._items.pop(key, None) is None:
+            return False
+        index = bisect.bisect_left(self._keys, key)
+        del self._keys[index]
+        return True
+
+    def position(self, key: WaitKey) -> int | None:
+        """1-based position of a waiter, or None. O(log n)."""
+        if key not in self._items:
+            return None
+        return bisect.bisect_left(self._keys, key) + 1
+
+    def __iter__(self) -> Iterator[T]:
+        """Waiters in the order they will be served."""
+        items = self._items
+        return (items[key] for key in self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class Throttle:
+    """Coalesces change notifications: at most one flush per `interval`, never a lost last one.
+
+    The first change after a quiet period is flushed at once (leading edge); changes during the
+    interval are gathered into one flush at its end (trailing edge), so the latest position is
+    always delivered.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._pending = False
+        self._last: float | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self._pending
+
+    def request(self, now: float) -> float | None:
+        """Something changed at `now`: the delay until the flush, or None if one is pending."""
+        if self._pending:
+            return None
+        self._pending = True
+        if self._last is None:
+            return 0.0
+        return max(0.0, self._last + self.interval - now)
+
+    def flushed(self, now: float) -> None:
+        self._pending = False
+        self._last = now

@@ -1,0 +1,467 @@
+"""The scheduler: a fair queue for scarce GPU slots, with live positions, ETAs, limits, cancel.
+
+Usage by the pipeline (one task per run)::
+
+    ticket = scheduler.admit(run_id, session_id, on_queue=send_queue_event)  # may raise Busy
+    async with ticket:                                  # close() on every exit path
+        async with ticket.slot(pool="llm-a", stage="interception"):
+            ...                                         # cancellation propagates in here
+
+A run first takes one of its session's in-flight places (`max_runs_in_flight_per_session`);
+the session's other runs wait in the session's own line. Each stage then waits for a slot in
+its pool, ordered by `queueing.RunPriority`. Releasing a slot hands it to the next live waiter
+in the same call, so no wake-up is lost and no slot is granted twice. The ordering, position,
+coalescing and ETA rules are pure (`queueing`, `eta`); this module only adds futures and timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import itertools
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from types import TracebackType
+
+import structlog
+from prometheus_client import CollectorRegistry
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.engine.errors import AtelierError
+from server.engine.eta import ServiceTimes, estimate_waits, remaining, suggest_retry_after
+from server.engine.queueing import (
+    QueueInfo,
+    RunPriority,
+    SlotQueue,
+    Throttle,
+    WaitKey,
+    WaitReason,
+    run_priority,
+)
+from server.engine.scheduler_metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
+
+log = structlog.get_logger(__name__)
+
+QueueCallback = Callable[[QueueInfo], None]
+
+
+class PoolSettings(BaseModel):
+    """One backend instance: an LLM server (its parallel slots) or a ComfyUI instance (1)."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str = Field(min_length=1)
+    slots: int = Field(default=1, ge=1)
+
+
+class SchedulerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    pools: tuple[PoolSettings, ...] = ()
+    max_runs_in_flight_per_session: int = Field(default=2, ge=1)
+    max_queued_runs_per_session: int = Field(default=8, ge=0)  # beyond the in-flight ones
+    max_waiting_runs: int = Field(default=500, ge=1)  # session lines + pool lines, all sessions
+    queue_update_interval: float = Field(default=0.25, ge=0.0)  # per queue, so per run
+    eta_window: int = Field(default=20, ge=1)  # finished jobs averaged per pool and stage
+    fairness_window: float = Field(default=1.0, ge=0.0)  # runs starting this close are ties
+    retry_after_default: float = Field(default=10.0, gt=0.0)  # when nothing is measured yet
+    retry_after_min: float = Field(default=1.0, gt=0.0)
+    retry_after_max: float = Field(default=120.0, gt=0.0)
+
+
+class Busy(AtelierError):
+    """Too many runs are waiting; try again after `retry_after` seconds."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRuns(Busy):
+    """This session already has the maximum number of runs in flight and queued."""
+
+    code = "too_many_runs"
+
+
+class RunClosed(AtelierError):
+    """The run's ticket was closed while one of its stages still waited for a slot."""
+
+    code = "run_closed"
+
+
+class UnknownPool(AtelierError):
+    code = "unknown_pool"
+
+
+class RunPhase(enum.StrEnum):
+    QUEUED = "queued"  # waiting for one of its session's in-flight places
+    ACTIVE = "active"  # may take slots
+    CLOSED = "closed"
+
+
+_NEXT_PHASES = {
+    RunPhase.QUEUED: frozenset({RunPhase.ACTIVE, RunPhase.CLOSED}),
+    RunPhase.ACTIVE: frozenset({RunPhase.CLOSED}),
+    RunPhase.CLOSED: frozenset[RunPhase](),
+}
+
+
+class RunTicket:
+    """One admitted run's handle: wait for a start, take slots, close."""
+
+    def __init__(
+        self, scheduler: Scheduler, run_id: str, session_id: str, seq: int,
+        on_queue: QueueCallback | None,
+    ) -> None:
+        self.run_id = run_id
+        self.session_id = session_id
+        self.seq = seq
+        self.phase = RunPhase.QUEUED
+        self.priority: RunPriority | None = None
+        self._scheduler = scheduler
+        self._on_queue = on_queue
+        self._started = asyncio.Event()
+        self._waiting: set[_Lease] = set()
+        self._last_info: QueueInfo | None = None
+
+    async def started(self) -> None:
+        """Return once the run has an in-flight place; RunClosed if it was closed instead."""
+        await self._started.wait()
+        if self.phase is RunPhase.CLOSED:
+            raise RunClosed(f"run {self.run_id} is closed")
+
+    @asynccontextmanager
+    async def slot(self, pool: str, stage: str) -> AsyncIterator[None]:
+        """Hold one slot of `pool` for `stage`; released on every way out of the block."""
+        lease = await self._scheduler._acquire(self, pool, stage)
+        outcome = "error"
+        try:
+            yield
+            outcome = "ok"
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            self._scheduler._release(lease, outcome)
+
+    def close(self) -> None:
+        """The run ended: free its session place (starting the next run). Idempotent."""
+        self._scheduler._close(self)
+
+    async def __aenter__(self) -> RunTicket:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _advance(self, phase: RunPhase) -> None:
+        if phase not in _NEXT_PHASES[self.phase]:
+            raise RuntimeError(f"run {self.run_id}: illegal transition {self.phase} -> {phase}")
+        self.phase = phase
+
+    def _notify(self, info: QueueInfo) -> None:
+        if self._on_queue is None:
+            return
+        try:
+            self._on_queue(info)
+        except Exception:
+            log.exception("queue_callback_failed", run=self.run_id)
+
+
+@dataclass(eq=False, slots=True)
+class _Lease:
+    """One slot request; waits in the pool's line, then holds the slot."""
+
+    run: RunTicket
+    pool: _Pool
+    stage: str
+    key: WaitKey
+    future: asyncio.Future[None]
+    queued_at: float
+    granted_at: float = 0.0
+    last_info: QueueInfo | None = None
+
+
+class _Notifier:
+    """A coalesced flush: `mark()` on every change, `flush` runs at most once per interval."""
+
+    def __init__(self, interval: float, flush: Callable[[], None]) -> None:
+        self._throttle = Throttle(interval)
+        self._flush = flush
+        self._handle: asyncio.Handle | None = None
+
+    def mark(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # nobody can be awaiting a slot outside a loop
+        delay = self._throttle.request(loop.time())
+        if delay is None:
+            return
+        if delay <= 0:
+            self._handle = loop.call_soon(self._run, loop)
+        else:
+            self._handle = loop.call_later(delay, self._run, loop)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._handle = None
+        self._throttle.flushed(loop.time())
+        self._flush()
+
+
+class _Pool:
+    def __init__(self, name: str, slots: int, interval: float, flush: Callable[[_Pool], None]):
+        self.name = name
+        self.queue: SlotQueue[_Lease] = SlotQueue(slots)
+        self.holders: set[_Lease] = set()
+        self.notifier = _Notifier(interval, lambda: flush(self))
+
+
+class _Session:
+    def __init__(self, session_id: str, interval: float, flush: Callable[[_Session], None]):
+        self.id = session_id
+        self.in_flight: set[str] = set()
+        self.line: dict[str, RunTicket] = {}  # insertion-ordered: O(1) append, pop, remove
+        self.starts = 0
+        self.notifier = _Notifier(interval, lambda: flush(self))
+
+
+class Scheduler:
+    """Admission, session lines and pool slots for every run of the server."""
+
+    def __init__(
+        self, settings: SchedulerSettings, *, registry: CollectorRegistry | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        interval = settings.queue_update_interval
+        self._pools = {p.name: _Pool(p.name, p.slots, interval, self._flush_pool)
+                       for p in settings.pools}
+        self._sessions: dict[str, _Session] = {}
+        self._runs: dict[str, RunTicket] = {}
+        self._times = ServiceTimes(settings.eta_window)
+        self._run_seq = itertools.count(1)
+        self._lease_seq = itertools.count(1)
+        self._start_seq = itertools.count(1)  # start order, not admission order: see queueing
+        self._queued = 0  # runs in session lines
+        self._pool_waiting = 0  # leases in pool lines
+        self.refusals = 0
+        self._metrics = (
+            SchedulerMetrics(registry, self.snapshot) if registry is not None else None)
+
+    # -- numbers -------------------------------------------------------------------------
+
+    @property
+    def held_slots(self) -> int:
+        return sum(p.queue.held for p in self._pools.values())
+
+    @property
+    def waiting_runs(self) -> int:
+        return self._queued + self._pool_waiting
+
+    def snapshot(self) -> SchedulerSnapshot:
+        pools = {n: PoolSnapshot(p.queue.slots, p.queue.held, p.queue.waiting)
+                 for n, p in self._pools.items()}
+        return SchedulerSnapshot(
+            pools=pools, held_slots=self.held_slots, waiting_runs=self.waiting_runs,
+            queued_for_session=self._queued, active_runs=len(self._runs) - self._queued,
+            sessions=len(self._sessions), refusals=self.refusals,
+        )
+
+    def retry_after(self) -> float:
+        """Suggested wait before retrying a refused run: the mean time between slot grants."""
+        s = self.settings
+        pools = ((p.queue.slots, self._times.pool_mean(n)) for n, p in self._pools.items())
+        return suggest_retry_after(pools, default=s.retry_after_default,
+                                   floor=s.retry_after_min, ceiling=s.retry_after_max)
+
+    def mean_service_time(self, pool: str, stage: str) -> float | None:
+        return self._times.mean(pool, stage)
+
+    # -- admission and session lines -----------------------------------------------------
+
+    def admit(
+        self, run_id: str, session_id: str, *, on_queue: QueueCallback | None = None
+    ) -> RunTicket:
+        """Admit a run or refuse it at once (Busy, TooManyRuns); nothing queued is touched."""
+        if run_id in self._runs:
+            raise ValueError(f"run {run_id} is already admitted")
+        session = self._sessions.get(session_id)
+        self._check_room(session)
+        if session is None:
+            interval = self.settings.queue_update_interval
+            session = self._sessions[session_id] = _Session(
+                session_id, interval, self._flush_session)
+        ticket = RunTicket(self, run_id, session_id, next(self._run_seq), on_queue)
+        self._runs[run_id] = ticket
+        if len(session.in_flight) < self.settings.max_runs_in_flight_per_session:
+            self._activate(session, ticket)
+        else:
+            session.line[run_id] = ticket
+            self._queued += 1
+            session.notifier.mark()
+        return ticket
+
+    def _check_room(self, session: _Session | None) -> None:
+        s = self.settings
+        if (session is not None and len(session.line) >= s.max_queued_runs_per_session
+                and len(session.in_flight) >= s.max_runs_in_flight_per_session):
+            self._refuse("session")
+            raise TooManyRuns("this session has too many runs", retry_after=self.retry_after())
+        if self.waiting_runs >= s.max_waiting_runs:
+            self._refuse("busy")
+            raise Busy("the queue is full", retry_after=self.retry_after())
+
+    def _refuse(self, reason: str) -> None:
+        self.refusals += 1
+        if self._metrics is not None:
+            self._metrics.refused(reason)
+
+    def _activate(self, session: _Session, ticket: RunTicket) -> None:
+        ticket._advance(RunPhase.ACTIVE)
+        ticket.priority = run_priority(
+            self._clock(), self.settings.fairness_window, session.starts, next(self._start_seq))
+        session.starts += 1
+        session.in_flight.add(ticket.run_id)
+        ticket._started.set()
+
+    def _close(self, ticket: RunTicket) -> None:
+        if ticket.phase is RunPhase.CLOSED:
+            return
+        session = self._sessions[ticket.session_id]
+        if ticket.phase is RunPhase.QUEUED:
+            del session.line[ticket.run_id]
+            self._queued -= 1
+            session.notifier.mark()
+        else:
+            session.in_flight.discard(ticket.run_id)
+            self._start_next(session)
+        ticket._advance(RunPhase.CLOSED)
+        ticket._started.set()
+        for lease in list(ticket._waiting):
+            self._drop_waiter(lease)
+            if not lease.future.done():
+                lease.future.set_exception(RunClosed(f"run {ticket.run_id} was closed"))
+        del self._runs[ticket.run_id]
+        if not session.in_flight and not session.line:
+            session.notifier.cancel()
+            del self._sessions[session.id]
+
+    def _start_next(self, session: _Session) -> None:
+        limit = self.settings.max_runs_in_flight_per_session
+        started = False
+        while session.line and len(session.in_flight) < limit:
+            ticket = session.line.pop(next(iter(session.line)))
+            self._queued -= 1
+            self._activate(session, ticket)
+            started = True
+        if started:
+            session.notifier.mark()
+
+    def _flush_session(self, session: _Session) -> None:
+        length = len(session.line)
+        for position, ticket in enumerate(session.line.values(), 1):
+            info = QueueInfo(WaitReason.SESSION, None, None, position, length, None)
+            if info != ticket._last_info:
+                ticket._last_info = info
+                ticket._notify(info)
+
+    # -- slots ---------------------------------------------------------------------------
+
+    async def _acquire(self, ticket: RunTicket, pool_name: str, stage: str) -> _Lease:
+        pool = self._pools.get(pool_name)
+        if pool is None:
+            raise UnknownPool(f"no backend pool named {pool_name!r}")
+        await ticket.started()
+        assert ticket.priority is not None  # set on activation
+        key = WaitKey(ticket.priority, next(self._lease_seq))
+        future = asyncio.get_running_loop().create_future()
+        lease = _Lease(ticket, pool, stage, key, future, self._clock())
+        if pool.queue.request(key, lease):
+            self._granted(lease)
+            return lease
+        ticket._waiting.add(lease)
+        self._pool_waiting += 1
+        pool.notifier.mark()
+        try:
+            await future
+        except BaseException:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._release(lease, "cancelled")  # granted as we were cancelled: pass it on
+            elif lease in ticket._waiting:
+                self._drop_waiter(lease)
+            raise
+        if ticket.phase is RunPhase.CLOSED:
+            self._release(lease, "cancelled")
+            raise RunClosed(f"run {ticket.run_id} was closed")
+        return lease
+
+    def _drop_waiter(self, lease: _Lease) -> None:
+        lease.run._waiting.discard(lease)
+        self._pool_waiting -= 1
+        lease.pool.queue.remove(lease.key)
+        lease.pool.notifier.mark()
+
+    def _granted(self, lease: _Lease) -> None:
+        lease.granted_at = self._clock()
+        lease.pool.holders.add(lease)
+        if self._metrics is not None:
+            self._metrics.waited(lease.pool.name, lease.stage, lease.granted_at - lease.queued_at)
+
+    def _release(self, lease: _Lease, outcome: str) -> None:
+        pool = lease.pool
+        pool.holders.remove(lease)
+        seconds = self._clock() - lease.granted_at
+        if outcome == "ok":  # an aborted job says nothing about how long a job takes
+            self._times.record(pool.name, lease.stage, seconds)
+        if self._metrics is not None:
+            self._metrics.served(pool.name, lease.stage, outcome, seconds)
+        while (successor := pool.queue.release()) is not None:
+            successor.run._waiting.discard(successor)
+            self._pool_waiting -= 1
+            if not successor.future.done():  # else cancelled this instant: try the next one
+                successor.future.set_result(None)
+                self._granted(successor)
+                break
+        pool.notifier.mark()
+
+    def _flush_pool(self, pool: _Pool) -> None:
+        if not len(pool.queue):
+            return
+        now = self._clock()
+        means: dict[str, float | None] = {}
+
+        def mean(stage: str) -> float | None:
+            if stage not in means:
+                means[stage] = self._times.mean(pool.name, stage)
+            return means[stage]
+
+        busy = [remaining(mean(h.stage), now - h.granted_at) for h in pool.holders]
+        leases = list(pool.queue)
+        etas = estimate_waits(pool.queue.slots, busy, [mean(lease.stage) for lease in leases])
+        length = len(leases)
+        for position, (lease, eta) in enumerate(zip(leases, etas, strict=True), 1):
+            rounded = None if eta is None else float(math.ceil(eta))
+            info = QueueInfo(WaitReason.SLOT, pool.name, lease.stage, position, length, rounded)
+            if info != lease.last_info:
+                lease.last_info = info
+                lease.run._notify(info)
+
+    def close(self) -> None:
+        """Stop pending update timers (server shutdown); runs are cancelled by their owners."""
+        for pool in self._pools.values():
+            pool.notifier.cancel()
+        for session in self._sessions.values():
+            session.notifier.cancel()
