@@ -1,0 +1,225 @@
+"""`HttpChatStream`: one streamed chat completion over an open aiohttp response.
+
+It owns the response from `__aenter__` to `__aexit__`. A stream that was read to its end goes
+back to the connection pool; any other exit (break, error, cancellation) closes the socket at
+once, which is also how Ollama and llama.cpp learn to stop generating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+import aiohttp
+
+from server.engine.errors import BackendError, BackendProtocolError, BackendTimeout
+from server.engine.llm.decoders import DecodeError
+from server.engine.llm.errors import StreamTruncated
+from server.engine.llm.types import ChatDelta, ChatRequest, ChatResult, DeltaKind
+
+if TYPE_CHECKING:
+    from server.engine.llm.base import BaseLLMClient
+
+
+class StreamInterpreter(Protocol):
+    """Turns a dialect's raw bytes into deltas and remembers how the stream ended (pure)."""
+
+    done: bool
+    failure: str | None
+    finish_reason: str | None
+    model: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+    def feed(self, chunk: bytes) -> list[ChatDelta]: ...
+
+    def finish(self) -> list[ChatDelta]: ...
+
+
+class HttpChatStream:
+    """`async with client.stream_chat(req) as s: async for text in s: ...`, then `s.result`."""
+
+    def __init__(
+        self, client: BaseLLMClient, request: ChatRequest, interpreter: StreamInterpreter
+    ) -> None:
+        self._client = client
+        self._request = request
+        self._interp = interpreter
+        self._config = client.config
+        self._response: aiohttp.ClientResponse | None = None
+        self._pending: deque[ChatDelta] = deque()
+        self._text: list[str] = []
+        self._thinking: list[str] = []
+        self._entered = False
+        self._finished = False
+        self._reusable = False
+        self._started = 0.0
+        self._first_token_at: float | None = None
+        self._result: ChatResult | None = None
+        self._failure: BackendError | None = None
+
+    @property
+    def result(self) -> ChatResult:
+        if self._result is None:
+            raise RuntimeError("the stream has not been read to its end")
+        return self._result
+
+    async def __aenter__(self) -> HttpChatStream:
+        if self._entered:
+            raise RuntimeError("a ChatStream can be entered only once")
+        self._entered = True
+        loop = asyncio.get_running_loop()
+        self._started = loop.time()
+        deadline = self._started + self._config.first_token_timeout
+        self._response = await self._client.open_stream(self._request, deadline)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._drop_response()
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return _ContentIterator(self)
+
+    def deltas(self) -> AsyncIterator[ChatDelta]:
+        """Every delta, thinking included (the plain iterator yields answer text only)."""
+        return _DeltaIterator(self)
+
+    async def next_delta(self) -> ChatDelta | None:
+        """The next delta, or None once the stream has ended cleanly."""
+        while not self._pending:
+            if self._failure is not None:
+                raise self._failure
+            if self._finished:
+                return None
+            await self._read_more()
+        return self._pending.popleft()
+
+    async def _read_more(self) -> None:
+        response = self._response
+        if response is None:
+            raise RuntimeError("use `async with` before iterating a ChatStream")
+        chunk = await self._read_chunk(response)
+        try:
+            deltas = self._interp.finish() if not chunk else self._interp.feed(chunk)
+        except (DecodeError, StreamTruncated) as exc:
+            raise self._translate(exc) from exc
+        self._accept(deltas)
+        if self._interp.failure is not None:
+            message = f"error in stream: {self._interp.failure}"
+            self._failure = self._client.error(BackendError, message)
+        elif not chunk:
+            self._reusable = True
+            self._finish()
+        elif self._interp.done:
+            self._reusable = await self._drain(response)
+            self._finish()
+
+    async def _read_chunk(self, response: aiohttp.ClientResponse) -> bytes:
+        timeout, which = self._read_bound()
+        try:
+            async with asyncio.timeout(timeout):
+                return await response.content.readany()
+        except TimeoutError as exc:
+            raise self._client.error(
+                BackendTimeout, f"{which} timeout: nothing within {timeout:.1f}s", exc
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise self._client.error(
+                BackendProtocolError, f"truncated: connection lost mid-stream ({exc!r})", exc
+            ) from exc
+
+    def _read_bound(self) -> tuple[float, str]:
+        if self._first_token_at is None:
+            remaining = self._started + self._config.first_token_timeout
+            return max(0.0, remaining - asyncio.get_running_loop().time()), "first token"
+        return self._config.idle_timeout, "idle"
+
+    def _accept(self, deltas: list[ChatDelta]) -> None:
+        if not deltas:
+            return
+        if self._first_token_at is None:
+            self._first_token_at = asyncio.get_running_loop().time()
+        for delta in deltas:
+            (self._text if delta.kind is DeltaKind.CONTENT else self._thinking).append(delta.text)
+        self._pending.extend(deltas)
+
+    async def _drain(self, response: aiohttp.ClientResponse) -> bool:
+        """After the final event, wait briefly for the body's end so the socket can be reused."""
+        try:
+            async with asyncio.timeout(self._config.drain_timeout):
+                while await response.content.readany():
+                    pass
+        except (TimeoutError, aiohttp.ClientError):
+            return False
+        return True
+
+    def _finish(self) -> None:
+        self._finished = True
+        now = asyncio.get_running_loop().time()
+        interp = self._interp
+        self._result = ChatResult(
+            text="".join(self._text),
+            thinking="".join(self._thinking),
+            finish_reason=interp.finish_reason,
+            model=interp.model,
+            prompt_tokens=interp.prompt_tokens,
+            completion_tokens=interp.completion_tokens,
+            time_to_first_token_s=(
+                None if self._first_token_at is None else self._first_token_at - self._started
+            ),
+            duration_s=now - self._started,
+        )
+        self._drop_response()
+
+    def _drop_response(self) -> None:
+        response, self._response = self._response, None
+        if response is None:
+            return
+        if self._reusable:
+            response.release()
+        else:
+            response.close()
+        self._client.response_closed()
+
+    def _translate(self, exc: Exception) -> BackendError:
+        if isinstance(exc, StreamTruncated):
+            return self._client.error(BackendProtocolError, f"truncated: {exc}", exc)
+        return self._client.error(BackendProtocolError, f"undecodable stream: {exc}", exc)
+
+
+class _ContentIterator:
+    def __init__(self, stream: HttpChatStream) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _ContentIterator:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            delta = await self._stream.next_delta()
+            if delta is None:
+                raise StopAsyncIteration
+            if delta.kind is DeltaKind.CONTENT:
+                return delta.text
+
+
+class _DeltaIterator:
+    def __init__(self, stream: HttpChatStream) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _DeltaIterator:
+        return self
+
+    async def __anext__(self) -> ChatDelta:
+        delta = await self._stream.next_delta()
+        if delta is None:
+            raise StopAsyncIteration
+        return delta
