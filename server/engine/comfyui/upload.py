@@ -1,0 +1,64 @@
+"""`POST /upload/image`: size-limited, content-type checked image uploads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from server.engine.comfyui.http import ComfyUIHttp
+from server.engine.errors import BackendProtocolError, BackendRejected
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+)
+
+
+@dataclass(frozen=True)
+class UploadedImage:
+    name: str
+    subfolder: str
+    type: str
+
+    @property
+    def reference(self) -> str:
+        """How LoadImage names it: `subfolder/name`."""
+        return f"{self.subfolder}/{self.name}" if self.subfolder else self.name
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image MIME type from magic bytes; None when it is not an image we accept."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((mime for magic, mime in _MAGIC if data.startswith(magic)), None)
+
+
+async def upload_image(
+    http: ComfyUIHttp, data: bytes, filename: str, *, subfolder: str, overwrite: bool
+) -> UploadedImage:
+    if len(data) > http.config.max_upload_bytes:
+        raise http.error(
+            BackendRejected, f"upload of {len(data)} bytes exceeds {http.config.max_upload_bytes}"
+        )
+    mime = sniff_image(data)
+    if mime is None:
+        raise http.error(BackendRejected, "upload is not a PNG, JPEG, GIF or WebP image")
+    form = aiohttp.FormData()
+    form.add_field("image", data, filename=filename.rsplit("/", 1)[-1], content_type=mime)
+    form.add_field("type", "input")
+    form.add_field("subfolder", subfolder)
+    form.add_field("overwrite", "true" if overwrite else "false")
+    async with http.request("POST", "/upload/image", data=form) as response:
+        body = await response.read()
+        if response.status in (400, 413):
+            raise http.error(BackendRejected, f"ComfyUI refused the upload ({response.status})")
+        if response.status != 200:
+            raise http.error(BackendProtocolError, f"upload answered {response.status}")
+        info = http.decode("/upload/image", body)
+    if not isinstance(info, dict) or "name" not in info:
+        raise http.error(BackendProtocolError, "upload answer has no name")
+    return UploadedImage(
+        str(info["name"]), str(info.get("subfolder", "")), str(info.get("type", "input"))
+    )
