@@ -1,0 +1,46 @@
+"""How long the stage 1 word-list check and the helpers take on typical prompts.
+
+Run: .venv/bin/python bench/bench_safety_words_find.py
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from server.engine.catalog import SafetyLevel, load_catalog
+from server.engine.safety_words import needs_translation, normalize, parse_verdict
+
+ROOT = Path(__file__).resolve().parents[1] / "workflows"
+PROMPTS = [
+    "Ein Drache fliegt über eine Stadt aus Glas, im Sonnenuntergang, mit vielen Vögeln",
+    "a knight with a sword in front of a castle, watercolour, soft light " * 4,
+    "K1ll3r wh4l3 jumping out of the sea next to a lighthouse",
+    "Eine Nacktschnecke auf einem Salatblatt, Makrofoto, Regentropfen " * 8,
+]
+
+
+def per_call_us(fn: Callable[[str], object], runs: int) -> float:
+    start = time.perf_counter()
+    for i in range(runs):
+        fn(PROMPTS[i % len(PROMPTS)])
+    return (time.perf_counter() - start) / runs * 1e6
+
+
+def main() -> None:
+    start = time.perf_counter()
+    catalog = load_catalog(ROOT, {"sd35_large", "sdxl_base", "model_free"})
+    print(f"load_catalog: {(time.perf_counter() - start) * 1e3:.1f} ms")
+    kids = catalog.word_lists[SafetyLevel.KIDS]
+    print(f"kids list entries (merged): {len(kids)}")
+    runs = 20_000
+    print(f"normalize: {per_call_us(normalize, runs):.1f} us/prompt")
+    print(f"kids find: {per_call_us(kids.find, runs):.1f} us/prompt")
+    print(f"needs_translation: {per_call_us(needs_translation, runs):.1f} us/prompt")
+    print(f"parse_verdict: {per_call_us(parse_verdict, runs):.1f} us/answer")
+
+
+if __name__ == "__main__":
+    main()

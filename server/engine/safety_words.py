@@ -1,0 +1,267 @@
+"""Pure helpers for the safety stages: text normalization, word lists, LLM verdicts, language.
+
+Everything here is deterministic and free of I/O so the stages stay thin and every rule is
+unit-testable. Matching works on *normalized* text: the same `normalize` runs over the list
+entries and over the student's prompt, so spelling tricks (case, accents, umlaut spellings,
+common leetspeak, invisible characters) meet the list in one canonical form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# German umlauts are spelled out (not stripped to a/o/u) so "Mörder" and "Moerder" are the
+# same word; stripping would turn "schwül" into "schwul" and similar collisions.
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+# Only substitutions that are unambiguous inside words. "5" and "7" are left alone: numbers
+# such as "455" would otherwise become words.
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"})
+_MAX_ROUNDS = 4
+
+
+def _normalize_once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    # Cf holds zero-width spaces and joiners, soft hyphens, bidi marks and tag characters.
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.casefold().translate(_UMLAUTS)
+    decomposed = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(text.translate(_LEET).split())
+
+
+def normalize(text: str) -> str:
+    """The canonical form used for matching: see the module docstring. Idempotent."""
+    # A few exotic code points only settle after a second pass (casefold can produce
+    # characters that NFKC changes again); repeat until stable, with a hard bound.
+    for _ in range(_MAX_ROUNDS):
+        result = _normalize_once(text)
+        if result == text:
+            return result
+        text = result
+    return text
+
+
+class WordListError(ValueError):
+    """A word list line that cannot become a pattern (names the line number)."""
+
+
+_SEP = r"[\s\-_]+"
+_END = r"(?!\w)"
+_END_WILD = r"\w*(?!\w)"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A list entry as written, and how to tell that a match was this entry."""
+
+    raw: str
+    body: str
+    #: A leading "*": the entry may begin inside a word.
+    inner: bool
+    #: The entry from its first literal character to its end, matched against a hit.
+    core: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class WordList:
+    """Entries matched on word boundaries in normalized text, compiled into one regex.
+
+    An entry is a word or a phrase. A `*` at its start or end lets the word continue
+    ("porno*" also finds "pornofilm"); without it "schwanz" does not find "schwanzflosse".
+    Words inside a phrase may be separated by spaces, hyphens or underscores in the text.
+    """
+
+    entries: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+    _parsed: tuple[_Entry, ...]
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[str]) -> WordList:
+        """Build a list from raw entries; duplicates (after normalization) are dropped."""
+        unique: dict[str, str] = {}
+        for raw in entries:
+            unique.setdefault(_entry_key(raw), raw.strip())
+        parsed = tuple(_parse_entry(raw, body) for body, raw in unique.items())
+        return cls(entries=tuple(unique.values()), pattern=_compile(parsed), _parsed=parsed)
+
+    @classmethod
+    def from_text(cls, text: str) -> WordList:
+        """One entry per line; blank lines and `#` comments (whole line or trailing) ignored."""
+        return cls.from_entries(parse_lines(text))
+
+    def merged(self, other: WordList) -> WordList:
+        """A list holding the entries of both."""
+        return WordList.from_entries((*self.entries, *other.entries))
+
+    def find(self, text: str) -> str | None:
+        """The first entry found in `text` (as written in the list), or None."""
+        if self.pattern is None:
+            return None
+        match = self.pattern.search(normalize(text))
+        if match is None:
+            return None
+        hit, inner = match.group(0), match.lastgroup == "inner"
+        # Longest first, so a phrase is reported rather than a word it starts with.
+        candidates = sorted(self._parsed, key=lambda entry: -len(entry.body))
+        found = (e for e in candidates if e.inner == inner and e.core.fullmatch(hit))
+        return next((entry.raw for entry in found), hit)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def parse_lines(text: str) -> list[str]:
+    """The entries of a word list file; raises WordListError naming the bad line."""
+    found: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        try:
+            _entry_key(entry)
+        except WordListError as exc:
+            raise WordListError(f"line {number}: {exc}") from None
+        found.append(entry)
+    return found
+
+
+def _entry_key(raw: str) -> str:
+    body = normalize(raw.strip())
+    if not re.sub(r"[\s*]", "", body):
+        raise WordListError(f"entry {raw.strip()!r} is empty after normalization")
+    if "*" in body.strip("*"):
+        raise WordListError(f"entry {raw.strip()!r}: '*' is only allowed at the start or end")
+    return body
+
+
+def _atoms(body: str) -> list[str]:
+    """The entry as regex pieces, one per character, ending in its word-end condition."""
+    atoms: list[str] = []
+    for number, word in enumerate(body.strip("*").split()):
+        if number:
+            atoms.append(_SEP)
+        atoms.extend(re.escape(char) for char in word)
+    atoms.append(_END_WILD if body.endswith("*") else _END)
+    return atoms
+
+
+def _parse_entry(raw: str, body: str) -> _Entry:
+    core = "".join(_atoms(body)[:-1]) + (r"\w*" if body.endswith("*") else "")
+    return _Entry(raw=raw, body=body, inner=body.startswith("*"), core=re.compile(core))
+
+
+_Trie = dict[str, "_Trie"]
+
+
+def _trie_regex(node: _Trie) -> str:
+    # Continuations before word ends: the longer entry wins where both would match.
+    atoms = sorted(node, key=lambda atom: atom in (_END, _END_WILD))
+    branches = [atom + _trie_regex(node[atom]) for atom in atoms]
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+def _branch(entries: Iterable[_Entry]) -> str | None:
+    # A trie, not a flat alternation: Python's re tries alternatives one by one, so a flat
+    # list costs (entries x word starts); the trie costs about one step per character.
+    root: _Trie = {}
+    for entry in entries:
+        node = root
+        for atom in _atoms(entry.body):
+            node = node.setdefault(atom, {})
+    return _trie_regex(root) if root else None
+
+
+def _compile(entries: tuple[_Entry, ...]) -> re.Pattern[str] | None:
+    plain = _branch(e for e in entries if not e.inner)
+    inner = _branch(e for e in entries if e.inner)
+    branches = []
+    if plain is not None:
+        branches.append(rf"(?P<plain>(?<!\w){plain})")
+    if inner is not None:
+        branches.append(rf"(?P<inner>{inner})")
+    return re.compile("|".join(branches)) if branches else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An LLM safety judgement. `reason` is the model's short explanation, when it gave one."""
+
+    safe: bool
+    reason: str | None = None
+
+
+_THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.IGNORECASE | re.DOTALL)
+_UNCLOSED_THINK = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
+_DECORATION = " \t\r\n*_`\"'.!:;,()[]"
+_UNSAFE = re.compile(r"unsafe\b[\s*_`\"'.:;,\-–—]*(?P<reason>.*)", re.IGNORECASE | re.DOTALL)
+_MAX_REASON = 200
+
+
+def parse_verdict(text: str) -> Verdict:
+    """Read a model's answer fail-closed: only an answer that is exactly SAFE counts as safe.
+
+    Surrounding whitespace, quotes, markdown emphasis and punctuation are ignored, and a
+    reasoning block (`<think>...</think>`) is removed first. Everything else ("Safe-ish",
+    "I think it is SAFE but ...", empty text, an unclosed reasoning block) is unsafe.
+    """
+    answer = _THINK_BLOCK.sub("", text)
+    if _UNCLOSED_THINK.search(answer):
+        return Verdict(safe=False)
+    answer = answer.strip(_DECORATION)
+    if answer.casefold() == "safe":
+        return Verdict(safe=True)
+    match = _UNSAFE.match(answer)
+    if match is None:
+        return Verdict(safe=False)
+    reason = " ".join(match.group("reason").split()).strip(_DECORATION)
+    return Verdict(safe=False, reason=reason[:_MAX_REASON] or None)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that are frequent in German (or other languages the classes write in) and rare as
+# English words. Ambiguous ones ("die", "was", "also", "man", "will", "hat", "war", "so",
+# "an", "in", "am") are left out on purpose.
+_FOREIGN_STOPWORDS = _words(
+    """
+    der das den dem des ein eine einen einem einer eines und oder aber nicht kein keine
+    ist sind bin bist sein seine ihre ihr ich du er sie wir mit auf fuer ueber unter
+    von vom zum zur im ins aus bei nach vor hinter neben zwischen wie wo wer warum sehr
+    noch nur schon ganz viele mein meine dein deine dieser diese dieses welche
+    auch dass wenn weil mit ohne gegen durch um bis seit zwei drei vier fuenf
+    le les une des est avec dans pour sur el los las una con por para que
+    il della delle uno bir ile
+    """
+)
+_ENGLISH_STOPWORDS = _words(
+    """
+    the a an and or but not no is are was were be been of with without on in at by for
+    from to into over under my your his her its our their this that these those who
+    what where which very some many two three four five it he she we they i you
+    """
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def needs_translation(text: str) -> bool:
+    """True when `text` looks non-English, so stage 3 should translate it.
+
+    Heuristic, biased towards translating (a needless translation costs one LLM call; a
+    missed one sends German to an English-only image model): any letter outside ASCII
+    (umlauts, ß, accents, other scripts) means True; otherwise German and a few other
+    languages' stopwords are counted against English ones. Limits: a short German prompt
+    with no stopword and no umlaut ("Katze Mond Rakete") reads as English, and English
+    with a loanword such as "café" is sent for translation (which returns it unchanged).
+    """
+    words = _WORD.findall(text.casefold())
+    if any(not word.isascii() for word in words):
+        return True
+    foreign = sum(word in _FOREIGN_STOPWORDS for word in words)
+    english = sum(word in _ENGLISH_STOPWORDS for word in words)
+    return foreign > 0 and foreign >= english
