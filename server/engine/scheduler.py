@@ -11,244 +11,65 @@ A run first takes one of its session's in-flight places (`max_runs_in_flight_per
 the session's other runs wait in the session's own line. Each stage then waits for a slot in
 its pool, ordered by `queueing.RunPriority`. Releasing a slot hands it to the next live waiter
 in the same call, so no wake-up is lost and no slot is granted twice. The ordering, position,
-coalescing and ETA rules are pure (`queueing`, `eta`); this module only adds futures and timers.
+coalescing and ETA rules are pure (`queueing`, `eta`); this module adds the futures, and
+`scheduler_lines` the timers. Settings and errors (`scheduler_settings`) and the run's handle
+(`scheduler_ticket`) are importable from here too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import itertools
 import math
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from types import TracebackType
+from collections.abc import Callable
 
-import structlog
 from prometheus_client import CollectorRegistry
-from pydantic import BaseModel, ConfigDict, Field
 
-from server.engine.errors import AtelierError
 from server.engine.eta import ServiceTimes, estimate_waits, remaining, suggest_retry_after
-from server.engine.queueing import (
-    QueueInfo,
-    RunPriority,
-    SlotQueue,
-    Throttle,
-    WaitKey,
-    WaitReason,
-    run_priority,
-)
+from server.engine.queueing import QueueInfo, WaitKey, WaitReason, run_priority
+from server.engine.scheduler_lines import _Pool, _Session
 from server.engine.scheduler_metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
+from server.engine.scheduler_settings import (
+    Busy,
+    PoolSettings,
+    RunClosed,
+    SchedulerSettings,
+    TooManyRuns,
+    UnknownPool,
+)
+from server.engine.scheduler_ticket import QueueCallback, RunPhase, RunTicket, _Lease
 
-log = structlog.get_logger(__name__)
-
-QueueCallback = Callable[[QueueInfo], None]
-
-
-class PoolSettings(BaseModel):
-    """One backend instance: an LLM server (its parallel slots) or a ComfyUI instance (1)."""
-
-    model_config = ConfigDict(frozen=True)
-    name: str = Field(min_length=1)
-    slots: int = Field(default=1, ge=1)
-
-
-class SchedulerSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    pools: tuple[PoolSettings, ...] = ()
-    max_runs_in_flight_per_session: int = Field(default=2, ge=1)
-    max_queued_runs_per_session: int = Field(default=8, ge=0)  # beyond the in-flight ones
-    max_waiting_runs: int = Field(default=500, ge=1)  # session lines + pool lines, all sessions
-    queue_update_interval: float = Field(default=0.25, ge=0.0)  # per queue, so per run
-    eta_window: int = Field(default=20, ge=1)  # finished jobs averaged per pool and stage
-    fairness_window: float = Field(default=1.0, ge=0.0)  # runs starting this close are ties
-    retry_after_default: float = Field(default=10.0, gt=0.0)  # when nothing is measured yet
-    retry_after_min: float = Field(default=1.0, gt=0.0)
-    retry_after_max: float = Field(default=120.0, gt=0.0)
-
-
-class Busy(AtelierError):
-    """Too many runs are waiting; try again after `retry_after` seconds."""
-
-    code = "busy"
-
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class TooManyRuns(Busy):
-    """This session already has the maximum number of runs in flight and queued."""
-
-    code = "too_many_runs"
-
-
-class RunClosed(AtelierError):
-    """The run's ticket was closed while one of its stages still waited for a slot."""
-
-    code = "run_closed"
-
-
-class UnknownPool(AtelierError):
-    code = "unknown_pool"
-
-
-class RunPhase(enum.StrEnum):
-    QUEUED = "queued"  # waiting for one of its session's in-flight places
-    ACTIVE = "active"  # may take slots
-    CLOSED = "closed"
-
-
-_NEXT_PHASES = {
-    RunPhase.QUEUED: frozenset({RunPhase.ACTIVE, RunPhase.CLOSED}),
-    RunPhase.ACTIVE: frozenset({RunPhase.CLOSED}),
-    RunPhase.CLOSED: frozenset[RunPhase](),
-}
-
-
-class RunTicket:
-    """One admitted run's handle: wait for a start, take slots, close."""
-
-    def __init__(
-        self, scheduler: Scheduler, run_id: str, session_id: str, seq: int,
-        on_queue: QueueCallback | None,
-    ) -> None:
-        self.run_id = run_id
-        self.session_id = session_id
-        self.seq = seq
-        self.phase = RunPhase.QUEUED
-        self.priority: RunPriority | None = None
-        self._scheduler = scheduler
-        self._on_queue = on_queue
-        self._started = asyncio.Event()
-        self._waiting: set[_Lease] = set()
-        self._last_info: QueueInfo | None = None
-
-    async def started(self) -> None:
-        """Return once the run has an in-flight place; RunClosed if it was closed instead."""
-        await self._started.wait()
-        if self.phase is RunPhase.CLOSED:
-            raise RunClosed(f"run {self.run_id} is closed")
-
-    @asynccontextmanager
-    async def slot(self, pool: str, stage: str) -> AsyncIterator[None]:
-        """Hold one slot of `pool` for `stage`; released on every way out of the block."""
-        lease = await self._scheduler._acquire(self, pool, stage)
-        outcome = "error"
-        try:
-            yield
-            outcome = "ok"
-        except asyncio.CancelledError:
-            outcome = "cancelled"
-            raise
-        finally:
-            self._scheduler._release(lease, outcome)
-
-    def close(self) -> None:
-        """The run ended: free its session place (starting the next run). Idempotent."""
-        self._scheduler._close(self)
-
-    async def __aenter__(self) -> RunTicket:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _advance(self, phase: RunPhase) -> None:
-        if phase not in _NEXT_PHASES[self.phase]:
-            raise RuntimeError(f"run {self.run_id}: illegal transition {self.phase} -> {phase}")
-        self.phase = phase
-
-    def _notify(self, info: QueueInfo) -> None:
-        if self._on_queue is None:
-            return
-        try:
-            self._on_queue(info)
-        except Exception:
-            log.exception("queue_callback_failed", run=self.run_id)
-
-
-@dataclass(eq=False, slots=True)
-class _Lease:
-    """One slot request; waits in the pool's line, then holds the slot."""
-
-    run: RunTicket
-    pool: _Pool
-    stage: str
-    key: WaitKey
-    future: asyncio.Future[None]
-    queued_at: float
-    granted_at: float = 0.0
-    last_info: QueueInfo | None = None
-
-
-class _Notifier:
-    """A coalesced flush: `mark()` on every change, `flush` runs at most once per interval."""
-
-    def __init__(self, interval: float, flush: Callable[[], None]) -> None:
-        self._throttle = Throttle(interval)
-        self._flush = flush
-        self._handle: asyncio.Handle | None = None
-
-    def mark(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # nobody can be awaiting a slot outside a loop
-        delay = self._throttle.request(loop.time())
-        if delay is None:
-            return
-        if delay <= 0:
-            self._handle = loop.call_soon(self._run, loop)
-        else:
-            self._handle = loop.call_later(delay, self._run, loop)
-
-    def cancel(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
-    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._handle = None
-        self._throttle.flushed(loop.time())
-        self._flush()
-
-
-class _Pool:
-    def __init__(self, name: str, slots: int, interval: float, flush: Callable[[_Pool], None]):
-        self.name = name
-        self.queue: SlotQueue[_Lease] = SlotQueue(slots)
-        self.holders: set[_Lease] = set()
-        self.notifier = _Notifier(interval, lambda: flush(self))
-
-
-class _Session:
-    def __init__(self, session_id: str, interval: float, flush: Callable[[_Session], None]):
-        self.id = session_id
-        self.in_flight: set[str] = set()
-        self.line: dict[str, RunTicket] = {}  # insertion-ordered: O(1) append, pop, remove
-        self.starts = 0
-        self.notifier = _Notifier(interval, lambda: flush(self))
+__all__ = [
+    "Busy",
+    "PoolSettings",
+    "QueueCallback",
+    "RunClosed",
+    "RunPhase",
+    "RunTicket",
+    "Scheduler",
+    "SchedulerSettings",
+    "TooManyRuns",
+    "UnknownPool",
+]
 
 
 class Scheduler:
     """Admission, session lines and pool slots for every run of the server."""
 
     def __init__(
-        self, settings: SchedulerSettings, *, registry: CollectorRegistry | None = None,
+        self,
+        settings: SchedulerSettings,
+        *,
+        registry: CollectorRegistry | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self._clock = clock
         interval = settings.queue_update_interval
-        self._pools = {p.name: _Pool(p.name, p.slots, interval, self._flush_pool)
-                       for p in settings.pools}
+        self._pools = {
+            p.name: _Pool(p.name, p.slots, interval, self._flush_pool) for p in settings.pools
+        }
         self._sessions: dict[str, _Session] = {}
         self._runs: dict[str, RunTicket] = {}
         self._times = ServiceTimes(settings.eta_window)
@@ -258,8 +79,7 @@ class Scheduler:
         self._queued = 0  # runs in session lines
         self._pool_waiting = 0  # leases in pool lines
         self.refusals = 0
-        self._metrics = (
-            SchedulerMetrics(registry, self.snapshot) if registry is not None else None)
+        self._metrics = SchedulerMetrics(registry, self.snapshot) if registry is not None else None
 
     # -- numbers -------------------------------------------------------------------------
 
@@ -272,20 +92,27 @@ class Scheduler:
         return self._queued + self._pool_waiting
 
     def snapshot(self) -> SchedulerSnapshot:
-        pools = {n: PoolSnapshot(p.queue.slots, p.queue.held, p.queue.waiting)
-                 for n, p in self._pools.items()}
+        pools = {
+            n: PoolSnapshot(p.queue.slots, p.queue.held, p.queue.waiting)
+            for n, p in self._pools.items()
+        }
         return SchedulerSnapshot(
-            pools=pools, held_slots=self.held_slots, waiting_runs=self.waiting_runs,
-            queued_for_session=self._queued, active_runs=len(self._runs) - self._queued,
-            sessions=len(self._sessions), refusals=self.refusals,
+            pools=pools,
+            held_slots=self.held_slots,
+            waiting_runs=self.waiting_runs,
+            queued_for_session=self._queued,
+            active_runs=len(self._runs) - self._queued,
+            sessions=len(self._sessions),
+            refusals=self.refusals,
         )
 
     def retry_after(self) -> float:
         """Suggested wait before retrying a refused run: the mean time between slot grants."""
         s = self.settings
         pools = ((p.queue.slots, self._times.pool_mean(n)) for n, p in self._pools.items())
-        return suggest_retry_after(pools, default=s.retry_after_default,
-                                   floor=s.retry_after_min, ceiling=s.retry_after_max)
+        return suggest_retry_after(
+            pools, default=s.retry_after_default, floor=s.retry_after_min, ceiling=s.retry_after_max
+        )
 
     def mean_service_time(self, pool: str, stage: str) -> float | None:
         return self._times.mean(pool, stage)
@@ -303,7 +130,8 @@ class Scheduler:
         if session is None:
             interval = self.settings.queue_update_interval
             session = self._sessions[session_id] = _Session(
-                session_id, interval, self._flush_session)
+                session_id, interval, self._flush_session
+            )
         ticket = RunTicket(self, run_id, session_id, next(self._run_seq), on_queue)
         self._runs[run_id] = ticket
         if len(session.in_flight) < self.settings.max_runs_in_flight_per_session:
@@ -316,8 +144,11 @@ class Scheduler:
 
     def _check_room(self, session: _Session | None) -> None:
         s = self.settings
-        if (session is not None and len(session.line) >= s.max_queued_runs_per_session
-                and len(session.in_flight) >= s.max_runs_in_flight_per_session):
+        if (
+            session is not None
+            and len(session.line) >= s.max_queued_runs_per_session
+            and len(session.in_flight) >= s.max_runs_in_flight_per_session
+        ):
             self._refuse("session")
             raise TooManyRuns("this session has too many runs", retry_after=self.retry_after())
         if self.waiting_runs >= s.max_waiting_runs:
@@ -332,7 +163,8 @@ class Scheduler:
     def _activate(self, session: _Session, ticket: RunTicket) -> None:
         ticket._advance(RunPhase.ACTIVE)
         ticket.priority = run_priority(
-            self._clock(), self.settings.fairness_window, session.starts, next(self._start_seq))
+            self._clock(), self.settings.fairness_window, session.starts, next(self._start_seq)
+        )
         session.starts += 1
         session.in_flight.add(ticket.run_id)
         ticket._started.set()

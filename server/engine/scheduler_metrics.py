@@ -57,7 +57,9 @@ class SchedulerMetrics:
             buckets=BUCKETS,
         )
         self.refusals = Counter(
-            "atelier_scheduler_refusals", "Runs refused at admission", ("reason",),
+            "atelier_scheduler_refusals",
+            "Runs refused at admission",
+            ("reason",),
             registry=registry,
         )
         registry.register(_SnapshotCollector(snapshot))

@@ -3,13 +3,13 @@
 One socket per instance, with a fresh client id per connection (ComfyUI's same-id reconnect
 bug makes a reused id go deaf). Prompts whose messages can no longer reach us (the socket
 dropped, or it reconnected under a new id) are reconciled by polling /history and /queue, so
-a run either completes from its own history or fails clearly; it never hangs.
+a run either completes from its own history or fails clearly; it never hangs. The socket lives
+in `socket_loop`, cancelling and reconciling in `cancel`; this module is the façade over them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import structlog
 
+from server.engine.comfyui.cancel import cancel, poll_loop, withdraw
 from server.engine.comfyui.config import ComfyUIConfig
 from server.engine.comfyui.dispatch import Dispatcher, announce_queued
 from server.engine.comfyui.errors import PromptLost, format_node_errors
 from server.engine.comfyui.events import Failed, Finished, JobEvent, JobState, Output
-from server.engine.comfyui.frames import FrameError, parse_binary, parse_text
 from server.engine.comfyui.http import ComfyUIHttp
 from server.engine.comfyui.job import ComfyUIJob, PreviewThrottle
 from server.engine.comfyui.results import (
@@ -32,6 +31,7 @@ from server.engine.comfyui.results import (
     capabilities_from_object_info,
     outcome_from_history,
 )
+from server.engine.comfyui.socket_loop import SocketLoop
 from server.engine.comfyui.upload import UploadedImage, upload_image
 from server.engine.errors import (
     BackendError,
@@ -39,9 +39,6 @@ from server.engine.errors import (
     BackendRejected,
     BackendUnavailable,
 )
-
-log = structlog.get_logger(__name__)
-FEATURE_FLAGS = '{"type":"feature_flags","data":{"supports_preview_metadata":true}}'
 
 
 class ComfyUIClient:
@@ -52,11 +49,8 @@ class ComfyUIClient:
         self._session: aiohttp.ClientSession | None = None
         self._http: ComfyUIHttp | None = None
         self._dispatch = Dispatcher()
-        self._client_id: str | None = None
-        self._connected = asyncio.Event()
+        self._socket = SocketLoop(config, self._dispatch)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self.ws_connections = 0
         self.cancels = 0
         self.cancel_timeouts = 0
 
@@ -73,15 +67,15 @@ class ComfyUIClient:
             timeout=timeout, connector=connector, auto_decompress=False
         )
         self._http = ComfyUIHttp(self.config, self._session)
-        self._spawn(self._socket_loop())
-        self._spawn(self._poll_loop())
+        self._spawn(self._socket.run(self._session, self._http.base))
+        self._spawn(poll_loop(self._http, self._dispatch, lambda: self._socket.client_id))
 
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._ws is not None:
-            await self._ws.close()
+        if self._socket.ws is not None:
+            await self._socket.ws.close()
         if self._session is not None:
             await self._session.close()
 
@@ -97,11 +91,15 @@ class ComfyUIClient:
 
     @property
     def connected(self) -> bool:
-        return self._connected.is_set()
+        return self._socket.connected.is_set()
 
     @property
     def client_id(self) -> str | None:
-        return self._client_id
+        return self._socket.client_id
+
+    @property
+    def ws_connections(self) -> int:
+        return self._socket.connections
 
     @property
     def queue_remaining(self) -> int:
@@ -175,7 +173,7 @@ class ComfyUIClient:
         if status == 200 and isinstance(body, dict):
             if body.get("node_errors"):
                 # Partly valid graphs are queued anyway; take it back and fail the run.
-                await self._withdraw(job.prompt_id)
+                await withdraw(self.http, job.prompt_id)
                 raise self.http.error(BackendRejected, format_node_errors(body))
             return
         if status == 400:
@@ -188,9 +186,9 @@ class ComfyUIClient:
         try:
             async with asyncio.timeout(self.config.connect_timeout):
                 while True:
-                    await self._connected.wait()
-                    if self._client_id is not None:
-                        return self._client_id
+                    await self._socket.connected.wait()
+                    if self._socket.client_id is not None:
+                        return self._socket.client_id
                     await asyncio.sleep(0)
         except TimeoutError as exc:
             raise self.http.error(
@@ -206,47 +204,16 @@ class ComfyUIClient:
         ids = [item[1] for item in pending]
         return ids.index(prompt_id) + 1 if prompt_id in ids else 0
 
-    async def _withdraw(self, prompt_id: str) -> None:
-        with contextlib.suppress(BackendError):
-            await self.http.post_json("/queue", {"delete": [prompt_id]})
-            await self.http.post_json("/interrupt", {"prompt_id": prompt_id})
-
     # -- cancel ------------------------------------------------------------------------------
 
     async def _cancel(self, job: ComfyUIJob) -> None:
-        """Delete a queued prompt, interrupt a running one, then wait (bounded) for its end."""
+        """`cancel.cancel`, counted; the job leaves the dispatcher on every way out."""
         self.cancels += 1
         try:
-            where = await self._where(job.prompt_id)
-            if where == "pending":
-                await self.http.post_json("/queue", {"delete": [job.prompt_id]})
-                where = await self._where(job.prompt_id)
-                if where != "running":
-                    job.finish("deleted")
-            if where == "running":
-                await self.http.post_json("/interrupt", {"prompt_id": job.prompt_id})
-            if where in ("history", "gone"):
-                job.finish(where)
-            async with asyncio.timeout(self.config.interrupt_wait):
-                await job.ended.wait()
-        except TimeoutError:
-            self.cancel_timeouts += 1
-            log.warning(
-                "comfyui.cancel_unconfirmed", prompt_id=job.prompt_id, instance=self.config.name
-            )
-        except BackendError as exc:
-            log.warning("comfyui.cancel_failed", prompt_id=job.prompt_id, error=str(exc))
+            if not await cancel(self.http, job):
+                self.cancel_timeouts += 1
         finally:
             self._dispatch.jobs.pop(job.prompt_id, None)
-
-    async def _where(self, prompt_id: str) -> str:
-        queue = await self.http.get_json("/queue")
-        if any(item[1] == prompt_id for item in queue.get("queue_running", [])):
-            return "running"
-        if any(item[1] == prompt_id for item in queue.get("queue_pending", [])):
-            return "pending"
-        history = await self.http.get_json(f"/history/{prompt_id}")
-        return "history" if history else "gone"
 
     # -- outputs -----------------------------------------------------------------------------
 
@@ -291,96 +258,13 @@ class ComfyUIClient:
             mime = await self.http.download(file.view_params(), dest)
             yield Output((dest,), mime, file.node)
 
-    # -- the shared socket -------------------------------------------------------------------
+    # -- tasks -------------------------------------------------------------------------------
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    async def _socket_loop(self) -> None:
-        delay = self.config.ws_reconnect_min
-        while True:
-            client_id = uuid.uuid4().hex
-            try:
-                await self._connect_and_read(client_id)
-                delay = self.config.ws_reconnect_min
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                log.info("comfyui.ws_unavailable", instance=self.config.name, error=str(exc))
-            finally:
-                self._connected.clear()
-                self._client_id = None
-                self._ws = None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.config.ws_reconnect_max)
-
-    async def _connect_and_read(self, client_id: str) -> None:
-        assert self._session is not None
-        async with self._session.ws_connect(
-            self.http.base + "/ws",
-            params={"clientId": client_id},
-            max_msg_size=self.config.ws_max_message_bytes,
-            heartbeat=self.config.ws_heartbeat,
-            timeout=aiohttp.ClientWSTimeout(ws_close=self.config.connect_timeout),
-        ) as ws:
-            await ws.send_str(FEATURE_FLAGS)
-            self._ws = ws
-            self._client_id = client_id
-            self.ws_connections += 1
-            self._connected.set()
-            log.info("comfyui.ws_connected", instance=self.config.name, client_id=client_id)
-            async for message in ws:
-                self._on_frame(message)
-
-    def _on_frame(self, message: aiohttp.WSMessage) -> None:
-        try:
-            if message.type == aiohttp.WSMsgType.TEXT:
-                self._dispatch.on_text(parse_text(message.data))
-            elif message.type == aiohttp.WSMsgType.BINARY:
-                frame = parse_binary(message.data)
-                if frame is not None:
-                    self._dispatch.on_preview(frame)
-        except FrameError as exc:
-            log.warning("comfyui.bad_frame", instance=self.config.name, error=str(exc))
-
-    # -- reconciliation ----------------------------------------------------------------------
-
-    async def _poll_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.poll_interval)
-            for job in list(self._dispatch.jobs.values()):
-                if (
-                    job.end is None
-                    and job.state is not JobState.SUBMITTING
-                    and (job.client_id != self._client_id)
-                ):
-                    await self._reconcile(job)
-
-    async def _reconcile(self, job: ComfyUIJob) -> None:
-        """A job whose messages cannot reach us: find its end in /history, or fail it."""
-        loop = asyncio.get_running_loop()
-        try:
-            where = await self._where(job.prompt_id)
-            if where == "gone":
-                where = await self._where(job.prompt_id)  # it may have just finished
-        except BackendError as exc:
-            job.unreachable_since = job.unreachable_since or loop.time()
-            if loop.time() - job.unreachable_since > self.config.unreachable_timeout:
-                job.fail(Failed(job.prompt_id, f"ComfyUI unreachable: {exc}", exc.code, True))
-            return
-        job.unreachable_since = None
-        if where == "history":
-            job.finish("history")
-        elif where == "gone":
-            job.fail(
-                Failed(
-                    job.prompt_id,
-                    "ComfyUI lost the prompt (the instance restarted?)",
-                    PromptLost.code,
-                    True,
-                )
-            )
 
 
 class ComfyUIRun:

@@ -1,22 +1,21 @@
 """The simulated worker: runs queued prompts node by node and emits ComfyUI's messages.
 
 Interrupts are honoured only before a node starts and at progress ticks (sampler steps,
-upscale tiles), as in ComfyUI; a node without progress always finishes first.
+upscale tiles), as in ComfyUI; a node without progress always finishes first. What each node
+does is in `nodes`; the execution order and cache signatures are pure functions in `order`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-import string
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
-
 from server.harness.comfyui_sim.catalog import NodeDef
+from server.harness.comfyui_sim.nodes import NodeFailed, image_key, runner_for
+from server.harness.comfyui_sim.order import execution_order, signature
 from server.harness.comfyui_sim.png import gradient_png
 from server.harness.comfyui_sim.state import QueueItem, SimState, now_ms
 
@@ -45,11 +44,6 @@ class ExecConfig:
 class Interrupted(Exception):
     def __init__(self, node_id: str) -> None:
         self.node_id = node_id
-
-
-class NodeFailed(Exception):
-    def __init__(self, node_id: str, exc_type: str, message: str) -> None:
-        self.node_id, self.exc_type, self.message = node_id, exc_type, message
 
 
 class Executor:
@@ -160,67 +154,16 @@ class _Run:
         return self._entry("success", True)
 
     def _order(self) -> list[str]:
-        """ComfyUI's execution order: a topological sort that picks, among ready nodes,
-        an output node first, then a node feeding one (one or two links away)."""
-        pending: list[str] = []
-        for out in self.item.outputs:
-            self._visit(out, pending)
-        deps = {nid: set(self._inputs_of(nid)) for nid in pending}
-        order: list[str] = []
-        while len(order) < len(pending):
-            ready = [n for n in pending if n not in order and deps[n] <= set(order)]
-            order.append(self._pick(ready, deps))
-        return order
+        return execution_order(self.graph, self.item.outputs, self._is_output)
 
-    def _inputs_of(self, nid: str) -> list[str]:
-        return [v[0] for v in self.graph[nid].get("inputs", {}).values()
-                if isinstance(v, list) and len(v) == 2 and v[0] in self.graph]
-
-    def _visit(self, nid: str, pending: list[str]) -> None:
-        if nid in pending:
-            return
-        pending.append(nid)
-        for src in reversed(self._inputs_of(nid)):
-            self._visit(src, pending)
-
-    def _pick(self, ready: list[str], deps: dict[str, set[str]]) -> str:
-        def is_output(nid: str) -> bool:
-            return self.ex.catalog[self.graph[nid]["class_type"]].output_node
-
-        def consumers(nid: str) -> list[str]:
-            return [n for n, d in deps.items() if nid in d]
-
-        for test in (
-            is_output,
-            lambda n: any(is_output(c) for c in consumers(n)),
-            lambda n: any(is_output(c2) for c in consumers(n) for c2 in consumers(c)),
-        ):
-            for nid in ready:
-                if test(nid):
-                    return nid
-        return ready[0]
-
-    def _signature(self, nid: str) -> str:
-        if nid not in self.signatures:
-            node = self.graph[nid]
-            inputs = {
-                k: (
-                    self._signature(v[0]) + f":{v[1]}"
-                    if isinstance(v, list) and len(v) == 2 and v[0] in self.graph
-                    else v
-                )
-                for k, v in node.get("inputs", {}).items()
-            }
-            self.signatures[nid] = orjson.dumps(
-                [node["class_type"], inputs], option=orjson.OPT_SORT_KEYS
-            ).decode()
-        return self.signatures[nid]
+    def _is_output(self, nid: str) -> bool:
+        return self.ex.catalog[self.graph[nid]["class_type"]].output_node
 
     def _is_cached(self, nid: str) -> bool:
         if self.graph[nid]["class_type"] == "SaveImageWebsocket":  # IS_CHANGED: time.time()
             return False
         hit = self.ex.state.cache.get(nid)
-        return hit is not None and hit[0] == self._signature(nid)
+        return hit is not None and hit[0] == signature(self.graph, nid, self.signatures)
 
     async def _replay(self, nid: str) -> None:
         ui = self.ex.state.cache[nid][1]
@@ -254,7 +197,7 @@ class _Run:
         self.ex.state.last_node = nid
         self._send("executing", {"node": nid, "display_node": nid, "prompt_id": self.pid})
         self._check_interrupt(nid)
-        ui = await _NODE_RUNNERS.get(node["class_type"], _instant)(self, nid, node["inputs"])
+        ui = await runner_for(node["class_type"])(self, nid, node["inputs"])
         if ui is not None:
             self.outputs[nid] = ui
             self._send(
@@ -263,7 +206,7 @@ class _Run:
         done = self.nodes_state[nid]
         self._state(nid, max(done["value"], 1.0), max(done["max"], 1.0), "finished")
         self.executed.append(nid)
-        self.ex.state.cache[nid] = (self._signature(nid), ui)
+        self.ex.state.cache[nid] = (signature(self.graph, nid, self.signatures), ui)
 
     def _check_interrupt(self, nid: str) -> None:
         if self.ex.state.interrupt_flag:
@@ -290,24 +233,7 @@ class _Run:
 
     def _preview(self, value: int) -> bytes:
         side = self.ex.config.preview_side
-        return gradient_png(side, side, f"{self.image_key()}#{value}")
-
-    def image_key(self) -> str:
-        parts = [
-            str(n["inputs"].get(k))
-            for n in self.graph.values()
-            for k in ("seed", "text")
-            if k in n.get("inputs", {})
-        ]
-        return "|".join(parts)
-
-    def image_size(self) -> tuple[int, int]:
-        cap = self.ex.config.max_image_side
-        for node in self.graph.values():
-            inputs = node.get("inputs", {})
-            if isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int):
-                return min(inputs["width"], cap), min(inputs["height"], cap)
-        return 64, 64
+        return gradient_png(side, side, f"{image_key(self.graph)}#{value}")
 
     def _interrupted(self, nid: str) -> dict[str, Any]:
         self.ex.state.interrupted += 1
@@ -350,78 +276,3 @@ class _Run:
                 for nid in self.outputs
             },
         }
-
-    def save(self, folder: str, prefix: str, kind: str) -> dict[str, Any]:
-        subfolder, _, name = prefix.rpartition("/")
-        target = self.ex.root / folder / subfolder
-        target.mkdir(parents=True, exist_ok=True)
-        counter = 1 + sum(1 for p in target.glob(f"{name}_*_.png"))
-        filename = f"{name}_{counter:05}_.png"
-        width, height = self.image_size()
-        meta = {"prompt": orjson.dumps(self.graph).decode()}
-        (target / filename).write_bytes(gradient_png(width, height, self.image_key(), meta))
-        return {"images": [{"filename": filename, "subfolder": subfolder, "type": kind}]}
-
-
-NodeRunner = Callable[[_Run, str, dict[str, Any]], Awaitable[dict[str, Any] | None]]
-
-
-async def _instant(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    await asyncio.sleep(0)
-    return None
-
-
-async def _slow(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    await run.ex.work()
-    await run.ex.after_work()
-    return None
-
-
-async def _sampler(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    steps = run.ex.config.steps or int(inputs.get("steps", 20))
-    await run.ticks(nid, steps, preview=True)
-    return None
-
-
-async def _upscale(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    await run.ticks(nid, run.ex.config.tiles)
-    return None
-
-
-async def _upscale_loader(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    if inputs.get("model_name") == "broken.pth":
-        raise NodeFailed(nid, "IndexError", "pop from empty list\n")
-    return None
-
-
-async def _ws_save(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    batch = next(
-        (
-            n["inputs"].get("batch_size")
-            for n in run.graph.values()
-            if isinstance(n.get("inputs", {}).get("batch_size"), int)
-        ),
-        1,
-    )
-    await run.ticks(nid, int(batch), start=0, preview=True)
-    return None
-
-
-async def _save(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    return run.save("output", str(inputs.get("filename_prefix", "ComfyUI")), "output")
-
-
-async def _preview_image(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    tag = "".join(random.choices(string.ascii_lowercase, k=5))
-    return run.save("temp", f"ComfyUI_temp_{tag}", "temp")
-
-
-_NODE_RUNNERS: dict[str, NodeRunner] = {
-    "KSampler": _sampler,
-    "ImageUpscaleWithModel": _upscale,
-    "UpscaleModelLoader": _upscale_loader,
-    "ImageBlur": _slow,
-    "SaveImageWebsocket": _ws_save,
-    "SaveImage": _save,
-    "PreviewImage": _preview_image,
-}

@@ -1,0 +1,65 @@
+"""The lines a run waits in: a pool's line for a slot, a session's line for an in-flight place.
+
+Each line coalesces its queue updates through a `_Notifier`, so a burst of changes costs one
+flush per interval rather than one message per change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from server.engine.queueing import SlotQueue, Throttle
+
+if TYPE_CHECKING:
+    from server.engine.scheduler_ticket import RunTicket, _Lease
+
+
+class _Notifier:
+    """A coalesced flush: `mark()` on every change, `flush` runs at most once per interval."""
+
+    def __init__(self, interval: float, flush: Callable[[], None]) -> None:
+        self._throttle = Throttle(interval)
+        self._flush = flush
+        self._handle: asyncio.Handle | None = None
+
+    def mark(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # nobody can be awaiting a slot outside a loop
+        delay = self._throttle.request(loop.time())
+        if delay is None:
+            return
+        if delay <= 0:
+            self._handle = loop.call_soon(self._run, loop)
+        else:
+            self._handle = loop.call_later(delay, self._run, loop)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._handle = None
+        self._throttle.flushed(loop.time())
+        self._flush()
+
+
+class _Pool:
+    def __init__(self, name: str, slots: int, interval: float, flush: Callable[[_Pool], None]):
+        self.name = name
+        self.queue: SlotQueue[_Lease] = SlotQueue(slots)
+        self.holders: set[_Lease] = set()
+        self.notifier = _Notifier(interval, lambda: flush(self))
+
+
+class _Session:
+    def __init__(self, session_id: str, interval: float, flush: Callable[[_Session], None]):
+        self.id = session_id
+        self.in_flight: set[str] = set()
+        self.line: dict[str, RunTicket] = {}  # insertion-ordered: O(1) append, pop, remove
+        self.starts = 0
+        self.notifier = _Notifier(interval, lambda: flush(self))

@@ -1,0 +1,55 @@
+"""The scheduler's settings (pools and limits) and the errors it raises to its callers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.engine.errors import AtelierError
+
+
+class PoolSettings(BaseModel):
+    """One backend instance: an LLM server (its parallel slots) or a ComfyUI instance (1)."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str = Field(min_length=1)
+    slots: int = Field(default=1, ge=1)
+
+
+class SchedulerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    pools: tuple[PoolSettings, ...] = ()
+    max_runs_in_flight_per_session: int = Field(default=2, ge=1)
+    max_queued_runs_per_session: int = Field(default=8, ge=0)  # beyond the in-flight ones
+    max_waiting_runs: int = Field(default=500, ge=1)  # session lines + pool lines, all sessions
+    queue_update_interval: float = Field(default=0.25, ge=0.0)  # per queue, so per run
+    eta_window: int = Field(default=20, ge=1)  # finished jobs averaged per pool and stage
+    fairness_window: float = Field(default=1.0, ge=0.0)  # runs starting this close are ties
+    retry_after_default: float = Field(default=10.0, gt=0.0)  # when nothing is measured yet
+    retry_after_min: float = Field(default=1.0, gt=0.0)
+    retry_after_max: float = Field(default=120.0, gt=0.0)
+
+
+class Busy(AtelierError):
+    """Too many runs are waiting; try again after `retry_after` seconds."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRuns(Busy):
+    """This session already has the maximum number of runs in flight and queued."""
+
+    code = "too_many_runs"
+
+
+class RunClosed(AtelierError):
+    """The run's ticket was closed while one of its stages still waited for a slot."""
+
+    code = "run_closed"
+
+
+class UnknownPool(AtelierError):
+    code = "unknown_pool"
