@@ -9,15 +9,17 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from server.engine.service import NoRuns, RunService
+from server.engine.pipeline import Pipeline
+from server.engine.service import RunService
 from server.engine.session import WelcomeInfo
 from server.engine.sessions import SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
-from server.handlers import ops
-from server.handlers.keys import READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
+from server.handlers import api, ops
+from server.handlers.keys import PIPELINE, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.ws import websocket_handler
 from server.protocol import CloseCode, Limits
 from server.settings import Settings
+from server.wiring import RUNTIME, DemoOptions, Runtime, load_definitions, pipeline_context
 
 log = structlog.get_logger(__name__)
 
@@ -36,9 +38,17 @@ def welcome_info(settings: Settings, demo: bool) -> WelcomeInfo:
 
 
 def create_app(
-    settings: Settings, *, runs: RunService | None = None, demo: bool = False
+    settings: Settings,
+    *,
+    runs: RunService | None = None,
+    demo: bool | None = None,
+    demo_options: DemoOptions | None = None,
 ) -> web.Application:
+    """The server. With `runs` given (socket-level tests) no pipeline is built; otherwise the
+    catalog is loaded now, so a broken file stops start-up, and backends start with the app."""
     app = web.Application(client_max_size=settings.max_message_bytes)
+    if demo is None:
+        demo = settings.uses_demo()
     stats = SocketStats()
     app[SETTINGS] = settings
     app[STATS] = stats
@@ -51,10 +61,25 @@ def create_app(
         welcome_info(settings, demo),
         stats,
     )
-    app[RUNS] = runs if runs is not None else NoRuns()
     app[SOCKETS] = weakref.WeakSet()
     app[READY] = asyncio.Event()
     app[ops.METRICS] = ops.metrics_registry(app)
+    if runs is None:
+        pipeline = Pipeline()
+        app[PIPELINE] = app[RUNS] = pipeline
+        app[REGISTRY].new_session_hooks.append(pipeline.adopt)
+        options = (demo_options or DemoOptions()) if demo else None
+        app[RUNTIME] = Runtime()
+        app.cleanup_ctx.append(
+            pipeline_context(
+                pipeline, settings, load_definitions(settings), app[ops.METRICS], options
+            )
+        )
+        ops.register_pipeline(app[ops.METRICS], pipeline)
+        app.router.add_get("/api/catalog", api.catalog)
+        app.router.add_get("/media/{run}/{file}", api.media)
+    else:
+        app[RUNS] = runs
     app.on_startup.append(_mark_ready)
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/ws", websocket_handler)

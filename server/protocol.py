@@ -130,12 +130,12 @@ CLIENT_TYPES: frozenset[str] = frozenset({"hello", "run.start", "run.cancel"})
 
 # --------------------------------------------------------------------------- server -> client
 
+
 class ServerEvent(Message):
     """Base of every server message: `type` first, then the session-wide `seq`."""
 
     type: str
     seq: int
-
 
 
 class Limits(Message):

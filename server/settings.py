@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import orjson
 from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -20,7 +21,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
+
 ENV_PREFIX = "ATELIER_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "ATELIER_CONFIG"
 
 
@@ -100,6 +104,65 @@ class Settings(BaseSettings):
     max_runs_in_flight: int = Field(
         2, ge=1, le=100, description="runs of one session working at once; more wait"
     )
+    max_queued_runs: int = Field(
+        8, ge=0, le=1000, description="runs of one session waiting beyond those in flight"
+    )
+    max_waiting_runs: int = Field(
+        500, ge=1, le=100_000, description="runs waiting server-wide before new ones are refused"
+    )
+    queue_update_interval: float = Field(
+        0.25, ge=0, le=10, description="least seconds between two queue updates of one run"
+    )
+    safety_level: Literal["kids", "youth", "adult", "research"] = Field(
+        "kids", description="how strictly prompts are checked; never set by a client"
+    )
+    model_safety: str = Field("llama3.2", min_length=1, description="LLM for safety verdicts")
+    model_interception: str = Field(
+        "llama3.2", min_length=1, description="LLM for prompt interception (stage 2)"
+    )
+    model_translation: str = Field(
+        "llama3.2", min_length=1, description="LLM for translation to English (stage 3)"
+    )
+    llm_stage_timeout: float = Field(
+        300.0, gt=0, le=3600, description="longest one LLM step may take once it has a slot"
+    )
+    generation_timeout: float = Field(
+        600.0, gt=0, le=7200, description="longest an image render may take once it has a slot"
+    )
+    workflows_dir: Path = Field(
+        PROJECT_ROOT / "workflows", description="interception/output configs, graphs, word lists"
+    )
+    retention_hours: float = Field(
+        72.0, ge=0, le=24 * 365, description="delete runs older than this (0: keep all)"
+    )
+
+    # -- backends
+    llm: list[LLMBackendConfig] = Field(
+        default_factory=list, description="LLM servers (JSON list; TOML [[llm]] tables)"
+    )
+    llm_url: str | None = Field(None, description="shortcut: one Ollama server at this URL")
+    comfyui: list[ComfyUIBackendConfig] = Field(
+        default_factory=list, description="ComfyUI instances (JSON list; TOML [[comfyui]])"
+    )
+    comfyui_url: str | None = Field(None, description="shortcut: one ComfyUI at this URL")
+    demo: Literal["auto", "on", "off"] = Field(
+        "auto", description="built-in simulators: auto = when no backend is configured"
+    )
+
+    def llm_backends(self) -> list[LLMBackendConfig]:
+        if self.llm or not self.llm_url:
+            return list(self.llm)
+        return [LLMBackendConfig(name="ollama", url=self.llm_url)]
+
+    def comfyui_backends(self) -> list[ComfyUIBackendConfig]:
+        if self.comfyui or not self.comfyui_url:
+            return list(self.comfyui)
+        return [ComfyUIBackendConfig(name="comfyui", url=self.comfyui_url)]
+
+    def uses_demo(self) -> bool:
+        if self.demo == "auto":
+            return not (self.llm_backends() or self.comfyui_backends())
+        return self.demo == "on"
 
     @classmethod
     def settings_customise_sources(
@@ -165,9 +228,15 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str]) -> dict[str, Any]:
-    """Command-line flags as overrides; list-valued settings take JSON or commas."""
+    """Command-line flags as overrides; list settings take JSON (or commas for strings)."""
     values = vars(build_arg_parser().parse_args(argv))
     for name, value in list(values.items()):
-        if Settings.model_fields[name].annotation == list[str]:
+        annotation = Settings.model_fields[name].annotation
+        if annotation == list[str] and not value.startswith("["):
             values[name] = [part for part in value.split(",") if part]
+        elif getattr(annotation, "__origin__", None) is list:
+            try:
+                values[name] = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                raise SettingsError(f"invalid setting --{name}: not a JSON list") from None
     return values

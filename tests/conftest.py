@@ -11,8 +11,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
-from server.engine.service import RunService
+from server.engine.service import NoRuns, RunService
 from server.settings import ENV_PREFIX, Settings
+
+pytest_plugins = ("tests.pipeline_support",)
 
 
 @pytest.fixture(autouse=True)
@@ -33,12 +35,12 @@ StartServer = Callable[..., Awaitable[TestServer]]
 def start_server(
     aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
 ) -> StartServer:
-    """Start the real app on a real 127.0.0.1 port: `server = await start_server(port=...)`."""
+    """Start the socket layer of the real app (no pipeline) on a real 127.0.0.1 port."""
 
     async def start(
         *, runs: RunService | None = None, demo: bool = False, **overrides: Any
     ) -> TestServer:
-        app = create_app(make_settings(**overrides), runs=runs, demo=demo)
+        app = create_app(make_settings(**overrides), runs=runs or NoRuns(), demo=demo)
         return await aiohttp_server(app)
 
     return start

@@ -74,9 +74,7 @@ class WelcomeInfo:
 class Session:
     """One browser session. Created detached-less: the first attach happens in `open`."""
 
-    def __init__(
-        self, session_id: str, secret: str, *, log_limit: int, stats: SocketStats
-    ) -> None:
+    def __init__(self, session_id: str, secret: str, *, log_limit: int, stats: SocketStats) -> None:
         self.id = session_id
         self.secret = secret
         self.state = SessionState.DETACHED

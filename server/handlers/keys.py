@@ -7,6 +7,7 @@ import weakref
 
 from aiohttp import web
 
+from server.engine.pipeline import Pipeline
 from server.engine.service import RunService
 from server.engine.sessions import SessionRegistry
 from server.engine.stats import SocketStats
@@ -18,3 +19,4 @@ STATS = web.AppKey("stats", SocketStats)
 RUNS = web.AppKey("runs", RunService)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
 READY = web.AppKey("ready", asyncio.Event)
+PIPELINE = web.AppKey("pipeline", Pipeline)

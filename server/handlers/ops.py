@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from server.engine.pipeline import Pipeline
 from server.handlers.keys import READY, REGISTRY, STATS
 
 _COUNTERS = {
@@ -33,15 +35,43 @@ class SocketCollector:
 
     def collect(self) -> Iterator[Metric]:
         stats = self._app[STATS]
-        sessions = GaugeMetricFamily(
-            "atelier_sessions", "sessions by state", labels=["state"]
-        )
+        sessions = GaugeMetricFamily("atelier_sessions", "sessions by state", labels=["state"])
         for state, count in self._app[REGISTRY].counts().items():
             sessions.add_metric([state.value], count)
         yield sessions
         yield GaugeMetricFamily("atelier_sockets", "open WebSockets", value=stats.sockets_open)
         for name, help_text in _COUNTERS.items():
             yield CounterMetricFamily(f"atelier_{name}", help_text, value=getattr(stats, name))
+
+
+class PipelineCollector:
+    """Runs, held slots, open upstream responses and live tasks: each must return to zero."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+
+    def collect(self) -> Iterator[Metric]:
+        services = self._pipeline.bound_services
+        yield GaugeMetricFamily(
+            "atelier_runs_active", "runs not yet ended", value=self._pipeline.active_runs
+        )
+        yield GaugeMetricFamily(
+            "atelier_tasks", "live asyncio tasks", value=len(asyncio.all_tasks())
+        )
+        if services is None:
+            return
+        yield GaugeMetricFamily(
+            "atelier_slots_held", "scheduler slots held", value=services.scheduler.held_slots
+        )
+        yield GaugeMetricFamily(
+            "atelier_upstream_open",
+            "open upstream HTTP responses",
+            value=services.backends.open_responses,
+        )
+
+
+def register_pipeline(registry: CollectorRegistry, pipeline: Pipeline) -> None:
+    registry.register(PipelineCollector(pipeline))
 
 
 def metrics_registry(app: web.Application) -> CollectorRegistry:

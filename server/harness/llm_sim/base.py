@@ -91,9 +91,8 @@ class SimulatorBase:
             return
         self._site = web.TCPSite(self._runner, self.host, self.port)
         await self._site.start()
-        server = self._site._server
-        if self.port == 0 and isinstance(server, asyncio.Server):
-            self.port = server.sockets[0].getsockname()[1]
+        if self.port == 0:  # works for asyncio's and uvloop's servers alike
+            self.port = self._runner.addresses[-1][1]
 
     async def refuse_connections(self) -> None:
         """Close the listening socket: new connections are refused, open ones carry on."""

@@ -1,0 +1,83 @@
+"""Turning a `run.start` into a run's checked inputs, or a clear error. Pure.
+
+An edited meta-prompt belongs to this run's inputs only; the shared config is never touched
+(before, an edit leaked into a cached config and so into other students' runs).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from server.engine.catalog import Catalog
+from server.engine.errors import AtelierError
+from server.engine.run import RunInputs
+from server.engine.workflows.catalog import Workflow
+from server.engine.workflows.mapping import SEED_MAX, ParamSpec
+from server.protocol import RunStart
+
+
+class InvalidRun(AtelierError):
+    code = "invalid_field"
+
+
+class UnknownConfig(AtelierError):
+    code = "unknown_config"
+
+
+def admit_inputs(
+    message: RunStart,
+    catalog: Catalog,
+    workflows: dict[str, Workflow],
+    *,
+    max_prompt_chars: int,
+    max_meta_prompt_chars: int,
+) -> RunInputs:
+    prompt = message.prompt.strip()
+    if not prompt:
+        raise InvalidRun("prompt: the prompt is empty")
+    if len(prompt) > max_prompt_chars:
+        raise InvalidRun(f"prompt: longer than {max_prompt_chars} characters")
+    config = catalog.interceptions.get(message.interception)
+    if config is None:
+        raise UnknownConfig(f"interception: no perspective called {message.interception!r}")
+    output = message.output or config.output
+    workflow = workflows.get(output)
+    if workflow is None:
+        raise UnknownConfig(f"output: no output config called {output!r}")
+    meta_prompt, edited = config.meta_prompt, False
+    if message.meta_prompt is not None and message.meta_prompt != config.meta_prompt:
+        if len(message.meta_prompt) > max_meta_prompt_chars:
+            raise InvalidRun(f"meta_prompt: longer than {max_meta_prompt_chars} characters")
+        meta_prompt, edited = message.meta_prompt, True
+    parameters = workflow.config.parameters
+    return RunInputs(
+        prompt=prompt,
+        interception=config.id,
+        output=output,
+        meta_prompt=meta_prompt,
+        meta_prompt_edited=edited,
+        seed=_seed(message.seed, parameters.get("seed")),
+        width=_size("width", message.width, parameters.get("width")),
+        height=_size("height", message.height, parameters.get("height")),
+        lang=message.lang,
+    )
+
+
+def _seed(requested: int | None, spec: ParamSpec | None) -> int:
+    low = int(spec.min) if spec and spec.min is not None else 0
+    high = int(spec.max) if spec and spec.max is not None else SEED_MAX
+    if requested is None:
+        return low + secrets.randbelow(high - low + 1)
+    if not low <= requested <= high:
+        raise InvalidRun(f"seed: must be between {low} and {high}")
+    return requested
+
+
+def _size(name: str, requested: int | None, spec: ParamSpec | None) -> int | None:
+    if requested is None or spec is None:
+        return None  # the output config's default (or a graph without that parameter)
+    low = spec.min if spec.min is not None else 16
+    high = spec.max if spec.max is not None else 8192
+    if not low <= requested <= high:
+        raise InvalidRun(f"{name}: must be between {low:.0f} and {high:.0f}")
+    return requested

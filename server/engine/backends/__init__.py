@@ -1,0 +1,1 @@
+"""Backend instances (LLM servers, ComfyUI instances): their settings, clients and routing."""

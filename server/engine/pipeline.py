@@ -1,0 +1,241 @@
+"""The pipeline: admits runs, runs their four stages as one task each, ends every run once.
+
+It is the RunService behind the socket. A run is admitted through the scheduler (refused at
+once when the queue is full), answered with `run.accepted`, then executed by its own task:
+stage events, tokens, queue positions, progress, previews and outputs all go out as session
+events. Cancel (client, session expiry, shutdown) cancels that task; the stage in progress
+cleans up through its client's cancel path, the slot is released, and the run ends with
+`run.done` `cancelled`. Every run ends with exactly one `run.done`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from server.engine.admission import admit_inputs
+from server.engine.errors import AtelierError, BackendError
+from server.engine.queueing import QueueInfo
+from server.engine.run import Run, new_run_id
+from server.engine.scheduler import RunTicket
+from server.engine.session import Session
+from server.engine.stages import texts
+from server.engine.stages.context import Blocked, Services, StageContext, StageResult
+from server.engine.stages.generation import generation
+from server.engine.stages.interception import interception
+from server.engine.stages.safety import input_safety
+from server.engine.stages.translation import translation
+from server.protocol import (
+    Queue,
+    RunAccepted,
+    RunCancel,
+    RunStart,
+    RunStatus,
+    StageName,
+    StageStatus,
+)
+
+log = structlog.get_logger(__name__)
+
+#: Finished runs a session keeps for snapshots (a resync after a long disconnect).
+KEPT_FINISHED = 20
+
+
+class UnknownRun(AtelierError):
+    code = "unknown_run"
+
+
+@dataclass(frozen=True, slots=True)
+class StageStep:
+    name: StageName
+    run: Callable[[StageContext], Awaitable[StageResult]]
+    #: The stage sends its own `started` (generation: once it knows seed, size and LoRAs).
+    announces_itself: bool = False
+
+
+STAGES = (
+    StageStep(StageName.SAFETY, input_safety),
+    StageStep(StageName.INTERCEPTION, interception),
+    StageStep(StageName.TRANSLATION, translation),
+    StageStep(StageName.GENERATION, generation, announces_itself=True),
+)
+
+
+class NotReady(AtelierError):
+    code = "unavailable"
+
+
+class Pipeline:
+    """Services are bound at start-up (backend clients and the scheduler need the loop)."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._runs: dict[str, dict[str, Run]] = {}  # session id -> run id -> run
+
+    def bind(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def bound_services(self) -> Services | None:
+        return self._services
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise NotReady("the server is still starting; try again in a moment")
+        return self._services
+
+    # -- sessions
+
+    def adopt(self, session: Session) -> None:
+        """Called for each new session: snapshots for resync, cancel on close."""
+        self._runs[session.id] = {}
+        session.snapshot = lambda: [
+            run.snapshot() for run in self._runs.get(session.id, {}).values()
+        ]
+        session.on_close(self._session_closed)
+
+    async def _session_closed(self, session: Session) -> None:
+        runs = self._runs.pop(session.id, {})
+        await self._cancel_and_wait([self._tasks[r] for r in runs if r in self._tasks])
+
+    async def close(self) -> None:
+        """Shutdown: cancel every run and wait until each has ended."""
+        await self._cancel_and_wait(list(self._tasks.values()))
+
+    @staticmethod
+    async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- RunService
+
+    def start(self, session: Session, message: RunStart) -> None:
+        services = self.services
+        inputs = admit_inputs(
+            message,
+            services.catalog,
+            services.workflows,
+            max_prompt_chars=services.config.max_prompt_chars,
+            max_meta_prompt_chars=services.config.max_meta_prompt_chars,
+        )
+        run = Run(new_run_id(), session, inputs)
+        ticket = services.scheduler.admit(run.id, session.id, on_queue=self._queue_reporter(run))
+        self._runs.setdefault(session.id, {})[run.id] = run
+        run.emit(
+            RunAccepted, ref=message.ref, interception=inputs.interception, output=inputs.output
+        )
+        task = asyncio.create_task(self._execute(run, ticket), name=f"run {run.id}")
+        self._tasks[run.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
+        log.info("run_accepted", session=session.id, run=run.id, interception=inputs.interception)
+
+    def cancel(self, session: Session, message: RunCancel) -> None:
+        if message.run not in self._runs.get(session.id, {}):
+            raise UnknownRun(f"this session has no run {message.run!r}")
+        task = self._tasks.get(message.run)
+        if task is not None:
+            task.cancel()
+
+    @property
+    def active_runs(self) -> int:
+        return len(self._tasks)
+
+    # -- one run
+
+    @staticmethod
+    def _queue_reporter(run: Run) -> Callable[[QueueInfo], None]:
+        def report(info: QueueInfo) -> None:
+            stage = StageName(info.stage) if info.stage else None
+            run.emit(
+                Queue,
+                stage=stage,
+                position=info.position,
+                length=info.queue_length,
+                eta=info.eta_seconds,
+            )
+
+        return report
+
+    async def _execute(self, run: Run, ticket: RunTicket) -> None:
+        lang = run.inputs.lang
+        try:
+            async with ticket:
+                await ticket.started()
+                run.move(RunStatus.RUNNING)
+                for step in STAGES:
+                    await self._stage(StageContext(run, ticket, self.services), step)
+            run.finish(RunStatus.COMPLETED)
+        except Blocked as exc:
+            run.finish(RunStatus.BLOCKED, reason=exc.reason, code="blocked")
+        except asyncio.CancelledError:
+            run.finish(RunStatus.CANCELLED, reason=texts.text("cancelled", lang), code="cancelled")
+        except BackendError as exc:
+            log.warning("run_failed", run=run.id, stage=run.stage, error=str(exc))
+            reason = texts.stage_failed(run.stage, lang, exc.message)
+            run.finish(RunStatus.FAILED, reason=reason, code=exc.code)
+        except Exception:
+            log.exception("run_crashed", run=run.id, stage=run.stage)
+            run.finish(RunStatus.FAILED, reason=texts.text("internal", lang), code="internal")
+        finally:
+            self._forget_finished(run)
+            try:
+                await self._write_record(run)  # before run.done: a client may fetch it then
+            finally:
+                run.announce_done()
+
+    async def _stage(self, ctx: StageContext, step: StageStep) -> None:
+        run = ctx.run
+        if not step.announces_itself:
+            run.stage_event(step.name, StageStatus.STARTED)
+        started = time.monotonic()
+        try:
+            result = await step.run(ctx)
+        except Blocked as exc:
+            self._ended(
+                run, step.name, started, StageStatus.BLOCKED, reason=exc.reason, detail=exc.detail
+            )
+            raise
+        except BackendError as exc:
+            reason = texts.stage_failed(step.name, run.inputs.lang, exc.message)
+            self._ended(
+                run,
+                step.name,
+                started,
+                StageStatus.FAILED,
+                reason=reason,
+                detail={"code": exc.code},
+            )
+            raise
+        if result.text is not None:
+            run.texts[step.name.value] = result.text
+        self._ended(run, step.name, started, result.status, text=result.text, detail=result.detail)
+
+    @staticmethod
+    def _ended(
+        run: Run, stage: StageName, started: float, status: StageStatus, **fields: object
+    ) -> None:
+        elapsed = round(time.monotonic() - started, 3)
+        run.timings[stage.value] = elapsed
+        run.stage_event(stage, status, elapsed=elapsed, **fields)
+
+    def _forget_finished(self, run: Run) -> None:
+        runs = self._runs.get(run.session.id)
+        if runs is None:
+            return
+        finished = [r for r in runs.values() if r.finished]
+        for old in finished[: max(0, len(finished) - KEPT_FINISHED)]:
+            del runs[old.id]
+
+    async def _write_record(self, run: Run) -> None:
+        try:
+            await self.services.records.write(run.id, run.record())
+        except OSError as exc:
+            log.error("record_write_failed", run=run.id, error=str(exc))

@@ -1,0 +1,161 @@
+"""One run's own state and the events it sends. Nothing here is shared between runs.
+
+Before, per-run state lived on a shared global object and concurrent runs overwrote each other
+(BACKGROUND.md). A `Run` is created per `run.start` and owned by its task; stages read their
+inputs from it and write their results into it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.engine.errors import AtelierError
+from server.engine.session import Session
+from server.protocol import (
+    RunDone,
+    RunSnapshot,
+    RunStatus,
+    ServerEvent,
+    Stage,
+    StageName,
+    StageStatus,
+    Token,
+)
+
+FINAL = frozenset({RunStatus.COMPLETED, RunStatus.BLOCKED, RunStatus.CANCELLED, RunStatus.FAILED})
+_ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.QUEUED: frozenset({RunStatus.RUNNING} | FINAL),
+    RunStatus.RUNNING: FINAL,
+    **{status: frozenset() for status in FINAL},
+}
+
+
+class IllegalRunTransition(AtelierError):
+    code = "internal"
+
+
+def new_run_id() -> str:
+    return "r-" + secrets.token_urlsafe(9)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInputs:
+    """What the student asked for, validated. Immutable for the whole run."""
+
+    prompt: str
+    interception: str
+    output: str
+    meta_prompt: str
+    meta_prompt_edited: bool
+    seed: int
+    width: int | None
+    height: int | None
+    lang: str
+
+
+@dataclass(slots=True)
+class Run:
+    id: str
+    session: Session
+    inputs: RunInputs
+    status: RunStatus = RunStatus.QUEUED
+    stage: StageName | None = None
+    texts: dict[str, str] = field(default_factory=dict)
+    verdicts: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+    reason: str | None = None
+    code: str | None = None
+    accepted_at: float = field(default_factory=time.monotonic)
+    created_wall: float = field(default_factory=time.time)
+
+    # -- lifecycle
+
+    def move(self, new: RunStatus) -> None:
+        if new not in _ALLOWED[self.status]:
+            raise IllegalRunTransition(f"run {self.id} cannot go from {self.status} to {new}")
+        self.status = new
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL
+
+    # -- events (all numbered through the session, so they replay on resume)
+
+    def emit(self, message_type: type[ServerEvent], **fields: Any) -> None:
+        self.session.emit(message_type, run=self.id, **fields)
+
+    def stage_event(self, stage: StageName, status: StageStatus, **fields: Any) -> None:
+        self.stage = stage
+        self.emit(Stage, stage=stage, status=status, **fields)
+
+    def token(self, stage: StageName, text: str, *, clear: bool = False) -> None:
+        key = stage.value
+        if clear:
+            self.texts[key] = ""
+        self.texts[key] = self.texts.get(key, "") + text
+        self.emit(Token, stage=stage, text=text, clear=clear)
+
+    def finish(
+        self, status: RunStatus, *, reason: str | None = None, code: str | None = None
+    ) -> None:
+        """Settle the outcome; `announce_done` then tells the client, exactly once."""
+        self.move(status)
+        self.reason, self.code = reason, code
+
+    def announce_done(self) -> None:
+        """The run's one and only `run.done`."""
+        if not self.finished:
+            raise IllegalRunTransition(f"run {self.id} has not finished")
+        total = time.monotonic() - self.accepted_at
+        self.emit(
+            RunDone,
+            status=self.status,
+            reason=self.reason,
+            code=self.code,
+            timings={k: round(v, 3) for k, v in self.timings.items()},
+            total=round(total, 3),
+        )
+
+    def snapshot(self) -> RunSnapshot:
+        return RunSnapshot(
+            run=self.id,
+            status=self.status,
+            prompt=self.inputs.prompt,
+            interception=self.inputs.interception,
+            stage=self.stage,
+            texts=dict(self.texts),
+            outputs=list(self.outputs),
+            reason=self.reason,
+        )
+
+    def record(self) -> dict[str, Any]:
+        """Everything worth keeping about the run, for its record file."""
+        inputs = self.inputs
+        return {
+            "run": self.id,
+            "session": self.session.id,
+            "created": self.created_wall,
+            "inputs": {
+                "prompt": inputs.prompt,
+                "interception": inputs.interception,
+                "output": inputs.output,
+                "meta_prompt": inputs.meta_prompt if inputs.meta_prompt_edited else None,
+                "seed": inputs.seed,
+                "width": inputs.width,
+                "height": inputs.height,
+                "lang": inputs.lang,
+            },
+            "status": self.status.value,
+            "reason": self.reason,
+            "code": self.code,
+            "texts": self.texts,
+            "verdicts": self.verdicts,
+            "models": self.models,
+            "timings": self.timings,
+            "outputs": self.outputs,
+        }

@@ -1,0 +1,1 @@
+"""The four stages of a run, one module each, sharing `context.StageContext`."""

@@ -1,0 +1,32 @@
+"""Stage 2: the LLM re-imagines the prompt through the chosen perspective, token by token."""
+
+from __future__ import annotations
+
+from server.engine.errors import BackendProtocolError
+from server.engine.stages.context import StageContext, StageResult
+from server.protocol import StageName, StageStatus
+
+
+async def interception(ctx: StageContext) -> StageResult:
+    run = ctx.run
+    inputs = run.inputs
+    config = ctx.services.catalog.interceptions[inputs.interception]
+    if not inputs.meta_prompt.strip():  # the pass-through perspective: nothing to re-imagine
+        return StageResult(StageStatus.SKIPPED, text=inputs.prompt)
+    params = config.generation
+    request = ctx.request(
+        params.model or ctx.config.model_interception,
+        inputs.meta_prompt,
+        inputs.prompt,
+        temperature=params.temperature,
+        max_tokens=params.max_tokens,
+        seed=inputs.seed % 2**31,
+    )
+    text = await ctx.stream_llm(
+        StageName.INTERCEPTION, request, lambda t: run.token(StageName.INTERCEPTION, t)
+    )
+    if not text.strip():
+        raise BackendProtocolError(
+            "the language model answered with no text", backend="llm", instance="-"
+        )
+    return StageResult(text=text.strip(), detail={"model": run.models.get("interception")})

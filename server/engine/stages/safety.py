@@ -1,0 +1,78 @@
+"""Safety checks: the word list for every level, then an LLM verdict for kids and youth.
+
+Fail-closed: when the LLM cannot answer (down, timeout, garbage), the run is blocked with a
+friendly reason, never waved through. Used by stage 1 (the student's input and an edited
+meta-prompt) and by stage 3 (the final English image prompt).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from server.engine.catalog import Lang
+from server.engine.errors import BackendError
+from server.engine.safety_words import parse_verdict
+from server.engine.stages import texts
+from server.engine.stages.context import Blocked, StageContext, StageResult
+from server.protocol import StageName
+
+log = structlog.get_logger(__name__)
+
+
+def lang_of(ctx: StageContext) -> Lang:
+    return "de" if ctx.run.inputs.lang == "de" else "en"
+
+
+def check_words(ctx: StageContext, *candidates: str) -> None:
+    """Block if any candidate text contains an entry of the level's word list."""
+    words = ctx.services.catalog.word_lists[ctx.config.safety_level]
+    for candidate in candidates:
+        hit = words.find(candidate)
+        if hit is not None:
+            raise Blocked(texts.text("word_blocked", lang_of(ctx), word=hit), {"check": "words"})
+
+
+async def check_llm(ctx: StageContext, stage: StageName, prompt_name: str, text: str) -> bool:
+    """Ask the safety model; True if it ran. Raises Blocked on UNSAFE or on any failure."""
+    if not ctx.config.safety_level.llm_checked:
+        return False
+    lang = lang_of(ctx)
+    catalog = ctx.services.catalog
+    system = catalog.render_prompt(prompt_name, level=ctx.config.safety_level, lang=lang)
+    # think=False: a reasoning preamble could outrun the token budget and read as unsafe.
+    request = ctx.request(
+        ctx.config.model_safety, system, text, temperature=0.0, max_tokens=120, think=False
+    )
+    try:
+        answer = await ctx.ask_llm(stage, request)
+    except BackendError as exc:
+        log.warning("safety_check_unavailable", run=ctx.run.id, stage=stage, error=str(exc))
+        ctx.run.verdicts[stage.value] = {"safe": False, "fail_closed": True, "error": str(exc)}
+        raise Blocked(texts.text("check_unavailable", lang), {"fail_closed": True}) from exc
+    verdict = parse_verdict(answer)
+    ctx.run.verdicts[stage.value] = {"safe": verdict.safe, "answer": answer[:500]}
+    if not verdict.safe:
+        reason = (
+            texts.text("llm_blocked", lang, reason=verdict.reason)
+            if verdict.reason
+            else texts.text("llm_blocked_plain", lang)
+        )
+        raise Blocked(reason, {"check": "llm"})
+    return True
+
+
+async def input_safety(ctx: StageContext) -> StageResult:
+    """Stage 1: the prompt and, when the student edited it, the meta-prompt."""
+    inputs = ctx.run.inputs
+    candidates = [inputs.prompt]
+    if inputs.meta_prompt_edited:
+        candidates.append(inputs.meta_prompt)
+    check_words(ctx, *candidates)
+    checks: list[str] = ["words"]
+    combined = "\n\n".join(candidates)
+    if await check_llm(ctx, StageName.SAFETY, "safety_input", combined):
+        checks.append("llm")
+    detail: dict[str, Any] = {"level": ctx.config.safety_level.value, "checks": checks}
+    return StageResult(detail=detail)

@@ -1,0 +1,58 @@
+"""What students read when a run does not end with an image, in German and English.
+
+Friendly, short, never scary; technical detail stays in the record and the log.
+"""
+
+from __future__ import annotations
+
+from server.protocol import StageName
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "word_blocked": {
+        "en": "Your text contains a word that is not allowed here. Try saying it differently.",
+        "de": "Dein Text enthält ein Wort, das hier nicht erlaubt ist. "
+        "Versuch es mit anderen Worten.",
+    },
+    "llm_blocked": {
+        "en": "This idea can't be turned into a picture here: {reason}",
+        "de": "Diese Idee kann hier nicht in ein Bild verwandelt werden: {reason}",
+    },
+    "llm_blocked_plain": {
+        "en": "This idea can't be turned into a picture here. Try a different one.",
+        "de": "Diese Idee kann hier nicht in ein Bild verwandelt werden. Probier eine andere.",
+    },
+    "check_unavailable": {
+        "en": "The safety check is not available right now, so nothing was generated. "
+        "Please try again in a moment.",
+        "de": "Die Sicherheitsprüfung ist gerade nicht erreichbar, deshalb wurde nichts "
+        "erzeugt. Bitte versuch es gleich noch einmal.",
+    },
+    "cancelled": {"en": "Stopped.", "de": "Abgebrochen."},
+    "failed": {
+        "en": "Something went wrong while {stage}: {detail}",
+        "de": "Beim {stage} ist etwas schiefgegangen: {detail}",
+    },
+    "internal": {
+        "en": "Something went wrong on the server. Please try again.",
+        "de": "Auf dem Server ist etwas schiefgegangen. Bitte versuch es noch einmal.",
+    },
+}
+
+_STAGE_NAMES: dict[StageName, dict[str, str]] = {
+    StageName.SAFETY: {"en": "checking your text", "de": "Prüfen deines Textes"},
+    StageName.INTERCEPTION: {"en": "re-imagining your prompt", "de": "Umdeuten deines Prompts"},
+    StageName.TRANSLATION: {"en": "translating", "de": "Übersetzen"},
+    StageName.GENERATION: {"en": "making the picture", "de": "Erzeugen des Bildes"},
+}
+
+
+def text(key: str, lang: str, **values: str) -> str:
+    template = _TEXTS[key].get(lang) or _TEXTS[key]["en"]
+    return template.format(**values)
+
+
+def stage_failed(stage: StageName | None, lang: str, detail: str) -> str:
+    if stage is None:
+        return text("internal", lang)
+    name = _STAGE_NAMES[stage].get(lang) or _STAGE_NAMES[stage]["en"]
+    return text("failed", lang, stage=name, detail=detail)

@@ -1,0 +1,31 @@
+"""Stage 3: translate to English for the image model when needed, then check the result."""
+
+from __future__ import annotations
+
+from server.engine.safety_words import needs_translation
+from server.engine.stages.context import StageContext, StageResult
+from server.engine.stages.safety import check_llm, check_words, lang_of
+from server.protocol import StageName
+
+
+async def translation(ctx: StageContext) -> StageResult:
+    run = ctx.run
+    source = run.texts.get(StageName.INTERCEPTION) or run.inputs.prompt
+    translated = needs_translation(source)
+    final = source
+    if translated:
+        catalog = ctx.services.catalog
+        system = catalog.render_prompt(
+            "translate", level=ctx.config.safety_level, lang=lang_of(ctx)
+        )
+        request = ctx.request(ctx.config.model_translation, system, source, temperature=0.0)
+        final = (
+            await ctx.stream_llm(
+                StageName.TRANSLATION, request, lambda t: run.token(StageName.TRANSLATION, t)
+            )
+        ).strip() or source
+    check_words(ctx, final)
+    checks = ["words"]
+    if await check_llm(ctx, StageName.TRANSLATION, "safety_output", final):
+        checks.append("llm")
+    return StageResult(text=final, detail={"translated": translated, "checks": checks})

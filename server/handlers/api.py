@@ -1,0 +1,32 @@
+"""The small HTTP API: the catalog the page offers, and stored run media."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.engine.catalog import listing, parse_lang
+from server.engine.records import content_type
+from server.handlers.keys import PIPELINE
+
+
+async def catalog(request: web.Request) -> web.Response:
+    services = request.app[PIPELINE].services
+    lang = parse_lang(request.query.get("lang"))
+    outputs = [{"id": wf.config.id, "name": wf.config.name} for wf in services.workflows.values()]
+    body = listing(services.catalog, lang, outputs)
+    return web.json_response(body, headers={"Cache-Control": "no-cache"})
+
+
+async def media(request: web.Request) -> web.FileResponse:
+    records = request.app[PIPELINE].services.records
+    path = records.media_path(request.match_info["run"], request.match_info["file"])
+    if path is None or not path.is_file():
+        raise web.HTTPNotFound(text="no such media")
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": content_type(path),
+            "Cache-Control": "private, max-age=86400, immutable",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
