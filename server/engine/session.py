@@ -72,7 +72,8 @@ class WelcomeInfo:
 
 
 class Session:
-    """One browser session. Created detached-less: the first attach happens in `open`."""
+    """One browser session. It starts detached; `SessionRegistry.open` attaches the socket
+    that created it at once."""
 
     def __init__(self, session_id: str, secret: str, *, log_limit: int, stats: SocketStats) -> None:
         self.id = session_id
@@ -80,10 +81,7 @@ class Session:
         self.state = SessionState.DETACHED
         self.log = EventLog(log_limit)
         self.connection: Connection | None = None
-        self.created = time.monotonic()
-        self.detached_at: float | None = time.monotonic()
         self.snapshot: SnapshotProvider = list
-        self.data: dict[str, Any] = {}  # per-session state owned by later layers
         self._close_hooks: list[CloseHook] = []
         self._stats = stats
         self.expiry: asyncio.TimerHandle | None = None
@@ -120,7 +118,6 @@ class Session:
             self.expiry.cancel()
             self.expiry = None
         self.state = SessionState.ATTACHED
-        self.detached_at = None
         self.connection = connection
         if last_seq is not None:
             self._catch_up(connection, last_seq)
@@ -150,7 +147,6 @@ class Session:
         check_transition(self.state, SessionState.DETACHED)
         self.state = SessionState.DETACHED
         self.connection = None
-        self.detached_at = time.monotonic()
         return True
 
     def replace_connection(self) -> None:
