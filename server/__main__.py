@@ -8,6 +8,7 @@ import structlog
 from aiohttp import web
 
 from server.app import create_app
+from server.engine.errors import AtelierError
 from server.logs import configure_logging
 from server.settings import SettingsError, load_settings, parse_args
 
@@ -26,7 +27,11 @@ def main(argv: list[str]) -> None:
         loop_factory = None
     else:
         loop_factory = uvloop.new_event_loop
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except AtelierError as exc:  # a broken catalog or workflow file: name it, stop
+        print(f"atelier: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     log.info("listening", url=f"http://{settings.host}:{settings.port}/")
     web.run_app(
         app,
