@@ -9,7 +9,7 @@ from typing import Any
 
 from server.engine.llm.base import BaseLLMClient
 from server.engine.llm.decoders import DEFAULT_MAX_LINE, DecodeError, NdjsonDecoder
-from server.engine.llm.errors import StreamTruncated
+from server.engine.llm.interpret import ChatInterpreterBase
 from server.engine.llm.types import ChatDelta, ChatRequest, DeltaKind, Dialect
 
 
@@ -33,27 +33,13 @@ def ollama_chat_payload(request: ChatRequest) -> dict[str, Any]:
     return payload
 
 
-class OllamaChatInterpreter:
+class OllamaChatInterpreter(ChatInterpreterBase[Any]):
     """Reads `/api/chat` lines: every line is checked for `error` before `done`."""
 
+    end_marker = "done:true"
+
     def __init__(self, model: str, max_line_bytes: int = DEFAULT_MAX_LINE) -> None:
-        self._decoder = NdjsonDecoder(max_line_bytes)
-        self.done = False
-        #: The server's in-stream error message; the deltas before it are still delivered.
-        self.failure: str | None = None
-        self.finish_reason: str | None = None
-        self.model = model
-        self.prompt_tokens: int | None = None
-        self.completion_tokens: int | None = None
-
-    def feed(self, chunk: bytes) -> list[ChatDelta]:
-        return self._interpret(self._decoder.decode(chunk))
-
-    def finish(self) -> list[ChatDelta]:
-        deltas = self._interpret(self._decoder.flush())
-        if not self.done and self.failure is None:
-            raise StreamTruncated("the stream ended without done:true")
-        return deltas
+        super().__init__(NdjsonDecoder(max_line_bytes), model)
 
     def _interpret(self, lines: list[Any]) -> list[ChatDelta]:
         deltas: list[ChatDelta] = []

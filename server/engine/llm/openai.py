@@ -13,6 +13,7 @@ import orjson
 from server.engine.llm.base import BaseLLMClient
 from server.engine.llm.decoders import DEFAULT_MAX_LINE, DecodeError, SseDecoder, SseEvent
 from server.engine.llm.errors import StreamTruncated, error_message
+from server.engine.llm.interpret import ChatInterpreterBase
 from server.engine.llm.types import ChatDelta, ChatRequest, DeltaKind, Dialect
 
 
@@ -38,31 +39,18 @@ def openai_chat_payload(request: ChatRequest, *, include_usage: bool = True) -> 
     return payload
 
 
-class OpenAIChatInterpreter:
+class OpenAIChatInterpreter(ChatInterpreterBase[SseEvent]):
     """Reads chat.completion.chunk events; the stream is complete only at `data: [DONE]`."""
 
+    end_marker = "data: [DONE]"
+
     def __init__(self, model: str, max_line_bytes: int = DEFAULT_MAX_LINE) -> None:
-        self._decoder = SseDecoder(max_line_bytes)
-        self.done = False
-        #: The server's in-stream error message; the deltas before it are still delivered.
-        self.failure: str | None = None
-        self.finish_reason: str | None = None
-        self.model = model
-        self.prompt_tokens: int | None = None
-        self.completion_tokens: int | None = None
+        self._sse = SseDecoder(max_line_bytes)
+        super().__init__(self._sse, model)
 
     @property
     def comments(self) -> int:
-        return self._decoder.comments
-
-    def feed(self, chunk: bytes) -> list[ChatDelta]:
-        return self._interpret(self._decoder.decode(chunk))
-
-    def finish(self) -> list[ChatDelta]:
-        deltas = self._interpret(self._decoder.flush())
-        if not self.done and self.failure is None:
-            raise StreamTruncated("the stream ended without data: [DONE]")
-        return deltas
+        return self._sse.comments
 
     def _interpret(self, events: list[SseEvent]) -> list[ChatDelta]:
         deltas: list[ChatDelta] = []
