@@ -77,6 +77,7 @@ def create_app(
         )
         ops.register_pipeline(app[ops.METRICS], pipeline)
         app.router.add_get("/api/catalog", api.catalog)
+        app.router.add_get("/api/status", api.status)
         app.router.add_get("/media/{run}/{file}", api.media)
     else:
         app[RUNS] = runs

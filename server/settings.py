@@ -145,6 +145,22 @@ class Settings(BaseSettings):
         default_factory=list, description="ComfyUI instances (JSON list; TOML [[comfyui]])"
     )
     comfyui_url: str | None = Field(None, description="shortcut: one ComfyUI at this URL")
+    health_interval: float = Field(
+        10.0, gt=0, le=3600, description="seconds between two health checks of each backend"
+    )
+    health_timeout: float = Field(
+        5.0, gt=0, le=120, description="a backend health check slower than this fails"
+    )
+    breaker_failures: int = Field(
+        3, ge=1, le=1000, description="failures in a row that stop work going to a backend"
+    )
+    breaker_cooldown: float = Field(
+        30.0, gt=0, le=86_400, description="seconds before such a backend gets one trial again"
+    )
+    warm_up: bool = Field(False, description="load the LLM models on every LLM server at start")
+    warm_up_timeout: float = Field(
+        300.0, gt=0, le=3600, description="longest wait for one model to load during warm-up"
+    )
     demo: Literal["auto", "on", "off"] = Field(
         "auto", description="built-in simulators: auto = when no backend is configured"
     )

@@ -15,6 +15,8 @@ import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from server.engine.backends.config import LifecycleSettings
+from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel, load_catalog
 from server.engine.pipeline import Pipeline
@@ -68,6 +70,25 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
     )
 
 
+def lifecycle_settings(settings: Settings) -> LifecycleSettings:
+    return LifecycleSettings(
+        health_interval=settings.health_interval,
+        health_timeout=settings.health_timeout,
+        breaker_failures=settings.breaker_failures,
+        breaker_cooldown=settings.breaker_cooldown,
+        warm_up=settings.warm_up,
+        warm_up_timeout=settings.warm_up_timeout,
+        log_dir=settings.data_dir / "logs",
+    )
+
+
+def pipeline_models(settings: Settings, catalog: Catalog) -> list[str]:
+    """Every LLM model a run may ask for (what warm-up loads)."""
+    models = [settings.model_safety, settings.model_interception, settings.model_translation]
+    models += [c.generation.model for c in catalog.interceptions.values() if c.generation.model]
+    return list(dict.fromkeys(models))
+
+
 def scheduler_settings(settings: Settings, backends: Backends) -> SchedulerSettings:
     return SchedulerSettings(
         pools=backends.pools(),
@@ -91,16 +112,21 @@ def pipeline_context(
     async def context(app: web.Application) -> AsyncIterator[None]:
         simulators = await _start_demo(settings, catalog, demo) if demo else None
         app[RUNTIME].demo = simulators
-        backends = (
-            Backends(*simulators.configs())
+        configs = (
+            simulators.configs()
             if simulators
-            else Backends(settings.llm_backends(), settings.comfyui_backends())
+            else (settings.llm_backends(), settings.comfyui_backends())
         )
-        await backends.start()
+        backends = Backends(*configs, lifecycle_settings(settings))
+        waiting = WaitingSessions()
+        backends.subscribe(waiting.publish)  # state changes reach the sessions waiting on them
+        await backends.start(pipeline_models(settings, catalog))
         scheduler = Scheduler(scheduler_settings(settings, backends), registry=registry)
         records = RecordStore(settings.data_dir / "runs", settings.retention_hours)
         pipeline.bind(
-            Services(pipeline_config(settings), catalog, workflows, backends, scheduler, records)
+            Services(
+                pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting
+            )
         )
         pruner = asyncio.create_task(_prune_forever(records))
         try:
@@ -119,8 +145,7 @@ def pipeline_context(
 
 
 async def _start_demo(settings: Settings, catalog: Catalog, options: DemoOptions) -> DemoBackends:
-    models = [settings.model_safety, settings.model_interception, settings.model_translation]
-    models += [c.generation.model for c in catalog.interceptions.values() if c.generation.model]
+    models = pipeline_models(settings, catalog)
     demo = DemoBackends(catalog, models, options.speed, options.responder)
     await demo.start()
     log.warning("demo_backends", message="no backend configured: using built-in simulators")

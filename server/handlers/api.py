@@ -1,4 +1,4 @@
-"""The small HTTP API: the catalog the page offers, and stored run media."""
+"""The small HTTP API: the catalog the page offers, stored run media, and backend status."""
 
 from __future__ import annotations
 
@@ -15,6 +15,19 @@ async def catalog(request: web.Request) -> web.Response:
     outputs = [{"id": wf.config.id, "name": wf.config.name} for wf in services.workflows.values()]
     body = listing(services.catalog, lang, outputs)
     return web.json_response(body, headers={"Cache-Control": "no-cache"})
+
+
+async def status(request: web.Request) -> web.Response:
+    """Every backend instance: state, breaker, slots and its line (no URL, no command)."""
+    services = request.app[PIPELINE].services
+    pools = services.scheduler.snapshot().pools
+    backends = []
+    for info in services.backends.status():
+        pool = pools.get(info["pool"])
+        running, waiting = (pool.running, pool.waiting) if pool else (0, 0)
+        backends.append({**info, "running": running, "waiting": waiting})
+    body = {"ready": services.backends.ready(), "backends": backends}
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
 async def media(request: web.Request) -> web.FileResponse:

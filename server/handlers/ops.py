@@ -1,4 +1,8 @@
-"""Operational endpoints: /healthz (alive), /readyz (accepting work), /metrics (Prometheus)."""
+"""Operational endpoints: /healthz (alive), /readyz (accepting work), /metrics (Prometheus).
+
+Ready means: started, not shutting down, and (with a pipeline) at least one instance of each
+backend kind is healthy, starting, or can be started on demand.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from server.engine.pipeline import Pipeline
-from server.handlers.keys import READY, REGISTRY, STATS
+from server.handlers.keys import PIPELINE, READY, REGISTRY, STATS
+from server.protocol import BackendState
 
 _COUNTERS = {
     "messages_in": "client messages received",
@@ -70,8 +75,51 @@ class PipelineCollector:
         )
 
 
+class BackendCollector:
+    """Each backend instance's state, breaker, launches and the failures seen on it."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+
+    def collect(self) -> Iterator[Metric]:
+        services = self._pipeline.bound_services
+        if services is None:
+            return
+        labels = ["kind", "instance"]
+        state = GaugeMetricFamily(
+            "atelier_backend_state", "1 for the state each backend is in", labels=[*labels, "state"]
+        )
+        breaker = GaugeMetricFamily(
+            "atelier_backend_breaker_open",
+            "1 while the circuit breaker keeps work away",
+            labels=labels,
+        )
+        starts = CounterMetricFamily(
+            "atelier_backend_starts", "launches of a backend's start command", labels=labels
+        )
+        for info in services.backends.status():
+            key = [info["kind"], info["instance"]]
+            for value in BackendState:
+                state.add_metric([*key, value.value], 1.0 if info["state"] == value.value else 0.0)
+            breaker.add_metric(key, 0.0 if info["breaker"] == "closed" else 1.0)
+            starts.add_metric(key, info["starts"])
+        yield state
+        yield breaker
+        yield starts
+        backends = services.backends
+        yield CounterMetricFamily(
+            "atelier_backend_failures",
+            "work that failed on a backend instance",
+            value=backends.failures,
+        )
+        yield CounterMetricFamily(
+            "atelier_backend_retries", "stages retried on another instance", value=backends.retries
+        )
+
+
 def register_pipeline(registry: CollectorRegistry, pipeline: Pipeline) -> None:
     registry.register(PipelineCollector(pipeline))
+    registry.register(BackendCollector(pipeline))
 
 
 def metrics_registry(app: web.Application) -> CollectorRegistry:
@@ -87,7 +135,16 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     if not request.app[READY].is_set():
         return web.json_response({"status": "not ready"}, status=503)
-    return web.json_response({"status": "ready", "sessions": len(request.app[REGISTRY])})
+    body: dict[str, object] = {"status": "ready", "sessions": len(request.app[REGISTRY])}
+    pipeline = request.app.get(PIPELINE)
+    services = pipeline.bound_services if pipeline is not None else None
+    if services is not None:
+        kinds = services.backends.ready()
+        body["backends"] = kinds
+        if not all(kinds.values()):
+            body["status"] = "not ready"
+            return web.json_response(body, status=503)
+    return web.json_response(body)
 
 
 METRICS = web.AppKey("metrics", CollectorRegistry)

@@ -1,0 +1,205 @@
+"""One backend instance: its client, health, circuit breaker and (optional) launcher.
+
+`probe()` is the cheap check (Ollama `/api/version`, OpenAI `/v1/models`, ComfyUI
+`/system_stats`) and raises the client's BackendError; `refresh()` re-reads what the instance
+serves (models, or ComfyUI's model files) after it comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import ClassVar
+
+import structlog
+
+from server.engine.backends.breaker import CircuitBreaker
+from server.engine.backends.config import (
+    ComfyUIBackendConfig,
+    LifecycleSettings,
+    LLMBackendConfig,
+    StartOptions,
+    same_model,
+)
+from server.engine.backends.health import HealthChange, InstanceHealth
+from server.engine.backends.launcher import Launcher
+from server.engine.backends.routing import ImageNeeds, has_models, missing_loras
+from server.engine.comfyui.client import ComfyUIClient
+from server.engine.comfyui.results import Capabilities
+from server.engine.errors import BackendError, BackendTimeout, BackendUnavailable
+from server.engine.llm import BaseLLMClient, create_llm_client
+
+log = structlog.get_logger(__name__)
+
+HealthListener = Callable[[HealthChange], None]
+
+
+class Instance:
+    """What every kind of instance shares; subclasses bring the client."""
+
+    kind: ClassVar[str]
+
+    def __init__(
+        self,
+        name: str,
+        slots: int,
+        start: StartOptions,
+        lifecycle: LifecycleSettings,
+        on_change: HealthListener,
+    ) -> None:
+        self.name = name
+        self.slots = slots
+        self.health = InstanceHealth(self.kind, name, on_change)
+        self.breaker = CircuitBreaker(lifecycle.breaker_failures, lifecycle.breaker_cooldown)
+        self.health_timeout = lifecycle.health_timeout
+        self.launcher: Launcher | None = None
+        if start.start_command:
+            log_file = start.log_file or lifecycle.log_dir / f"{self.kind}-{name}.log"
+            self.launcher = Launcher(
+                start,
+                self.health,
+                self.ready_check,
+                log_file=log_file,
+                poll=lifecycle.ready_poll,
+                stop_timeout=lifecycle.stop_timeout,
+            )
+
+    @property
+    def pool(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def usable(self) -> bool:
+        return self.health.healthy and self.breaker.allows()
+
+    def startable(self) -> bool:
+        return self.launcher is not None and self.launcher.can_start()
+
+    def is_starting(self) -> bool:
+        return self.launcher is not None and self.launcher.starting
+
+    async def probe(self) -> None:
+        """The health check, bounded by `health_timeout`; raises BackendError."""
+        try:
+            async with asyncio.timeout(self.health_timeout):
+                await self._check()
+        except TimeoutError as exc:
+            raise BackendTimeout(
+                f"no answer to the health check within {self.health_timeout:.0f} s",
+                backend=self.kind,
+                instance=self.name,
+                cause=exc,
+            ) from exc
+
+    async def _check(self) -> None:
+        raise NotImplementedError
+
+    async def ready_check(self) -> None:
+        """The probe, then a fresh look at what it serves (a started instance is new)."""
+        await self.probe()
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        """Re-read what the instance serves; a failure keeps what was known."""
+
+    @property
+    def open_responses(self) -> int:
+        raise NotImplementedError
+
+    async def start_client(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        if self.launcher is not None:
+            await self.launcher.close()
+
+
+class LLMInstance(Instance):
+    kind = "llm"
+
+    def __init__(
+        self, config: LLMBackendConfig, lifecycle: LifecycleSettings, on_change: HealthListener
+    ) -> None:
+        super().__init__(config.name, config.slots, config, lifecycle, on_change)
+        self.config = config
+        self.client: BaseLLMClient = create_llm_client(config)
+        self.models: tuple[str, ...] = config.models
+
+    def serves(self, model: str) -> bool:
+        return not self.models or any(same_model(model, m) for m in self.models)
+
+    async def _check(self) -> None:
+        await self.client.version()
+
+    async def refresh(self) -> None:
+        if self.config.models:
+            return
+        try:
+            self.models = tuple(await self.client.list_models())
+        except BackendError as exc:
+            log.warning("llm_models_unknown", instance=self.name, error=str(exc))
+
+    @property
+    def open_responses(self) -> int:
+        return self.client.open_responses
+
+    async def start_client(self) -> None:
+        await self.client.start()
+
+    async def close(self) -> None:
+        await super().close()
+        await self.client.close()
+
+
+class ComfyUIInstance(Instance):
+    kind = "comfyui"
+
+    def __init__(
+        self,
+        config: ComfyUIBackendConfig,
+        lifecycle: LifecycleSettings,
+        on_change: HealthListener,
+    ) -> None:
+        super().__init__(config.name, config.slots, config, lifecycle, on_change)
+        self.config = config
+        self.client = ComfyUIClient(config)
+        self.capabilities: Capabilities | None = None
+
+    @property
+    def loras(self) -> frozenset[str]:
+        return frozenset(self.capabilities.loras) if self.capabilities else frozenset()
+
+    def has(self, needs: ImageNeeds) -> bool:
+        return has_models(self.capabilities, needs)
+
+    def missing(self, needs: ImageNeeds) -> int:
+        return missing_loras(self.capabilities, needs)
+
+    async def _check(self) -> None:
+        await self.client.system_stats()
+
+    async def ready_check(self) -> None:
+        """A started ComfyUI is ready once our WebSocket is back too: prompts are submitted
+        only over a connected socket (its reconnect backs off while the instance was down)."""
+        await self.probe()
+        if not self.client.connected:
+            raise BackendUnavailable(
+                "the WebSocket is not connected yet", backend=self.kind, instance=self.name
+            )
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        try:
+            self.capabilities = await self.client.capabilities()
+        except BackendError as exc:
+            log.warning("comfyui_capabilities_unknown", instance=self.name, error=str(exc))
+
+    @property
+    def open_responses(self) -> int:
+        return self.client.open_responses
+
+    async def start_client(self) -> None:
+        await self.client.start()
+
+    async def close(self) -> None:
+        await super().close()
+        await self.client.close()

@@ -1,0 +1,210 @@
+"""Starting a backend instance on demand with its configured command, and stopping it again.
+
+Before, the server crashed with "cannot connect" when the image backend was down, and a
+hand-written manager started it (BACKGROUND.md, item 4). Here every instance with a
+`start_command` has a `Launcher`: when work needs the instance and it is not healthy, exactly
+one launch happens however many runs ask at once (they all await the same attempt), its output
+goes to a log file, it can never be interactive (stdin is /dev/null, own session: no terminal),
+and it must pass its health check within `ready_timeout` or it is killed and the waiting runs
+fail with that message. Launches are rate-limited so a crash loop cannot spin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import structlog
+
+from server.engine.backends.config import StartOptions
+from server.engine.backends.health import InstanceHealth
+from server.engine.errors import BackendError, BackendUnavailable
+from server.protocol import BackendState
+
+log = structlog.get_logger(__name__)
+
+#: Raises a BackendError unless the instance answers its health check.
+Probe = Callable[[], Awaitable[None]]
+
+
+class StartFailed(BackendUnavailable):
+    """The instance could not be started (command failed, exited, or never became healthy)."""
+
+    code = "backend_start_failed"
+    retryable = False
+
+
+class Launcher:
+    """Launches one instance's command; one attempt at a time, shared by every caller."""
+
+    def __init__(
+        self,
+        options: StartOptions,
+        health: InstanceHealth,
+        probe: Probe,
+        *,
+        log_file: Path,
+        poll: float,
+        stop_timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not options.start_command:
+            raise ValueError("a Launcher needs a start command")
+        self.options = options
+        self.health = health
+        self.log_file = log_file
+        self._probe = probe
+        self._poll = poll
+        self._stop_timeout = stop_timeout
+        self._clock = clock
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+        self.last_launch: float | None = None
+        #: How long the last successful start took: the ETA of the next one.
+        self.last_ready_seconds: float | None = None
+        self._attempt: asyncio.Task[None] | None = None
+
+    @property
+    def what(self) -> str:
+        return f"{self.health.kind} {self.health.instance}"
+
+    @property
+    def starting(self) -> bool:
+        return self._attempt is not None and not self._attempt.done()
+
+    def wait_before_next(self) -> float:
+        """Seconds until another launch is allowed (0: now)."""
+        if self.last_launch is None:
+            return 0.0
+        return max(0.0, self.last_launch + self.options.restart_min_interval - self._clock())
+
+    def can_start(self) -> bool:
+        return self.starting or self.wait_before_next() == 0.0
+
+    def expected_seconds(self) -> float:
+        """ETA until healthy: the last start's duration, else the ready timeout."""
+        expected = self.last_ready_seconds or self.options.ready_timeout
+        if self.starting and self.last_launch is not None:
+            expected -= self._clock() - self.last_launch
+        return round(max(0.0, expected), 1)
+
+    async def ensure_started(self) -> None:
+        """Return once the instance is healthy; join the attempt in progress or launch one.
+
+        No await separates the check from creating the attempt, so on one event loop this is
+        the lock: however many runs call at once, exactly one attempt exists.
+        """
+        if self.health.healthy:
+            return
+        if not self.starting:
+            wait = self.wait_before_next()
+            if wait > 0:
+                raise StartFailed(
+                    f"it was started {self.options.restart_min_interval - wait:.0f} s ago and "
+                    f"is down again; the next start is allowed in {wait:.0f} s",
+                    backend=self.health.kind,
+                    instance=self.health.instance,
+                )
+            self._attempt = asyncio.create_task(self._start(), name=f"start {self.what}")
+        assert self._attempt is not None
+        await asyncio.shield(self._attempt)
+
+    async def _start(self) -> None:
+        self.health.move(BackendState.STARTING, "starting", eta=self.expected_seconds())
+        launched = self._clock()
+        self.last_launch = launched
+        try:
+            self.process = await self._launch()
+            async with asyncio.timeout(self.options.ready_timeout):
+                await self._until_ready(self.process)
+        except TimeoutError:
+            await self.stop()
+            self._failed(
+                f"did not become healthy within {self.options.ready_timeout:g} s "
+                f"(its output is in {self.log_file})"
+            )
+        except StartFailed as exc:
+            await self.stop()
+            self._failed(exc.message)
+        self.last_ready_seconds = self._clock() - launched
+        log.info("backend_started", backend=self.what, seconds=round(self.last_ready_seconds, 2))
+        self.health.move(BackendState.HEALTHY, "started")
+
+    def _failed(self, message: str) -> None:
+        log.warning("backend_start_failed", backend=self.what, error=message)
+        self.health.move(BackendState.DOWN, f"start failed: {message}")
+        raise StartFailed(
+            f"could not be started: {message}",
+            backend=self.health.kind,
+            instance=self.health.instance,
+        )
+
+    async def _launch(self) -> asyncio.subprocess.Process:
+        command = self.options.start_command or ()
+        self.starts += 1
+        log.info("backend_starting", backend=self.what, command=command[0], log=str(self.log_file))
+        try:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_file.open("ab") as output:
+                return await asyncio.create_subprocess_exec(
+                    *command,
+                    cwd=self.options.workdir,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True,  # no controlling terminal; a group we can signal
+                )
+        except OSError as exc:
+            raise StartFailed(
+                f"cannot run {command[0]!r}: {exc}",
+                backend=self.health.kind,
+                instance=self.health.instance,
+            ) from exc
+
+    async def _until_ready(self, process: asyncio.subprocess.Process) -> None:
+        while True:
+            try:
+                await self._probe()
+                return
+            except BackendError:
+                pass
+            # Waiting on the process doubles as the poll interval and notices an early exit.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll):
+                    code = await process.wait()
+                    raise StartFailed(
+                        f"the command exited with code {code} (its output is in {self.log_file})",
+                        backend=self.health.kind,
+                        instance=self.health.instance,
+                    )
+
+    async def stop(self) -> None:
+        """Terminate what we launched: SIGTERM to its process group, SIGKILL after a grace."""
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        self._signal(process, signal.SIGTERM)
+        try:
+            async with asyncio.timeout(self._stop_timeout):
+                await process.wait()
+        except TimeoutError:
+            self._signal(process, signal.SIGKILL)
+            await process.wait()
+
+    @staticmethod
+    def _signal(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+
+    async def close(self) -> None:
+        """Shutdown: abandon a start in progress and stop the process."""
+        if self._attempt is not None and not self._attempt.done():
+            self._attempt.cancel()
+            with contextlib.suppress(asyncio.CancelledError, BackendError):
+                await self._attempt
+        await self.stop()

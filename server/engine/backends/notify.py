@@ -1,0 +1,80 @@
+"""`backend` events for the sessions that have runs waiting on a kind of backend.
+
+A stage registers its run's session for the kind it needs (`watch`) while it acquires an
+instance, waits for a slot and does the work. Each state change of an instance of that kind
+then reaches those sessions once each, however many of their runs wait. A session that starts
+waiting while an instance is already starting is told so at once, with the time left.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from server.engine.backends.health import HealthChange
+from server.engine.session import Session
+from server.protocol import Backend, BackendState
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    change: HealthChange
+    at: float
+
+
+class WaitingSessions:
+    """Which sessions wait on which kind of backend, and the last state of each instance."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._sessions: dict[str, dict[str, Session]] = {}
+        self._counts: dict[str, Counter[str]] = {}
+        self._last: dict[tuple[str, str], _Seen] = {}
+        self.sent = 0
+
+    @contextmanager
+    def watch(self, kind: str, session: Session) -> Iterator[None]:
+        sessions = self._sessions.setdefault(kind, {})
+        counts = self._counts.setdefault(kind, Counter())
+        if counts[session.id] == 0:
+            sessions[session.id] = session
+            self._catch_up(kind, session)
+        counts[session.id] += 1
+        try:
+            yield
+        finally:
+            counts[session.id] -= 1
+            if counts[session.id] == 0:
+                del counts[session.id]
+                sessions.pop(session.id, None)
+
+    def waiting(self, kind: str) -> int:
+        """Sessions waiting on `kind` now."""
+        return len(self._sessions.get(kind, {}))
+
+    def publish(self, change: HealthChange) -> None:
+        """The listener for `Backends.subscribe`."""
+        self._last[(change.kind, change.instance)] = _Seen(change, self._clock())
+        for session in list(self._sessions.get(change.kind, {}).values()):
+            self._send(session, change, change.eta)
+
+    def _catch_up(self, kind: str, session: Session) -> None:
+        for (seen_kind, _), seen in self._last.items():
+            if seen_kind == kind and seen.change.state is BackendState.STARTING:
+                eta = seen.change.eta
+                left = None if eta is None else max(0.0, round(eta - (self._clock() - seen.at), 1))
+                self._send(session, seen.change, left)
+
+    def _send(self, session: Session, change: HealthChange, eta: float | None) -> None:
+        self.sent += 1
+        session.emit(
+            Backend,
+            kind=change.kind,
+            instance=change.instance,
+            state=change.state,
+            eta=eta,
+            message=change.message,
+        )

@@ -1,0 +1,190 @@
+"""Lazy start with a start command that launches a simulator process: exactly one start however
+many runs ask, visible "starting" state, a start that times out, rate-limited restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+
+from server.engine.backends.config import ComfyUIBackendConfig, LifecycleSettings, LLMBackendConfig
+from server.engine.backends.health import HealthChange
+from server.engine.backends.registry import Backends
+from server.engine.errors import BackendUnavailable
+from tests.backends_support import StartAtelier, backends_of, free_port, sim_command
+from tests.llm_support import chat
+from tests.pipeline_support import connected, run_done, start_run
+
+pytest_plugins = ["tests.backends_support"]
+
+#: A "server" that prints and never answers.
+HANGS = "import time; print('loading', flush=True); time.sleep(60)"
+
+
+def lazy_llm(tmp_path: Path, port: int, **fields: object) -> LLMBackendConfig:
+    return LLMBackendConfig(
+        name="lazy",
+        url=f"http://127.0.0.1:{port}",
+        start_command=tuple(sim_command("ollama", port, "--tokens-per-second", "0")),
+        workdir=Path(__file__).resolve().parents[2],
+        log_file=tmp_path / "lazy.log",
+        ready_timeout=30,
+        **fields,
+    )
+
+
+async def test_fifty_requests_at_once_cause_exactly_one_start(tmp_path: Path) -> None:
+    port = free_port()
+    backends = Backends(
+        [lazy_llm(tmp_path, port)], [], LifecycleSettings(health_interval=60, log_dir=tmp_path)
+    )
+    changes: list[HealthChange] = []
+    backends.subscribe(changes.append)
+    await backends.start()
+    instance = backends.llm[0]
+    launcher = instance.launcher
+    assert launcher is not None
+    try:
+        assert instance.health.state.value == "down"
+        assert backends.ready() == {"llm": True, "comfyui": False}  # startable counts as ready
+
+        async with asyncio.timeout(30):
+            chosen = await asyncio.gather(
+                *(backends.acquire_llm("llama3.2", lambda _: 0.0) for _ in range(50))
+            )
+
+        assert {c.name for c in chosen} == {"lazy"}
+        assert launcher.starts == 1
+        assert [c.state.value for c in changes] == ["down", "starting", "healthy"]
+        assert changes[1].eta == 30  # nothing measured yet: the ready timeout
+        log = (tmp_path / "lazy.log").read_text()
+        assert log.count("listening on") == 1
+        result = await instance.client.complete(chat())
+        assert result.text  # the started simulator serves
+    finally:
+        await backends.close()
+    assert launcher.process is not None
+    assert launcher.process.returncode is not None  # what we started, we stopped
+
+
+async def test_fifty_runs_see_the_backend_starting_once_and_all_complete(
+    start_atelier: StartAtelier, comfyui_sim: str, tmp_path: Path
+) -> None:
+    server = await start_atelier(
+        llm=[lazy_llm(tmp_path, free_port())],
+        comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
+        max_runs_in_flight=50,
+        max_queued_runs=0,
+    )
+    async with ClientSession() as http:
+        ready = await http.get(server.make_url("/readyz"))
+    assert ready.status == 200  # down but startable
+    client = await connected(server)
+    for i in range(50):
+        await client.send(
+            {"type": "run.start", "prompt": f"a red fox, take {i}", "interception": "bauhaus"}
+        )
+    accepted = [await client.expect(lambda m: m["type"] == "run.accepted") for _ in range(50)]
+    for message in accepted:
+        done = await run_done(client, message["run"], timeout=60)
+        assert done["status"] == "completed", done
+
+    # One session with fifty waiting runs hears of each change once.
+    backend = client.of_type("backend")
+    assert [(m["kind"], m["instance"], m["state"]) for m in backend] == [
+        ("llm", "lazy", "starting"),
+        ("llm", "lazy", "healthy"),
+    ]
+    assert backend[0]["eta"] == 30  # nothing measured yet: the ready timeout
+    launcher = backends_of(server).llm[0].launcher
+    assert launcher is not None
+    assert launcher.starts == 1
+    assert (tmp_path / "lazy.log").read_text().count("listening on") == 1
+    await client.close()
+
+
+async def test_a_start_that_times_out_fails_the_run_and_restarts_are_rate_limited(
+    start_atelier: StartAtelier, comfyui_sim: str, tmp_path: Path
+) -> None:
+    never_ready = LLMBackendConfig(
+        name="stuck",
+        url=f"http://127.0.0.1:{free_port()}",
+        start_command=(sys.executable, "-c", HANGS),
+        log_file=tmp_path / "stuck.log",
+        ready_timeout=0.5,
+        restart_min_interval=600,
+    )
+    server = await start_atelier(
+        llm=[never_ready], comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)]
+    )
+    launcher = backends_of(server).llm[0].launcher
+    assert launcher is not None
+    client = await connected(server)
+
+    first = await start_run(client, "a red fox in the snow")
+    done = await run_done(client, first)
+    assert done["status"] == "failed"
+    assert "could not be started: did not become healthy within 0.5 s" in done["reason"]
+    assert str(tmp_path / "stuck.log") in done["reason"]
+    assert done["code"] == "backend_start_failed"
+    states = [(m["state"], m["message"]) for m in client.of_type("backend")]
+    assert [s for s, _ in states] == ["starting", "down"]
+    assert launcher.process is not None
+    assert launcher.process.returncode is not None  # the stuck process was killed
+    assert "loading" in (tmp_path / "stuck.log").read_text()
+
+    second = await start_run(client, "a red fox in the snow")
+    done = await run_done(client, second)
+    assert done["status"] == "failed"
+    assert "the next start is allowed in" in done["reason"]
+    assert launcher.starts == 1
+    async with ClientSession() as http:
+        ready = await http.get(server.make_url("/readyz"))
+    assert ready.status == 503  # down, and not startable for a while
+    await client.close()
+
+
+async def test_a_command_that_cannot_run_fails_clearly(tmp_path: Path) -> None:
+    config = LLMBackendConfig(
+        name="typo",
+        url=f"http://127.0.0.1:{free_port()}",
+        start_command=(str(tmp_path / "no-such-ollama"), "serve"),
+    )
+    backends = Backends([config], [], LifecycleSettings(health_interval=60, log_dir=tmp_path))
+    await backends.start()
+    try:
+        with pytest.raises(BackendUnavailable, match="cannot run") as failure:
+            await backends.acquire_llm("llama3.2", lambda _: 0.0)
+        assert failure.value.code == "backend_start_failed"
+        assert backends.llm[0].health.state.value == "down"
+    finally:
+        await backends.close()
+
+
+async def test_an_image_server_started_on_demand_renders_the_run(
+    start_atelier: StartAtelier, ollama_sim: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    comfy = ComfyUIBackendConfig(
+        name="lazy-img",
+        url=f"http://127.0.0.1:{port}",
+        start_command=tuple(sim_command("comfyui", port, "--step-time", "0.005", "--steps", "3")),
+        log_file=tmp_path / "comfy.log",
+        ready_timeout=30,
+    )
+    server = await start_atelier(
+        llm=[LLMBackendConfig(name="llm", url=ollama_sim)], comfyui=[comfy]
+    )
+    client = await connected(server)
+    run = await start_run(client, "a red fox in the snow")
+    done = await run_done(client, run, timeout=40)
+    assert done["status"] == "completed", done
+    assert [m["state"] for m in client.of_type("backend")] == ["starting", "healthy"]
+    assert len(client.of_type("output")) == 1
+    launcher = backends_of(server).comfyui[0].launcher
+    assert launcher is not None
+    assert launcher.starts == 1
+    await client.close()

@@ -1,0 +1,43 @@
+"""Warm-up: at start-up each LLM instance is asked to load the models it serves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from server.engine.backends.config import LifecycleSettings, LLMBackendConfig
+from server.engine.backends.registry import Backends
+from server.engine.backends.warmup import warm_up_request
+from server.engine.llm import Dialect
+from server.harness.llm_sim.common import SimSettings
+from server.harness.llm_sim.ollama import OllamaSimulator
+from tests.pipeline_support import until
+
+
+def test_ollama_loads_a_model_on_a_chat_without_messages() -> None:
+    assert warm_up_request(Dialect.OLLAMA, "llama3.2").messages == ()
+    openai = warm_up_request(Dialect.OPENAI, "llama3.2")
+    assert (len(openai.messages), openai.max_tokens) == (1, 1)
+
+
+async def test_warm_up_loads_each_served_model_once_without_delaying_start() -> None:
+    asked: list[Sequence[dict[str, str]]] = []
+
+    def responder(messages: Sequence[dict[str, str]]) -> str:
+        asked.append(list(messages))
+        return ""
+
+    sim = OllamaSimulator(SimSettings(tokens_per_second=0), responder)
+    url = await sim.start("127.0.0.1", 0)
+    backends = Backends(
+        [LLMBackendConfig(name="gpu1", url=url, models=("llama3.2",))],
+        [],
+        LifecycleSettings(health_interval=60, warm_up=True, warm_up_timeout=5),
+    )
+    try:
+        await backends.start(["llama3.2", "qwen3:4b", "llama3.2"])  # qwen3 is not served here
+        await until(lambda: sim.counters.completed == 1, timeout=5)
+        assert asked == [[]]
+        assert sim.counters.requests == 1
+    finally:
+        await backends.close()
+        await sim.stop()

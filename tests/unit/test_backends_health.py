@@ -1,0 +1,92 @@
+"""The health state machine and what a failure says about an instance."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.engine.backends.health import (
+    ALLOWED,
+    HealthChange,
+    IllegalHealthTransition,
+    InstanceHealth,
+    instance_fault,
+    state_after_failure,
+    worth_retrying,
+)
+from server.engine.comfyui.errors import PromptLost
+from server.engine.errors import (
+    BackendBusy,
+    BackendError,
+    BackendProtocolError,
+    BackendRejected,
+    BackendTimeout,
+    BackendUnavailable,
+    ModelNotFound,
+)
+from server.engine.llm.errors import BackendAuthFailed, BackendServerError
+from server.protocol import BackendState as S
+
+
+def err(kind: type[BackendError]) -> BackendError:
+    return kind("boom", backend="llm", instance="gpu1")
+
+
+def test_every_state_is_reachable_from_unknown_but_nothing_returns_to_unknown() -> None:
+    assert ALLOWED[S.UNKNOWN] == frozenset(S) - {S.UNKNOWN}
+    assert all(S.UNKNOWN not in targets for targets in ALLOWED.values())
+
+
+def test_changes_are_published_once_with_their_message() -> None:
+    seen: list[HealthChange] = []
+    health = InstanceHealth("llm", "gpu1", seen.append, clock=lambda: 5.0)
+    assert health.move(S.DOWN, "cannot connect")
+    assert not health.move(S.DOWN, "cannot connect again")  # no change, no event
+    assert health.move(S.STARTING, "starting", eta=30.0)
+    assert health.move(S.HEALTHY)
+    assert [(c.state, c.message, c.eta) for c in seen] == [
+        (S.DOWN, "cannot connect", None),
+        (S.STARTING, "starting", 30.0),
+        (S.HEALTHY, None, None),
+    ]
+    assert (health.changes, health.since) == (3, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("path", "illegal"),
+    [
+        ((S.HEALTHY,), S.STARTING),  # nobody launches a server that answers
+        ((S.DOWN, S.STARTING), S.UNHEALTHY),  # a start ends healthy or down
+        ((S.HEALTHY,), S.UNKNOWN),
+    ],
+)
+def test_illegal_transitions_raise(path: tuple[S, ...], illegal: S) -> None:
+    health = InstanceHealth("comfyui", "a")
+    for state in path:
+        health.move(state)
+    with pytest.raises(IllegalHealthTransition):
+        health.move(illegal)
+    assert health.state is path[-1]
+
+
+def test_unreachable_means_down_anything_else_unhealthy() -> None:
+    assert state_after_failure(err(BackendUnavailable)) is S.DOWN
+    assert state_after_failure(err(PromptLost)) is S.UNHEALTHY
+    assert state_after_failure(err(BackendTimeout)) is S.UNHEALTHY
+    assert state_after_failure(err(BackendServerError)) is S.UNHEALTHY
+
+
+def test_crashes_and_cut_streams_are_retried_elsewhere_but_bad_requests_are_not() -> None:
+    for kind in (
+        BackendUnavailable,
+        BackendTimeout,
+        BackendBusy,
+        BackendProtocolError,
+        BackendServerError,
+        PromptLost,
+        BackendError,  # an error reported mid-stream
+    ):
+        assert worth_retrying(err(kind)), kind
+    for kind in (ModelNotFound, BackendRejected, BackendAuthFailed):
+        assert not worth_retrying(err(kind)), kind
+        assert not instance_fault(err(kind)), kind
+    assert instance_fault(err(BackendProtocolError))
