@@ -5,6 +5,10 @@ writer. When its outbox overflows the connection is closed with SLOW_CONSUMER (t
 still in the session's log, so the client can resume). A send that does not complete within
 `send_timeout` aborts the transport: a peer that is alive but not reading would otherwise keep
 the send blocked forever (reference/aiohttp-performance.md, finding 2).
+
+Both time bounds (the send timeout and the idle heartbeat) are one timer each that re-arms from
+the time of the last send, not a timer per message: with uvloop, creating and cancelling a
+timer around every send cost about a third of the writer's CPU per token (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -54,6 +58,11 @@ class Connection:
         self._on_idle = on_idle
         self._stats = stats
         self._wake = asyncio.Event()
+        self._send_started: float | None = None  # while a send is in progress
+        self._last_sent = 0.0
+        self._timed_out = False
+        self._send_timer: asyncio.TimerHandle | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
         self._close_code: CloseCode | None = None
         self._close_reason = ""
         self.closed = asyncio.Event()
@@ -101,6 +110,7 @@ class Connection:
 
     async def run_writer(self) -> None:
         """Drain the outbox until closed. Runs as the socket's only sending task."""
+        self._last_sent = asyncio.get_running_loop().time()
         try:
             while self._close_code is None:
                 if not self._has_work() and not await self._wait_for_work():
@@ -112,38 +122,71 @@ class Connection:
                 return
             await self._send_close()
         finally:
+            self._cancel_timers()
             self.closed.set()
 
     def _has_work(self) -> bool:
         return bool(self._replay or self._outbox)
 
     async def _wait_for_work(self) -> bool:
+        """Sleep until there is work (True) or `heartbeat_idle` passed since the last send."""
         self._wake.clear()
-        try:
-            async with asyncio.timeout(self._heartbeat_idle):
-                await self._wake.wait()
-        except TimeoutError:
-            return False
-        return True
+        if self._idle_timer is None:
+            self._arm_idle(asyncio.get_running_loop())
+        await self._wake.wait()
+        return self._has_work() or self._close_code is not None
+
+    def _arm_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._idle_timer = loop.call_at(
+            self._last_sent + self._heartbeat_idle, self._idle_due, loop
+        )
+
+    def _idle_due(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._idle_timer = None
+        if loop.time() - self._last_sent >= self._heartbeat_idle:
+            self._wake.set()  # the writer finds no work and calls on_idle
+        else:
+            self._arm_idle(loop)
 
     async def _send_batch(self) -> bool:
         loop = asyncio.get_running_loop()
+        if self._send_timer is None:
+            self._send_timer = loop.call_later(self._send_timeout, self._check_send, loop)
         try:
-            async with asyncio.timeout(self._send_timeout) as deadline:
-                while self._has_work():
-                    queue = self._replay or self._outbox
-                    await self._transport.send(queue.popleft())
-                    self._stats.messages_out += 1
-                    deadline.reschedule(loop.time() + self._send_timeout)
-        except TimeoutError:
-            self._stats.send_timeouts += 1
-            log.warning("send_timeout", seconds=self._send_timeout)
-            self._transport.abort()
-            return False
+            while self._has_work():
+                queue = self._replay or self._outbox
+                self._send_started = loop.time()
+                await self._transport.send(queue.popleft())
+                self._send_started = None
+                self._stats.messages_out += 1
         except ConnectionError:
             self._transport.abort()
             return False
-        return True
+        finally:
+            self._send_started = None
+            self._last_sent = loop.time()
+        return not self._timed_out
+
+    def _check_send(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The send timer: abort a send that has taken `send_timeout`, else re-arm for the
+        one in progress (or stop: the next batch arms it again)."""
+        self._send_timer = None
+        started = self._send_started
+        if started is None:
+            return
+        if loop.time() - started < self._send_timeout:
+            self._send_timer = loop.call_at(started + self._send_timeout, self._check_send, loop)
+            return
+        self._timed_out = True
+        self._stats.send_timeouts += 1
+        log.warning("send_timeout", seconds=self._send_timeout)
+        self._transport.abort()  # the blocked send then fails with a connection error
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._send_timer, self._idle_timer):
+            if timer is not None:
+                timer.cancel()
+        self._send_timer = self._idle_timer = None
 
     async def _send_close(self) -> None:
         assert self._close_code is not None

@@ -52,8 +52,14 @@ class AtelierClient:
     async def connect(self, *, resume: bool = True, timeout: float = 10.0) -> Message:
         """Open the socket, say hello (resuming if we can), return the `welcome`."""
         headers = {"Origin": self.origin} if self.origin else None
+        # close_timeout: a socket the server already aborted must not hold a reconnect for
+        # the library's default 10 s.
         self.ws = await connect(
-            self.url, additional_headers=headers, max_size=self.max_size, compression=None
+            self.url,
+            additional_headers=headers,
+            max_size=self.max_size,
+            compression=None,
+            close_timeout=1.0,
         )
         hello: Message = {"type": "hello", "protocol": PROTOCOL_VERSION}
         if resume and self.session and self.secret:

@@ -12,6 +12,7 @@ from server.handlers.keys import REGISTRY, STATS
 from server.harness.client import AtelierClient
 from server.protocol import CloseCode, Token
 from tests.conftest import StartServer, ws_url
+from tests.pipeline_support import until
 
 
 async def greeted(start_server: StartServer, **settings: object) -> tuple[AtelierClient, object]:
@@ -171,3 +172,28 @@ async def test_client_that_stops_reading_is_dropped_and_never_slows_another(
     assert welcome["resumed"] is True
     assert len(slow.of_type("token")) == 1000
     assert (slow.gaps, slow.duplicates) == (0, 0)
+
+
+async def test_a_send_that_stalls_past_the_timeout_aborts_only_that_socket(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(outbox_limit=100_000, send_timeout=0.3, event_log_limit=5000)
+    registry, stats = server.app[REGISTRY], server.app[STATS]
+    stalled = AtelierClient(ws_url(server))
+    healthy = AtelierClient(ws_url(server))
+    await stalled.connect()
+    await healthy.connect()
+    stalled_session = registry.get(stalled.session or "")
+    healthy_session = registry.get(healthy.session or "")
+    assert stalled_session is not None
+    assert healthy_session is not None
+    big = "y" * 65_536
+    for _ in range(300):  # 20 MB: the kernel buffers fill and the writer's send blocks
+        stalled_session.emit(Token, run="r", stage="interception", text=big)
+    healthy_session.emit(Token, run="r", stage="interception", text="still here")
+    assert (await healthy.wait_for(lambda m: m["type"] == "token"))["text"] == "still here"
+    await until(lambda: stats.send_timeouts == 1)
+    await until(lambda: stalled_session.connection is None)  # detached: it may resume
+    assert stats.outbox_overflows == 0
+    welcome = await stalled.reconnect()
+    assert welcome["resumed"] is True

@@ -1,0 +1,354 @@
+"""Relay cost: tokens from an LLM to a browser through Atelier, against a minimal aiohttp relay.
+
+Both paths read the same token source (an Ollama-shaped NDJSON server in its own process whose
+every token is the source's CLOCK_MONOTONIC at send time, in ns) and the same client (aiohttp
+WebSocket, one socket per stream, in this process). The floor relay is what the reference
+measured as "tuned": uvloop, one shared ClientSession, orjson, `send_frame(bytes, TEXT)`,
+compression off, one frame per token. Atelier runs as `python -m server` (safety level adult
+so no LLM verdict step, the model-free output on a ComfyUI simulator at 1 step).
+
+Per concurrency level, in the same run, alternating floor / Atelier:
+  paced  - every stream at --rate tokens/s: latency per token (client receipt minus source
+           send, both CLOCK_MONOTONIC on one machine) and relay CPU per token (/proc utime+stime);
+  burst  - the source unthrottled: delivered tokens per second.
+
+Run: .venv/bin/python bench/bench_relay.py [--levels 1,10,100,500] [--tokens 200] [--rate 50]
+Prints figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import uvloop
+from aiohttp import WSMsgType, web
+
+ROOT = Path(__file__).resolve().parent.parent
+TICK = os.sysconf("SC_CLK_TCK")
+MODEL = "llama3.2"
+FLOOD_TOKENS = 320  # a run's max_tokens (haiku): what a real model stops at
+LLM_ENTRIES = 8  # Atelier caps slots per LLM entry at 64; 8 entries x 64 hold 500 streams
+LAST_TOKEN = [0.0]  # perf_counter of the latest token received
+
+
+# -- the token source (its own process)
+
+
+def source_app(tokens: int, rate: float) -> web.Application:
+    async def tags(request: web.Request) -> web.Response:
+        return web.json_response({"models": [{"name": MODEL, "model": MODEL}]})
+
+    async def version(request: web.Request) -> web.Response:
+        return web.json_response({"version": "0.12.0"})
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        body = orjson.loads(await request.read())
+        user = body["messages"][-1]["content"]
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        count = tokens if "RELAYBENCH" in user else 1
+        pace, pad = rate, ""
+        if "RELAYFLOOD" in user:  # bench_slow_consumer: a big unthrottled answer
+            count, pace, pad = FLOOD_TOKENS, 0.0, "x" * 16_384
+        start = time.monotonic()
+        for i in range(count):
+            if pace > 0:
+                delay = start + i / pace - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elif i % 64 == 63:
+                await asyncio.sleep(0)  # let the other streams' timers run
+            text = f" {time.monotonic_ns()}{pad}" if count > 1 else "ok"
+            line = {
+                "model": MODEL,
+                "message": {"role": "assistant", "content": text},
+                "done": False,
+            }
+            await response.write(orjson.dumps(line) + b"\n")
+        final = {
+            "model": MODEL,
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "stop",
+        }
+        await response.write(orjson.dumps(final) + b"\n")
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", lambda r: web.Response(text="Ollama is running"))
+    app.router.add_get("/api/tags", tags)
+    app.router.add_get("/api/version", version)
+    app.router.add_post("/api/chat", chat)
+    return app
+
+
+# -- the floor: a minimal tuned relay (its own process)
+
+
+def floor_app(source: str) -> web.Application:
+    async def session_ctx(app: web.Application) -> Any:
+        connector = aiohttp.TCPConnector(limit=2000)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=60)
+        app["http"] = aiohttp.ClientSession(connector=connector, timeout=timeout)
+        yield
+        await app["http"].close()
+
+    async def relay(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(compress=False)
+        await ws.prepare(request)
+        http: aiohttp.ClientSession = request.app["http"]
+        async for msg in ws:
+            start = orjson.loads(msg.data)
+            body = {"model": MODEL, "messages": [{"role": "user", "content": start["prompt"]}]}
+            async with http.post(f"{source}/api/chat", json=body) as upstream:
+                async for line in upstream.content:
+                    data = orjson.loads(line)
+                    if data["done"]:
+                        break
+                    event = {"type": "token", "run": "r", "text": data["message"]["content"]}
+                    await ws.send_frame(orjson.dumps(event), WSMsgType.TEXT)
+            await ws.send_frame(orjson.dumps({"type": "run.done"}), WSMsgType.TEXT)
+        return ws
+
+    app = web.Application()
+    app.cleanup_ctx.append(session_ctx)
+    app.router.add_get("/ws", relay)
+    return app
+
+
+# -- processes
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"port {port} never opened")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+@contextlib.contextmanager
+def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(cmd: list[str], port: int, env: dict[str, str] | None = None) -> int:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=None if os.environ.get("BENCH_LOGS") else subprocess.DEVNULL,
+        )
+        started.append(proc)
+        wait_port(port, proc)
+        return proc.pid
+
+    me = [sys.executable, str(Path(__file__).resolve())]
+    try:
+        src, flo, comfy, ate = free_port(), free_port(), free_port(), free_port()
+        start(
+            [*me, "source", "--port", str(src), "--tokens", str(tokens), "--rate", str(rate)], src
+        )
+        floor_pid = start(
+            [*me, "floor", "--port", str(flo), "--source", f"http://127.0.0.1:{src}"], flo
+        )
+        harness = [sys.executable, "-m", "server.harness", "comfyui", "--port", str(comfy)]
+        start([*harness, "--step-time", "0.001", "--steps", "1"], comfy)
+        llm = [
+            {"name": f"src{i}", "url": f"http://127.0.0.1:{src}", "slots": 64}
+            for i in range(LLM_ENTRIES)
+        ]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")} | {
+            "ATELIER_PORT": str(ate),
+            "ATELIER_LLM": orjson.dumps(llm).decode(),
+            "ATELIER_COMFYUI_URL": f"http://127.0.0.1:{comfy}",
+            "ATELIER_SAFETY_LEVEL": "adult",
+            "ATELIER_LOG_LEVEL": "warning",
+            "ATELIER_LOG_FORMAT": "json",
+            "ATELIER_DATA_DIR": tempfile.mkdtemp(prefix="bench-relay-"),
+            "ATELIER_MAX_WAITING_RUNS": "5000",
+        }
+        atelier_pid = start([sys.executable, "-m", "server"], ate, env)
+        yield {
+            "floor": (f"ws://127.0.0.1:{flo}/ws", floor_pid),
+            "atelier": (f"ws://127.0.0.1:{ate}/ws", atelier_pid),
+        }
+    finally:
+        for proc in started:
+            proc.terminate()
+        for proc in started:
+            proc.wait(10)
+
+
+# -- the client side
+
+
+async def one_stream(
+    http: aiohttp.ClientSession,
+    url: str,
+    kind: str,
+    gate: asyncio.Event,
+    lat: list[float],
+    prompt: str,
+) -> int:
+    count = 0
+    async with http.ws_connect(url, compress=0, max_msg_size=0) as ws:
+        if kind == "atelier":
+            await ws.send_str('{"type":"hello","protocol":1}')
+            while orjson.loads((await ws.receive()).data)["type"] != "welcome":
+                pass
+        await gate.wait()
+        start = {
+            "type": "run.start",
+            "prompt": prompt,
+            "interception": "haiku",
+            "output": "model_free",
+            "width": 16,
+            "height": 16,
+        }
+        await ws.send_str(orjson.dumps(start).decode())
+        async for msg in ws:
+            now = time.monotonic_ns()
+            event = orjson.loads(msg.data)
+            kind_ = event["type"]
+            if event.get("text") == "ok":  # the 1-token answers of fixed-cost runs
+                continue
+            if kind_ == "token" and event.get("stage", "interception") == "interception":
+                lat.append((now - int(event["text"].split("x", 1)[0])) / 1e3)
+                LAST_TOKEN[0] = max(LAST_TOKEN[0], time.perf_counter())
+                count += 1
+            elif kind_ == "run.done" or kind_ == "error":
+                break
+    return count
+
+
+async def measure(
+    url: str, pid: int, kind: str, streams: int, prompt: str = "RELAYBENCH a fox"
+) -> tuple[int, float, float, list[float]]:
+    lat: list[float] = []
+    gate = asyncio.Event()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        tasks = [
+            asyncio.create_task(one_stream(http, url, kind, gate, lat, prompt))
+            for _ in range(streams)
+        ]
+        await asyncio.sleep(0.3 + streams / 500)  # every socket connected and greeted
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        gate.set()
+        tokens = sum(await asyncio.gather(*tasks))
+        cpu = cpu_seconds(pid) - cpu0
+        wall = max(LAST_TOKEN[0] - t0, 1e-9)  # to the last token: runs end later (the image)
+    return tokens, wall, cpu, lat
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, min(len(ordered) - 1, int(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+async def bench(args: argparse.Namespace) -> None:
+    with processes(args.tokens, args.rate) as targets:
+        for kind, (url, pid) in targets.items():  # warm up both paths
+            await measure(url, pid, kind, 2)
+        print(
+            f"{'streams':>7} {'path':8} {'tokens':>7} {'tok/s':>8} {'CPU µs/tok':>10} "
+            f"{'marginal':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+        )
+        for streams in args.levels:
+            # A run's fixed cost (accept, stages, the 1-token LLM calls, the image, the
+            # record) measured with 1-token runs, so the per-token figure can exclude it.
+            fixed = {}
+            for kind, (url, pid) in targets.items():
+                _, _, cpu, _ = await measure(url, pid, kind, max(streams, 20), "no bench")
+                fixed[kind] = cpu / max(streams, 20)
+            print(
+                f"{streams:>7} fixed CPU per run: "
+                + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in fixed.items()),
+                flush=True,
+            )
+            for round_ in range(args.rounds):
+                rows = {}
+                for kind, (url, pid) in targets.items():
+                    tokens, wall, cpu, lat = await measure(url, pid, kind, streams)
+                    lat_ms = [v / 1000 for v in lat] or [float("nan")]
+                    per = cpu / max(tokens, 1) * 1e6
+                    rows[kind] = (cpu - fixed[kind] * streams) / max(tokens, 1) * 1e6
+                    print(
+                        f"{streams:>7} {kind:8} {tokens:>7} {tokens / wall:>8.0f} "
+                        f"{per:>10.1f} {rows[kind]:>8.1f} {pct(lat_ms, 50):>7.2f} "
+                        f"{pct(lat_ms, 99):>7.2f} {max(lat_ms):>7.2f}",
+                        flush=True,
+                    )
+                ratio = rows["atelier"] / rows["floor"] if rows["floor"] > 0 else float("nan")
+                print(
+                    f"{'':>7} ratio atelier/floor marginal CPU per token: {ratio:.2f} "
+                    f"(round {round_ + 1})",
+                    flush=True,
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("role", nargs="?", default="bench", choices=["bench", "source", "floor"])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--source", default="")
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=50.0, help="tokens/s per stream; 0: burst")
+    parser.add_argument("--levels", default="1,10,100,500")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    args.levels = [int(v) for v in args.levels.split(",")]
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.role == "source":
+        web.run_app(
+            source_app(args.tokens, args.rate),
+            port=args.port,
+            print=None,
+            access_log=None,
+            loop=uvloop.new_event_loop(),
+        )
+    elif args.role == "floor":
+        web.run_app(
+            floor_app(args.source),
+            port=args.port,
+            print=None,
+            access_log=None,
+            loop=uvloop.new_event_loop(),
+        )
+    else:
+        uvloop.run(bench(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""`--spawn`: start the server and its simulators as separate processes for one load run.
+
+Each simulator is its own process, so the server shares the machine with them the way it
+shares a GPU box with real backends. Server limits are raised to fit the planned load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class SpawnPlan:
+    tokens_per_second: float = 0.0  # 0: as fast as the simulator can
+    first_token_delay: float = 0.0
+    llm_slots: int = 8
+    step_time: float = 0.01
+    steps: int = 4
+    comfyui_instances: int = 1
+    sessions: int = 10
+    runs_per_session: int = 2
+    safety_level: str = "kids"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+def _harness(*args: str) -> list[str]:
+    return [sys.executable, "-m", "server.harness", *args]
+
+
+def server_env(
+    plan: SpawnPlan, port: int, llm: int, comfyui: list[int], data: Path
+) -> dict[str, str]:
+    runs = plan.sessions * plan.runs_per_session
+    llm_backends = [{"name": "sim-llm", "url": f"http://127.0.0.1:{llm}", "slots": plan.llm_slots}]
+    comfy = [
+        {"name": f"sim-comfyui-{i}", "url": f"http://127.0.0.1:{p}"} for i, p in enumerate(comfyui)
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")}
+    env |= {
+        "ATELIER_PORT": str(port),
+        "ATELIER_DATA_DIR": str(data),
+        "ATELIER_LOG_LEVEL": "warning",
+        "ATELIER_LOG_FORMAT": "json",
+        "ATELIER_LLM": orjson.dumps(llm_backends).decode(),
+        "ATELIER_COMFYUI": orjson.dumps(comfy).decode(),
+        "ATELIER_SAFETY_LEVEL": plan.safety_level,
+        "ATELIER_MAX_SESSIONS": str(max(20_000, plan.sessions * 2)),
+        "ATELIER_MAX_WAITING_RUNS": str(min(100_000, max(500, runs * 2))),
+        "ATELIER_MAX_RUNS_IN_FLIGHT": str(min(100, max(2, plan.runs_per_session))),
+        "ATELIER_MAX_QUEUED_RUNS": str(min(1000, max(8, plan.runs_per_session))),
+        "ATELIER_MESSAGES_PER_SECOND": "1000",
+        "ATELIER_MESSAGE_BURST": "1000",
+        "ATELIER_OUTBOX_LIMIT": "100000",
+    }
+    return env
+
+
+@contextlib.contextmanager
+def spawned(plan: SpawnPlan) -> Iterator[str]:
+    """Start simulators and server; yield the server's ws:// URL; stop them all."""
+    processes: list[subprocess.Popen[bytes]] = []
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in `finally`, after the processes
+    try:
+        llm = free_port()
+        processes.append(
+            _start(
+                _harness(
+                    "ollama",
+                    "--port",
+                    str(llm),
+                    "--accept-any-model",
+                    "--tokens-per-second",
+                    str(plan.tokens_per_second),
+                    "--first-token-delay",
+                    str(plan.first_token_delay),
+                    "--max-parallel",
+                    str(plan.llm_slots),
+                    "--max-queue",
+                    "100000",
+                ),
+                llm,
+                log,
+            )
+        )
+        comfyui = []
+        for _ in range(plan.comfyui_instances):
+            port = free_port()
+            processes.append(
+                _start(
+                    _harness(
+                        "comfyui",
+                        "--port",
+                        str(port),
+                        "--step-time",
+                        str(plan.step_time),
+                        "--steps",
+                        str(plan.steps),
+                    ),
+                    port,
+                    log,
+                )
+            )
+            comfyui.append(port)
+        port = free_port()
+        data = Path(tempfile.mkdtemp(prefix="atelier-load-"))
+        env = server_env(plan, port, llm, comfyui, data)
+        processes.append(_start([sys.executable, "-m", "server"], port, log, env))
+        yield f"ws://127.0.0.1:{port}/ws"
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+def _start(
+    command: list[str], port: int, log: IO[bytes], env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        wait_for_port(port, process)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process
