@@ -63,7 +63,10 @@ class Run:
     inputs: RunInputs
     status: RunStatus = RunStatus.QUEUED
     stage: StageName | None = None
+    #: Each stage's final text, set when the stage is done.
     texts: dict[str, str] = field(default_factory=dict)
+    #: Text pieces as they streamed (a list: appending to a str per token is quadratic).
+    streamed: dict[str, list[str]] = field(default_factory=dict)
     verdicts: dict[str, Any] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -94,11 +97,15 @@ class Run:
         self.emit(Stage, stage=stage, status=status, **fields)
 
     def token(self, stage: StageName, text: str, *, clear: bool = False) -> None:
-        key = stage.value
+        pieces = self.streamed.setdefault(stage.value, [])
         if clear:
-            self.texts[key] = ""
-        self.texts[key] = self.texts.get(key, "") + text
+            pieces.clear()
+        pieces.append(text)
         self.emit(Token, stage=stage, text=text, clear=clear)
+
+    def texts_so_far(self) -> dict[str, str]:
+        """Final texts where a stage is done, what has streamed where it is not."""
+        return {**{k: "".join(v) for k, v in self.streamed.items()}, **self.texts}
 
     def finish(
         self, status: RunStatus, *, reason: str | None = None, code: str | None = None
@@ -128,7 +135,7 @@ class Run:
             prompt=self.inputs.prompt,
             interception=self.inputs.interception,
             stage=self.stage,
-            texts=dict(self.texts),
+            texts=self.texts_so_far(),
             outputs=list(self.outputs),
             reason=self.reason,
         )
@@ -153,7 +160,7 @@ class Run:
             "status": self.status.value,
             "reason": self.reason,
             "code": self.code,
-            "texts": self.texts,
+            "texts": self.texts_so_far(),
             "verdicts": self.verdicts,
             "models": self.models,
             "timings": self.timings,

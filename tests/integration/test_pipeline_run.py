@@ -156,3 +156,16 @@ async def test_bad_run_requests_get_clear_errors(start_pipeline: StartPipeline) 
         assert (error["code"], error["ref"]) == (code, code), fields
     await client.send({"type": "run.cancel", "run": "r-notmine123"})
     assert (await client.wait_for(lambda m: m["type"] == "error"))["code"] == "unknown_run"
+
+
+async def test_perspective_loras_on_a_model_free_workflow_become_a_warning(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(safety_level="adult")
+    client = await connected(server)
+    run = await start_run(client, "a quiet harbour", "bauhaus", output="model_free")
+    assert (await run_done(client, run))["status"] == "completed"
+    started = next(m for m in events_of(client, run) if m["type"] == "stage"
+                   and m["stage"] == "generation" and m["status"] == "started")
+    assert started["detail"]["loras"] == []
+    assert "no checkpoint or UNet loader" in started["detail"]["warnings"][0]

@@ -8,7 +8,7 @@ from server.engine.admission import InvalidRun, UnknownConfig, admit_inputs
 from server.engine.run import IllegalRunTransition, Run, RunInputs
 from server.engine.session import Session
 from server.engine.stats import SocketStats
-from server.protocol import RunStart, RunStatus
+from server.protocol import RunStart, RunStatus, StageName
 from server.wiring import load_definitions
 from tests.conftest import make_settings
 
@@ -90,3 +90,15 @@ def test_a_queued_run_can_be_cancelled_before_it_starts() -> None:
     run = new_run()
     run.finish(RunStatus.CANCELLED, reason="Stopped.")
     assert run.snapshot().status is RunStatus.CANCELLED
+
+
+def test_streamed_text_accumulates_and_a_clear_starts_the_stage_again() -> None:
+    run = new_run()
+    for piece in ("Hel", "lo"):
+        run.token(StageName.INTERCEPTION, piece)
+    assert run.texts_so_far() == {"interception": "Hello"}
+    run.token(StageName.INTERCEPTION, "", clear=True)  # restarted on another server
+    run.token(StageName.INTERCEPTION, "Hi")
+    assert run.snapshot().texts == {"interception": "Hi"}
+    run.texts["interception"] = "Hi there"  # the stage is done: its final text wins
+    assert run.texts_so_far() == {"interception": "Hi there"}

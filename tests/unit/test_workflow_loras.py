@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from server.engine.workflows import LoraSpec, WorkflowError, inject_loras, load_workflows
+from server.engine.workflows import LoraSpec, inject_loras, load_workflows
 from tests.comfyui_support import WORKFLOWS
 
 Graph = dict[str, dict[str, Any]]
@@ -92,6 +92,11 @@ def test_loras_the_instance_lacks_are_skipped_with_a_warning() -> None:
     assert none.applied == ()
 
 
-def test_graph_without_a_model_loader_cannot_take_loras() -> None:
-    with pytest.raises(WorkflowError, match="no checkpoint or UNet loader"):
-        inject_loras(template("model_free"), [LoraSpec("a")])
+def test_graph_without_a_model_loader_skips_loras_with_a_warning() -> None:
+    graph = template("model_free")
+    injected = inject_loras(graph, [LoraSpec("a"), LoraSpec("b")])
+    assert injected.graph == graph
+    assert injected.applied == ()
+    assert injected.warnings == (
+        "LoRAs skipped (a, b): this workflow has no checkpoint or UNet loader",
+    )

@@ -192,8 +192,15 @@ class StageContext:
         try:
             async with asyncio.timeout(limit):
                 async with instance.client.stream_chat(request) as stream:
+                    parts: list[str] = []
                     async for text in stream:
+                        parts.append(text)
                         on_text(text)
+                        if len(parts) >= request.max_tokens:
+                            # A server that ignores the limit must not stream forever; leaving
+                            # the block closes the response, which stops it generating.
+                            log.warning("llm_answer_cut", run=self.run.id, tokens=len(parts))
+                            return "".join(parts)
                 return stream.result.text
         except TimeoutError:
             raise StageTimeout(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from server.engine.workflows.graph import Graph, WorkflowError, copy_graph, fresh_id, iter_links
+from server.engine.workflows.graph import Graph, copy_graph, fresh_id, iter_links
 
 #: class_type -> output index of MODEL.
 MODEL_SOURCES: dict[str, int] = {
@@ -56,8 +56,10 @@ def inject_loras(
     if not wanted:
         return LoraInjection(result, (), warnings)
     model_src = _find_source(graph, MODEL_SOURCES, "model")
-    if model_src is None:
-        raise WorkflowError("cannot inject LoRAs: the graph has no checkpoint or UNet loader")
+    if model_src is None:  # e.g. a model-free graph: a perspective's style cannot apply here
+        skipped = ", ".join(spec.name for spec in wanted)
+        note = f"LoRAs skipped ({skipped}): this workflow has no checkpoint or UNet loader"
+        return LoraInjection(result, (), (*warnings, note))
     clip_src = _find_source(graph, CLIP_LOADERS, "clip") or _find_source(
         graph, CHECKPOINT_CLIP, "clip"
     )
