@@ -11,8 +11,17 @@ Per concurrency level, in the same run, alternating floor / Atelier:
   paced  - every stream at --rate tokens/s: latency per token (client receipt minus source
            send, both CLOCK_MONOTONIC on one machine) and relay CPU per token (/proc utime+stime);
   burst  - the source unthrottled: delivered tokens per second.
+Latency percentiles come twice: over every token, and "steady" (st.) without the first and last
+--settle tokens of each stream, where every run's start-up and wrap-up work (admission, stages,
+the image, the record) lands on the same loop at once.
+Atelier streams the `bauhaus` interception (max_tokens 320), so --tokens is capped at 320: with
+a lower max_tokens Atelier would relay fewer tokens per stream than the floor.
 
 Run: .venv/bin/python bench/bench_relay.py [--levels 1,10,100,500] [--tokens 200] [--rate 50]
+     [--profile out.txt|.svg: py-spy on each relay during the paced rounds, to out-floor.txt
+     and out-atelier.txt (.txt: collapsed stacks; .svg: flame graph)]
+     .venv/bin/python bench/bench_relay.py emit [--tokens 100]  (in-process: Session.emit of
+     --tokens x 1000 token events through a Connection, no sockets)
 Prints figures; asserts nothing about time.
 """
 
@@ -21,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import resource
 import socket
@@ -43,6 +53,10 @@ MODEL = "llama3.2"
 FLOOD_TOKENS = 320  # a run's max_tokens (haiku): what a real model stops at
 LLM_ENTRIES = 8  # Atelier caps slots per LLM entry at 64; 8 entries x 64 hold 500 streams
 LAST_TOKEN = [0.0]  # perf_counter of the latest token received
+#: An interception whose max_tokens (320) is above --tokens, so Atelier relays as many tokens
+#: per stream as the floor (haiku's 120 cut Atelier's streams short of the floor's 200).
+INTERCEPTION = "bauhaus"
+INTERCEPTION_MAX_TOKENS = 320  # workflows/interception/bauhaus.json
 
 
 # -- the token source (its own process)
@@ -216,9 +230,12 @@ async def one_stream(
     kind: str,
     gate: asyncio.Event,
     lat: list[float],
+    steady: list[float],
+    settle: int,
     prompt: str,
 ) -> int:
     count = 0
+    mine: list[float] = []
     async with http.ws_connect(url, compress=0, max_msg_size=0) as ws:
         if kind == "atelier":
             await ws.send_str('{"type":"hello","protocol":1}')
@@ -228,7 +245,7 @@ async def one_stream(
         start = {
             "type": "run.start",
             "prompt": prompt,
-            "interception": "haiku",
+            "interception": INTERCEPTION,
             "output": "model_free",
             "width": 16,
             "height": 16,
@@ -241,23 +258,31 @@ async def one_stream(
             if event.get("text") == "ok":  # the 1-token answers of fixed-cost runs
                 continue
             if kind_ == "token" and event.get("stage", "interception") == "interception":
-                lat.append((now - int(event["text"].split("x", 1)[0])) / 1e3)
+                mine.append((now - int(event["text"].split("x", 1)[0])) / 1e3)
                 LAST_TOKEN[0] = max(LAST_TOKEN[0], time.perf_counter())
                 count += 1
             elif kind_ == "run.done" or kind_ == "error":
                 break
+    lat.extend(mine)
+    steady.extend(mine[settle : len(mine) - settle])
     return count
 
 
 async def measure(
-    url: str, pid: int, kind: str, streams: int, prompt: str = "RELAYBENCH a fox"
-) -> tuple[int, float, float, list[float]]:
+    url: str,
+    pid: int,
+    kind: str,
+    streams: int,
+    prompt: str = "RELAYBENCH a fox",
+    settle: int = 0,
+) -> tuple[int, float, float, list[float], list[float]]:
     lat: list[float] = []
+    steady: list[float] = []
     gate = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         tasks = [
-            asyncio.create_task(one_stream(http, url, kind, gate, lat, prompt))
+            asyncio.create_task(one_stream(http, url, kind, gate, lat, steady, settle, prompt))
             for _ in range(streams)
         ]
         await asyncio.sleep(0.3 + streams / 500)  # every socket connected and greeted
@@ -266,7 +291,7 @@ async def measure(
         tokens = sum(await asyncio.gather(*tasks))
         cpu = cpu_seconds(pid) - cpu0
         wall = max(LAST_TOKEN[0] - t0, 1e-9)  # to the last token: runs end later (the image)
-    return tokens, wall, cpu, lat
+    return tokens, wall, cpu, lat, steady
 
 
 def pct(values: list[float], q: float) -> float:
@@ -276,20 +301,52 @@ def pct(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, int(q / 100 * len(ordered) + 0.5) - 1))]
 
 
+@contextlib.contextmanager
+def profiled(path: str, pid: int) -> Iterator[None]:
+    """py-spy on a relay process while the block runs (raw collapsed stacks for .txt).
+
+    py-spy pauses the process for each sample (its --nonblocking mode truncated the coroutine
+    stacks here), so the latency figures of a profiled round are not the relay's own."""
+    if not path:
+        yield
+        return
+    fmt = "raw" if path.endswith(".txt") else "flamegraph"
+    spy = Path(sys.executable).parent / "py-spy"
+    cmd = [
+        str(spy),
+        "record",
+        "-r",
+        "200",
+        "-f",
+        fmt,
+        "-o",
+        path,
+        "--pid",
+        str(pid),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.send_signal(2)  # py-spy writes its output on SIGINT
+        proc.wait(30)
+
+
 async def bench(args: argparse.Namespace) -> None:
     with processes(args.tokens, args.rate) as targets:
         for kind, (url, pid) in targets.items():  # warm up both paths
             await measure(url, pid, kind, 2)
         print(
             f"{'streams':>7} {'path':8} {'tokens':>7} {'tok/s':>8} {'CPU µs/tok':>10} "
-            f"{'marginal':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+            f"{'marginal':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+            f"{'st.p50':>7} {'st.p99':>7}"
         )
         for streams in args.levels:
             # A run's fixed cost (accept, stages, the 1-token LLM calls, the image, the
             # record) measured with 1-token runs, so the per-token figure can exclude it.
             fixed = {}
             for kind, (url, pid) in targets.items():
-                _, _, cpu, _ = await measure(url, pid, kind, max(streams, 20), "no bench")
+                _, _, cpu, _, _ = await measure(url, pid, kind, max(streams, 20), "no bench")
                 fixed[kind] = cpu / max(streams, 20)
             print(
                 f"{streams:>7} fixed CPU per run: "
@@ -299,14 +356,20 @@ async def bench(args: argparse.Namespace) -> None:
             for round_ in range(args.rounds):
                 rows = {}
                 for kind, (url, pid) in targets.items():
-                    tokens, wall, cpu, lat = await measure(url, pid, kind, streams)
+                    spy = args.profile.replace(".", f"-{kind}.", 1) if args.profile else ""
+                    with profiled(spy, pid):
+                        tokens, wall, cpu, lat, steady = await measure(
+                            url, pid, kind, streams, settle=args.settle
+                        )
                     lat_ms = [v / 1000 for v in lat] or [float("nan")]
+                    steady_ms = [v / 1000 for v in steady]
                     per = cpu / max(tokens, 1) * 1e6
                     rows[kind] = (cpu - fixed[kind] * streams) / max(tokens, 1) * 1e6
                     print(
                         f"{streams:>7} {kind:8} {tokens:>7} {tokens / wall:>8.0f} "
                         f"{per:>10.1f} {rows[kind]:>8.1f} {pct(lat_ms, 50):>7.2f} "
-                        f"{pct(lat_ms, 99):>7.2f} {max(lat_ms):>7.2f}",
+                        f"{pct(lat_ms, 99):>7.2f} {max(lat_ms):>7.2f} "
+                        f"{pct(steady_ms, 50):>7.2f} {pct(steady_ms, 99):>7.2f}",
                         flush=True,
                     )
                 ratio = rows["atelier"] / rows["floor"] if rows["floor"] > 0 else float("nan")
@@ -317,17 +380,92 @@ async def bench(args: argparse.Namespace) -> None:
                 )
 
 
+# -- in-process: the engine's own cost per token, without sockets
+
+
+class _NullSocket:
+    """A transport whose writes always succeed at once (and can be written directly)."""
+
+    async def send(self, data: bytes) -> None:
+        pass
+
+    def send_now(self, data: bytes) -> bool:
+        return True
+
+    async def close(self, code: int, message: str) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+async def emit_cost(tokens: int) -> None:
+    """`Session.emit(Token, ...)` through a Connection, yielding to the loop after each token
+    as the LLM read does: encode, event log, outbox and writer (or the direct write)."""
+    from server.engine.connection import Connection
+    from server.engine.session import Session, WelcomeInfo
+    from server.engine.stats import SocketStats
+    from server.protocol import CloseCode, Limits, StageName, Token
+
+    stats = SocketStats()
+    conn = Connection(
+        _NullSocket(),
+        outbox_limit=tokens + 10,
+        send_timeout=5,
+        heartbeat_idle=3600,
+        on_idle=lambda: None,
+        stats=stats,
+    )
+    writer = asyncio.create_task(conn.run_writer())
+    await asyncio.sleep(0)
+    session = Session("bench", "secret", log_limit=1000, stats=stats)
+    limits = Limits(
+        max_message_bytes=1,
+        max_prompt_chars=1,
+        max_meta_prompt_chars=1,
+        max_runs_in_flight=1,
+        messages_per_second=1.0,
+    )
+    session.attach(conn, None, WelcomeInfo(limits, 25.0, demo=False))
+    for _round in range(3):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(tokens):
+            session.emit(Token, run="r-abcdefghijkl", stage=StageName.INTERCEPTION, text=f" {i}")
+            await asyncio.sleep(0)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"emit: {wall / tokens * 1e6:.2f} µs per token ({cpu / tokens * 1e6:.2f} CPU)")
+    conn.close(CloseCode.NORMAL, "bye")
+    await writer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("role", nargs="?", default="bench", choices=["bench", "source", "floor"])
+    parser.add_argument(
+        "role", nargs="?", default="bench", choices=["bench", "source", "floor", "emit"]
+    )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--source", default="")
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0, help="tokens/s per stream; 0: burst")
     parser.add_argument("--levels", default="1,10,100,500")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--profile", default="", help="py-spy output for the paced rounds")
+    parser.add_argument(
+        "--settle",
+        type=int,
+        default=25,
+        help="tokens left out at each end of every stream for the steady-state percentiles",
+    )
     args = parser.parse_args()
     args.levels = [int(v) for v in args.levels.split(",")]
+    if args.role == "bench" and args.tokens > INTERCEPTION_MAX_TOKENS:
+        parser.error(
+            f"--tokens above {INTERCEPTION_MAX_TOKENS}: Atelier would stop its streams early"
+        )
+    # Every process of the bench freezes its start-up heap, as `python -m server` does, so a
+    # full collection in the source, the floor or the client does not land in either path's
+    # latency figures (they were 9-22 ms each here).
+    gc.freeze()
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.role == "source":
@@ -346,6 +484,8 @@ def main() -> None:
             access_log=None,
             loop=uvloop.new_event_loop(),
         )
+    elif args.role == "emit":
+        uvloop.run(emit_cost(args.tokens * 1000))
     else:
         uvloop.run(bench(args))
 
