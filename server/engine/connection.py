@@ -9,6 +9,13 @@ the send blocked forever (reference/aiohttp-performance.md, finding 2).
 Both time bounds (the send timeout and the idle heartbeat) are one timer each that re-arms from
 the time of the last send, not a timer per message: with uvloop, creating and cancelling a
 timer around every send cost about a third of the writer's CPU per token (docs/performance.md).
+
+When the outbox is empty and no send is in progress, `push` writes the message at once through
+a transport that can say it would not block (`DirectTransport.send_now`) instead of waking the
+writer task for it: that wake-up per token was the largest cost left between a token and the
+socket. Only one send is ever in progress (the writer sends only what sits in the outbox, and
+`push` writes only when the outbox is empty and the writer is not sending), and a write that
+might block is queued for the writer as before, so the bounds above still hold.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import structlog
 
@@ -34,6 +41,16 @@ class Transport(Protocol):
     async def close(self, code: int, message: str) -> None: ...
 
     def abort(self) -> None: ...
+
+
+@runtime_checkable
+class DirectTransport(Transport, Protocol):
+    """A transport that can also write without awaiting when that cannot block."""
+
+    def send_now(self, data: bytes) -> bool:
+        """Write `data` now and return True, or return False (nothing written) when the
+        write might have to wait: the caller then queues it for the writer."""
+        ...
 
 
 class Connection:
@@ -66,6 +83,8 @@ class Connection:
         self._close_code: CloseCode | None = None
         self._close_reason = ""
         self.closed = asyncio.Event()
+        self._direct = transport if isinstance(transport, DirectTransport) else None
+        self._clock: Callable[[], float] | None = None  # set while the writer runs
 
     # -- producer side (synchronous, never blocks)
 
@@ -77,8 +96,26 @@ class Connection:
             self._stats.outbox_overflows += 1
             self.close(CloseCode.SLOW_CONSUMER, "outbox full: the client is not reading")
             return False
+        if self._send_direct(data):
+            return True
         self._outbox.append(data)
         self._wake.set()
+        return True
+
+    def _send_direct(self, data: bytes) -> bool:
+        """Write now, without the writer, when nothing is queued or being sent."""
+        clock, direct = self._clock, self._direct
+        if (
+            clock is None
+            or direct is None
+            or self._outbox
+            or self._replay
+            or self._send_started is not None
+            or not direct.send_now(data)
+        ):
+            return False
+        self._stats.messages_out += 1
+        self._last_sent = clock()
         return True
 
     def push_replay(self, items: Iterable[bytes]) -> None:
@@ -110,7 +147,9 @@ class Connection:
 
     async def run_writer(self) -> None:
         """Drain the outbox until closed. Runs as the socket's only sending task."""
-        self._last_sent = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        self._last_sent = loop.time()
+        self._clock = loop.time
         try:
             while self._close_code is None:
                 if not self._has_work() and not await self._wait_for_work():
@@ -122,6 +161,7 @@ class Connection:
                 return
             await self._send_close()
         finally:
+            self._clock = None  # no direct writes once the writer is gone
             self._cancel_timers()
             self.closed.set()
 

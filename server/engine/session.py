@@ -29,7 +29,7 @@ from server.protocol import (
     RunSnapshot,
     ServerEvent,
     Welcome,
-    encode,
+    encode_event,
 )
 
 log = structlog.get_logger(__name__)
@@ -100,7 +100,7 @@ class Session:
         if self.state is SessionState.CLOSED:
             return self.seq
         seq = self.log.last_seq + 1
-        data = encode(message_type(seq=seq, **fields))
+        data = encode_event(message_type, seq, fields)
         self.log.append(seq, data)
         if self.connection is not None:
             self.connection.push(data)

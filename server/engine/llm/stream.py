@@ -39,6 +39,71 @@ class StreamInterpreter(Protocol):
     def finish(self) -> list[ChatDelta]: ...
 
 
+class ReadWatchdog:
+    """One timer per stream bounding each read, instead of an `asyncio.timeout()` per read.
+
+    A relay reads once per token; creating and cancelling a timer around every read cost
+    about as much as decoding the token (docs/performance.md). Here each read only records
+    its deadline; the single timer fires at the earliest deadline it was armed for, re-arms
+    itself while reads keep coming, and cancels the reading task only when the read in
+    progress has passed its own deadline. `expired` tells that cancellation apart from any
+    other, exactly as `asyncio.timeout` does (via `Task.uncancel`).
+    """
+
+    __slots__ = ("_cancelling", "_deadline", "_fired", "_loop", "_task", "_timer", "_timer_at")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._task: asyncio.Task[object] | None = None
+        self._deadline = 0.0
+        self._cancelling = 0
+        self._fired = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+
+    def start(self, task: asyncio.Task[object], timeout: float) -> None:
+        """A read begins in `task`; it may last `timeout` seconds."""
+        deadline = self._loop.time() + timeout
+        self._task, self._deadline, self._fired = task, deadline, False
+        self._cancelling = task.cancelling()
+        if self._timer is None or deadline < self._timer_at:
+            self._arm(deadline)
+
+    def stop(self) -> None:
+        """The read ended (either way); the timer stays armed for the next one."""
+        self._task = None
+
+    def expired(self, task: asyncio.Task[object]) -> bool:
+        """For a read that ended in CancelledError: True when the cancellation was ours alone
+        (the caller then raises its timeout error instead)."""
+        if not self._fired:
+            return False
+        self._fired = False
+        return task.uncancel() <= self._cancelling
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._task = None
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at = self._loop.call_at(when, self._due), when
+
+    def _due(self) -> None:
+        self._timer = None
+        task = self._task
+        if task is None:
+            return  # no read in progress; the next one arms the timer again
+        if self._loop.time() < self._deadline:
+            self._arm(self._deadline)
+            return
+        self._fired = True
+        task.cancel()
+
+
 class HttpChatStream:
     """`async with client.stream_chat(req) as s: async for text in s: ...`, then `s.result`."""
 
@@ -60,6 +125,7 @@ class HttpChatStream:
         self._first_token_at: float | None = None
         self._result: ChatResult | None = None
         self._failure: BackendError | None = None
+        self._watchdog: ReadWatchdog | None = None
 
     @property
     def result(self) -> ChatResult:
@@ -124,17 +190,28 @@ class HttpChatStream:
 
     async def _read_chunk(self, response: aiohttp.ClientResponse) -> bytes:
         timeout, which = self._read_bound()
+        task = asyncio.current_task()
+        assert task is not None
+        watchdog = self._watchdog
+        if watchdog is None:
+            watchdog = self._watchdog = ReadWatchdog(asyncio.get_running_loop())
+        watchdog.start(task, timeout)
         try:
-            async with asyncio.timeout(timeout):
-                return await response.content.readany()
-        except TimeoutError as exc:
+            return await response.content.readany()
+        except asyncio.CancelledError as exc:
+            if not watchdog.expired(task):
+                raise
+            timed_out = TimeoutError()  # what asyncio.timeout would have raised
+            timed_out.__cause__ = exc
             raise self._client.error(
-                BackendTimeout, f"{which} timeout: nothing within {timeout:.1f}s", exc
-            ) from exc
+                BackendTimeout, f"{which} timeout: nothing within {timeout:.1f}s", timed_out
+            ) from timed_out
         except aiohttp.ClientError as exc:
             raise self._client.error(
                 BackendProtocolError, f"truncated: connection lost mid-stream ({exc!r})", exc
             ) from exc
+        finally:
+            watchdog.stop()
 
     def _read_bound(self) -> tuple[float, str]:
         if self._first_token_at is None:
@@ -180,6 +257,8 @@ class HttpChatStream:
         self._drop_response()
 
     def _drop_response(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.close()
         response, self._response = self._response, None
         if response is None:
             return
