@@ -1,8 +1,15 @@
 // One WebSocket to Atelier, kept alive: hello/resume, seq bookkeeping, reconnect with backoff.
-// Events: "state" (connecting | connected | reconnecting | offline), "welcome", "message".
+// Events: "state" (connecting | connected | reconnecting | offline), "welcome" (detail: the
+// welcome message plus `fresh`: true when the server started a new session), "message"
+// (every message once, in order, duplicates dropped), "fatal" (the page must be reloaded).
 
 const STORE_KEY = "atelier.session";
 const PROTOCOL = 1;
+const PROTOCOL_MISMATCH = 4012;
+const SESSION_REPLACED = 4010;
+// After this many failed attempts in a row the indicator says "offline" rather than
+// "reconnecting"; the page keeps trying all the same.
+const OFFLINE_AFTER = 4;
 
 export class Connection extends EventTarget {
   constructor(url = defaultUrl()) {
@@ -11,80 +18,109 @@ export class Connection extends EventTarget {
     this.ws = null;
     this.state = "connecting";
     this.attempt = 0;
-    this.lastSeq = 0;
+    this.heartbeat = 25;
     this.deadline = null;
+    this.retryTimer = null;
     const saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
     this.session = saved?.session ?? null;
     this.secret = saved?.secret ?? null;
-    this.lastSeq = saved?.lastSeq ?? 0;
+    // A freshly loaded page has processed nothing yet: resuming from 0 makes the server
+    // replay what its log still holds (or send a resync), which rebuilds the run view.
+    this.lastSeq = 0;
     window.addEventListener("online", () => this.attempt > 0 && this.open());
   }
 
   open() {
     clearTimeout(this.retryTimer);
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
-    this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
+    this.setState(this.attempt === 0 ? "connecting" : this.retryState());
     const ws = new WebSocket(this.url);
     this.ws = ws;
-    ws.onopen = () => {
-      const hello = { type: "hello", protocol: PROTOCOL };
-      if (this.session && this.secret) {
-        Object.assign(hello, { session: this.session, secret: this.secret, last_seq: this.lastSeq });
-      }
-      ws.send(JSON.stringify(hello));
-    };
-    ws.onmessage = (event) => this.receive(JSON.parse(event.data));
-    ws.onclose = (event) => this.closed(ws, event);
+    this.sentSession = null;
+    ws.onopen = () => ws.send(JSON.stringify(this.hello()));
+    ws.onmessage = (event) => ws === this.ws && this.receive(JSON.parse(event.data));
+    ws.onclose = (event) => this.closed(ws, event.code);
+    this.watchdog(); // also bounds a handshake that never completes
+  }
+
+  hello() {
+    const hello = { type: "hello", protocol: PROTOCOL };
+    if (this.session && this.secret) {
+      Object.assign(hello, { session: this.session, secret: this.secret, last_seq: this.lastSeq });
+      this.sentSession = this.session;
+    }
+    return hello;
   }
 
   send(message) {
-    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    if (this.ws?.readyState !== WebSocket.OPEN || this.state !== "connected") return false;
     this.ws.send(JSON.stringify(message));
     return true;
   }
 
   receive(message) {
     this.watchdog();
-    if (message.type === "welcome") {
-      if (!message.resumed) this.lastSeq = 0;
-      this.session = message.session;
-      this.secret = message.secret;
-      this.heartbeat = message.heartbeat_interval;
-      this.attempt = 0;
-      this.setState("connected");
-      this.dispatchEvent(new CustomEvent("welcome", { detail: message }));
-    }
+    const fresh = message.type === "welcome" && message.session !== this.sentSession;
+    if (fresh) this.lastSeq = 0; // a new session numbers from 1 again
     if (message.seq > 0) {
       if (message.seq <= this.lastSeq) return; // already seen (replay overlap)
       this.lastSeq = message.seq;
-      this.save();
     }
+    if (message.type === "welcome") this.welcomed(message, fresh);
     this.dispatchEvent(new CustomEvent("message", { detail: message }));
   }
 
-  // A link that stays silent for well over the heartbeat interval is dead even if the
-  // browser has not noticed yet (a sleeping tablet, a tunnel that dropped us).
-  watchdog() {
-    clearTimeout(this.deadline);
-    const seconds = (this.heartbeat || 25) * 2 + 5;
-    this.deadline = setTimeout(() => this.ws?.close(), seconds * 1000);
+  welcomed(message, fresh) {
+    this.session = message.session;
+    this.secret = message.secret;
+    this.sentSession = message.session;
+    this.heartbeat = message.heartbeat_interval || this.heartbeat;
+    this.attempt = 0;
+    this.save();
+    this.setState("connected");
+    this.dispatchEvent(new CustomEvent("welcome", { detail: { ...message, fresh } }));
   }
 
-  closed(ws, event) {
+  // A link that stays silent for well over the heartbeat interval is dead even if the
+  // browser has not noticed yet (a sleeping tablet, a tunnel that dropped us). Waiting for
+  // close() to finish its handshake on a dead link could take minutes, so give up on it now.
+  watchdog() {
+    clearTimeout(this.deadline);
+    const ws = this.ws;
+    this.deadline = setTimeout(() => {
+      ws?.close();
+      this.closed(ws, 1006);
+    }, (this.heartbeat * 2 + 5) * 1000);
+  }
+
+  closed(ws, code) {
     if (ws !== this.ws) return;
     clearTimeout(this.deadline);
     this.ws = null;
-    if (event.code === 4012) return this.setState("offline"); // protocol mismatch: reload
+    if (code === PROTOCOL_MISMATCH) {
+      this.setState("offline");
+      this.dispatchEvent(new CustomEvent("fatal", { detail: code }));
+      return;
+    }
+    if (code === SESSION_REPLACED) this.forget(); // another tab took this session over
     this.attempt += 1;
     const base = Math.min(30_000, 500 * 2 ** Math.min(this.attempt - 1, 6));
-    const delay = base / 2 + Math.random() * base / 2;
-    this.setState(navigator.onLine === false ? "offline" : "reconnecting");
+    const delay = base / 2 + (Math.random() * base) / 2;
+    this.setState(this.retryState());
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
+  retryState() {
+    return navigator.onLine === false || this.attempt >= OFFLINE_AFTER ? "offline" : "reconnecting";
+  }
+
+  forget() {
+    this.session = this.secret = null;
+    sessionStorage.removeItem(STORE_KEY);
+  }
+
   save() {
-    const value = { session: this.session, secret: this.secret, lastSeq: this.lastSeq };
-    sessionStorage.setItem(STORE_KEY, JSON.stringify(value));
+    sessionStorage.setItem(STORE_KEY, JSON.stringify({ session: this.session, secret: this.secret }));
   }
 
   setState(state) {

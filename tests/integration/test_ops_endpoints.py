@@ -38,14 +38,14 @@ async def test_metrics_count_sessions_sockets_and_messages(start_server: StartSe
         assert f"atelier_{name}_total 0.0" in lines
 
 
-async def test_index_page_is_served_with_the_connection_module(start_server: StartServer) -> None:
+async def test_index_page_is_served_with_its_modules(start_server: StartServer) -> None:
     server = await start_server()
     async with ClientSession() as http:
         page = await http.get(server.make_url("/"))
         module = await http.get(server.make_url("/static/js/connection.js"))
         escape = await http.get(server.make_url("/static/../server/settings.py"))
         assert page.status == 200
-        assert "/static/js/connection.js" in await page.text()
+        assert "/static/js/main.js" in await page.text()
         assert module.status == 200
         assert "javascript" in module.headers["Content-Type"]
         assert escape.status in (403, 404)

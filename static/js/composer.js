@@ -1,0 +1,100 @@
+// The form: the prompt with its length limit, the optional meta-prompt editor (prefilled
+// from the chosen perspective, sent only when changed) and the start button.
+// Emits "start" with the fields of a run.start message (without type, lang and ref).
+
+import { t } from "./i18n.js";
+
+export class Composer extends EventTarget {
+  constructor(form, cards) {
+    super();
+    this.form = form;
+    this.cards = cards;
+    this.limits = { max_prompt_chars: 2000, max_meta_prompt_chars: 8000 };
+    this.edits = new Map(); // perspective id -> edited meta-prompt
+    this.connected = false;
+    this.el = (id) => form.querySelector(`#${id}`);
+    this.el("prompt").addEventListener("input", () => this.refresh());
+    this.el("meta-prompt").addEventListener("input", () => this.metaEdited());
+    this.el("meta-reset").addEventListener("click", () => this.resetMeta());
+    form.addEventListener("submit", (event) => this.submit(event));
+    cards.addEventListener("change", () => this.loadMeta());
+  }
+
+  setLimits(limits) {
+    this.limits = { ...this.limits, ...limits };
+    this.el("prompt").maxLength = this.limits.max_prompt_chars;
+    this.el("meta-prompt").maxLength = this.limits.max_meta_prompt_chars;
+    this.refresh();
+  }
+
+  setConnected(connected) {
+    this.connected = connected;
+    this.refresh();
+  }
+
+  loadMeta() {
+    const config = this.cards.current();
+    const editor = this.el("meta-prompt");
+    editor.value = config ? this.edits.get(config.id) ?? config.meta_prompt : "";
+    const passthrough = !config || config.passthrough || !config.meta_prompt;
+    editor.hidden = this.el("meta-foot").hidden = passthrough;
+    this.el("meta-none").hidden = !passthrough;
+    this.refresh();
+  }
+
+  metaEdited() {
+    const config = this.cards.current();
+    if (!config) return;
+    const value = this.el("meta-prompt").value;
+    if (value === config.meta_prompt) this.edits.delete(config.id);
+    else this.edits.set(config.id, value);
+    this.refresh();
+  }
+
+  resetMeta() {
+    const config = this.cards.current();
+    if (config) this.edits.delete(config.id);
+    this.loadMeta();
+  }
+
+  refresh() {
+    const prompt = this.el("prompt").value;
+    const max = this.limits.max_prompt_chars;
+    const count = this.el("prompt-count");
+    count.textContent = t("compose.count", { n: prompt.length, max });
+    count.classList.toggle("over", prompt.length > max);
+    const meta = this.el("meta-prompt").value;
+    const metaMax = this.limits.max_meta_prompt_chars;
+    this.el("meta-count").textContent = t("meta.count", { n: meta.length, max: metaMax });
+    this.el("meta-edited").hidden = !this.edits.has(this.cards.current()?.id);
+    const start = this.el("start");
+    start.disabled = !this.connected;
+    start.textContent = t(this.connected ? "compose.start" : "compose.wait_connection");
+  }
+
+  submit(event) {
+    event.preventDefault();
+    const problem = this.problem();
+    this.showError(problem ? t(problem.key, problem.vars) : "");
+    if (problem) return;
+    const config = this.cards.current();
+    const fields = { prompt: this.el("prompt").value.trim(), interception: config.id };
+    if (this.edits.has(config.id)) fields.meta_prompt = this.edits.get(config.id);
+    this.dispatchEvent(new CustomEvent("start", { detail: fields }));
+  }
+
+  problem() {
+    const prompt = this.el("prompt").value.trim();
+    const max = this.limits.max_prompt_chars;
+    if (!this.cards.current()) return { key: "compose.need_perspective" };
+    if (!prompt) return { key: "compose.need_prompt" };
+    if (prompt.length > max) return { key: "compose.too_long", vars: { n: prompt.length, max } };
+    return null;
+  }
+
+  showError(text) {
+    const box = this.el("form-error");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+}

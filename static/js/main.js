@@ -1,0 +1,115 @@
+// Wiring: connection -> store -> views, the form -> run.start, the language switch, and what
+// gets announced. Each piece lives in its own module; this one only connects them.
+
+import { loadCatalog } from "./catalog.js";
+import { PerspectiveCards } from "./cards.js";
+import { Composer } from "./composer.js";
+import { Connection } from "./connection.js";
+import { Gallery } from "./gallery.js";
+import { lang, ordinal, setLang, t, translatePage } from "./i18n.js";
+import { Store } from "./store.js";
+import { StatusBar } from "./status.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+const store = new Store();
+const connection = new Connection();
+const status = new StatusBar(document);
+const cards = new PerspectiveCards($("#cards"));
+const composer = new Composer($("#compose"), cards);
+const gallery = new Gallery($("#runs"), $("#runs-empty"), store, {
+  onCancel: (run) => connection.send({ type: "run.cancel", run }),
+  perspective: (id) => cards.byId(id),
+});
+
+connection.addEventListener("state", (event) => {
+  status.setConnection(event.detail);
+  composer.setConnected(event.detail === "connected");
+  if (event.detail !== "connecting") status.announce(t(`conn.${event.detail}`));
+});
+connection.addEventListener("message", (event) => store.receive(event.detail));
+connection.addEventListener("fatal", () => composer.showError(t("error.reload")));
+
+store.addEventListener("welcome", (event) => {
+  status.setDemo(event.detail.demo);
+  composer.setLimits(store.limits);
+});
+store.addEventListener("runs", (event) => {
+  gallery.sync();
+  if (event.detail?.ref) gallery.focusRun(event.detail.added); // a run this page just started
+});
+store.addEventListener("backend", () => status.setBackends(store.backends));
+store.addEventListener("run", (event) => {
+  gallery.render(event.detail.run);
+  if (connection.state === "connected") announceChange(event.detail);
+});
+store.addEventListener("notice", (event) => composer.showError(errorText(event.detail.error)));
+
+composer.addEventListener("start", (event) => {
+  const fields = { ...event.detail, lang: lang() };
+  const ref = store.request(fields);
+  // The prompt stays in the box: students often change one word and try again.
+  if (connection.send({ type: "run.start", ...fields, ref })) status.announce(t("announce.started"));
+});
+
+// Replayed history arrives before `welcome`: only live changes are announced.
+function announceChange({ run, message, before }) {
+  if (message.type === "run.done") {
+    const reason = run.reason ?? "";
+    return status.announce(t(`announce.${run.status}`, { reason }));
+  }
+  const place = run.queue?.position;
+  if (message.type === "queue" && place && place !== before.queue?.position && run.queue.stage) {
+    return status.announce(t("announce.queue", { ord: ordinal(place), n: place }));
+  }
+  if (before.queue?.stage && !run.queue) status.announce(t("announce.working"));
+}
+
+function errorText(error) {
+  const known = ["too_many_runs", "rate_limited", "unavailable", "unknown_config", "invalid_field"];
+  if (error.code === "busy") {
+    return error.retry_after != null ? t("error.busy", { n: Math.ceil(error.retry_after) }) : t("error.busy_plain");
+  }
+  if (known.includes(error.code)) return t(`error.${error.code}`, { message: error.message });
+  return t("error.generic", { message: error.message });
+}
+
+async function showCatalog() {
+  const wanted = lang();
+  $("#catalog-status").textContent = t("catalog.loading");
+  const catalog = await loadCatalog(wanted, {
+    onRetry: () => ($("#catalog-status").textContent = t("catalog.failed")),
+  });
+  if (wanted !== lang()) return; // the language changed while loading
+  $("#catalog-status").textContent = "";
+  cards.render(catalog.interceptions);
+  composer.loadMeta();
+  gallery.renderAll();
+}
+
+function switchLanguage(next) {
+  setLang(next);
+  for (const button of document.querySelectorAll("[data-lang]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === next));
+  }
+  status.render();
+  composer.refresh();
+  gallery.renderAll();
+  status.announce(t("announce.lang"));
+  showCatalog();
+}
+
+for (const button of document.querySelectorAll("[data-lang]")) {
+  button.addEventListener("click", () => switchLanguage(button.dataset.lang));
+}
+
+document.documentElement.lang = lang();
+translatePage();
+for (const button of document.querySelectorAll("[data-lang]")) {
+  button.setAttribute("aria-pressed", String(button.dataset.lang === lang()));
+}
+status.render();
+composer.refresh();
+showCatalog();
+connection.open();
+window.atelier = { connection, store }; // for debugging in the browser console and tests

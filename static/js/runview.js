@@ -1,0 +1,168 @@
+// One run's live view: header with perspective, prompt, status and cancel; the waiting line;
+// the four stages with their texts, verdicts and timings; the progress bar; the picture.
+// render() is idempotent: it is called for every change and on a language switch.
+
+import { duration, elapsed, ordinal, t } from "./i18n.js";
+import { STAGES, isFinal, waitingStage } from "./runstate.js";
+
+const MARKS = { pending: "○", waiting: "⏳", started: "◐", done: "✓", skipped: "–", blocked: "✋", failed: "!" };
+
+export class RunView {
+  constructor(runId, { onCancel, perspective }) {
+    this.perspective = perspective;
+    this.root = build(TEMPLATE);
+    this.root.dataset.run = runId;
+    this.cancelButton = this.part(".run-cancel");
+    this.cancelButton.addEventListener("click", () => {
+      this.cancelButton.disabled = true;
+      onCancel(runId);
+    });
+  }
+
+  part(selector) {
+    return this.root.querySelector(selector);
+  }
+
+  render(run) {
+    const final = isFinal(run);
+    const waiting = waitingStage(run);
+    this.root.dataset.status = run.status;
+    this.root.dataset.phase = final ? "ended" : waiting ? "waiting" : "working";
+    this.renderHead(run, final);
+    this.renderWait(run, waiting);
+    const reason = this.part(".run-reason");
+    reason.textContent = run.status === "lost" ? t("run.lost") : run.status === "completed" ? "" : run.reason ?? "";
+    reason.hidden = !reason.textContent || run.status === "cancelled";
+    for (const name of STAGES) this.renderStage(run, name, waiting === name);
+    this.renderPicture(run);
+  }
+
+  renderHead(run, final) {
+    const config = this.perspective(run.interception);
+    this.root.style.setProperty("--accent", config?.color ?? "#6c757d");
+    this.part(".run-icon").textContent = config?.icon ?? "🎨";
+    this.part(".run-perspective").textContent = config?.name ?? run.interception ?? "";
+    this.part(".run-prompt").textContent = run.prompt;
+    this.part(".run-status").textContent = t(`run.status.${run.status}`);
+    this.cancelButton.hidden = final;
+    this.cancelButton.textContent = t("run.cancel");
+    this.part(".run-total").textContent = run.total != null ? t("run.total", { time: elapsed(run.total) }) : "";
+  }
+
+  renderWait(run, waiting) {
+    const line = this.part(".run-wait");
+    line.hidden = !waiting;
+    if (!waiting) return;
+    line.querySelector(".run-wait-text").textContent = queueText(run.queue);
+  }
+
+  renderStage(run, name, waiting) {
+    const item = this.part(`.stage[data-stage="${name}"]`);
+    const stage = run.stages[name];
+    const status = waiting ? "waiting" : stage.status;
+    item.dataset.status = status;
+    item.querySelector(".stage-mark").textContent = MARKS[status] ?? "○";
+    item.querySelector(".stage-name").textContent = t(`stage.${name}`);
+    item.querySelector(".stage-state").textContent = t(`stage.${status}`);
+    const time = stage.elapsed != null ? elapsed(stage.elapsed) : "";
+    item.querySelector(".stage-time").textContent = time;
+    item.querySelector(".stage-text").textContent = run.texts[name] ?? "";
+    const note = stageNote(name, stage);
+    item.querySelector(".stage-note").textContent = note === run.reason ? "" : note; // shown above
+    if (name === "generation") this.renderProgress(item, run);
+  }
+
+  renderProgress(item, run) {
+    const bar = item.querySelector("progress");
+    const label = item.querySelector(".progress-label");
+    const shown = run.progress && run.stages.generation.status === "started";
+    bar.hidden = label.hidden = !shown;
+    if (!shown) return;
+    bar.max = run.progress.max;
+    bar.value = run.progress.value;
+    label.textContent = t("generation.steps", run.progress);
+  }
+
+  renderPicture(run) {
+    const figure = this.part(".run-picture");
+    const img = figure.querySelector("img");
+    const output = run.outputs.find(Boolean);
+    const src = output?.url ?? (isFinal(run) ? null : run.preview);
+    figure.hidden = !src;
+    figure.dataset.kind = output ? "final" : "preview";
+    if (src && img.getAttribute("src") !== src) img.src = src;
+    img.alt = output ? t("run.image_alt", { prompt: run.prompt }) : t("run.preview_alt");
+    const link = figure.querySelector("a");
+    link.hidden = !output;
+    link.textContent = t("run.download");
+    if (output) {
+      link.href = output.url;
+      link.download = output.url.split("/").pop();
+    }
+  }
+}
+
+export function queueText(queue) {
+  if (queue.stage === null) return t("queue.session");
+  const place = { ord: ordinal(queue.position), n: queue.position };
+  if (queue.eta == null) return t("queue.estimating", place);
+  const left = Math.max(1, queue.eta - (Date.now() - queue.at) / 1000);
+  return t("queue.ahead", { ...place, eta: duration(left) });
+}
+
+function stageNote(name, stage) {
+  const detail = stage.detail ?? {};
+  if (stage.status === "blocked" || stage.status === "failed") return stage.reason ?? "";
+  if (stage.status === "skipped" && name === "interception") return t("interception.skipped");
+  if (stage.status !== "done") return "";
+  if (name === "safety") return t("verdict.ok");
+  if (name === "translation") {
+    const note = t(detail.translated ? "verdict.translated" : "verdict.unchanged");
+    return detail.checks?.includes("llm") ? `${note} ${t("verdict.final_ok")}` : note;
+  }
+  if (name === "generation" && detail.seed != null) return t("generation.seed", { seed: detail.seed });
+  return "";
+}
+
+const TEMPLATE = `
+<li class="run">
+  <article class="run-card">
+    <header class="run-head">
+      <span class="run-icon" aria-hidden="true"></span>
+      <div class="run-title">
+        <span class="run-perspective"></span>
+        <q class="run-prompt"></q>
+      </div>
+      <span class="run-status"></span>
+      <button type="button" class="run-cancel"></button>
+    </header>
+    <p class="run-wait" hidden><span class="hourglass" aria-hidden="true">⏳</span><span class="run-wait-text"></span></p>
+    <p class="run-reason" hidden></p>
+    <div class="run-body">
+      <ol class="stages">
+        ${STAGES.map(stageItem).join("")}
+      </ol>
+      <figure class="run-picture" hidden>
+        <img alt="">
+        <figcaption><a class="run-download" hidden></a><span class="run-total"></span></figcaption>
+      </figure>
+    </div>
+  </article>
+</li>`;
+
+function stageItem(name) {
+  const progress = name === "generation"
+    ? `<progress max="1" value="0" hidden></progress><span class="progress-label" hidden></span>`
+    : "";
+  return `<li class="stage" data-stage="${name}">
+    <div class="stage-head"><span class="stage-mark" aria-hidden="true"></span><span class="stage-name"></span><span class="stage-state"></span><span class="stage-time"></span></div>
+    <p class="stage-text"></p><p class="stage-note"></p>${progress}
+  </li>`;
+}
+
+// The template is our own constant markup; every server text goes in through textContent.
+function build(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html.trim();
+  return template.content.firstElementChild;
+}

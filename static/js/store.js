@@ -1,0 +1,95 @@
+// The page's state: limits and flags from `welcome`, backend states, and this session's runs
+// (newest first). It turns server messages into state and tells views what changed through
+// "run", "runs", "backend", "welcome" and "notice" events.
+
+import { applyMessage, fromSnapshot, markLost, newRun } from "./runstate.js";
+
+const META_KEY = "atelier.runs"; // run id -> prompt and perspective, to survive a reload
+
+export class Store extends EventTarget {
+  constructor() {
+    super();
+    this.limits = { max_prompt_chars: 2000, max_meta_prompt_chars: 8000 };
+    this.demo = false;
+    this.runs = new Map();
+    this.order = []; // run ids, newest first
+    this.backends = new Map(); // "kind/instance" -> backend message
+    this.pending = new Map(); // ref -> what run.start asked for
+    this.meta = JSON.parse(sessionStorage.getItem(META_KEY) || "{}");
+    this.refCounter = 0;
+  }
+
+  // Remember what a run.start asked for until its run.accepted (or error) names the ref.
+  request(fields) {
+    const ref = `c-${Date.now().toString(36)}-${++this.refCounter}`;
+    this.pending.set(ref, fields);
+    return ref;
+  }
+
+  receive(m) {
+    if (m.type === "welcome") return this.welcome(m);
+    if (m.type === "resync") return m.runs.forEach((snap) => this.resync(snap));
+    if (m.type === "backend") return this.backend(m);
+    if (m.type === "run.accepted") return this.accepted(m);
+    if (m.type === "error") return this.error(m);
+    if (m.run) this.update(m);
+  }
+
+  welcome(m) {
+    this.limits = { ...this.limits, ...m.limits };
+    this.demo = Boolean(m.demo);
+    if (m.fresh) {
+      for (const run of this.runs.values()) markLost(run);
+      this.backends.clear();
+      this.emit("backend");
+      this.emit("runs");
+    }
+    this.emit("welcome", m);
+  }
+
+  accepted(m) {
+    const asked = this.pending.get(m.ref) ?? this.meta[m.run] ?? {};
+    this.pending.delete(m.ref);
+    const fields = { prompt: asked.prompt, interception: asked.interception ?? m.interception };
+    this.meta[m.run] = fields;
+    sessionStorage.setItem(META_KEY, JSON.stringify(this.meta));
+    if (!this.runs.has(m.run)) this.add(newRun(m.run, fields), m.ref);
+  }
+
+  add(run, ref = null) {
+    this.runs.set(run.id, run);
+    this.order.unshift(run.id);
+    this.emit("runs", { added: run.id, ref });
+  }
+
+  update(m) {
+    const run = this.runs.get(m.run);
+    if (!run) return; // a run this page never heard of (its run.accepted left the log)
+    const before = { status: run.status, queue: run.queue };
+    applyMessage(run, m);
+    this.emit("run", { run, message: m, before });
+  }
+
+  resync(snapshot) {
+    const previous = this.runs.get(snapshot.run);
+    const run = fromSnapshot(snapshot, previous);
+    if (!previous) return this.add(run);
+    this.runs.set(run.id, run);
+    this.emit("run", { run, message: { type: "resync" }, before: previous });
+  }
+
+  backend(m) {
+    this.backends.set(`${m.kind}/${m.instance}`, m);
+    this.emit("backend", m);
+  }
+
+  error(m) {
+    const asked = m.ref ? this.pending.get(m.ref) : null;
+    if (m.ref) this.pending.delete(m.ref);
+    this.emit("notice", { error: m, asked });
+  }
+
+  emit(type, detail = null) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

@@ -1,0 +1,69 @@
+"""Waiting and stopping: a second classroom page sees its place in line; cancel works."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.conftest import OpenPage
+from tests.browser_support import WAIT_MS, connected, stage, start_run
+from tests.pipeline_support import StartPipeline, assert_nothing_left, demo_of, until
+
+pytestmark = pytest.mark.browser
+
+
+async def test_a_second_page_shows_its_place_in_line_while_the_first_renders(
+    start_pipeline: StartPipeline, open_page: OpenPage
+) -> None:
+    server = await start_pipeline(safety_level="adult")
+    demo = demo_of(server)
+    held = demo.comfyui.hold_after(2)
+    first, second = await open_page(server), await open_page(server)
+    await connected(first)
+    await connected(second)
+
+    working = await start_run(first, "a lighthouse on a cliff")
+    async with asyncio.timeout(WAIT_MS / 1000):
+        await held.wait()
+    await expect(working).to_have_attribute("data-phase", "working")
+    await expect(stage(working, "generation").locator("progress")).to_be_visible()
+
+    waiting = await start_run(second, "a quiet forest", "fairy_tale")
+    await expect(waiting).to_have_attribute("data-phase", "waiting", timeout=WAIT_MS)
+    await expect(waiting.locator(".run-wait")).to_contain_text("1st in line")
+    await expect(stage(waiting, "generation")).to_have_attribute("data-status", "waiting")
+    await expect(second.locator("#live")).to_contain_text("1st in line")
+
+    demo.comfyui.release()
+    for page, run in ((first, working), (second, waiting)):
+        await expect(run).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+        await expect(run.locator('.run-picture[data-kind="final"] img')).to_be_visible()
+        await expect(page.locator(".run-wait")).to_be_hidden()
+    await until(lambda: demo.comfyui.running == 0)
+    assert_nothing_left(server)
+
+
+async def test_cancel_stops_a_rendering_run_and_the_page_says_so(
+    start_pipeline: StartPipeline, open_page: OpenPage
+) -> None:
+    server = await start_pipeline(safety_level="adult")
+    demo = demo_of(server)
+    demo.comfyui.hold_after(2)
+    page = await open_page(server)
+    await connected(page)
+    run = await start_run(page, "a calm lake")
+    await expect(stage(run, "generation").locator("progress")).to_be_visible(timeout=WAIT_MS)
+
+    await run.locator(".run-cancel").click()
+    await expect(run.locator(".run-cancel")).to_be_disabled()
+    demo.comfyui.release()  # a held render notices its interrupt at the next step
+    await expect(run).to_have_attribute("data-status", "cancelled", timeout=WAIT_MS)
+    await expect(run.locator(".run-status")).to_have_text("cancelled")
+    await expect(run.locator(".run-cancel")).to_be_hidden()
+    await expect(run.locator('.run-picture[data-kind="final"]')).to_have_count(0)
+    await expect(run.locator(".run-picture")).to_be_hidden()
+    await expect(page.locator("#live")).to_contain_text("cancelled")
+    await until(lambda: demo.comfyui.running == 0)
+    assert_nothing_left(server)

@@ -1,0 +1,94 @@
+"""Helpers for the browser tests: driving the classroom page the way a student does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Locator, Page, expect
+
+from server.engine.session import Session
+from server.handlers.keys import REGISTRY
+
+#: Long enough for anything the simulators do at test speed; never a fixed sleep.
+WAIT_MS = 15_000
+
+
+async def connected(page: Page) -> None:
+    await expect(page.locator("#conn")).to_have_attribute(
+        "data-state", "connected", timeout=WAIT_MS
+    )
+    await expect(page.locator(".card")).not_to_have_count(0)
+
+
+async def start_run(page: Page, prompt: str, perspective: str = "bauhaus") -> Locator:
+    """Choose a perspective card, type the prompt, press start; returns the new run's view."""
+    before = await page.locator(".run").count()
+    await page.locator(f'.card:has(input[value="{perspective}"])').click()
+    await page.locator("#prompt").fill(prompt)
+    await page.locator("#start").click()
+    runs = page.locator(".run")
+    await expect(runs).to_have_count(before + 1, timeout=WAIT_MS)
+    return runs.first  # newest first
+
+
+def stage(run: Locator, name: str) -> Locator:
+    return run.locator(f'.stage[data-stage="{name}"]')
+
+
+async def session_of(page: Page, server: TestServer) -> Session:
+    """The server-side session behind this page (ids from the page's sessionStorage)."""
+    saved: Any = await page.evaluate("sessionStorage.getItem('atelier.session')")
+    session = server.app[REGISTRY].get(orjson.loads(saved)["session"])
+    assert session is not None
+    return session
+
+
+def logged_messages(session: Session) -> list[dict[str, Any]]:
+    """Every message the server numbered for this session, as the page should have seen it."""
+    raw = session.log.since(0)
+    assert raw is not None, "the event log no longer reaches back to the start"
+    return [orjson.loads(data) for data in raw]
+
+
+def final_stage_text(session: Session, run: str, stage_name: str) -> str:
+    for message in logged_messages(session):
+        if (message["type"], message.get("run"), message.get("stage")) == (
+            "stage",
+            run,
+            stage_name,
+        ) and message["status"] in ("done", "skipped"):
+            return str(message["text"])
+    raise AssertionError(f"no final {stage_name} text for {run} in the server's log")
+
+
+async def record_changes(
+    page: Page, selector: str, name: str, attribute: str | None = None
+) -> None:
+    """Record every value an element's text (or attribute) takes, into window[name].
+
+    Polling with expect() can miss a short-lived state (a half-streamed text, a brief
+    "reconnecting"); a MutationObserver sees each one.
+    """
+    await page.evaluate(
+        """([selector, name, attribute]) => {
+          window[name] = [];
+          const read = () => {
+            const el = document.querySelector(selector);
+            if (!el) return;
+            const value = attribute ? el.getAttribute(attribute) : el.textContent;
+            const seen = window[name];
+            if (seen[seen.length - 1] !== value) seen.push(value);
+          };
+          new MutationObserver(read).observe(document.body,
+            { subtree: true, childList: true, characterData: true, attributes: true });
+          read();
+        }""",
+        [selector, name, attribute],
+    )
+
+
+async def recorded(page: Page, name: str) -> list[str]:
+    values: list[str] = await page.evaluate(f"window[{name!r}]")
+    return values
