@@ -15,7 +15,7 @@ import pytest
 from server.engine.comfyui.frames import PreviewFrame, parse_binary
 from server.harness.comfyui_sim import ComfyUISimulator, ExecConfig, SimConfig
 
-REFERENCE = Path("/work/shared/reference/comfyui")
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "comfyui"
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 TIMEOUT = 10.0
 
