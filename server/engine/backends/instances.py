@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import structlog
 
@@ -34,10 +34,22 @@ log = structlog.get_logger(__name__)
 HealthListener = Callable[[HealthChange], None]
 
 
+class BackendClient(Protocol):
+    """What an instance needs of its client, whichever kind it is."""
+
+    @property
+    def open_responses(self) -> int: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class Instance:
     """What every kind of instance shares; subclasses bring the client."""
 
     kind: ClassVar[str]
+    client: BackendClient
 
     def __init__(
         self,
@@ -103,14 +115,15 @@ class Instance:
 
     @property
     def open_responses(self) -> int:
-        raise NotImplementedError
+        return self.client.open_responses
 
     async def start_client(self) -> None:
-        raise NotImplementedError
+        await self.client.start()
 
     async def close(self) -> None:
         if self.launcher is not None:
             await self.launcher.close()
+        await self.client.close()
 
 
 class LLMInstance(Instance):
@@ -138,17 +151,6 @@ class LLMInstance(Instance):
         except BackendError as exc:
             log.warning("llm_models_unknown", instance=self.name, error=str(exc))
 
-    @property
-    def open_responses(self) -> int:
-        return self.client.open_responses
-
-    async def start_client(self) -> None:
-        await self.client.start()
-
-    async def close(self) -> None:
-        await super().close()
-        await self.client.close()
-
 
 class ComfyUIInstance(Instance):
     kind = "comfyui"
@@ -161,7 +163,7 @@ class ComfyUIInstance(Instance):
     ) -> None:
         super().__init__(config.name, config.slots, config, lifecycle, on_change)
         self.config = config
-        self.client = ComfyUIClient(config)
+        self.client: ComfyUIClient = ComfyUIClient(config)
         self.capabilities: Capabilities | None = None
 
     @property
@@ -192,14 +194,3 @@ class ComfyUIInstance(Instance):
             self.capabilities = await self.client.capabilities()
         except BackendError as exc:
             log.warning("comfyui_capabilities_unknown", instance=self.name, error=str(exc))
-
-    @property
-    def open_responses(self) -> int:
-        return self.client.open_responses
-
-    async def start_client(self) -> None:
-        await self.client.start()
-
-    async def close(self) -> None:
-        await super().close()
-        await self.client.close()
