@@ -6,8 +6,10 @@ import asyncio
 
 import pytest
 from aiohttp import ClientSession, WSMsgType
+from aiohttp.test_utils import TestServer
 from websockets.exceptions import InvalidStatus
 
+from server.engine.session import Session
 from server.handlers.keys import REGISTRY, STATS
 from server.harness.client import AtelierClient
 from server.protocol import CloseCode, Token
@@ -141,19 +143,26 @@ async def test_server_sends_websocket_ping_frames(start_server: StartServer) -> 
                     await ws.pong(msg.data)
 
 
+async def connected_pair(
+    server: TestServer,
+) -> tuple[tuple[AtelierClient, Session], tuple[AtelierClient, Session]]:
+    """Two greeted clients, each with its server-side session."""
+    pair = []
+    for _ in range(2):
+        client = AtelierClient(ws_url(server))
+        await client.connect()
+        session = server.app[REGISTRY].get(client.session or "")
+        assert session is not None
+        pair.append((client, session))
+    return pair[0], pair[1]
+
+
 async def test_client_that_stops_reading_is_dropped_and_never_slows_another(
     start_server: StartServer,
 ) -> None:
     server = await start_server(outbox_limit=64, send_timeout=30, event_log_limit=5000)
-    registry, stats = server.app[REGISTRY], server.app[STATS]
-    slow = AtelierClient(ws_url(server))
-    healthy = AtelierClient(ws_url(server))
-    await slow.connect()
-    await healthy.connect()
-    slow_session = registry.get(slow.session or "")
-    healthy_session = registry.get(healthy.session or "")
-    assert slow_session is not None
-    assert healthy_session is not None
+    stats = server.app[STATS]
+    (slow, slow_session), (healthy, healthy_session) = await connected_pair(server)
     big = "x" * 16_384
     for i in range(1000):  # 16 MB for the slow client: far beyond any socket buffer
         slow_session.emit(Token, run="r", stage="interception", text=big)
@@ -178,15 +187,8 @@ async def test_a_send_that_stalls_past_the_timeout_aborts_only_that_socket(
     start_server: StartServer,
 ) -> None:
     server = await start_server(outbox_limit=100_000, send_timeout=0.3, event_log_limit=5000)
-    registry, stats = server.app[REGISTRY], server.app[STATS]
-    stalled = AtelierClient(ws_url(server))
-    healthy = AtelierClient(ws_url(server))
-    await stalled.connect()
-    await healthy.connect()
-    stalled_session = registry.get(stalled.session or "")
-    healthy_session = registry.get(healthy.session or "")
-    assert stalled_session is not None
-    assert healthy_session is not None
+    stats = server.app[STATS]
+    (stalled, stalled_session), (healthy, healthy_session) = await connected_pair(server)
     big = "y" * 65_536
     for _ in range(300):  # 20 MB: the kernel buffers fill and the writer's send blocks
         stalled_session.emit(Token, run="r", stage="interception", text=big)
