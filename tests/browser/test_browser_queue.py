@@ -56,8 +56,11 @@ async def test_cancel_stops_a_rendering_run_and_the_page_says_so(
     run = await start_run(page, "a calm lake")
     await expect(stage(run, "generation").locator("progress")).to_be_visible(timeout=WAIT_MS)
 
+    await until(lambda: demo.comfyui.running == 1)  # the prompt is on the image server
     await run.locator(".run-cancel").click()
     await expect(run.locator(".run-cancel")).to_be_disabled()
+    async with asyncio.timeout(10):  # the cancel reached the GPU as an interrupt
+        await demo.comfyui.state.interrupt_requested.wait()
     demo.comfyui.release()  # a held render notices its interrupt at the next step
     await expect(run).to_have_attribute("data-status", "cancelled", timeout=WAIT_MS)
     await expect(run.locator(".run-status")).to_have_text("cancelled")
@@ -66,4 +69,5 @@ async def test_cancel_stops_a_rendering_run_and_the_page_says_so(
     await expect(run.locator(".run-picture")).to_be_hidden()
     await expect(page.locator("#live")).to_contain_text("cancelled")
     await until(lambda: demo.comfyui.running == 0)
+    assert demo.comfyui.interrupted == 1
     assert_nothing_left(server)

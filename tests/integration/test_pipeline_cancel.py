@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from server.harness.client import AtelierClient
 from server.harness.demo import DemoSpeed
 from tests.pipeline_support import (
@@ -82,11 +84,13 @@ async def test_cancel_during_stage_four_interrupts_the_render(
     run = await start_run(client, "a calm lake")
     await client.wait_for(lambda m: m["type"] == "progress")
     await client.send({"type": "run.cancel", "run": run})
-    await until(lambda: demo.comfyui.interrupted == 1)
-    demo.comfyui.release()  # interrupt takes effect at the next step
+    async with asyncio.timeout(10):  # the interrupt for this prompt reached the image server
+        await demo.comfyui.state.interrupt_requested.wait()
+    demo.comfyui.release()  # like ComfyUI, the render notices it at its next step
     done = await run_done(client, run)
     assert done["status"] == "cancelled"
     await until(lambda: demo.comfyui.running == 0)
+    assert demo.comfyui.interrupted == 1
     assert not [m for m in events_of(client, run) if m["type"] == "output"]
     assert_nothing_left(server)
 
