@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The two commands a newcomer needs:
 #   ./run.sh        set up .venv, install Atelier, start the server (demo backends if none configured)
-#   ./run.sh test   set up .venv with the test extra, run ruff, mypy --strict and the whole test suite
+#   ./run.sh test   set up .venv with the test extra, run ruff (lint and format), mypy --strict
+#                   and the whole test suite
 # Anything after the command is passed on: `./run.sh --port 9000`, `./run.sh test -k resume`.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -37,6 +38,7 @@ case "${1:-}" in
         ensure_venv
         ensure_installed "[test]"
         "$VENV/bin/ruff" check server tests bench
+        "$VENV/bin/ruff" format --check --quiet server tests bench
         "$VENV/bin/mypy" server
         exec "$PY" -m pytest "$@"
         ;;

@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def render(client: ComfyUIClient, seed: int, out: Path) -> int:
     wf = load_workflows(ROOT / "workflows")["sdxl_base"]
-    values = resolve_values(wf.config.parameters,
-                            {"prompt": "bench", "seed": seed, "width": 512, "height": 512})
+    values = resolve_values(
+        wf.config.parameters, {"prompt": "bench", "seed": seed, "width": 512, "height": 512}
+    )
     graph = inject_parameters(wf.template, wf.config.parameters, values)
     count = 0
     async with client.run(graph, out / str(seed)) as run:
@@ -33,8 +34,9 @@ async def render(client: ComfyUIClient, seed: int, out: Path) -> int:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        sim = ComfyUISimulator(SimConfig(execution=ExecConfig(step_time=0.0, steps=8),
-                                         root=Path(tmp) / "sim"))
+        sim = ComfyUISimulator(
+            SimConfig(execution=ExecConfig(step_time=0.0, steps=8), root=Path(tmp) / "sim")
+        )
         await sim.start()
         client = ComfyUIClient(ComfyUIConfig(url=sim.url, preview_rate=1e6))
         await client.start()
@@ -45,8 +47,10 @@ async def main() -> None:
             start = time.perf_counter()
             events = [await render(client, i + 1, out) for i in range(n)]
             seq = time.perf_counter() - start
-            print(f"sequential: {n} renders (8 steps, 8 previews, 512x512 PNG) in {seq:.2f}s "
-                  f"= {n / seq:.1f}/s, {seq / n * 1000:.1f} ms each, {events[0]} events each")
+            print(
+                f"sequential: {n} renders (8 steps, 8 previews, 512x512 PNG) in {seq:.2f}s "
+                f"= {n / seq:.1f}/s, {seq / n * 1000:.1f} ms each, {events[0]} events each"
+            )
             start = time.perf_counter()
             await asyncio.gather(*(render(client, 1000 + i, out) for i in range(n)))
             conc = time.perf_counter() - start

@@ -37,9 +37,12 @@ async def until(check: object, rounds: int = 100_000) -> None:
 
 
 async def bench(waiting: int, handovers: int) -> None:
-    settings = SchedulerSettings(pools=(PoolSettings(name="gpu", slots=1),),
-                                 max_waiting_runs=waiting + 10, queue_update_interval=0.0,
-                                 max_runs_in_flight_per_session=2)
+    settings = SchedulerSettings(
+        pools=(PoolSettings(name="gpu", slots=1),),
+        max_waiting_runs=waiting + 10,
+        queue_update_interval=0.0,
+        max_runs_in_flight_per_session=2,
+    )
     scheduler = Scheduler(settings)
     counter = Counter()
     loop = asyncio.get_running_loop()
@@ -57,16 +60,20 @@ async def bench(waiting: int, handovers: int) -> None:
     tasks = [asyncio.create_task(hold(t, g, e)) for t, g, e in parts]
     await until(lambda: scheduler.snapshot().pools["gpu"].waiting == waiting)
     enqueue = time.perf_counter() - t0
-    print(f"enqueue: {waiting} slot waits (tasks started, queued) in {enqueue * 1e3:.1f} ms"
-          f" = {enqueue / waiting * 1e6:.2f} us/wait")
+    print(
+        f"enqueue: {waiting} slot waits (tasks started, queued) in {enqueue * 1e3:.1f} ms"
+        f" = {enqueue / waiting * 1e6:.2f} us/wait"
+    )
 
     pool = scheduler._pools["gpu"]
     before = counter.calls
     t0 = time.perf_counter()
     scheduler._flush_pool(pool)  # nothing changed: the cost of computing, not of notifying
     flush = time.perf_counter() - t0
-    print(f"position/ETA pass over {waiting} waiters, {counter.calls - before} callbacks:"
-          f" {flush * 1e3:.2f} ms")
+    print(
+        f"position/ETA pass over {waiting} waiters, {counter.calls - before} callbacks:"
+        f" {flush * 1e3:.2f} ms"
+    )
 
     counter.calls = 0
     t0 = time.perf_counter()
@@ -75,16 +82,20 @@ async def bench(waiting: int, handovers: int) -> None:
         await asyncio.wait_for(entered[i + 1].wait(), 10)
     await until(lambda: not pool.notifier._throttle.pending)
     cycle = time.perf_counter() - t0
-    print(f"hand-over + position updates: {handovers} hand-overs in {cycle * 1e3:.1f} ms ="
-          f" {cycle / handovers * 1e3:.2f} ms each, {counter.calls / handovers:.0f} callbacks each")
+    print(
+        f"hand-over + position updates: {handovers} hand-overs in {cycle * 1e3:.1f} ms ="
+        f" {cycle / handovers * 1e3:.2f} ms each, {counter.calls / handovers:.0f} callbacks each"
+    )
 
     t0 = time.perf_counter()
     for i in range(handovers, 2 * handovers):
         pool.queue.release()  # the pure core alone: pop the head, nothing else
         pool.queue.request(WaitKey(RunPriority(-1, 0, -i), -i), None)  # type: ignore[arg-type]
     core = time.perf_counter() - t0
-    print(f"pure core: {handovers} head releases + head re-inserts (a run returning for its"
-          f" next stage) with {waiting} waiting: {core / handovers * 1e6:.2f} us each")
+    print(
+        f"pure core: {handovers} head releases + head re-inserts (a run returning for its"
+        f" next stage) with {waiting} waiting: {core / handovers * 1e6:.2f} us each"
+    )
 
     for task in tasks:
         task.cancel()
@@ -102,8 +113,10 @@ def bench_pure_queue(waiting: int) -> None:
     t0 = time.perf_counter()
     positions = sum(1 for _ in queue)
     walk = time.perf_counter() - t0
-    print(f"pure core: {waiting} tail inserts {tail / waiting * 1e6:.2f} us each;"
-          f" ordered walk of {positions} waiters {walk * 1e3:.2f} ms")
+    print(
+        f"pure core: {waiting} tail inserts {tail / waiting * 1e6:.2f} us each;"
+        f" ordered walk of {positions} waiters {walk * 1e3:.2f} ms"
+    )
 
 
 def main() -> None:

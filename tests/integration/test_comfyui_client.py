@@ -26,8 +26,14 @@ from server.engine.workflows.mapping import inject_parameters, resolve_values
 from server.harness.comfyui_sim import ComfyUISimulator
 from tests.comfyui_support import TIMEOUT, WORKFLOWS, sim_config
 
-FAST = {"poll_interval": 0.05, "connect_timeout": 2.0, "ws_reconnect_min": 0.01,
-        "ws_reconnect_max": 0.05, "interrupt_wait": 5.0, "unreachable_timeout": 0.5}
+FAST = {
+    "poll_interval": 0.05,
+    "connect_timeout": 2.0,
+    "ws_reconnect_min": 0.01,
+    "ws_reconnect_max": 0.05,
+    "interrupt_wait": 5.0,
+    "unreachable_timeout": 0.5,
+}
 
 
 @pytest.fixture
@@ -53,8 +59,9 @@ async def client(sim: ComfyUISimulator) -> AsyncIterator[ComfyUIClient]:
 
 def graph(seed: int, workflow: str = "sdxl_base", prompt: str = "a fox") -> Graph:
     wf = load_workflows(WORKFLOWS)[workflow]
-    values = resolve_values(wf.config.parameters, {"prompt": prompt, "seed": seed,
-                                                   "width": 512, "height": 512})
+    values = resolve_values(
+        wf.config.parameters, {"prompt": prompt, "seed": seed, "width": 512, "height": 512}
+    )
     return inject_parameters(wf.template, wf.config.parameters, values)
 
 
@@ -64,15 +71,17 @@ async def collect(events: AsyncIterator[JobEvent]) -> list[JobEvent]:
 
 
 async def test_full_render_streams_progress_previews_and_its_own_output(
-    client: ComfyUIClient, tmp_path: Path,
+    client: ComfyUIClient,
+    tmp_path: Path,
 ) -> None:
     async with client.run(graph(1), tmp_path / "run") as run:
         events = await collect(run.events())
     kinds = [type(e) for e in events]
     assert kinds[:2] == [Queued, Started]
     assert kinds[-2:] == [Output, Finished]
-    assert [(e.value, e.max) for e in events if isinstance(e, Progress)] == \
-        [(i, 6) for i in range(1, 7)]
+    assert [(e.value, e.max) for e in events if isinstance(e, Progress)] == [
+        (i, 6) for i in range(1, 7)
+    ]
     previews = [e for e in events if isinstance(e, Preview)]
     assert len(previews) == 6
     assert previews[0].mime == "image/png"
@@ -97,7 +106,9 @@ async def test_previews_are_throttled_per_run(sim: ComfyUISimulator, tmp_path: P
 
 
 async def test_cancel_while_queued_deletes_the_prompt_from_comfyui(
-    client: ComfyUIClient, sim: ComfyUISimulator, tmp_path: Path,
+    client: ComfyUIClient,
+    sim: ComfyUISimulator,
+    tmp_path: Path,
 ) -> None:
     held = sim.hold_after(1)
     async with client.run(graph(3), tmp_path / "a") as first:
@@ -115,7 +126,9 @@ async def test_cancel_while_queued_deletes_the_prompt_from_comfyui(
 
 
 async def test_cancel_while_running_interrupts_and_waits_for_the_end(
-    client: ComfyUIClient, sim: ComfyUISimulator, tmp_path: Path,
+    client: ComfyUIClient,
+    sim: ComfyUISimulator,
+    tmp_path: Path,
 ) -> None:
     held = sim.hold_after(2)
 
@@ -139,7 +152,9 @@ async def test_cancel_while_running_interrupts_and_waits_for_the_end(
 
 
 async def test_websocket_drop_mid_run_completes_through_history(
-    client: ComfyUIClient, sim: ComfyUISimulator, tmp_path: Path,
+    client: ComfyUIClient,
+    sim: ComfyUISimulator,
+    tmp_path: Path,
 ) -> None:
     held = sim.hold_after(2)
     async with client.run(graph(6), tmp_path) as run:
@@ -157,7 +172,9 @@ async def test_websocket_drop_mid_run_completes_through_history(
 
 
 async def test_instance_restart_mid_run_fails_the_run_clearly(
-    client: ComfyUIClient, sim: ComfyUISimulator, tmp_path: Path,
+    client: ComfyUIClient,
+    sim: ComfyUISimulator,
+    tmp_path: Path,
 ) -> None:
     held = sim.hold_after(1)
     async with client.run(graph(8), tmp_path) as run:
@@ -174,7 +191,9 @@ async def test_instance_restart_mid_run_fails_the_run_clearly(
 
 
 async def test_instance_that_stays_down_fails_the_run_after_the_bound(
-    client: ComfyUIClient, sim: ComfyUISimulator, tmp_path: Path,
+    client: ComfyUIClient,
+    sim: ComfyUISimulator,
+    tmp_path: Path,
 ) -> None:
     held = sim.hold_after(1)
     async with client.run(graph(9), tmp_path) as run:
@@ -190,7 +209,8 @@ async def test_instance_that_stays_down_fails_the_run_after_the_bound(
 
 
 async def test_two_runs_at_once_each_get_their_own_outputs(
-    client: ComfyUIClient, tmp_path: Path,
+    client: ComfyUIClient,
+    tmp_path: Path,
 ) -> None:
     async def render(seed: int) -> tuple[str, list[JobEvent]]:
         async with client.run(graph(seed, prompt=f"seed {seed}"), tmp_path / str(seed)) as run:
@@ -203,13 +223,17 @@ async def test_two_runs_at_once_each_get_their_own_outputs(
         assert isinstance(finished, Finished)
         (path,) = finished.outputs
         assert path.parent == tmp_path / str(seed)
-        assert f'"seed": {seed}'.encode() in path.read_bytes() or \
-            f'"seed":{seed}'.encode() in path.read_bytes()
+        assert (
+            f'"seed": {seed}'.encode() in path.read_bytes()
+            or f'"seed":{seed}'.encode() in path.read_bytes()
+        )
         assert sum(isinstance(e, Progress) for e in events) == 6
 
 
 async def test_invalid_graph_is_rejected_with_readable_node_errors(
-    client: ComfyUIClient, sim: ComfyUISimulator, tmp_path: Path,
+    client: ComfyUIClient,
+    sim: ComfyUISimulator,
+    tmp_path: Path,
 ) -> None:
     bad = graph(13)
     bad["5"]["inputs"]["steps"] = 0
@@ -221,12 +245,16 @@ async def test_invalid_graph_is_rejected_with_readable_node_errors(
 
 
 async def test_partly_valid_graph_is_a_failure_and_is_withdrawn(
-    client: ComfyUIClient, sim: ComfyUISimulator, tmp_path: Path,
+    client: ComfyUIClient,
+    sim: ComfyUISimulator,
+    tmp_path: Path,
 ) -> None:
     partial = graph(14)
     partial["90"] = {"class_type": "ImageInvert", "inputs": {}}
-    partial["91"] = {"class_type": "SaveImage",
-                     "inputs": {"images": ["90", 0], "filename_prefix": "x"}}
+    partial["91"] = {
+        "class_type": "SaveImage",
+        "inputs": {"images": ["90", 0], "filename_prefix": "x"},
+    }
     with pytest.raises(BackendRejected) as info:
         async with client.run(partial, tmp_path):
             pass
@@ -238,24 +266,33 @@ async def test_partly_valid_graph_is_a_failure_and_is_withdrawn(
 
 
 async def test_execution_error_ends_the_run_with_the_node_and_exception(
-    client: ComfyUIClient, tmp_path: Path,
+    client: ComfyUIClient,
+    tmp_path: Path,
 ) -> None:
     broken = {
-        "1": {"class_type": "EmptyImage",
-              "inputs": {"width": 32, "height": 32, "batch_size": 1, "color": 0}},
+        "1": {
+            "class_type": "EmptyImage",
+            "inputs": {"width": 32, "height": 32, "batch_size": 1, "color": 0},
+        },
         "2": {"class_type": "UpscaleModelLoader", "inputs": {"model_name": "broken.pth"}},
-        "3": {"class_type": "ImageUpscaleWithModel",
-              "inputs": {"upscale_model": ["2", 0], "image": ["1", 0]}},
+        "3": {
+            "class_type": "ImageUpscaleWithModel",
+            "inputs": {"upscale_model": ["2", 0], "image": ["1", 0]},
+        },
         "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0], "filename_prefix": "e"}},
     }
     async with client.run(broken, tmp_path) as run:
         events = await collect(run.events())
-    assert events[-1] == Failed(run.prompt_id, "Node 2 (UpscaleModelLoader) failed: "
-                                "IndexError: pop from empty list", "backend_execution_error")
+    assert events[-1] == Failed(
+        run.prompt_id,
+        "Node 2 (UpscaleModelLoader) failed: IndexError: pop from empty list",
+        "backend_execution_error",
+    )
 
 
 async def test_model_free_workflow_renders_on_a_bare_instance(
-    client: ComfyUIClient, tmp_path: Path,
+    client: ComfyUIClient,
+    tmp_path: Path,
 ) -> None:
     async with client.run(graph(15, workflow="model_free"), tmp_path) as run:
         events = await collect(run.events())

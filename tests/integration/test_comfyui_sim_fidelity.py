@@ -386,8 +386,7 @@ async def test_same_client_id_reconnect_leaves_the_new_socket_deaf(harness: SimH
     assert old.task is not None
     await old.task
     # The server side of `old` must have finished its cleanup before we submit.
-    await asyncio.wait_for(harness.sim.wait_until(lambda: harness.sim.active_sockets == 1),
-                           TIMEOUT)
+    await asyncio.wait_for(harness.sim.wait_until(lambda: harness.sim.active_sockets == 1), TIMEOUT)
     _, body = await harness.post("/prompt", graphs[0])
     await _history_done(harness, body["prompt_id"])
     third = await harness.record("reconnect-33023666")

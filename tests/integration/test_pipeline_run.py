@@ -165,7 +165,10 @@ async def test_perspective_loras_on_a_model_free_workflow_become_a_warning(
     client = await connected(server)
     run = await start_run(client, "a quiet harbour", "bauhaus", output="model_free")
     assert (await run_done(client, run))["status"] == "completed"
-    started = next(m for m in events_of(client, run) if m["type"] == "stage"
-                   and m["stage"] == "generation" and m["status"] == "started")
+    started = next(
+        m
+        for m in events_of(client, run)
+        if m["type"] == "stage" and m["stage"] == "generation" and m["status"] == "started"
+    )
     assert started["detail"]["loras"] == []
     assert "no checkpoint or UNet loader" in started["detail"]["warnings"][0]

@@ -31,25 +31,44 @@ JPEG = b"\xff\xd8\xff\xe0" + b"x" * 10
 def test_legacy_frame_carries_format_and_image() -> None:
     frame = parse_binary(struct.pack(">II", 1, 1) + JPEG)
     assert frame is not None
-    assert (frame.event_type, frame.mime, frame.image, frame.prompt_id) == (1, "image/jpeg",
-                                                                            JPEG, None)
+    assert (frame.event_type, frame.mime, frame.image, frame.prompt_id) == (
+        1,
+        "image/jpeg",
+        JPEG,
+        None,
+    )
     png = parse_binary(encode_legacy_preview(b"\x89PNG", "image/png"))
     assert png is not None
     assert png.mime == "image/png"
 
 
 def test_metadata_frame_carries_prompt_and_node() -> None:
-    meta = {"node_id": "6", "prompt_id": "p", "display_node_id": "6", "parent_node_id": None,
-            "real_node_id": "6", "image_type": "image/jpeg"}
+    meta = {
+        "node_id": "6",
+        "prompt_id": "p",
+        "display_node_id": "6",
+        "parent_node_id": None,
+        "real_node_id": "6",
+        "image_type": "image/jpeg",
+    }
     frame = parse_binary(encode_metadata_preview(JPEG, meta))
     assert frame is not None
     assert (frame.event_type, frame.mime, frame.prompt_id, frame.node_id, frame.image) == (
-        4, "image/jpeg", "p", "6", JPEG)
+        4,
+        "image/jpeg",
+        "p",
+        "6",
+        JPEG,
+    )
 
 
 def test_captured_frame_heads_decode() -> None:
-    heads = [line["frame"] for name in ("ws_images.jsonl", "tiny_sd.jsonl")
-             for line in transcript(name) if line["kind"] == "ws_bin"]
+    heads = [
+        line["frame"]
+        for name in ("ws_images.jsonl", "tiny_sd.jsonl")
+        for line in transcript(name)
+        if line["kind"] == "ws_bin"
+    ]
     for head in heads:
         raw = bytes.fromhex(head["head_hex"])
         assert struct.unpack(">I", raw[:4])[0] == head["event_type"]
@@ -59,9 +78,15 @@ def test_captured_frame_heads_decode() -> None:
     assert parsed.mime == {"JPEG": "image/jpeg", "PNG": "image/png"}[legacy["image_format"]]
 
 
-@pytest.mark.parametrize("raw", [b"\x00\x00", struct.pack(">II", 1, 9),
-                                 struct.pack(">II", 4, 999) + b"{}",
-                                 struct.pack(">II", 4, 2) + b"[]"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x00\x00",
+        struct.pack(">II", 1, 9),
+        struct.pack(">II", 4, 999) + b"{}",
+        struct.pack(">II", 4, 2) + b"[]",
+    ],
+)
 def test_malformed_frames_raise_frame_error(raw: bytes) -> None:
     with pytest.raises(FrameError):
         parse_binary(raw)
@@ -84,16 +109,30 @@ def test_every_captured_text_message_parses() -> None:
 
 
 def test_node_errors_read_as_sentences() -> None:
-    bodies = [line["response"]["body"] for line in transcript("invalid.jsonl")
-              if line["kind"] == "http" and isinstance(line["response"].get("body"), dict)
-              and line["response"]["body"].get("node_errors")]
+    bodies = [
+        line["response"]["body"]
+        for line in transcript("invalid.jsonl")
+        if line["kind"] == "http"
+        and isinstance(line["response"].get("body"), dict)
+        and line["response"]["body"].get("node_errors")
+    ]
     text = format_node_errors(bodies[0])
-    assert text == ("Prompt outputs failed validation; Node 1 (EmptyImage): width: Value 0 "
-                    "smaller than min of 1, batch_size: Value 5000 bigger than max of 4096")
-    assert format_node_errors({"error": {"message": "Cannot execute because node NoSuchNode "
-                                      "does not exist.", "details": "Node ID '#2'"},
-                            "node_errors": {}}) == \
-        "Cannot execute because node NoSuchNode does not exist. (Node ID '#2')"
+    assert text == (
+        "Prompt outputs failed validation; Node 1 (EmptyImage): width: Value 0 "
+        "smaller than min of 1, batch_size: Value 5000 bigger than max of 4096"
+    )
+    assert (
+        format_node_errors(
+            {
+                "error": {
+                    "message": "Cannot execute because node NoSuchNode does not exist.",
+                    "details": "Node ID '#2'",
+                },
+                "node_errors": {},
+            }
+        )
+        == "Cannot execute because node NoSuchNode does not exist. (Node ID '#2')"
+    )
     assert format_node_errors("garbage") == "ComfyUI rejected the workflow"
 
 
@@ -125,13 +164,16 @@ def test_output_names_cannot_escape_the_run_folder() -> None:
 
 
 def test_combo_options_in_both_shapes() -> None:
-    info = {"A": {"input": {"required": {"x": [["a", "b"], {}]}}},
-            "B": {"input": {"required": {"x": ["COMBO", {"options": ["c"]}]}}}}
+    info = {
+        "A": {"input": {"required": {"x": [["a", "b"], {}]}}},
+        "B": {"input": {"required": {"x": ["COMBO", {"options": ["c"]}]}}},
+    }
     assert combo_options(info, "A", "x") == ("a", "b")
     assert combo_options(info, "B", "x") == ("c",)
     assert combo_options(info, "C", "x") == ()
     caps = capabilities_from_object_info(
-        {"LoraLoader": {"input": {"required": {"lora_name": [["s.safetensors"], {}]}}}})
+        {"LoraLoader": {"input": {"required": {"lora_name": [["s.safetensors"], {}]}}}}
+    )
     assert caps.loras == ("s.safetensors",)
 
 
@@ -152,10 +194,17 @@ def test_job_states_refuse_illegal_transitions() -> None:
 
 
 def test_execution_error_text() -> None:
-    assert format_execution_error({"node_id": "3", "node_type": "KSampler",
-                                   "exception_type": "RuntimeError",
-                                   "exception_message": "boom\n"}) == \
-        "Node 3 (KSampler) failed: RuntimeError: boom"
+    assert (
+        format_execution_error(
+            {
+                "node_id": "3",
+                "node_type": "KSampler",
+                "exception_type": "RuntimeError",
+                "exception_message": "boom\n",
+            }
+        )
+        == "Node 3 (KSampler) failed: RuntimeError: boom"
+    )
 
 
 def test_upload_sniffing_accepts_images_only() -> None:

@@ -19,8 +19,12 @@ def template(name: str) -> Graph:
 
 
 def consumers(graph: Graph, source: str, index: int) -> set[tuple[str, str]]:
-    return {(nid, name) for nid, node in graph.items()
-            for name, value in node["inputs"].items() if value == [source, index]}
+    return {
+        (nid, name)
+        for nid, node in graph.items()
+        for name, value in node["inputs"].items()
+        if value == [source, index]
+    }
 
 
 @pytest.mark.parametrize("count", [1, 2, 3])

@@ -33,8 +33,9 @@ def _write(tmp: Path, params: dict[str, object], graph_name: str = "sdxl_base.js
     (tmp / "output").mkdir(exist_ok=True)
     (tmp / "comfyui" / graph_name).write_bytes((WORKFLOWS / "comfyui" / graph_name).read_bytes())
     path = tmp / "output" / "broken.json"
-    path.write_text(json.dumps({"id": "broken", "name": "Broken", "graph": graph_name,
-                                "parameters": params}))
+    path.write_text(
+        json.dumps({"id": "broken", "name": "Broken", "graph": graph_name, "parameters": params})
+    )
     return path
 
 
@@ -59,8 +60,10 @@ def test_mapping_to_a_linked_input_is_refused(tmp_path: Path) -> None:
 
 
 def test_default_outside_its_range_is_refused_at_load(tmp_path: Path) -> None:
-    path = _write(tmp_path, {"steps": {"node": "5", "input": "steps", "type": "int",
-                                       "default": 500, "max": 60}})
+    path = _write(
+        tmp_path,
+        {"steps": {"node": "5", "input": "steps", "type": "int", "default": 500, "max": 60}},
+    )
     with pytest.raises(WorkflowError, match="steps 500 is above the maximum 60"):
         load_workflow(path, tmp_path / "comfyui")
 

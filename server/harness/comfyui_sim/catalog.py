@@ -126,8 +126,10 @@ def build_catalog(models: ModelFiles) -> dict[str, NodeDef]:
                 "width": size,
                 "height": size,
                 "batch_size": _int(1, 1, 4096, None),
-                "color": ["INT", {"default": 0, "min": 0, "max": 16777215, "step": 1,
-                                  "display": "color"}],
+                "color": [
+                    "INT",
+                    {"default": 0, "min": 0, "max": 16777215, "step": 1, "display": "color"},
+                ],
             },
             ("IMAGE",),
             "image",
