@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -102,3 +103,10 @@ async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():  # noqa: ASYNC110 - see above: there is no event to wait on
             await asyncio.sleep(0.005)
+
+
+def record_of(server: TestServer, run: str) -> dict[str, Any]:
+    """The run's record on disk (written before its run.done is sent)."""
+    path = pipeline_of(server).services.records.run_dir(run) / "record.json"
+    record: dict[str, Any] = orjson.loads(path.read_bytes())
+    return record

@@ -179,7 +179,8 @@ class Pipeline:
             run.finish(RunStatus.CANCELLED, reason=texts.text("cancelled", lang), code="cancelled")
         except BackendError as exc:
             log.warning("run_failed", run=run.id, stage=run.stage, error=str(exc))
-            reason = texts.stage_failed(run.stage, lang, exc.message)
+            run.error = str(exc)
+            reason = texts.stage_failed(run.stage, lang, texts.backend_problem(exc, lang))
             run.finish(RunStatus.FAILED, reason=reason, code=exc.code)
         except Exception:
             log.exception("run_crashed", run=run.id, stage=run.stage)
@@ -204,7 +205,9 @@ class Pipeline:
             )
             raise
         except BackendError as exc:
-            reason = texts.stage_failed(step.name, run.inputs.lang, exc.message)
+            reason = texts.stage_failed(
+                step.name, run.inputs.lang, texts.backend_problem(exc, run.inputs.lang)
+            )
             self._ended(
                 run,
                 step.name,

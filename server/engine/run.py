@@ -73,6 +73,9 @@ class Run:
     outputs: list[str] = field(default_factory=list)
     reason: str | None = None
     code: str | None = None
+    #: The technical account of a failure (backend, instance, cause): for the record and the
+    #: operator, never shown to the student.
+    error: str | None = None
     accepted_at: float = field(default_factory=time.monotonic)
     created_wall: float = field(default_factory=time.time)
 
@@ -161,6 +164,7 @@ class Run:
             "status": self.status.value,
             "reason": self.reason,
             "code": self.code,
+            "error": self.error,
             "texts": self.texts_so_far(),
             "verdicts": self.verdicts,
             "models": self.models,

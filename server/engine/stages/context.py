@@ -77,6 +77,13 @@ class StageTimeout(BackendTimeout):
 
     retryable = False
 
+    def __init__(self, *, backend: str, instance: str, limit: float) -> None:
+        server = "image server" if backend == "comfyui" else "language model"
+        super().__init__(
+            f"the {server} did not finish within {limit:.0f} s", backend=backend, instance=instance
+        )
+        self.limit = limit
+
 
 @dataclass(slots=True)
 class StageResult:
@@ -203,8 +210,4 @@ class StageContext:
                             return "".join(parts)
                 return stream.result.text
         except TimeoutError:
-            raise StageTimeout(
-                f"the language model did not finish within {limit:.0f} s",
-                backend="llm",
-                instance=instance.name,
-            ) from None
+            raise StageTimeout(backend="llm", instance=instance.name, limit=limit) from None

@@ -135,9 +135,7 @@ async def render_on(ctx: StageContext, instance: ComfyUIInstance, graph: dict[st
                     await unless_down(instance, render(ctx, instance, graph, folder))
             except TimeoutError:
                 raise StageTimeout(
-                    f"the image server did not finish within {timeout:.0f} s",
-                    backend="comfyui",
-                    instance=instance.name,
+                    backend="comfyui", instance=instance.name, limit=timeout
                 ) from None
     except BaseException as exc:
         failure = exc

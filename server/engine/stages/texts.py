@@ -5,6 +5,13 @@ Friendly, short, never scary; technical detail stays in the record and the log.
 
 from __future__ import annotations
 
+from server.engine.errors import (
+    BackendBusy,
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+    ModelNotFound,
+)
 from server.protocol import StageName
 
 _TEXTS: dict[str, dict[str, str]] = {
@@ -38,6 +45,48 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+_SERVERS: dict[str, dict[str, str]] = {
+    "comfyui": {"en": "the image server", "de": "der Bildserver"},
+    "llm": {"en": "the language model", "de": "das Sprachmodell"},
+}
+
+#: What went wrong with a backend, for students: no addresses, paths or stack traces (those go
+#: to the run record and the log). The first matching class wins.
+_PROBLEMS: tuple[tuple[type[BackendError], dict[str, str]], ...] = (
+    (
+        BackendTimeout,
+        {
+            "en": "{server} did not answer in time",
+            "de": "{server} hat nicht rechtzeitig geantwortet",
+        },
+    ),
+    (
+        BackendBusy,
+        {
+            "en": "{server} is too busy right now, try again in a minute",
+            "de": "{server} ist gerade zu beschäftigt, versuch es in einer Minute",
+        },
+    ),
+    (
+        ModelNotFound,
+        {
+            "en": "{server} does not have the model this needs",
+            "de": "{server} hat das nötige Modell nicht",
+        },
+    ),
+    (
+        BackendUnavailable,
+        {
+            "en": "{server} cannot be reached right now",
+            "de": "{server} ist gerade nicht erreichbar",
+        },
+    ),
+    (
+        BackendError,
+        {"en": "{server} reported an error", "de": "{server} hat einen Fehler gemeldet"},
+    ),
+)
+
 _STAGE_NAMES: dict[StageName, dict[str, str]] = {
     StageName.SAFETY: {"en": "checking your text", "de": "Prüfen deines Textes"},
     StageName.INTERCEPTION: {"en": "re-imagining your prompt", "de": "Umdeuten deines Prompts"},
@@ -49,6 +98,18 @@ _STAGE_NAMES: dict[StageName, dict[str, str]] = {
 def text(key: str, lang: str, **values: str) -> str:
     template = _TEXTS[key].get(lang) or _TEXTS[key]["en"]
     return template.format(**values)
+
+
+def backend_problem(exc: BackendError, lang: str) -> str:
+    """A student-friendly account of a backend failure, naming which server it was."""
+    server = _SERVERS["comfyui" if exc.backend == "comfyui" else "llm"]
+    template = next(text for kind, text in _PROBLEMS if isinstance(exc, kind))
+    limit = getattr(exc, "limit", None)
+    detail = (template.get(lang) or template["en"]).format(server=server.get(lang) or server["en"])
+    if limit is not None:
+        within = {"en": f" (within {limit:.0f} s)", "de": f" (innerhalb von {limit:.0f} s)"}
+        detail += within.get(lang) or within["en"]
+    return detail
 
 
 def stage_failed(stage: StageName | None, lang: str, detail: str) -> str:

@@ -1,0 +1,60 @@
+"""What a student reads when a backend fails: the stage and the server, never an address."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.engine.errors import BackendBusy, BackendError, BackendUnavailable, ModelNotFound
+from server.engine.stages import texts
+from server.engine.stages.context import StageTimeout
+from server.protocol import StageName
+
+URL = "http://127.0.0.1:8188/prompt"
+
+
+@pytest.mark.parametrize(
+    ("exc", "lang", "expected"),
+    [
+        (
+            StageTimeout(backend="comfyui", instance="gpu1", limit=300),
+            "en",
+            "the image server did not answer in time (within 300 s)",
+        ),
+        (
+            StageTimeout(backend="llm", instance="gpu1", limit=90),
+            "de",
+            "das Sprachmodell hat nicht rechtzeitig geantwortet (innerhalb von 90 s)",
+        ),
+        (
+            BackendUnavailable(f"cannot connect to {URL}", backend="comfyui", instance="gpu1"),
+            "de",
+            "der Bildserver ist gerade nicht erreichbar",
+        ),
+        (
+            BackendBusy("503 server busy", backend="ollama", instance="gpu1"),
+            "en",
+            "the language model is too busy right now, try again in a minute",
+        ),
+        (
+            ModelNotFound("model 'x' not found", backend="openai", instance="gw"),
+            "en",
+            "the language model does not have the model this needs",
+        ),
+        (
+            BackendError(f"Traceback ... {URL}", backend="comfyui", instance="gpu1"),
+            "en",
+            "the image server reported an error",
+        ),
+    ],
+)
+def test_backend_problems_read_kindly_and_name_the_server(
+    exc: BackendError, lang: str, expected: str
+) -> None:
+    assert texts.backend_problem(exc, lang) == expected
+    assert "127.0.0.1" not in texts.backend_problem(exc, lang)
+
+
+def test_a_failed_stage_is_named_in_the_students_language() -> None:
+    assert texts.stage_failed(StageName.GENERATION, "de", "x") == (
+        "Beim Erzeugen des Bildes ist etwas schiefgegangen: x"
+    )
