@@ -23,7 +23,6 @@ from server.engine.safety_words import WordList, WordListError
 from server.engine.workflows.loras import LoraSpec
 
 Lang = Literal["de", "en"]
-LANGUAGES: tuple[Lang, ...] = ("de", "en")
 #: What `{language}` becomes in a stage prompt.
 LANGUAGE_NAMES: dict[Lang, str] = {"de": "German", "en": "English"}
 #: Stage prompts the pipeline cannot run without (file stems under `workflows/prompts/`).

@@ -180,7 +180,7 @@ class Pipeline:
         except BackendError as exc:
             log.warning("run_failed", run=run.id, stage=run.stage, error=str(exc))
             run.error = str(exc)
-            reason = texts.stage_failed(run.stage, lang, texts.backend_problem(exc, lang))
+            reason = texts.backend_failure(run.stage, exc, lang)
             run.finish(RunStatus.FAILED, reason=reason, code=exc.code)
         except Exception:
             log.exception("run_crashed", run=run.id, stage=run.stage)
@@ -205,9 +205,7 @@ class Pipeline:
             )
             raise
         except BackendError as exc:
-            reason = texts.stage_failed(
-                step.name, run.inputs.lang, texts.backend_problem(exc, run.inputs.lang)
-            )
+            reason = texts.backend_failure(step.name, exc, run.inputs.lang)
             self._ended(
                 run,
                 step.name,

@@ -86,4 +86,3 @@ class Failed:
 
 
 JobEvent = Queued | Started | Progress | Preview | Output | Finished | Failed
-TERMINAL = (Finished, Failed)

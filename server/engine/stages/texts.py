@@ -117,3 +117,8 @@ def stage_failed(stage: StageName | None, lang: str, detail: str) -> str:
         return text("internal", lang)
     name = _STAGE_NAMES[stage].get(lang) or _STAGE_NAMES[stage]["en"]
     return text("failed", lang, stage=name, detail=detail)
+
+
+def backend_failure(stage: StageName | None, exc: BackendError, lang: str) -> str:
+    """The reason a student reads when `stage` failed because of a backend."""
+    return stage_failed(stage, lang, backend_problem(exc, lang))
