@@ -77,3 +77,11 @@ class BackendRejected(BackendError):
     """The instance refused the request as invalid (4xx, ComfyUI node errors)."""
 
     code = "backend_rejected"
+
+
+class BackendPaused(BackendError):
+    """The instance gets no work for a while: it failed too many pieces of work in a row (its
+    circuit breaker is open). Names the cause of that health change; not raised at work."""
+
+    code = "backend_paused"
+    retryable = True

@@ -49,6 +49,9 @@ class HealthChange:
     state: BackendState
     message: str | None
     eta: float | None
+    #: What kind of failure caused the change (None for starts and recoveries): `backend`
+    #: events tell students this, never the technical message.
+    cause: type[BaseException] | None = None
 
 
 def state_after_failure(exc: BaseException) -> BackendState:
@@ -93,6 +96,7 @@ class InstanceHealth:
         self.state = BackendState.UNKNOWN
         self.message: str | None = None
         self.eta: float | None = None
+        self.cause: type[BaseException] | None = None
         self.since = clock()
         self.changes = 0
         self._clock = clock
@@ -104,7 +108,12 @@ class InstanceHealth:
         return self.state is BackendState.HEALTHY
 
     def move(
-        self, state: BackendState, message: str | None = None, *, eta: float | None = None
+        self,
+        state: BackendState,
+        message: str | None = None,
+        *,
+        eta: float | None = None,
+        cause: type[BaseException] | None = None,
     ) -> bool:
         """Enter `state`; False (and no event) when already there. Illegal moves raise."""
         if state is self.state:
@@ -113,7 +122,7 @@ class InstanceHealth:
             raise IllegalHealthTransition(
                 f"{self.kind} {self.instance}: cannot go from {self.state} to {state}"
             )
-        self.state, self.message, self.eta = state, message, eta
+        self.state, self.message, self.eta, self.cause = state, message, eta, cause
         self.since = self._clock()
         self.changes += 1
         self._changed.set()
@@ -123,7 +132,9 @@ class InstanceHealth:
         return True
 
     def change(self) -> HealthChange:
-        return HealthChange(self.kind, self.instance, self.state, self.message, self.eta)
+        return HealthChange(
+            self.kind, self.instance, self.state, self.message, self.eta, self.cause
+        )
 
     async def changed(self) -> None:
         """Return at the next state change."""

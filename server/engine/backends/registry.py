@@ -29,7 +29,7 @@ from server.engine.backends.instances import ComfyUIInstance, HealthListener, In
 from server.engine.backends.routing import ImageNeeds, describe_states, least_loaded
 from server.engine.backends.status import describe, note
 from server.engine.backends.warmup import warm_up
-from server.engine.errors import BackendError, BackendUnavailable, ModelNotFound
+from server.engine.errors import BackendError, BackendPaused, BackendUnavailable, ModelNotFound
 from server.engine.scheduler import PoolSettings
 from server.protocol import BackendState
 
@@ -128,12 +128,14 @@ class Backends:
             await instance.probe()
         except BackendError as exc:
             if not instance.is_starting():  # a start began while we asked: its verdict counts
-                instance.health.move(state_after_failure(exc), exc.message)
+                instance.health.move(state_after_failure(exc), exc.message, cause=type(exc))
             return
         if instance.is_starting():
             return
         if instance.breaker.state is BreakerState.OPEN:
-            instance.health.move(BackendState.UNHEALTHY, self._paused(instance))
+            instance.health.move(
+                BackendState.UNHEALTHY, self._paused(instance), cause=BackendPaused
+            )
             return
         if not instance.health.healthy:
             await instance.refresh()  # it may have come back with other models
@@ -167,9 +169,11 @@ class Backends:
             )
         state = state_after_failure(exc)
         if state is BackendState.DOWN and not instance.is_starting():
-            instance.health.move(BackendState.DOWN, exc.message)
+            instance.health.move(BackendState.DOWN, exc.message, cause=type(exc))
         elif opened and instance.health.healthy:
-            instance.health.move(BackendState.UNHEALTHY, self._paused(instance))
+            instance.health.move(
+                BackendState.UNHEALTHY, self._paused(instance), cause=BackendPaused
+            )
         if state is not BackendState.DOWN:
             self._spawn(self.check(instance))
 
