@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -13,6 +15,14 @@ from server.handlers.keys import REGISTRY
 
 #: Long enough for anything the simulators do at test speed; never a fixed sleep.
 WAIT_MS = 15_000
+#: Where screenshots of the page go (the fixture adds one of each page's final state).
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
+
+#: What a child must never read: a run id, a loopback address, a URL, or a snake_case word
+#: (error and reason codes, perspective ids: the words the server speaks to the page).
+TECHNICAL = re.compile(
+    r"\br-[A-Za-z0-9_-]{6,}|127\.0\.0\.1|localhost|https?://|\b[a-z0-9]+(?:_[a-z0-9]+)+\b"
+)
 
 
 async def connected(page: Page) -> None:
@@ -31,6 +41,18 @@ async def start_run(page: Page, prompt: str, perspective: str = "bauhaus") -> Lo
     runs = page.locator(".run")
     await expect(runs).to_have_count(before + 1, timeout=WAIT_MS)
     return runs.first  # newest first
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """Keep a picture of a state the final screenshot would not show."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+async def assert_nothing_technical(page: Page) -> None:
+    text: str = await page.evaluate("document.body.innerText")
+    found = [match.group(0) for match in TECHNICAL.finditer(text)]
+    assert not found, f"technical text on the page: {found}\n{text}"
 
 
 def stage(run: Locator, name: str) -> Locator:

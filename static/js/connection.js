@@ -1,7 +1,9 @@
 // One WebSocket to Atelier, kept alive: hello/resume, seq bookkeeping, reconnect with backoff.
 // Events: "state" (connecting | connected | reconnecting | offline), "welcome" (detail: the
 // welcome message plus `fresh`: true when the server started a new session), "message"
-// (every message once, in order, duplicates dropped), "fatal" (the page must be reloaded).
+// (every message once, in order, duplicates dropped; `welcome` carries `fresh` here too, since
+// a fresh session means every run this page still waits for is gone), "fatal" (the page must
+// be reloaded).
 
 const STORE_KEY = "atelier.session";
 const PROTOCOL = 1;
@@ -66,8 +68,8 @@ export class Connection extends EventTarget {
       if (message.seq <= this.lastSeq) return; // already seen (replay overlap)
       this.lastSeq = message.seq;
     }
-    if (message.type === "welcome") this.welcomed(message, fresh);
-    this.dispatchEvent(new CustomEvent("message", { detail: message }));
+    const detail = message.type === "welcome" ? this.welcomed(message, fresh) : message;
+    this.dispatchEvent(new CustomEvent("message", { detail }));
   }
 
   welcomed(message, fresh) {
@@ -78,7 +80,9 @@ export class Connection extends EventTarget {
     this.attempt = 0;
     this.save();
     this.setState("connected");
-    this.dispatchEvent(new CustomEvent("welcome", { detail: { ...message, fresh } }));
+    const welcome = { ...message, fresh };
+    this.dispatchEvent(new CustomEvent("welcome", { detail: welcome }));
+    return welcome;
   }
 
   // A link that stays silent for well over the heartbeat interval is dead even if the

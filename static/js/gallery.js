@@ -5,12 +5,12 @@ import { isFinal } from "./runstate.js";
 import { RunView } from "./runview.js";
 
 export class Gallery {
-  constructor(list, empty, store, { onCancel, perspective }) {
+  constructor(list, empty, store, { onCancel, onRetry, perspective }) {
     this.list = list;
     this.empty = empty;
     this.store = store;
     this.views = new Map();
-    this.options = { onCancel, perspective };
+    this.options = { onCancel, onRetry, perspective };
     this.ticker = setInterval(() => this.tick(), 1000);
   }
 

@@ -19,6 +19,9 @@ const cards = new PerspectiveCards($("#cards"));
 const composer = new Composer($("#compose"), cards);
 const gallery = new Gallery($("#runs"), $("#runs-empty"), store, {
   onCancel: (run) => connection.send({ type: "run.cancel", run }),
+  onRetry: (run) => {
+    if (startRun(store.retryFields(run))) store.retried(run);
+  },
   perspective: (id) => cards.byId(id),
 });
 
@@ -37,6 +40,7 @@ store.addEventListener("welcome", (event) => {
 store.addEventListener("runs", (event) => {
   gallery.sync();
   if (event.detail?.ref) gallery.focusRun(event.detail.added); // a run this page just started
+  if (event.detail?.lost) status.announce(t("announce.lost"));
 });
 store.addEventListener("backend", () => status.setBackends(store.backends));
 store.addEventListener("run", (event) => {
@@ -45,15 +49,20 @@ store.addEventListener("run", (event) => {
 });
 store.addEventListener("notice", (event) => composer.showError(errorText(event.detail.error)));
 
-composer.addEventListener("start", (event) => {
-  const fields = { ...event.detail, lang: lang() };
+// The prompt stays in the box: students often change one word and try again.
+composer.addEventListener("start", (event) => startRun(event.detail));
+
+function startRun(detail) {
+  const fields = { ...detail, lang: lang() };
   const ref = store.request(fields);
-  // The prompt stays in the box: students often change one word and try again.
-  if (connection.send({ type: "run.start", ...fields, ref })) status.announce(t("announce.started"));
-});
+  const sent = connection.send({ type: "run.start", ...fields, ref });
+  if (sent) status.announce(t("announce.started"));
+  return sent;
+}
 
 // Replayed history arrives before `welcome`: only live changes are announced.
 function announceChange({ run, message, before }) {
+  if (run.status === "lost" && before.status !== "lost") return status.announce(t("announce.lost"));
   if (message.type === "run.done") {
     const reason = run.reason ?? "";
     return status.announce(t(`announce.${run.status}`, { reason }));
@@ -65,13 +74,14 @@ function announceChange({ run, message, before }) {
   if (before.queue?.stage && !run.queue) status.announce(t("announce.working"));
 }
 
+// The server's own error text is for developers (it may name a run, a field, a limit): a
+// child reads one of the page's sentences, chosen by the stable code.
 function errorText(error) {
   const known = ["too_many_runs", "rate_limited", "unavailable", "unknown_config", "invalid_field"];
   if (error.code === "busy") {
     return error.retry_after != null ? t("error.busy", { n: Math.ceil(error.retry_after) }) : t("error.busy_plain");
   }
-  if (known.includes(error.code)) return t(`error.${error.code}`, { message: error.message });
-  return t("error.generic", { message: error.message });
+  return t(known.includes(error.code) ? `error.${error.code}` : "error.generic");
 }
 
 async function showCatalog() {

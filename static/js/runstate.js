@@ -21,6 +21,7 @@ export function newRun(id, meta = {}) {
     reason: null,
     timings: {},
     total: null,
+    retried: false, // "try again" was pressed: the new run has its own card
   };
 }
 
@@ -92,6 +93,7 @@ export function fromSnapshot(snapshot, previous) {
   run.reason = snapshot.reason;
   run.outputs = (snapshot.outputs || []).map((url) => ({ url, mime: null }));
   run.preview = snapshot.status === "running" ? previous?.preview ?? null : null;
+  run.retried = previous?.retried ?? false;
   const current = STAGES.indexOf(snapshot.stage);
   STAGES.forEach((name, i) => {
     const known = previous?.stages[name];
@@ -107,12 +109,19 @@ export function fromSnapshot(snapshot, previous) {
   return run;
 }
 
-// When the server had to start a new session, runs still in flight are gone for good.
+// When the server had to start a new session (or no longer knows the run), runs still in
+// flight are gone for good. Returns whether this run was one of them.
 export function markLost(run) {
-  if (isFinal(run)) return;
+  if (isFinal(run)) return false;
   run.status = "lost";
   run.queue = null;
   for (const stage of Object.values(run.stages)) if (stage.status === "started") stage.status = "failed";
+  return true;
+}
+
+// Runs a child can start again as they were: interrupted ones and ones a backend failed.
+export function canRetry(run) {
+  return (run.status === "lost" || run.status === "failed") && !run.retried;
 }
 
 // A stage counts as waiting when the run's queue entry names it (or, before any stage

@@ -1,22 +1,22 @@
 // One run's live view: header with perspective, prompt, status and cancel; the waiting line;
-// the four stages with their texts, verdicts and timings; the progress bar; the picture.
+// the reason with "try again" for a run that was lost or failed; the four stages with their
+// texts, verdicts and timings; the progress bar; the picture.
 // render() is idempotent: it is called for every change and on a language switch.
 
 import { duration, elapsed, ordinal, t } from "./i18n.js";
-import { STAGES, isFinal, waitingStage } from "./runstate.js";
+import { STAGES, canRetry, isFinal, waitingStage } from "./runstate.js";
 
 const MARKS = { pending: "○", waiting: "⏳", started: "◐", done: "✓", skipped: "–", blocked: "✋", failed: "!" };
 
 export class RunView {
-  constructor(runId, { onCancel, perspective }) {
+  constructor(runId, { onCancel, onRetry, perspective }) {
     this.perspective = perspective;
     this.root = build(TEMPLATE);
     this.root.dataset.run = runId;
     this.cancelButton = this.part(".run-cancel");
-    this.cancelButton.addEventListener("click", () => {
-      this.cancelButton.disabled = true;
-      onCancel(runId);
-    });
+    // Disabled only once the request is on its way: offline, the child can press it again.
+    this.cancelButton.addEventListener("click", () => (this.cancelButton.disabled = onCancel(runId)));
+    this.part(".run-retry").addEventListener("click", () => onRetry(runId));
   }
 
   part(selector) {
@@ -30,9 +30,7 @@ export class RunView {
     this.root.dataset.phase = final ? "ended" : waiting ? "waiting" : "working";
     this.renderHead(run, final);
     this.renderWait(run, waiting);
-    const reason = this.part(".run-reason");
-    reason.textContent = run.status === "lost" ? t("run.lost") : run.status === "completed" ? "" : run.reason ?? "";
-    reason.hidden = !reason.textContent || run.status === "cancelled";
+    this.renderReason(run);
     for (const name of STAGES) this.renderStage(run, name, waiting === name);
     this.renderPicture(run);
   }
@@ -47,6 +45,15 @@ export class RunView {
     this.cancelButton.hidden = final;
     this.cancelButton.textContent = t("run.cancel");
     this.part(".run-total").textContent = run.total != null ? t("run.total", { time: elapsed(run.total) }) : "";
+  }
+
+  renderReason(run) {
+    const reason = this.part(".run-reason-text");
+    reason.textContent = run.status === "lost" ? t("run.lost") : run.status === "completed" ? "" : run.reason ?? "";
+    const retry = this.part(".run-retry");
+    retry.hidden = !canRetry(run);
+    retry.textContent = t("run.retry");
+    this.part(".run-reason").hidden = (!reason.textContent || run.status === "cancelled") && retry.hidden;
   }
 
   renderWait(run, waiting) {
@@ -137,7 +144,7 @@ const TEMPLATE = `
       <button type="button" class="run-cancel"></button>
     </header>
     <p class="run-wait" hidden><span class="hourglass" aria-hidden="true">⏳</span><span class="run-wait-text"></span></p>
-    <p class="run-reason" hidden></p>
+    <div class="run-reason" hidden><p class="run-reason-text"></p><button type="button" class="run-retry secondary" hidden></button></div>
     <div class="run-body">
       <ol class="stages">
         ${STAGES.map(stageItem).join("")}

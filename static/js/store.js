@@ -39,10 +39,10 @@ export class Store extends EventTarget {
     this.limits = { ...this.limits, ...m.limits };
     this.demo = Boolean(m.demo);
     if (m.fresh) {
-      for (const run of this.runs.values()) markLost(run);
+      const lost = [...this.runs.values()].filter((run) => markLost(run));
       this.backends.clear();
       this.emit("backend");
-      this.emit("runs");
+      this.emit("runs", { lost: lost.length });
     }
     this.emit("welcome", m);
   }
@@ -51,6 +51,7 @@ export class Store extends EventTarget {
     const asked = this.pending.get(m.ref) ?? this.meta[m.run] ?? {};
     this.pending.delete(m.ref);
     const fields = { prompt: asked.prompt, interception: asked.interception ?? m.interception };
+    if (asked.meta_prompt != null) fields.meta_prompt = asked.meta_prompt; // for "try again"
     this.meta[m.run] = fields;
     sessionStorage.setItem(META_KEY, JSON.stringify(this.meta));
     if (!this.runs.has(m.run)) this.add(newRun(m.run, fields), m.ref);
@@ -84,9 +85,33 @@ export class Store extends EventTarget {
   }
 
   error(m) {
+    if (m.run && this.runs.has(m.run)) return this.runError(this.runs.get(m.run), m);
     const asked = m.ref ? this.pending.get(m.ref) : null;
     if (m.ref) this.pending.delete(m.ref);
     this.emit("notice", { error: m, asked });
+  }
+
+  // An error about one run answers a cancel. The server not knowing the run means it is gone
+  // (a restart, an expired session): the card says so; a child never sees the error itself.
+  runError(run, m) {
+    const before = { status: run.status, queue: run.queue };
+    if (m.code === "unknown_run") markLost(run);
+    this.emit("run", { run, message: m, before });
+  }
+
+  // What a run.start for the same idea needs: prompt, perspective and any edited instructions.
+  retryFields(id) {
+    const run = this.runs.get(id);
+    const known = this.meta[id] ?? {};
+    const fields = { prompt: known.prompt ?? run.prompt, interception: known.interception ?? run.interception };
+    if (known.meta_prompt != null) fields.meta_prompt = known.meta_prompt;
+    return fields;
+  }
+
+  retried(id) {
+    const run = this.runs.get(id);
+    run.retried = true;
+    this.emit("run", { run, message: { type: "retry" }, before: { status: run.status, queue: run.queue } });
   }
 
   emit(type, detail = null) {

@@ -1,5 +1,6 @@
 // Every string the page shows, in English and German. Keys are grouped by where they appear.
-// Placeholders in braces are filled by i18n.t(); server texts (reasons, catalog) are never here.
+// Placeholders in braces are filled by i18n.t(); server texts (reasons, catalog) are never here,
+// and no string shows what the server says to developers (error messages, backend details).
 
 export const STRINGS = {
   en: {
@@ -45,7 +46,8 @@ export const STRINGS = {
     "run.status.cancelled": "cancelled",
     "run.status.failed": "did not work",
     "run.status.lost": "interrupted",
-    "run.lost": "The connection was gone for too long, so this picture was stopped. Please start it again.",
+    "run.lost": "This picture was interrupted before it was finished.",
+    "run.retry": "Try again",
     "stage.safety": "Safety check",
     "stage.interception": "Re-imagined",
     "stage.translation": "Translation",
@@ -79,6 +81,7 @@ export const STRINGS = {
     "announce.started": "Your picture is on its way.",
     "announce.completed": "Your picture is ready.",
     "announce.cancelled": "The picture was cancelled.",
+    "announce.lost": "A picture was interrupted. You can try again.",
     "announce.blocked": "Not possible: {reason}",
     "announce.failed": "It did not work: {reason}",
     "announce.queue": "You are {ord} in line.",
@@ -90,8 +93,8 @@ export const STRINGS = {
     "error.rate_limited": "That was a bit fast. Please try again.",
     "error.unavailable": "The server is still starting. Please try again in a moment.",
     "error.unknown_config": "This perspective is not available any more. Please reload the page.",
-    "error.invalid_field": "Something in your input does not fit: {message}",
-    "error.generic": "Something went wrong: {message}",
+    "error.invalid_field": "Something in your input does not fit. Please check it and try again.",
+    "error.generic": "Something went wrong. Please try again.",
     "error.reload": "This page is out of date. Please reload it.",
   },
   de: {
@@ -137,7 +140,8 @@ export const STRINGS = {
     "run.status.cancelled": "abgebrochen",
     "run.status.failed": "hat nicht geklappt",
     "run.status.lost": "unterbrochen",
-    "run.lost": "Die Verbindung war zu lange weg, darum wurde dieses Bild gestoppt. Bitte starte es noch einmal.",
+    "run.lost": "Dieses Bild wurde unterbrochen, bevor es fertig war.",
+    "run.retry": "Noch einmal versuchen",
     "stage.safety": "Sicherheitsprüfung",
     "stage.interception": "Umgedeutet",
     "stage.translation": "Übersetzung",
@@ -171,6 +175,7 @@ export const STRINGS = {
     "announce.started": "Dein Bild ist unterwegs.",
     "announce.completed": "Dein Bild ist fertig.",
     "announce.cancelled": "Das Bild wurde abgebrochen.",
+    "announce.lost": "Ein Bild wurde unterbrochen. Du kannst es noch einmal versuchen.",
     "announce.blocked": "Nicht möglich: {reason}",
     "announce.failed": "Hat nicht geklappt: {reason}",
     "announce.queue": "Du bist auf Platz {n} in der Warteschlange.",
@@ -182,8 +187,8 @@ export const STRINGS = {
     "error.rate_limited": "Das war etwas schnell. Bitte versuch es noch einmal.",
     "error.unavailable": "Der Server startet noch. Bitte versuch es gleich noch einmal.",
     "error.unknown_config": "Diese Perspektive gibt es nicht mehr. Bitte lade die Seite neu.",
-    "error.invalid_field": "Etwas an deiner Eingabe passt nicht: {message}",
-    "error.generic": "Etwas ist schiefgegangen: {message}",
+    "error.invalid_field": "Etwas an deiner Eingabe passt nicht. Bitte prüfe sie und versuch es noch einmal.",
+    "error.generic": "Etwas ist schiefgegangen. Bitte versuch es noch einmal.",
     "error.reload": "Diese Seite ist veraltet. Bitte lade sie neu.",
   },
 };
