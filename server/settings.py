@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     queue_update_interval: float = Field(
         0.25, ge=0, le=10, description="least seconds between two queue updates of one run"
     )
+    eta_refresh_interval: float = Field(
+        3.0, ge=0.5, le=60, description="least seconds between two ETA-only updates of one run"
+    )
     safety_level: Literal["kids", "youth", "adult", "research"] = Field(
         "kids", description="how strictly prompts are checked; never set by a client"
     )

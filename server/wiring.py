@@ -96,6 +96,7 @@ def scheduler_settings(settings: Settings, backends: Backends) -> SchedulerSetti
         max_queued_runs_per_session=settings.max_queued_runs,
         max_waiting_runs=settings.max_waiting_runs,
         queue_update_interval=settings.queue_update_interval,
+        eta_refresh_interval=settings.eta_refresh_interval,
     )
 
 

@@ -1,74 +1,112 @@
 """Waiting-time estimates from measured service times; pure maths, no clock, no loop.
 
-Service times are kept per (pool, stage) as a moving average over the last `window` finished
-jobs. A waiting run's ETA is found by list scheduling: every slot is busy until its current job's
-expected end, and each waiter ahead takes the earliest free slot for its stage's mean service
-time. That shares the work out over the pool's slots and stays exact for a one-slot pool.
-An estimate that would need a service time nobody has measured yet is None (unknown), never a
-guess: showing "unknown" is better than a number that turns out wrong.
+What the estimate is. For every (pool, stage) the last `window` service times of jobs that
+finished normally are kept, each capped at `OUTLIER_CAP` times the window's median. A waiting
+job is expected to take the mean of those capped times (its *typical* time). A running job
+that has already run `elapsed` seconds is expected to need the mean of `t - elapsed` over the
+capped times `t` longer than `elapsed` (the record's mean residual time: a job 20 s into a
+stage whose jobs take 6 s or 30 s is one of the 30 s ones, not "done now"); once it has run
+longer than every recorded job, `OVERRUN_SHARE` of its overrun (it has shown it is long, and
+the estimate keeps growing while it runs instead of sticking at "any moment now"). A waiter's
+ETA is then found by list scheduling: every slot is busy until its current job's expected
+end, and each waiter ahead takes the earliest free slot for its typical time. That shares the
+work out over the pool's slots and stays exact for a one-slot pool.
+
+Why capped. One answer ten times longer than usual (a model running to `max_tokens` early in
+a lesson) made a plain mean of a few samples 30–60 s too long for everyone behind it. With the
+cap one sample moves the typical time by at most `OUTLIER_CAP` medians / window; a stage whose
+long jobs are a regular mode under 4 medians (cut answers) is still averaged in full. The
+figures behind the choice are in `tests/unit/test_scheduler_eta_replay.py`.
+
+What it is not. It is no promise and no upper bound: it knows nothing of jobs that have not
+arrived, of a backend going down, or of the length of the answers still to come. An estimate
+that would need a service time nobody has measured yet is None (unknown), never a guess:
+showing "unknown" is better than a number that turns out wrong. Jobs that failed or were
+cancelled are not samples (see `Scheduler._release`).
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import statistics
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 
+#: A sample counts for at most this many medians of its window: see the module docstring.
+OUTLIER_CAP = 4.0
+#: Past every recorded time, a running job's remaining time grows by this per second of overrun.
+OVERRUN_SHARE = 0.5
 
-class MovingAverage:
-    """Mean of the last `window` samples, O(1) per sample."""
+
+class ServiceRecord:
+    """The last `window` service times of one pool and stage, and what they predict."""
 
     def __init__(self, window: int) -> None:
         if window < 1:
             raise ValueError("window must be at least 1")
         self._samples: deque[float] = deque(maxlen=window)
-        self._sum = 0.0
+        self._capped: list[float] = []  # sorted
+        self._tail_sums: list[float] = []  # _tail_sums[i] = sum(_capped[i:])
 
-    def add(self, value: float) -> None:
-        if len(self._samples) == self._samples.maxlen:
-            self._sum -= self._samples[0]
-        self._samples.append(value)
-        self._sum += value
+    def add(self, seconds: float) -> None:
+        """One finished job; re-summarised at once, so estimates cost O(log window)."""
+        self._samples.append(max(0.0, seconds))
+        cap = OUTLIER_CAP * statistics.median(self._samples)
+        self._capped = sorted(min(s, cap) for s in self._samples)
+        self._tail_sums = [0.0] * (len(self._capped) + 1)
+        for i in range(len(self._capped) - 1, -1, -1):
+            self._tail_sums[i] = self._tail_sums[i + 1] + self._capped[i]
 
     @property
     def count(self) -> int:
         return len(self._samples)
 
     @property
-    def mean(self) -> float | None:
-        if not self._samples:
+    def typical(self) -> float | None:
+        """Expected service time of a job that has not started; None before any sample."""
+        if not self._capped:
             return None
-        # Re-summing would drift less but cost O(window); clamp the float drift instead.
-        return max(0.0, self._sum / len(self._samples))
+        return self._tail_sums[0] / len(self._capped)
+
+    def remaining(self, elapsed: float) -> float | None:
+        """Expected time left of a job that has run `elapsed` seconds; None before any sample."""
+        if not self._capped:
+            return None
+        first_longer = bisect.bisect_right(self._capped, elapsed)
+        longer = len(self._capped) - first_longer
+        if longer == 0:
+            return OVERRUN_SHARE * (elapsed - self._capped[-1])
+        return self._tail_sums[first_longer] / longer - elapsed
 
 
 class ServiceTimes:
-    """Moving averages of service times, per pool and stage."""
+    """Service records per pool and stage."""
 
     def __init__(self, window: int) -> None:
         self.window = window
-        self._averages: dict[tuple[str, str], MovingAverage] = {}
+        self._records: dict[tuple[str, str], ServiceRecord] = {}
 
     def record(self, pool: str, stage: str, seconds: float) -> None:
-        average = self._averages.get((pool, stage))
-        if average is None:
-            average = self._averages[(pool, stage)] = MovingAverage(self.window)
-        average.add(max(0.0, seconds))
+        record = self._records.get((pool, stage))
+        if record is None:
+            record = self._records[(pool, stage)] = ServiceRecord(self.window)
+        record.add(seconds)
 
-    def mean(self, pool: str, stage: str) -> float | None:
-        average = self._averages.get((pool, stage))
-        return None if average is None else average.mean
+    def typical(self, pool: str, stage: str) -> float | None:
+        record = self._records.get((pool, stage))
+        return None if record is None else record.typical
 
-    def pool_mean(self, pool: str) -> float | None:
-        """Mean over the stages measured on `pool` (each stage weighted equally)."""
-        means = [a.mean for (p, _), a in self._averages.items() if p == pool]
-        known = [m for m in means if m is not None]
+    def remaining(self, pool: str, stage: str, elapsed: float) -> float | None:
+        record = self._records.get((pool, stage))
+        return None if record is None else record.remaining(elapsed)
+
+    def pool_typical(self, pool: str) -> float | None:
+        """Mean of the typical times of the stages measured on `pool` (weighted equally)."""
+        known = [
+            t for (p, _), r in self._records.items() if p == pool and (t := r.typical) is not None
+        ]
         return sum(known) / len(known) if known else None
-
-
-def remaining(mean: float | None, elapsed: float) -> float | None:
-    """Expected time left of a running job; an overrunning job is taken to end now."""
-    return None if mean is None else max(0.0, mean - elapsed)
 
 
 def estimate_waits(
@@ -102,7 +140,7 @@ def suggest_retry_after(
     pools: Iterable[tuple[int, float | None]], *, default: float, floor: float, ceiling: float
 ) -> float:
     """Seconds after which a refused run may find a free place: the mean time between two slot
-    grants over all pools, given (slots, mean service time) per pool."""
+    grants over all pools, given (slots, typical service time) per pool."""
     rate = sum(slots / mean for slots, mean in pools if mean is not None and mean > 0)
     if rate <= 0:
         return default

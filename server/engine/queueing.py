@@ -9,6 +9,10 @@ that started later, whatever stage they are in. Runs that start within the same 
 (a class pressing "go" together) are ties; a tie goes to the session that has started fewer runs
 so far, which interleaves a burst from one session with single runs from the others.
 
+Telling. A change of place is coalesced per line by `Throttle`; an ETA that moves while the
+place stays is told only when it drifted materially from what the page counts down
+(`eta_drifted`), and only by the scheduler's periodic refresh pass (`scheduler_updates`).
+
 Positions. `SlotQueue` keeps its waiters in a list sorted by key. Inserting is a binary search
 plus one memmove (new runs land at the tail; returning runs near the head), removing the head or
 a cancelled waiter is the same, and every waiter's position is its index: one ordered pass
@@ -27,6 +31,11 @@ from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
+
+#: An ETA refresh is sent when the estimate moved from the page's countdown by at least this
+#: many seconds and this share of the estimate: a ±1 s jitter is noise, 30 s off at 5 min too.
+ETA_DRIFT_SECONDS = 2.0
+ETA_DRIFT_SHARE = 0.1
 
 
 class RunPriority(NamedTuple):
@@ -79,6 +88,29 @@ class QueueInfo:
     position: int
     queue_length: int
     eta_seconds: float | None
+
+    def same_place(self, other: QueueInfo) -> bool:
+        """The same line, position and length: only the ETA may differ."""
+        return (self.reason, self.pool, self.stage, self.position, self.queue_length) == (
+            other.reason,
+            other.pool,
+            other.stage,
+            other.position,
+            other.queue_length,
+        )
+
+
+def eta_drifted(told: float | None, told_at: float, estimate: float | None, now: float) -> bool:
+    """Whether a fresh estimate differs materially from what the run was told at `told_at`.
+
+    The page counts a told ETA down by itself, so the comparison is with that countdown, not
+    with the number told: a run that was told 30 s ten seconds ago and now expects 20 s has
+    nothing new to hear. Unknown becoming known, or the reverse, is always material.
+    """
+    if told is None or estimate is None:
+        return (told is None) != (estimate is None)
+    shown = max(0.0, told - (now - told_at))
+    return abs(estimate - shown) >= max(ETA_DRIFT_SECONDS, ETA_DRIFT_SHARE * estimate)
 
 
 class SlotQueue(Generic[T]):

@@ -11,24 +11,24 @@ A run first takes one of its session's in-flight places (`max_runs_in_flight_per
 the session's other runs wait in the session's own line. Each stage then waits for a slot in
 its pool, ordered by `queueing.RunPriority`. Releasing a slot hands it to the next live waiter
 in the same call, so no wake-up is lost and no slot is granted twice. The ordering, position,
-coalescing and ETA rules are pure (`queueing`, `eta`); this module adds the futures, and
-`scheduler_lines` the timers. Settings and errors (`scheduler_settings`) and the run's handle
-(`scheduler_ticket`) are importable from here too.
+coalescing and ETA rules are pure (`queueing`, `eta`); this module adds the futures,
+`scheduler_lines` the timers and `scheduler_updates` what a waiting run is told and when.
+Settings and errors (`scheduler_settings`) and the run's handle (`scheduler_ticket`) are
+importable from here too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import math
 import time
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
 
-from server.engine.eta import ServiceTimes, estimate_waits, remaining, suggest_retry_after
-from server.engine.queueing import QueueInfo, WaitKey, WaitReason, run_priority
-from server.engine.scheduler_lines import _Pool, _Session
+from server.engine.eta import ServiceTimes, suggest_retry_after
+from server.engine.queueing import WaitKey, run_priority
+from server.engine.scheduler_lines import _Pool, _Session, _Ticker
 from server.engine.scheduler_metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
 from server.engine.scheduler_settings import (
     Busy,
@@ -39,6 +39,7 @@ from server.engine.scheduler_settings import (
     UnknownPool,
 )
 from server.engine.scheduler_ticket import QueueCallback, RunPhase, RunTicket, _Lease
+from server.engine.scheduler_updates import tell_pool, tell_session
 
 __all__ = [
     "Busy",
@@ -70,6 +71,7 @@ class Scheduler:
         self._pools = {
             p.name: _Pool(p.name, p.slots, interval, self._flush_pool) for p in settings.pools
         }
+        self._eta_refresh = _Ticker(settings.eta_refresh_interval, self._refresh_etas)
         self._sessions: dict[str, _Session] = {}
         self._runs: dict[str, RunTicket] = {}
         self._times = ServiceTimes(settings.eta_window)
@@ -109,13 +111,13 @@ class Scheduler:
     def retry_after(self) -> float:
         """Suggested wait before retrying a refused run: the mean time between slot grants."""
         s = self.settings
-        pools = ((p.queue.slots, self._times.pool_mean(n)) for n, p in self._pools.items())
+        pools = ((p.queue.slots, self._times.pool_typical(n)) for n, p in self._pools.items())
         return suggest_retry_after(
             pools, default=s.retry_after_default, floor=s.retry_after_min, ceiling=s.retry_after_max
         )
 
-    def mean_service_time(self, pool: str, stage: str) -> float | None:
-        return self._times.mean(pool, stage)
+    def typical_service_time(self, pool: str, stage: str) -> float | None:
+        return self._times.typical(pool, stage)
 
     # -- admission and session lines -----------------------------------------------------
 
@@ -129,9 +131,7 @@ class Scheduler:
         self._check_room(session)
         if session is None:
             interval = self.settings.queue_update_interval
-            session = self._sessions[session_id] = _Session(
-                session_id, interval, self._flush_session
-            )
+            session = self._sessions[session_id] = _Session(session_id, interval, tell_session)
         ticket = RunTicket(self, run_id, session_id, next(self._run_seq), on_queue)
         self._runs[run_id] = ticket
         if len(session.in_flight) < self.settings.max_runs_in_flight_per_session:
@@ -202,14 +202,6 @@ class Scheduler:
         if started:
             session.notifier.mark()
 
-    def _flush_session(self, session: _Session) -> None:
-        length = len(session.line)
-        for position, ticket in enumerate(session.line.values(), 1):
-            info = QueueInfo(WaitReason.SESSION, None, None, position, length, None)
-            if info != ticket._last_info:
-                ticket._last_info = info
-                ticket._notify(info)
-
     # -- slots ---------------------------------------------------------------------------
 
     async def _acquire(self, ticket: RunTicket, pool_name: str, stage: str) -> _Lease:
@@ -227,6 +219,7 @@ class Scheduler:
         ticket._waiting.add(lease)
         self._pool_waiting += 1
         pool.notifier.mark()
+        self._eta_refresh.wake()
         try:
             await future
         except BaseException:
@@ -270,29 +263,19 @@ class Scheduler:
         pool.notifier.mark()
 
     def _flush_pool(self, pool: _Pool) -> None:
-        if not len(pool.queue):
-            return
+        tell_pool(pool, self._times, self._clock(), refresh=False)
+
+    def _refresh_etas(self) -> bool:
+        """The ETA refresh pass over every pool's line; whether anyone still waits."""
         now = self._clock()
-        means: dict[str, float | None] = {}
-
-        def mean(stage: str) -> float | None:
-            if stage not in means:
-                means[stage] = self._times.mean(pool.name, stage)
-            return means[stage]
-
-        busy = [remaining(mean(h.stage), now - h.granted_at) for h in pool.holders]
-        leases = list(pool.queue)
-        etas = estimate_waits(pool.queue.slots, busy, [mean(lease.stage) for lease in leases])
-        length = len(leases)
-        for position, (lease, eta) in enumerate(zip(leases, etas, strict=True), 1):
-            rounded = None if eta is None else float(math.ceil(eta))
-            info = QueueInfo(WaitReason.SLOT, pool.name, lease.stage, position, length, rounded)
-            if info != lease.last_info:
-                lease.last_info = info
-                lease.run._notify(info)
+        for pool in self._pools.values():
+            if len(pool.queue):
+                tell_pool(pool, self._times, now, refresh=True)
+        return self._pool_waiting > 0
 
     def close(self) -> None:
         """Stop pending update timers (server shutdown); runs are cancelled by their owners."""
+        self._eta_refresh.cancel()
         for pool in self._pools.values():
             pool.notifier.cancel()
         for session in self._sessions.values():

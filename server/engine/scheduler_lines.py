@@ -1,7 +1,8 @@
 """The lines a run waits in: a pool's line for a slot, a session's line for an in-flight place.
 
 Each line coalesces its queue updates through a `_Notifier`, so a burst of changes costs one
-flush per interval rather than one message per change.
+flush per interval rather than one message per change. The scheduler's ETA refresh pass runs
+on a `_Ticker`, which repeats only while someone waits.
 """
 
 from __future__ import annotations
@@ -46,6 +47,35 @@ class _Notifier:
         self._handle = None
         self._throttle.flushed(loop.time())
         self._flush()
+
+
+class _Ticker:
+    """A repeating timer that runs only while it is needed: `wake()` arms it if it is idle,
+    and each tick returns whether another one is wanted."""
+
+    def __init__(self, interval: float, tick: Callable[[], bool]) -> None:
+        self._interval = interval
+        self._tick = tick
+        self._handle: asyncio.TimerHandle | None = None
+
+    def wake(self) -> None:
+        if self._handle is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # nobody can be awaiting a slot outside a loop
+        self._handle = loop.call_later(self._interval, self._run)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _run(self) -> None:
+        self._handle = None
+        if self._tick():
+            self.wake()
 
 
 class _Pool:

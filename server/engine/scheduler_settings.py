@@ -22,6 +22,7 @@ class SchedulerSettings(BaseModel):
     max_queued_runs_per_session: int = Field(default=8, ge=0)  # beyond the in-flight ones
     max_waiting_runs: int = Field(default=500, ge=1)  # session lines + pool lines, all sessions
     queue_update_interval: float = Field(default=0.25, ge=0.0)  # per queue, so per run
+    eta_refresh_interval: float = Field(default=3.0, gt=0.0)  # ETA-only updates, per run
     eta_window: int = Field(default=20, ge=1)  # finished jobs averaged per pool and stage
     fairness_window: float = Field(default=1.0, ge=0.0)  # runs starting this close are ties
     retry_after_default: float = Field(default=10.0, gt=0.0)  # when nothing is measured yet

@@ -123,4 +123,5 @@ class _Lease:
     future: asyncio.Future[None]
     queued_at: float
     granted_at: float = 0.0
-    last_info: QueueInfo | None = None
+    last_info: QueueInfo | None = None  # what the run was last told about this request
+    told_at: float = 0.0  # when (the scheduler's clock): the page counts the ETA down from it

@@ -161,7 +161,7 @@ async def test_eta_is_unknown_until_a_job_finished_then_follows_the_average() ->
     # Mean of the last three jobs is 10 s; the new holder just started, one slot:
     etas = [j.recorder.last.eta_seconds for j in jobs[5:] if j.recorder.last]
     assert etas == [10.0, 20.0, 30.0]
-    assert scheduler.mean_service_time("llm", "interception") == pytest.approx(10.0)
+    assert scheduler.typical_service_time("llm", "interception") == pytest.approx(10.0)
     for job in jobs[4:]:
         await job.wait_entered()
         job.finish()

@@ -57,7 +57,7 @@ async def test_a_failing_stage_releases_its_slot_to_the_next_waiter() -> None:
     waiting.finish()
     await waiting.outcome()
     assert scheduler.held_slots == 0
-    assert scheduler.mean_service_time("llm", "interception") is not None  # only b's
+    assert scheduler.typical_service_time("llm", "interception") is not None  # only b's
 
 
 async def test_a_stage_timeout_releases_its_slot() -> None:
@@ -73,7 +73,7 @@ async def test_a_stage_timeout_releases_its_slot() -> None:
         await stage_that_hangs()
     ticket.close()
     assert scheduler.held_slots == 0
-    assert scheduler.mean_service_time("llm", "interception") is None  # aborts are not samples
+    assert scheduler.typical_service_time("llm", "interception") is None  # aborts are not samples
 
 
 async def test_a_waiter_cancelled_at_the_moment_of_hand_over_passes_the_slot_on() -> None:

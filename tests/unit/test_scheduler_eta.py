@@ -1,47 +1,93 @@
-"""ETA maths: moving averages per pool and stage, list scheduling over slots, retry hints."""
+"""ETA maths: capped service records per pool and stage, remaining time of a running job,
+list scheduling over slots, retry hints."""
 
 from __future__ import annotations
 
 import pytest
 
 from server.engine.eta import (
-    MovingAverage,
+    OUTLIER_CAP,
+    OVERRUN_SHARE,
+    ServiceRecord,
     ServiceTimes,
     estimate_waits,
-    remaining,
     suggest_retry_after,
 )
 
 
-def test_an_unmeasured_stage_has_no_mean() -> None:
+def record_of(*seconds: float, window: int = 20) -> ServiceRecord:
+    record = ServiceRecord(window)
+    for value in seconds:
+        record.add(value)
+    return record
+
+
+def test_an_unmeasured_stage_has_no_estimate() -> None:
     times = ServiceTimes(window=3)
-    assert times.mean("llm-a", "interception") is None
+    assert times.typical("llm-a", "interception") is None
+    assert times.remaining("llm-a", "interception", 5.0) is None
 
 
-def test_the_mean_covers_only_the_last_window_of_jobs() -> None:
+def test_the_typical_time_covers_only_the_last_window_of_jobs() -> None:
     times = ServiceTimes(window=3)
     for seconds in [100.0, 10.0, 20.0, 30.0]:
         times.record("llm-a", "interception", seconds)
-    assert times.mean("llm-a", "interception") == pytest.approx(20.0)
+    assert times.typical("llm-a", "interception") == pytest.approx(20.0)
 
 
-def test_means_are_kept_per_pool_and_stage() -> None:
+def test_records_are_kept_per_pool_and_stage() -> None:
     times = ServiceTimes(window=5)
     times.record("llm-a", "safety", 2.0)
     times.record("llm-a", "interception", 60.0)
     times.record("llm-b", "safety", 4.0)
-    assert times.mean("llm-a", "safety") == 2.0
-    assert times.mean("llm-b", "safety") == 4.0
-    assert times.pool_mean("llm-a") == pytest.approx(31.0)
-    assert times.pool_mean("comfy") is None
+    assert times.typical("llm-a", "safety") == 2.0
+    assert times.typical("llm-b", "safety") == 4.0
+    assert times.pool_typical("llm-a") == pytest.approx(31.0)
+    assert times.pool_typical("comfy") is None
 
 
-def test_the_moving_average_converges_to_a_new_steady_service_time() -> None:
-    average = MovingAverage(window=4)
-    average.add(1000.0)
+def test_one_outlier_counts_for_at_most_a_few_medians() -> None:
+    record = record_of(4.0, 4.0, 4.0, 4.0, 400.0)
+    assert record.typical == pytest.approx((4 * 4.0 + OUTLIER_CAP * 4.0) / 5)  # not 83.2
+
+
+def test_a_regular_long_mode_under_the_cap_is_averaged_in_full() -> None:
+    assert record_of(3.0, 3.0, 3.0, 10.0, 10.0).typical == pytest.approx(5.8)
+
+
+def test_the_record_converges_to_a_new_steady_service_time() -> None:
+    record = record_of(1000.0, window=4)
     for _ in range(4):
-        average.add(8.0)
-    assert average.mean == pytest.approx(8.0)
+        record.add(8.0)
+    assert record.typical == pytest.approx(8.0)
+
+
+def test_a_job_that_has_not_started_is_expected_to_take_the_typical_time() -> None:
+    record = record_of(6.0, 6.0, 30.0, 30.0)
+    assert record.remaining(0.0) == pytest.approx(record.typical)
+
+
+def test_a_running_job_is_expected_to_be_one_of_the_jobs_longer_than_its_elapsed_time() -> None:
+    record = record_of(6.0, 6.0, 30.0, 30.0)
+    assert record.remaining(2.0) == pytest.approx(16.0)  # (4 + 4 + 28 + 28) / 4
+    assert record.remaining(10.0) == pytest.approx(20.0)  # only the 30 s jobs last that long
+
+
+def test_a_uniform_job_near_its_end_is_expected_to_end_soon() -> None:
+    assert record_of(6.0, 6.0, 6.0).remaining(5.9) == pytest.approx(0.1)
+
+
+def test_a_job_past_every_recorded_time_keeps_needing_more_the_longer_it_runs() -> None:
+    # real-peers.md item 7: a job 20 s into a stage of 6 s jobs is not "done in 0 s".
+    record = record_of(6.0, 6.0, 6.0)
+    assert record.remaining(6.0) == pytest.approx(0.0)
+    assert record.remaining(20.0) == pytest.approx(OVERRUN_SHARE * 14.0)
+    assert record.remaining(30.0) == pytest.approx(OVERRUN_SHARE * 24.0)
+
+
+def test_a_window_must_hold_a_sample() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        ServiceRecord(0)
 
 
 def test_waits_on_one_slot_add_up_the_jobs_ahead() -> None:
@@ -65,12 +111,6 @@ def test_an_unmeasured_running_job_makes_every_estimate_unknown() -> None:
 def test_everyone_behind_an_unmeasured_job_has_no_estimate() -> None:
     etas = list(estimate_waits(1, [0.0], [3.0, None, 3.0, 3.0]))
     assert etas == [0.0, 3.0, None, None]
-
-
-def test_an_overrunning_job_is_expected_to_end_now() -> None:
-    assert remaining(10.0, 25.0) == 0.0
-    assert remaining(10.0, 4.0) == 6.0
-    assert remaining(None, 4.0) is None
 
 
 def test_retry_after_is_the_mean_time_between_slot_grants() -> None:

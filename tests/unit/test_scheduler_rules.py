@@ -1,10 +1,20 @@
-"""The scheduler's pure rules: ordering keys, the slot queue, positions, coalescing."""
+"""The scheduler's pure rules: ordering keys, the slot queue, positions, coalescing, and when
+a moved ETA is worth telling."""
 
 from __future__ import annotations
 
 import pytest
 
-from server.engine.queueing import RunPriority, SlotQueue, Throttle, WaitKey, run_priority
+from server.engine.queueing import (
+    QueueInfo,
+    RunPriority,
+    SlotQueue,
+    Throttle,
+    WaitKey,
+    WaitReason,
+    eta_drifted,
+    run_priority,
+)
 
 
 def key(tick: int, rank: int = 0, seq: int = 0, lease: int = 0) -> WaitKey:
@@ -99,3 +109,35 @@ def test_a_change_after_a_flush_is_never_dropped() -> None:
     delay = throttle.request(0.01)
     assert delay is not None
     assert delay > 0
+
+
+def test_an_eta_that_follows_the_pages_countdown_has_not_drifted() -> None:
+    assert not eta_drifted(30.0, 100.0, 20.0, 110.0)
+
+
+def test_an_eta_stuck_while_the_countdown_ran_out_has_drifted() -> None:
+    # real-peers.md item 7: "6 s" for 22 s. The page shows 1 s; the scheduler expects 8 s.
+    assert eta_drifted(6.0, 100.0, 8.0, 122.0)
+
+
+def test_a_second_of_jitter_is_not_worth_a_message() -> None:
+    assert not eta_drifted(10.0, 100.0, 8.0, 103.0)  # the page shows 7 s
+    assert eta_drifted(10.0, 100.0, 10.0, 103.0)  # 3 s more than the page shows
+
+
+def test_long_etas_drift_by_a_share_not_by_seconds() -> None:
+    assert not eta_drifted(300.0, 100.0, 280.0, 100.0)
+    assert eta_drifted(300.0, 100.0, 260.0, 100.0)
+
+
+def test_unknown_becoming_known_or_the_reverse_is_always_worth_telling() -> None:
+    assert eta_drifted(None, 100.0, 5.0, 101.0)
+    assert eta_drifted(5.0, 100.0, None, 101.0)
+    assert not eta_drifted(None, 100.0, None, 101.0)
+
+
+def test_only_the_eta_may_differ_in_the_same_place() -> None:
+    here = QueueInfo(WaitReason.SLOT, "llm", "safety", 2, 5, 10.0)
+    assert here.same_place(QueueInfo(WaitReason.SLOT, "llm", "safety", 2, 5, 30.0))
+    assert not here.same_place(QueueInfo(WaitReason.SLOT, "llm", "safety", 2, 4, 10.0))
+    assert not here.same_place(QueueInfo(WaitReason.SLOT, "llm", "translation", 2, 5, 10.0))

@@ -1,0 +1,109 @@
+"""ETA refreshes while a run waits: sent when the estimate drifts, by one pass for the whole
+scheduler that runs only while someone waits (futures as gates; a fake clock for the times)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from server.engine.eta import OVERRUN_SHARE
+from server.engine.scheduler import Scheduler
+from server.engine.scheduler_lines import _Ticker
+from tests.scheduler_support import FakeClock, Job, make_scheduler
+
+
+async def measure(scheduler: Scheduler, clock: FakeClock, seconds: float, pool: str) -> None:
+    """One job of `seconds` on `pool`, so its stage has a measured service time."""
+    stage = "interception" if pool == "llm" else "generation"
+    job = Job(scheduler, f"warm-{pool}", f"warm-{pool}", [], stages=((pool, stage),))
+    await job.wait_entered()
+    clock.advance(seconds)
+    job.finish()
+    await job.outcome()
+
+
+async def finish_all(*jobs: Job) -> None:
+    for job in jobs:
+        await job.wait_entered()
+        job.finish()
+        await job.outcome()
+
+
+async def test_first_in_line_behind_an_overrunning_job_hears_its_eta_grow() -> None:
+    clock = FakeClock()
+    scheduler = make_scheduler(clock=clock, eta_refresh_interval=0.01)
+    await measure(scheduler, clock, 6.0, "llm")
+    holder = Job(scheduler, "h", "sh", [])
+    await holder.wait_entered()
+    waiter = Job(scheduler, "r", "sr", [])
+    told = await waiter.recorder.until(lambda i: i.eta_seconds is not None)
+    assert (told.position, told.eta_seconds) == (1, 6.0)
+    clock.advance(22.0)  # the holder runs on; nobody moves (real-peers.md item 7)
+    info = await waiter.recorder.until(lambda i: i.eta_seconds != 6.0)
+    assert (info.position, info.eta_seconds) == (1, OVERRUN_SHARE * 16.0)
+    await finish_all(holder, waiter)
+    scheduler.close()
+
+
+async def test_an_eta_that_follows_the_countdown_is_not_told_again() -> None:
+    clock = FakeClock()
+    scheduler = make_scheduler(clock=clock)
+    await measure(scheduler, clock, 10.0, "llm")
+    holder = Job(scheduler, "h", "sh", [])
+    await holder.wait_entered()
+    waiter = Job(scheduler, "r", "sr", [])
+    await waiter.recorder.until(lambda i: i.eta_seconds == 10.0)
+    told = len(waiter.recorder.infos)
+    clock.advance(5.0)
+    assert scheduler._refresh_etas() is True  # someone still waits
+    assert len(waiter.recorder.infos) == told  # 5 s left, as the page counts down
+    clock.advance(10.0)  # 5 s past the record: 2.5 s more expected, the page shows 1 s
+    scheduler._refresh_etas()
+    assert len(waiter.recorder.infos) == told + 1
+    assert waiter.recorder.last is not None
+    assert waiter.recorder.last.eta_seconds == 3.0
+    await finish_all(holder, waiter)
+    assert scheduler._refresh_etas() is False  # nobody waits: the pass stops
+    scheduler.close()
+
+
+async def test_one_pass_refreshes_every_waiting_run_of_a_session_together() -> None:
+    clock = FakeClock()
+    scheduler = make_scheduler(clock=clock)
+    await measure(scheduler, clock, 6.0, "llm")
+    await measure(scheduler, clock, 6.0, "comfy")
+    holders = [
+        Job(scheduler, "h1", "sh1", []),
+        Job(scheduler, "h2", "sh2", [], stages=(("comfy", "generation"),)),
+    ]
+    for holder in holders:
+        await holder.wait_entered()
+    text = Job(scheduler, "a", "s", [])
+    image = Job(scheduler, "b", "s", [], stages=(("comfy", "generation"),))
+    for job in (text, image):
+        await job.recorder.until(lambda i: i.eta_seconds == 6.0)
+    clock.advance(22.0)
+    scheduler._refresh_etas()
+    assert [j.recorder.last.eta_seconds for j in (text, image) if j.recorder.last] == [8.0, 8.0]
+    counts = [len(text.recorder.infos), len(image.recorder.infos)]
+    scheduler._refresh_etas()  # nothing moved since: nothing to tell
+    assert [len(text.recorder.infos), len(image.recorder.infos)] == counts
+    await finish_all(*holders, text, image)
+    scheduler.close()
+
+
+async def test_a_ticker_repeats_only_while_its_tick_asks_for_more() -> None:
+    ticks: list[int] = []
+    third = asyncio.get_running_loop().create_future()
+
+    def tick() -> bool:
+        ticks.append(len(ticks) + 1)
+        if len(ticks) == 3:
+            third.set_result(None)
+        return len(ticks) < 3
+
+    ticker = _Ticker(0.001, tick)
+    ticker.wake()
+    ticker.wake()  # already armed: still one timer, so one tick per interval
+    await asyncio.wait_for(third, 5)
+    assert ticks == [1, 2, 3]
+    assert ticker._handle is None  # the third tick asked for no more: nothing is scheduled
