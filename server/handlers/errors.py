@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 
 from server.engine.errors import AtelierError, BackendError
+from server.engine.stages.texts import backend_problem
 from server.protocol import ErrorCode, ProtocolError
 
 log = structlog.get_logger(__name__)
@@ -18,8 +19,9 @@ def error_fields(exc: Exception, *, run: str | None = None) -> dict[str, Any]:
     """Fields of an `error` message for `exc`; unexpected exceptions are logged, not shown."""
     if isinstance(exc, ProtocolError):
         return {"code": exc.code, "message": exc.message, "run": run}
-    if isinstance(exc, BackendError):
-        return {"code": ErrorCode.BACKEND, "message": str(exc), "run": run}
+    if isinstance(exc, BackendError):  # its own text names addresses: for the log only
+        log.warning("request_backend_error", run=run, error=str(exc))
+        return {"code": ErrorCode.BACKEND, "message": backend_problem(exc, "en"), "run": run}
     if isinstance(exc, AtelierError):
         code = exc.code if exc.code in _KNOWN else ErrorCode.INTERNAL
         fields: dict[str, Any] = {"code": code, "message": str(exc), "run": run}

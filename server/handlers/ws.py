@@ -196,14 +196,17 @@ class SocketHandler:
         return True
 
     def _greet(self, data: bytes) -> None:
+        """Answer one frame before `hello`. No content ends the socket: only a protocol
+        version we do not speak or a full server close it."""
         try:
-            message = parse_client(data)
-        except ProtocolError as exc:
-            self._send_unnumbered(exc.code, exc.message)
-            return
+            self._open_session(parse_client(data))
+        except Exception as exc:
+            fields = error_fields(exc)
+            self._send_unnumbered(fields["code"], fields["message"])
+
+    def _open_session(self, message: Hello | RunStart | RunCancel) -> None:
         if not isinstance(message, Hello):
-            self._send_unnumbered(ErrorCode.HELLO_REQUIRED, "send `hello` first")
-            return
+            raise ProtocolError(ErrorCode.HELLO_REQUIRED, "send `hello` first")
         if message.protocol != PROTOCOL_VERSION:
             self._send_unnumbered(
                 ErrorCode.PROTOCOL_VERSION,

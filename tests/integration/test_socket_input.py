@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestServer
 from websockets.exceptions import InvalidStatus
 
 from server.engine.session import Session
+from server.handlers import ws as ws_handler
 from server.handlers.keys import REGISTRY, STATS
 from server.harness.client import AtelierClient
 from server.protocol import CloseCode, Token
@@ -72,6 +73,61 @@ async def test_messages_before_hello_get_unnumbered_errors(start_server: StartSe
         await ws.send_str('{"type": "run.cancel", "run": "r1"}')
         error = await ws.receive_json(timeout=5)
         assert (error["type"], error["code"], error["seq"]) == ("error", "hello_required", 0)
+        await ws.send_str('{"type": "hello", "protocol": 1}')
+        assert (await ws.receive_json(timeout=5))["type"] == "welcome"
+
+
+#: JSON of the wrong type where an object, `type` or a field belongs, and the code it earns.
+WRONG_TYPES = [
+    ('{"type": []}', "unknown_type"),
+    ('{"type": {}}', "unknown_type"),
+    ('{"type": 7}', "unknown_type"),
+    ('{"type": null}', "unknown_type"),
+    ("[]", "bad_json"),
+    ("1", "bad_json"),
+    ("null", "bad_json"),
+    ('{"type": "hello", "protocol": []}', "invalid_field"),
+    ('{"type": "run.start", "prompt": {"a": [1]}, "interception": [[]]}', "invalid_field"),
+    ('{"type": "run.cancel", "run": {"nested": {"junk": [null]}}}', "invalid_field"),
+]
+
+
+async def test_json_of_the_wrong_type_gets_its_code_before_and_after_hello(
+    start_server: StartServer,
+) -> None:
+    server = await start_server()
+    async with ClientSession() as http, http.ws_connect(ws_url(server)) as ws:
+        for frame, code in WRONG_TYPES:
+            await ws.send_str(frame)
+            error = await ws.receive_json(timeout=5)
+            assert (error["type"], error["code"], error["seq"]) == ("error", code, 0), frame
+        await ws.send_str('{"type": "hello", "protocol": 1}')
+        assert (await ws.receive_json(timeout=5))["type"] == "welcome"
+        for frame, code in WRONG_TYPES:
+            await ws.send_str(frame)
+            error = await ws.receive_json(timeout=5)
+            assert (error["type"], error["code"], error["seq"] > 0) == ("error", code, True)
+        await ws.send_str('{"type": "run.cancel", "run": "r1"}')  # still open, still serving
+        assert (await ws.receive_json(timeout=5))["code"] == "unavailable"
+        assert not ws.closed
+
+
+async def test_a_bug_before_hello_is_answered_internal_and_the_socket_stays_open(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_parse = ws_handler.parse_client
+
+    def parse(data: bytes) -> object:
+        if b"boom" in data:
+            raise RuntimeError("a bug")
+        return real_parse(data)
+
+    monkeypatch.setattr(ws_handler, "parse_client", parse)
+    server = await start_server()
+    async with ClientSession() as http, http.ws_connect(ws_url(server)) as ws:
+        await ws.send_str('{"type": "boom"}')
+        error = await ws.receive_json(timeout=5)
+        assert (error["code"], error["message"]) == ("internal", "internal server error")
         await ws.send_str('{"type": "hello", "protocol": 1}')
         assert (await ws.receive_json(timeout=5))["type"] == "welcome"
 

@@ -5,12 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
 from server.engine.backends.config import StartOptions
 from server.engine.backends.health import HealthChange, InstanceHealth
-from server.engine.backends.launcher import Launcher
-from server.engine.backends.notify import WaitingSessions
+from server.engine.backends.launcher import Launcher, StartFailed
+from server.engine.backends.notify import WaitingSessions, backend_reason
+from server.engine.errors import (
+    BackendBusy,
+    BackendError,
+    BackendPaused,
+    BackendProtocolError,
+    BackendRejected,
+    BackendTimeout,
+    BackendUnavailable,
+    ModelNotFound,
+)
 from server.engine.session import Session
-from server.protocol import Backend, BackendState, ServerEvent
+from server.protocol import Backend, BackendReason, BackendState, ServerEvent
 from tests.scheduler_support import FakeClock
 
 
@@ -32,6 +44,50 @@ def session(name: str) -> tuple[FakeSession, Session]:
 
 def change(kind: str, state: BackendState, eta: float | None = None) -> HealthChange:
     return HealthChange(kind, "gpu1", state, None, eta)
+
+
+S = BackendState
+R = BackendReason
+
+
+@pytest.mark.parametrize(
+    ("state", "cause", "reason"),
+    [
+        (S.DOWN, BackendUnavailable, R.UNREACHABLE),
+        (S.DOWN, None, R.UNREACHABLE),
+        (S.UNHEALTHY, BackendTimeout, R.NO_ANSWER),
+        (S.UNHEALTHY, BackendBusy, R.NO_ANSWER),
+        (S.UNHEALTHY, BackendProtocolError, R.ERROR),
+        (S.UNHEALTHY, BackendError, R.ERROR),
+        (S.UNHEALTHY, BackendRejected, R.ERROR),
+        (S.UNHEALTHY, ModelNotFound, R.ERROR),
+        (S.UNHEALTHY, None, R.ERROR),
+        (S.UNHEALTHY, BackendPaused, R.PAUSED),
+        (S.DOWN, StartFailed, R.START_FAILED),  # a BackendUnavailable, but more precise
+        (S.STARTING, None, R.STARTING),
+        (S.HEALTHY, None, None),
+        (S.HEALTHY, BackendTimeout, None),  # healthy again: nothing to explain
+        (S.UNKNOWN, None, None),
+    ],
+)
+def test_every_health_change_maps_to_one_reason(
+    state: BackendState, cause: type[BaseException] | None, reason: BackendReason | None
+) -> None:
+    assert backend_reason(HealthChange("llm", "gpu1", state, "text", None, cause)) is reason
+
+
+def test_students_get_the_reason_never_the_backends_own_text() -> None:
+    waiting = WaitingSessions()
+    fake, fake_session = session("a")
+    health = InstanceHealth("comfyui", "gpu1", waiting.publish)
+    technical = "GET /system_stats: Cannot connect to host 127.0.0.1:19010 ssl:default"
+    with waiting.watch("comfyui", fake_session):
+        health.move(BackendState.DOWN, technical, cause=BackendUnavailable)
+    [sent] = fake.sent
+    assert sent["reason"] is BackendReason.UNREACHABLE
+    assert technical not in repr(sent)
+    assert health.message == technical  # kept for the log and /api/status
+    assert set(sent) == set(Backend.model_fields) - {"type", "seq"}
 
 
 def test_only_sessions_waiting_on_that_kind_hear_of_it_and_each_only_once() -> None:

@@ -1,4 +1,4 @@
-"""docs/protocol.md and server/protocol.py must describe the same protocol."""
+"""docs/protocol.md and server/protocol/ must describe the same protocol."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from server.protocol import (
     CLIENT_MODELS,
     SERVER_MODELS,
+    BackendReason,
     CloseCode,
     ErrorCode,
     Message,
@@ -75,3 +76,8 @@ def test_every_error_code_is_documented() -> None:
 def test_every_close_code_is_documented_with_its_number() -> None:
     for code in CloseCode:
         assert re.search(rf"^\| {code.value} \| `{code.name}` \|", DOC, flags=re.MULTILINE), code
+
+
+def test_every_backend_reason_is_documented_in_the_backend_section() -> None:
+    listed = re.findall(r"^- `([a-z_]+)`: ", sections()["backend"], flags=re.MULTILINE)
+    assert listed == [reason.value for reason in BackendReason]

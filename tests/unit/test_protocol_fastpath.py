@@ -16,11 +16,10 @@ from server.protocol import (
     ServerEvent,
     StageName,
     Token,
-    _progress_dict,
-    _token_dict,
     encode,
     encode_event,
 )
+from server.protocol._encode import progress_dict, token_dict
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 SEQ = st.integers(min_value=0, max_value=2**63 - 1)
@@ -44,7 +43,7 @@ def test_token_shortcut_writes_the_models_bytes(
     fields: dict[str, Any] = {"run": run, "stage": stage, "text": text}
     if clear is not None:
         fields["clear"] = clear
-    assert _token_dict(seq, fields) is not None  # the shortcut, not the model, answered
+    assert token_dict(seq, fields) is not None  # the shortcut, not the model, answered
     assert encode_event(Token, seq, fields) == by_model(Token, seq, fields)
 
 
@@ -53,7 +52,7 @@ def test_progress_shortcut_writes_the_models_bytes(
     seq: int, run: str, value: int, max_: int
 ) -> None:
     fields = {"run": run, "value": value, "max": max_}
-    assert _progress_dict(seq, fields) is not None
+    assert progress_dict(seq, fields) is not None
     assert encode_event(Progress, seq, fields) == by_model(Progress, seq, fields)
 
 

@@ -4,6 +4,9 @@ A stage registers its run's session for the kind it needs (`watch`) while it acq
 instance, waits for a slot and does the work. Each state change of an instance of that kind
 then reaches those sessions once each, however many of their runs wait. A session that starts
 waiting while an instance is already starting is told so at once, with the time left.
+
+Students read a `reason` (`backend_reason`), never the change's message: that is the backend's
+own error text, with addresses, ports and log paths, for the log and `/api/status` only.
 """
 
 from __future__ import annotations
@@ -15,8 +18,37 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from server.engine.backends.health import HealthChange
+from server.engine.backends.launcher import StartFailed
+from server.engine.errors import BackendBusy, BackendPaused, BackendTimeout, BackendUnavailable
 from server.engine.session import Session
-from server.protocol import Backend, BackendState
+from server.protocol import Backend, BackendReason, BackendState
+
+#: The reason a failure class gives; the first match wins (StartFailed is a BackendUnavailable).
+_CAUSES: tuple[tuple[type[BaseException], BackendReason], ...] = (
+    (StartFailed, BackendReason.START_FAILED),
+    (BackendPaused, BackendReason.PAUSED),
+    (BackendTimeout, BackendReason.NO_ANSWER),
+    (BackendBusy, BackendReason.NO_ANSWER),
+    (BackendUnavailable, BackendReason.UNREACHABLE),
+)
+#: A change without a known cause says what its state says.
+_BY_STATE: dict[BackendState, BackendReason | None] = {
+    BackendState.UNKNOWN: None,
+    BackendState.HEALTHY: None,
+    BackendState.STARTING: BackendReason.STARTING,
+    BackendState.UNHEALTHY: BackendReason.ERROR,
+    BackendState.DOWN: BackendReason.UNREACHABLE,
+}
+
+
+def backend_reason(change: HealthChange) -> BackendReason | None:
+    """Why the instance is not serving, for students; None when it serves (or is unknown)."""
+    reason = _BY_STATE[change.state]
+    if reason is None or reason is BackendReason.STARTING or change.cause is None:
+        return reason
+    return next(
+        (why for cause, why in _CAUSES if issubclass(change.cause, cause)), BackendReason.ERROR
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,5 +108,5 @@ class WaitingSessions:
             instance=change.instance,
             state=change.state,
             eta=eta,
-            message=change.message,
+            reason=backend_reason(change),
         )

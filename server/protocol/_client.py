@@ -1,0 +1,42 @@
+"""Client -> server messages: `hello`, `run.start`, `run.cancel`, and their union."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from server.protocol._vocabulary import Lang, Message, RunId, SessionId
+
+
+class Hello(Message):
+    type: Literal["hello"]
+    protocol: int
+    session: SessionId | None = None
+    secret: Annotated[str, Field(max_length=128)] | None = None
+    last_seq: Annotated[int, Field(ge=0)] = 0
+
+
+class RunStart(Message):
+    type: Literal["run.start"]
+    # Lengths are checked against the server's settings after parsing; these are hard caps.
+    prompt: Annotated[str, Field(min_length=1, max_length=20_000)]
+    interception: Annotated[str, Field(min_length=1, max_length=64)]
+    output: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    meta_prompt: Annotated[str, Field(max_length=20_000)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**53 - 1)] | None = None
+    width: Annotated[int, Field(ge=16, le=8192)] | None = None
+    height: Annotated[int, Field(ge=16, le=8192)] | None = None
+    lang: Lang = "en"
+    ref: Annotated[str, Field(max_length=64)] | None = None
+
+
+class RunCancel(Message):
+    type: Literal["run.cancel"]
+    run: RunId
+
+
+ClientMessage = Annotated[Hello | RunStart | RunCancel, Field(discriminator="type")]
+client_adapter: TypeAdapter[Hello | RunStart | RunCancel] = TypeAdapter(ClientMessage)
+CLIENT_TYPES: frozenset[str] = frozenset({"hello", "run.start", "run.cancel"})
+CLIENT_MODELS: tuple[type[Message], ...] = (Hello, RunStart, RunCancel)

@@ -1,0 +1,103 @@
+"""The words both directions of the wire protocol share: the version, id formats, stable codes
+and the lifecycle enums whose values go onto the wire, and the base of every message."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL_VERSION = 1
+
+RunId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+SessionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Lang = Literal["de", "en"]
+
+
+class ErrorCode(StrEnum):
+    """Stable codes of `error` messages. Clients may branch on them; never rename one."""
+
+    BAD_JSON = "bad_json"
+    UNKNOWN_TYPE = "unknown_type"
+    INVALID_FIELD = "invalid_field"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_FRAME = "unsupported_frame"
+    RATE_LIMITED = "rate_limited"
+    HELLO_REQUIRED = "hello_required"
+    ALREADY_GREETED = "already_greeted"
+    PROTOCOL_VERSION = "protocol_version"
+    UNKNOWN_RUN = "unknown_run"
+    UNKNOWN_CONFIG = "unknown_config"
+    TOO_MANY_RUNS = "too_many_runs"
+    BUSY = "busy"
+    UNAVAILABLE = "unavailable"
+    BACKEND = "backend"
+    INTERNAL = "internal"
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes the server uses. 4xxx are Atelier's own."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # server shutting down; reconnect later
+    MESSAGE_TOO_BIG = 1009  # a frame beyond the hard frame cap (not the soft message limit)
+    TRY_AGAIN_LATER = 1013  # the server holds its maximum number of sessions
+    RATE_LIMITED = 4008  # the client kept sending faster than the rate limit allows
+    SLOW_CONSUMER = 4009  # the client did not read; its outbox overflowed
+    SESSION_REPLACED = 4010  # another socket resumed this session
+    HELLO_TIMEOUT = 4011  # no `hello` within the handshake timeout
+    PROTOCOL_VERSION = 4012  # the client speaks a protocol version we do not
+
+
+class StageName(StrEnum):
+    SAFETY = "safety"
+    INTERCEPTION = "interception"
+    TRANSLATION = "translation"
+    GENERATION = "generation"
+
+
+class StageStatus(StrEnum):
+    STARTED = "started"
+    DONE = "done"
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+class RunStatus(StrEnum):
+    """A run's lifecycle as the client sees it. The last four are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class BackendState(StrEnum):
+    UNKNOWN = "unknown"
+    STARTING = "starting"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    DOWN = "down"
+
+
+class BackendReason(StrEnum):
+    """Why a backend is not serving, in words a page can translate for a student.
+
+    `backend` events carry this instead of the backend's own error text, which names
+    addresses, ports and log files (those go to the log and `/api/status`). Never rename one.
+    """
+
+    UNREACHABLE = "unreachable"  # cannot connect, or the connection was lost
+    NO_ANSWER = "no_answer"  # connected, but no answer in time (or too busy to take work)
+    ERROR = "error"  # it answered, but with an error
+    PAUSED = "paused"  # it failed work too often in a row and gets none for a while
+    START_FAILED = "start_failed"  # Atelier could not start it
+    STARTING = "starting"  # Atelier is starting it
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
