@@ -1,5 +1,6 @@
 """Lazy start with a start command that launches a simulator process: exactly one start however
-many runs ask, visible "starting" state, a start that times out, rate-limited restarts."""
+many runs ask, visible "starting" state, a start that times out, rate-limited restarts, and a
+command that daemonizes: accepted with a warning, and stopped with its whole process group."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
+from structlog.testing import capture_logs
 
 from server.engine.backends.config import ComfyUIBackendConfig, LifecycleSettings, LLMBackendConfig
 from server.engine.backends.health import HealthChange
+from server.engine.backends.procgroup import group_alive
 from server.engine.backends.registry import Backends
 from server.engine.errors import BackendUnavailable
 from tests.backends_support import StartAtelier, backends_of, free_port, sim_command
@@ -22,6 +25,63 @@ pytest_plugins = ["tests.backends_support"]
 
 #: A "server" that prints and never answers.
 HANGS = "import time; print('loading', flush=True); time.sleep(60)"
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+#: A start command that daemonizes, as some launch scripts do: it forks the server (which
+#: stays in the command's process group), waits until it answers, writes the pids of what it
+#: left behind and exits 0. With `stubborn`, it also leaves a helper that ignores SIGTERM.
+DAEMONIZES = """
+import signal, subprocess, sys, time, urllib.request
+port, pids, stubborn = sys.argv[1], sys.argv[2], sys.argv[3] == "stubborn"
+server = subprocess.Popen(
+    [sys.executable, "-m", "server.harness", "ollama", "--port", port, "--tokens-per-second", "0"]
+)
+left = [server.pid]
+if stubborn:
+    ignore_term = "import signal, time; signal.signal(15, signal.SIG_IGN); time.sleep(120)"
+    left.append(subprocess.Popen([sys.executable, "-c", ignore_term]).pid)
+deadline = time.monotonic() + 30
+while True:  # the command's own readiness wait, as a real launch script has one
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/version", timeout=1)
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            sys.exit(1)
+        time.sleep(0.05)
+with open(pids, "w") as out:
+    out.write(" ".join(map(str, left)))
+print("server forked; exiting", flush=True)
+"""
+
+
+def daemonizing_llm(tmp_path: Path, *, stubborn: bool = False) -> LLMBackendConfig:
+    script = tmp_path / "daemonize.py"
+    script.write_text(DAEMONIZES)
+    port = free_port()
+    mode = "stubborn" if stubborn else "plain"
+    return LLMBackendConfig(
+        name="forks",
+        url=f"http://127.0.0.1:{port}",
+        start_command=(sys.executable, str(script), str(port), str(tmp_path / "pids"), mode),
+        workdir=CHECKOUT,
+        log_file=tmp_path / "forks.log",
+        ready_timeout=30,
+    )
+
+
+def left_behind(tmp_path: Path) -> list[int]:
+    return [int(pid) for pid in (tmp_path / "pids").read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    """Is `pid` a live process? A zombie (ended, not reaped by its adopter) is not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
 
 
 def lazy_llm(tmp_path: Path, port: int, **fields: object) -> LLMBackendConfig:
@@ -132,8 +192,8 @@ async def test_a_start_that_times_out_fails_the_run_and_restarts_are_rate_limite
     assert "could not be started: did not become healthy within 0.5 s" in error
     assert str(tmp_path / "stuck.log") in error
     assert done["code"] == "backend_start_failed"
-    states = [(m["state"], m["message"]) for m in client.of_type("backend")]
-    assert [s for s, _ in states] == ["starting", "down"]
+    states = [(m["state"], m["reason"]) for m in client.of_type("backend")]
+    assert states == [("starting", "starting"), ("down", "start_failed")]
     assert launcher.process is not None
     assert launcher.process.returncode is not None  # the stuck process was killed
     assert "loading" in (tmp_path / "stuck.log").read_text()
@@ -190,3 +250,93 @@ async def test_an_image_server_started_on_demand_renders_the_run(
     assert launcher is not None
     assert launcher.starts == 1
     await client.close()
+
+
+async def test_a_command_that_daemonizes_serves_the_run_and_stops_with_atelier(
+    start_atelier: StartAtelier, comfyui_sim: str, tmp_path: Path
+) -> None:
+    server = await start_atelier(
+        llm=[daemonizing_llm(tmp_path)], comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)]
+    )
+    launcher = backends_of(server).llm[0].launcher
+    assert launcher is not None
+    client = await connected(server)
+    with capture_logs() as logs:
+        run = await start_run(client, "a red fox in the snow")
+        done = await run_done(client, run, timeout=60)
+    assert done["status"] == "completed", done
+    assert [m["reason"] for m in client.of_type("backend")] == ["starting", None]
+    [warning] = [e for e in logs if e["event"] == "backend_daemonized"]
+    assert warning["log_level"] == "warning"
+    assert warning["message"].startswith("start_command exited but its server answers")
+    assert launcher.process is not None
+    assert launcher.process.returncode == 0
+    group = launcher.process.pid
+    [daemon] = left_behind(tmp_path)
+    assert alive(daemon)
+
+    await client.close()
+    await server.close()  # Atelier's shutdown: the backends close
+
+    assert not alive(daemon)
+    assert not group_alive(group)
+
+
+async def test_what_ignores_sigterm_in_the_group_is_killed_after_the_stop_timeout(
+    tmp_path: Path,
+) -> None:
+    backends = Backends(
+        [daemonizing_llm(tmp_path, stubborn=True)],
+        [],
+        LifecycleSettings(health_interval=60, log_dir=tmp_path, stop_timeout=0.5),
+    )
+    await backends.start()
+    try:
+        async with asyncio.timeout(30):
+            await backends.acquire_llm("llama3.2", lambda _: 0.0)
+        pids = left_behind(tmp_path)
+        assert all(alive(pid) for pid in pids)
+    finally:
+        with capture_logs() as logs:
+            await backends.close()
+    assert not any(alive(pid) for pid in pids)
+    assert [e["event"] for e in logs if e["log_level"] != "info"] == ["backend_stop_killed"]
+
+
+async def test_a_command_that_exits_0_and_leaves_nothing_answering_fails_clearly(
+    tmp_path: Path,
+) -> None:
+    config = LLMBackendConfig(
+        name="gone",
+        url=f"http://127.0.0.1:{free_port()}",
+        start_command=(sys.executable, "-c", "print('done already')"),
+        log_file=tmp_path / "gone.log",
+        ready_timeout=1,
+    )
+    backends = Backends([config], [], LifecycleSettings(health_interval=60, log_dir=tmp_path))
+    await backends.start()
+    try:
+        with pytest.raises(BackendUnavailable) as failure:
+            await backends.acquire_llm("llama3.2", lambda _: 0.0)
+    finally:
+        await backends.close()
+    assert "exited with code 0 and its server did not answer within 1 s" in str(failure.value)
+    assert "foreground" not in str(failure.value)
+
+
+async def test_a_command_that_exits_with_an_error_fails_at_once(tmp_path: Path) -> None:
+    config = LLMBackendConfig(
+        name="broken",
+        url=f"http://127.0.0.1:{free_port()}",
+        start_command=(sys.executable, "-c", "import sys; sys.exit(3)"),
+        log_file=tmp_path / "broken.log",
+        ready_timeout=60,
+    )
+    backends = Backends([config], [], LifecycleSettings(health_interval=60, log_dir=tmp_path))
+    await backends.start()
+    try:
+        with pytest.raises(BackendUnavailable, match="exited with code 3"):
+            async with asyncio.timeout(30):  # far below ready_timeout: the exit is noticed
+                await backends.acquire_llm("llama3.2", lambda _: 0.0)
+    finally:
+        await backends.close()

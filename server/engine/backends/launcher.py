@@ -7,13 +7,16 @@ one launch happens however many runs ask at once (they all await the same attemp
 goes to a log file, it can never be interactive (stdin is /dev/null, own session: no terminal),
 and it must pass its health check within `ready_timeout` or it is killed and the waiting runs
 fail with that message. Launches are rate-limited so a crash loop cannot spin.
+
+The command must keep its server in the foreground. One that daemonizes (forks the server and
+exits 0) is accepted once its server answers, with a warning; whatever stays in the command's
+process group is stopped with it, but a server that left the group cannot be.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +26,7 @@ import structlog
 
 from server.engine.backends.config import StartOptions
 from server.engine.backends.health import InstanceHealth
+from server.engine.backends.procgroup import group_alive, signal_group
 from server.engine.errors import BackendError, BackendUnavailable
 from server.protocol import BackendState
 
@@ -118,16 +122,14 @@ class Launcher:
         self.health.move(BackendState.STARTING, "starting", eta=self.expected_seconds())
         launched = self._clock()
         self.last_launch = launched
+        await self.stop()  # what is left of an earlier launch must not hold the port
         try:
             self.process = await self._launch()
             async with asyncio.timeout(self.options.ready_timeout):
                 await self._until_ready(self.process)
         except TimeoutError:
             await self.stop()
-            self._failed(
-                f"did not become healthy within {self.options.ready_timeout:g} s "
-                f"(its output is in {self.log_file})"
-            )
+            self._failed(self._never_ready())
         except StartFailed as exc:
             await self.stop()
             self._failed(exc.message)
@@ -135,9 +137,18 @@ class Launcher:
         log.info("backend_started", backend=self.what, seconds=round(self.last_ready_seconds, 2))
         self.health.move(BackendState.HEALTHY, "started")
 
+    def _never_ready(self) -> str:
+        exited = self.process is not None and self.process.returncode == 0
+        why = (
+            "the command exited with code 0 and its server did not answer"
+            if exited
+            else "did not become healthy"
+        )
+        return f"{why} within {self.options.ready_timeout:g} s (its output is in {self.log_file})"
+
     def _failed(self, message: str) -> None:
         log.warning("backend_start_failed", backend=self.what, error=message)
-        self.health.move(BackendState.DOWN, f"start failed: {message}")
+        self.health.move(BackendState.DOWN, f"start failed: {message}", cause=StartFailed)
         raise StartFailed(
             f"could not be started: {message}",
             backend=self.health.kind,
@@ -168,38 +179,68 @@ class Launcher:
 
     async def _until_ready(self, process: asyncio.subprocess.Process) -> None:
         while True:
-            try:
+            with contextlib.suppress(BackendError):
                 await self._probe()
+                if process.returncode is not None:
+                    self._daemonized()
                 return
-            except BackendError:
-                pass
-            # Waiting on the process doubles as the poll interval and notices an early exit.
+            await self._poll_exit(process)
+
+    async def _poll_exit(self, process: asyncio.subprocess.Process) -> None:
+        """Wait one poll interval, noticing an exit at once; an exit with an error fails.
+
+        Exit code 0 is what a daemonizing command does once it has forked its server, so
+        the server is asked on until `ready_timeout`.
+        """
+        if process.returncode is None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll):
-                    code = await process.wait()
-                    raise StartFailed(
-                        f"the command exited with code {code} (its output is in {self.log_file})",
-                        backend=self.health.kind,
-                        instance=self.health.instance,
-                    )
+                    await process.wait()
+        else:
+            await asyncio.sleep(self._poll)
+        if process.returncode:
+            raise StartFailed(
+                f"the command exited with code {process.returncode} "
+                f"(its output is in {self.log_file})",
+                backend=self.health.kind,
+                instance=self.health.instance,
+            )
+
+    def _daemonized(self) -> None:
+        log.warning(
+            "backend_daemonized",
+            backend=self.what,
+            message="start_command exited but its server answers; Atelier cannot stop it "
+            "if it left the command's process group: keep the command in the foreground",
+        )
 
     async def stop(self) -> None:
-        """Terminate what we launched: SIGTERM to its process group, SIGKILL after a grace."""
+        """Terminate what we launched: its whole process group, so a server a daemonizing
+        command left behind in it goes too. SIGTERM, then SIGKILL after `stop_timeout`."""
         process = self.process
-        if process is None or process.returncode is not None:
+        if process is None or not group_alive(process.pid):
             return
-        self._signal(process, signal.SIGTERM)
+        signal_group(process.pid, signal.SIGTERM)
+        if await self._group_ended(process):
+            return
+        log.warning("backend_stop_killed", backend=self.what, after=self._stop_timeout)
+        signal_group(process.pid, signal.SIGKILL)
+        if not await self._group_ended(process):
+            log.error("backend_stop_failed", backend=self.what, group=process.pid)
+
+    async def _group_ended(self, process: asyncio.subprocess.Process) -> bool:
+        """Wait up to `stop_timeout` for the leader to be reaped and the group to be empty.
+
+        The other members are not our children: nothing announces their end, so poll.
+        """
         try:
             async with asyncio.timeout(self._stop_timeout):
                 await process.wait()
+                while group_alive(process.pid):  # noqa: ASYNC110 - no event to await
+                    await asyncio.sleep(self._poll)
         except TimeoutError:
-            self._signal(process, signal.SIGKILL)
-            await process.wait()
-
-    @staticmethod
-    def _signal(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, sig)
+            return False
+        return True
 
     async def close(self) -> None:
         """Shutdown: abandon a start in progress and stop the process."""
