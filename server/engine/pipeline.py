@@ -165,6 +165,26 @@ class Pipeline:
         return report
 
     async def _execute(self, run: Run, ticket: RunTicket) -> None:
+        crash: Exception | None = None
+        try:
+            await self._settle(run, ticket)
+        except Exception as exc:  # a bug: the student reads a plain sentence, the log has it
+            crash = exc
+            run.error = f"internal: {exc!r}"
+            run.finish(
+                RunStatus.FAILED, reason=texts.text("internal", run.inputs.lang), code="internal"
+            )
+        finally:
+            if run.finished:
+                log_run_done(run, crash)
+            self._forget_finished(run)
+            try:
+                await self._write_record(run)  # before run.done: a client may fetch it then
+            finally:
+                run.announce_done()
+
+    async def _settle(self, run: Run, ticket: RunTicket) -> None:
+        """Run the stages and settle the outcome; only a bug escapes."""
         lang = run.inputs.lang
         try:
             async with ticket:
@@ -178,19 +198,9 @@ class Pipeline:
         except asyncio.CancelledError:
             run.finish(RunStatus.CANCELLED, reason=texts.text("cancelled", lang), code="cancelled")
         except BackendError as exc:
-            log.warning("run_failed", run=run.id, stage=run.stage, error=str(exc))
             run.error = str(exc)
             reason = texts.backend_failure(run.stage, exc, lang)
             run.finish(RunStatus.FAILED, reason=reason, code=exc.code)
-        except Exception:
-            log.exception("run_crashed", run=run.id, stage=run.stage)
-            run.finish(RunStatus.FAILED, reason=texts.text("internal", lang), code="internal")
-        finally:
-            self._forget_finished(run)
-            try:
-                await self._write_record(run)  # before run.done: a client may fetch it then
-            finally:
-                run.announce_done()
 
     async def _stage(self, ctx: StageContext, step: StageStep) -> None:
         run = ctx.run
@@ -240,3 +250,13 @@ class Pipeline:
             await self.services.records.write(run.id, run.record())
         except OSError as exc:
             log.error("record_write_failed", run=run.id, error=str(exc))
+
+
+def log_run_done(run: Run, crash: Exception | None = None) -> None:
+    """The one log line of a run's end: info; warning with the technical error when it failed;
+    error with the traceback when a bug ended it."""
+    if run.status is not RunStatus.FAILED:
+        log.info("run_done", **run.outcome())
+        return
+    level = log.warning if crash is None else log.error
+    level("run_done", error=run.error, exc_info=crash, **run.outcome())

@@ -78,6 +78,8 @@ class Run:
     error: str | None = None
     accepted_at: float = field(default_factory=time.monotonic)
     created_wall: float = field(default_factory=time.time)
+    #: Seconds from acceptance to the settled outcome (set by `finish`).
+    total: float | None = None
 
     # -- lifecycle
 
@@ -117,20 +119,37 @@ class Run:
         """Settle the outcome; `announce_done` then tells the client, exactly once."""
         self.move(status)
         self.reason, self.code = reason, code
+        self.total = round(time.monotonic() - self.accepted_at, 3)
 
     def announce_done(self) -> None:
         """The run's one and only `run.done`."""
-        if not self.finished:
+        if not self.finished or self.total is None:
             raise IllegalRunTransition(f"run {self.id} has not finished")
-        total = time.monotonic() - self.accepted_at
         self.emit(
             RunDone,
             status=self.status,
             reason=self.reason,
             code=self.code,
-            timings={k: round(v, 3) for k, v in self.timings.items()},
-            total=round(total, 3),
+            timings=self.rounded_timings(),
+            total=self.total,
         )
+
+    def rounded_timings(self) -> dict[str, float]:
+        """Seconds per stage that ended; a stage cut off by a cancel has none."""
+        return {k: round(v, 3) for k, v in self.timings.items()}
+
+    def outcome(self) -> dict[str, Any]:
+        """How the run ended, for its `run_done` log line: ids and figures, never the prompt
+        (a child's text stays in the record, which `retention_hours` deletes)."""
+        return {
+            "run": self.id,
+            "session": self.session.id,
+            "status": self.status.value,
+            "stage": None if self.status is RunStatus.COMPLETED else _value(self.stage),
+            "code": self.code,
+            "timings": self.rounded_timings(),
+            "total": self.total,
+        }
 
     def snapshot(self) -> RunSnapshot:
         return RunSnapshot(
@@ -169,5 +188,10 @@ class Run:
             "verdicts": self.verdicts,
             "models": self.models,
             "timings": self.timings,
+            "total": self.total,
             "outputs": self.outputs,
         }
+
+
+def _value(stage: StageName | None) -> str | None:
+    return None if stage is None else stage.value
