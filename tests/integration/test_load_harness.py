@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
+from server.harness.demo import DemoSpeed
 from server.harness.load import LoadPlan, QueueProbes, SessionLedger, build_report, run_load
 from server.harness.load.metrics import metrics_url, parse_metrics
 from server.harness.load.report import Traffic, percentile, render_table
@@ -49,6 +52,22 @@ async def test_dropped_links_resume_without_losing_an_event(start_pipeline: Star
     assert report["server_after"]["atelier_resumes_total"] == report["events"]["reconnects"]
     runs = report["runs"]
     assert runs["completed"] + runs["cancelled"] == runs["started"] == 6
+
+
+async def test_load_reports_how_far_off_the_image_etas_were(start_pipeline: StartPipeline) -> None:
+    # Renders long enough that the runs pile up in the image line behind the first one.
+    speed = DemoSpeed(tokens_per_second=0, first_token_delay=0, step_time=0.05, steps=8)
+    server = await start_pipeline(speed=speed)
+    async with asyncio.timeout(30):
+        report = await run_load(plan_for(ws_url(server), sessions=4))
+    assert report["problems"] == []
+    row = report["eta_error_seconds"]["generation"]
+    assert row["first"]["n"] >= 1  # told a number once the first render was measured
+    waits = [w for w in report["eta_waits"] if w["stage"] == "generation"]
+    assert len(waits) == row["waits"]
+    assert all(w["first_waited"] >= 0 for w in waits if w["first_eta"] is not None)
+    assert "first generation" in render_table(report)
+    assert_nothing_left(server)
 
 
 # -- the checker, on streams made up for the purpose
@@ -158,3 +177,59 @@ def test_metrics_text_is_read_with_labels() -> None:
 def test_percentile_is_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert (percentile(values, 50), percentile(values, 99), percentile([], 50)) == (50, 99, None)
+
+
+def queued(seq: int, stage: str, eta: float | None, position: int = 1) -> dict[str, Any]:
+    return {
+        "type": "queue",
+        "seq": seq,
+        "run": "r1",
+        "stage": stage,
+        "position": position,
+        "length": position,
+        "eta": eta,
+    }
+
+
+def test_eta_error_is_what_was_told_minus_the_wait_that_followed() -> None:
+    ledger = ledger_with_run()
+    ledger.observe(queued(3, "generation", None, position=2), 1.0)
+    ledger.observe(queued(4, "generation", 10.0), 2.0)
+    ledger.observe(queued(5, "generation", 6.0), 5.0)  # an ETA-only refresh
+    ledger.observe({"type": "progress", "seq": 6, "run": "r1", "value": 1, "max": 4}, 13.0)
+    ledger.observe(done(7), 14.0)
+    report = report_of(ledger)
+    row = report["eta_error_seconds"]["generation"]
+    assert row["first"]["signed_mean"] == pytest.approx(10.0 - 11.0)
+    assert row["last"]["signed_mean"] == pytest.approx(6.0 - 8.0)
+    assert (row["waits"], row["never_told"]) == (1, 0)
+    assert report["eta_waits"] == [
+        {
+            "run": "r1",
+            "stage": "generation",
+            "first_eta": 10.0,
+            "first_waited": 11.0,
+            "last_eta": 6.0,
+            "updates": 3,
+        }
+    ]
+    assert "first generation" in render_table(report)
+
+
+def test_a_wait_that_ends_without_a_slot_is_not_compared() -> None:
+    ledger = ledger_with_run()
+    ledger.observe(queued(3, "safety", 3.0), 1.0)
+    ledger.observe({"type": "run.done", "seq": 4, "run": "r1", "status": "cancelled"}, 2.0)
+    assert report_of(ledger)["eta_error_seconds"] == {}
+
+
+def test_each_wait_of_a_stage_is_compared_on_its_own() -> None:
+    # Stage 3 waits twice: for its translation (streamed), then for its safety check (not).
+    ledger = ledger_with_run()
+    ledger.observe(queued(3, "translation", 2.0), 1.0)
+    ledger.observe({"type": "token", "seq": 4, "run": "r1", "stage": "translation"}, 3.0)
+    ledger.observe(queued(5, "translation", 1.0), 4.0)
+    stage_done = {"type": "stage", "seq": 6, "run": "r1", "stage": "translation"}
+    ledger.observe(stage_done | {"status": "done", "elapsed": 5.0}, 7.0)
+    first = report_of(ledger)["eta_error_seconds"]["translation"]["first"]
+    assert (first["n"], first["p50"], first["max"]) == (2, 0.0, 2.0)

@@ -2,7 +2,8 @@
 
 Pure bookkeeping, no I/O: feed it every server message with the client's receipt time and it
 counts sequence gaps and duplicates (independently of the client's own counters), follows each
-run from `run.start` to its one `run.done`, and records the latencies the report needs.
+run from `run.start` to its one `run.done`, and records the latencies the report needs and
+what each run was told while it waited for a slot (`etas`).
 Tests feed it fabricated streams to prove it notices a gap, a duplicate or a missing `run.done`.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from server.harness.load.etas import EtaWaits
 
 Message = dict[str, Any]
 
@@ -41,6 +44,7 @@ class RunRecord:
     status: str | None = None
     stage_elapsed: dict[str, float] = field(default_factory=dict)
     waiting: tuple[str, int] | None = None  # (line, position) while the last event was `queue`
+    etas: EtaWaits = field(default_factory=EtaWaits)  # what it was told while waiting, and when
 
     @property
     def resolved(self) -> bool:
@@ -174,6 +178,7 @@ class SessionLedger:
         record = self._run_of(message)
         if record is None or self.session is None:
             return
+        record.etas.queue(message, now)
         previous = record.waiting
         now_waiting = (line_of(self.session, message.get("stage")), int(message["position"]))
         record.waiting = now_waiting
@@ -184,6 +189,7 @@ class SessionLedger:
         record = self._run_of(message)
         if record is None:
             return
+        record.etas.other(message, now)
         if record.waiting is not None:
             record.waiting = None
             self.probes.forget(str(record.run))

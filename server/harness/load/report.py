@@ -1,4 +1,4 @@
-"""The load report: counts, latency percentiles, server counters, the verdict. Pure.
+"""The load report: counts, latency percentiles, ETA errors, server counters, the verdict. Pure.
 
 Built from the sessions' ledgers and two /metrics scrapes; rendered as a table for people and
 as a JSON-ready dict for machines. `problems` lists why the run failed (empty: it passed).
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.harness.load.etas import EtaWait
 from server.harness.load.ledger import RunRecord, SessionLedger
 
 #: Gauges that must be back at zero once every run ended and every session closed.
@@ -68,6 +69,38 @@ class Latencies:
         return rows
 
 
+def eta_errors(records: Iterable[RunRecord]) -> dict[str, dict[str, Any]]:
+    """Per stage: how far the first and the last ETA told were from the wait that followed."""
+    by_stage: dict[str, list[EtaWait]] = {}
+    for record in records:
+        for wait in record.etas.done:
+            by_stage.setdefault(wait.stage, []).append(wait)
+    return {stage: _eta_row(waits) for stage, waits in sorted(by_stage.items())}
+
+
+def _eta_row(waits: list[EtaWait]) -> dict[str, Any]:
+    first = [e for w in waits if (e := w.error(w.first)) is not None]
+    last = [e for w in waits if (e := w.error(w.last)) is not None]
+    return {
+        "waits": len(waits),
+        "never_told": sum(1 for w in waits if w.first is None),
+        "first": error_summary(first),
+        "last": error_summary(last),
+    }
+
+
+def error_summary(errors: Sequence[float]) -> dict[str, float | int | None]:
+    """Percentiles of |told - actual|, and its signed mean (positive: told too long)."""
+    sizes = [abs(e) for e in errors]
+    return {
+        "n": len(errors),
+        "p50": percentile(sizes, 50),
+        "p90": percentile(sizes, 90),
+        "max": max(sizes, default=None),
+        "signed_mean": sum(errors) / len(errors) if errors else None,
+    }
+
+
 @dataclass
 class Traffic:
     """What the harness observed on the wire, beside the ledgers."""
@@ -109,6 +142,8 @@ def build_report(
             **{s: statuses.get(s, 0) for s in ("completed", "blocked", "cancelled", "failed")},
         },
         "latency_seconds": latencies.rows(),
+        "eta_error_seconds": eta_errors(records),
+        "eta_waits": [w.row(str(r.run)) for r in records for w in r.etas.done],
         "events": {
             "received": messages,
             "seconds": round(traffic.seconds, 3),
@@ -133,10 +168,27 @@ def problems(report: dict[str, Any]) -> list[str]:
     return found
 
 
-def _fmt(value: float | int | None, scale: float = 1000.0) -> str:
+def _fmt(value: float | int | None, scale: float = 1000.0, digits: int = 1) -> str:
     if value is None:
         return "-"
-    return f"{value * scale:.1f}"
+    return f"{value * scale:.{digits}f}"
+
+
+def _eta_lines(rows: dict[str, dict[str, Any]]) -> list[str]:
+    """First and last ETA told against the wait that followed, per stage, in seconds."""
+    lines = [
+        "",
+        f"{'ETA told-actual (s)':22} {'n':>6} {'p50':>9} {'p90':>9} {'max':>9} {'mean':>9}",
+    ]
+    for which in ("first", "last"):
+        for stage, row in rows.items():
+            errors = row[which]
+            cells = " ".join(
+                f"{_fmt(errors[k], 1.0, 2):>9}" for k in ("p50", "p90", "max", "signed_mean")
+            )
+            lines.append(f"{which + ' ' + stage:22} {errors['n']:>6} {cells}")
+    never = ", ".join(f"{stage} {row['never_told']}" for stage, row in rows.items())
+    return [*lines, f"waits never told a number: {never or '-'}"]
 
 
 def render_table(report: dict[str, Any]) -> str:
@@ -150,6 +202,7 @@ def render_table(report: dict[str, Any]) -> str:
     for name, row in report["latency_seconds"].items():
         cells = " ".join(f"{_fmt(row[k]):>9}" for k in ("p50", "p95", "p99", "max"))
         lines.append(f"{name:22} {row['n']:>6} {cells}")
+    lines += _eta_lines(report["eta_error_seconds"])
     events = report["events"]
     lines += [
         "",
