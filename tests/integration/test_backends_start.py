@@ -303,40 +303,34 @@ async def test_what_ignores_sigterm_in_the_group_is_killed_after_the_stop_timeou
     assert [e["event"] for e in logs if e["log_level"] != "info"] == ["backend_stop_killed"]
 
 
-async def test_a_command_that_exits_0_and_leaves_nothing_answering_fails_clearly(
-    tmp_path: Path,
-) -> None:
+async def failed_start(tmp_path: Path, code: str, ready_timeout: float) -> BackendUnavailable:
+    """Start an instance whose command runs the Python `code`: how its start failed."""
     config = LLMBackendConfig(
-        name="gone",
+        name="once",
         url=f"http://127.0.0.1:{free_port()}",
-        start_command=(sys.executable, "-c", "print('done already')"),
-        log_file=tmp_path / "gone.log",
-        ready_timeout=1,
+        start_command=(sys.executable, "-c", code),
+        log_file=tmp_path / "once.log",
+        ready_timeout=ready_timeout,
     )
     backends = Backends([config], [], LifecycleSettings(health_interval=60, log_dir=tmp_path))
     await backends.start()
     try:
         with pytest.raises(BackendUnavailable) as failure:
-            await backends.acquire_llm("llama3.2", lambda _: 0.0)
-    finally:
-        await backends.close()
-    assert "exited with code 0 and its server did not answer within 1 s" in str(failure.value)
-    assert "foreground" not in str(failure.value)
-
-
-async def test_a_command_that_exits_with_an_error_fails_at_once(tmp_path: Path) -> None:
-    config = LLMBackendConfig(
-        name="broken",
-        url=f"http://127.0.0.1:{free_port()}",
-        start_command=(sys.executable, "-c", "import sys; sys.exit(3)"),
-        log_file=tmp_path / "broken.log",
-        ready_timeout=60,
-    )
-    backends = Backends([config], [], LifecycleSettings(health_interval=60, log_dir=tmp_path))
-    await backends.start()
-    try:
-        with pytest.raises(BackendUnavailable, match="exited with code 3"):
-            async with asyncio.timeout(30):  # far below ready_timeout: the exit is noticed
+            async with asyncio.timeout(30):
                 await backends.acquire_llm("llama3.2", lambda _: 0.0)
     finally:
         await backends.close()
+    return failure.value
+
+
+async def test_a_command_that_exits_0_and_leaves_nothing_answering_fails_clearly(
+    tmp_path: Path,
+) -> None:
+    failure = await failed_start(tmp_path, "print('done already')", ready_timeout=1)
+    assert "exited with code 0 and its server did not answer within 1 s" in str(failure)
+
+
+async def test_a_command_that_exits_with_an_error_fails_at_once(tmp_path: Path) -> None:
+    # Within failed_start's 30 s, far below the ready timeout: the exit itself is noticed.
+    failure = await failed_start(tmp_path, "import sys; sys.exit(3)", ready_timeout=600)
+    assert "exited with code 3" in str(failure)
