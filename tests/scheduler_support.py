@@ -118,3 +118,11 @@ class Job:
             results = await asyncio.gather(self.task, return_exceptions=True)
         result = results[0]
         return result if isinstance(result, BaseException) else None
+
+
+async def finish_all(*jobs: Job) -> None:
+    """Let each job take its slot, finish its (first) stage and end, in this order."""
+    for job in jobs:
+        await job.wait_entered()
+        job.finish()
+        await job.outcome()

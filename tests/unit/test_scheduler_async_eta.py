@@ -8,7 +8,7 @@ import asyncio
 from server.engine.eta import OVERRUN_SHARE
 from server.engine.scheduler import Scheduler
 from server.engine.scheduler_lines import _Ticker
-from tests.scheduler_support import FakeClock, Job, make_scheduler
+from tests.scheduler_support import FakeClock, Job, finish_all, make_scheduler
 
 
 async def measure(scheduler: Scheduler, clock: FakeClock, seconds: float, pool: str) -> None:
@@ -19,13 +19,6 @@ async def measure(scheduler: Scheduler, clock: FakeClock, seconds: float, pool: 
     clock.advance(seconds)
     job.finish()
     await job.outcome()
-
-
-async def finish_all(*jobs: Job) -> None:
-    for job in jobs:
-        await job.wait_entered()
-        job.finish()
-        await job.outcome()
 
 
 async def test_first_in_line_behind_an_overrunning_job_hears_its_eta_grow() -> None:

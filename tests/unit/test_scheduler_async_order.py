@@ -17,7 +17,7 @@ from server.engine.scheduler import (
     TooManyRuns,
     UnknownPool,
 )
-from tests.scheduler_support import FakeClock, Job, make_scheduler, settle
+from tests.scheduler_support import FakeClock, Job, finish_all, make_scheduler, settle
 
 
 async def test_slots_are_granted_in_admission_order() -> None:
@@ -162,10 +162,7 @@ async def test_eta_is_unknown_until_a_job_finished_then_follows_the_average() ->
     etas = [j.recorder.last.eta_seconds for j in jobs[5:] if j.recorder.last]
     assert etas == [10.0, 20.0, 30.0]
     assert scheduler.typical_service_time("llm", "interception") == pytest.approx(10.0)
-    for job in jobs[4:]:
-        await job.wait_entered()
-        job.finish()
-        await job.outcome()
+    await finish_all(*jobs[4:])
     assert scheduler.held_slots == 0
 
 
@@ -181,10 +178,7 @@ async def test_eta_is_shared_out_over_the_pools_slots() -> None:
     jobs = [Job(scheduler, f"r{i}", f"s{i}", served) for i in range(5)]
     await settle()
     assert [j.recorder.last.eta_seconds for j in jobs[2:] if j.recorder.last] == [8.0, 8.0, 16.0]
-    for job in jobs:
-        await job.wait_entered()
-        job.finish()
-        await job.outcome()
+    await finish_all(*jobs)
 
 
 async def test_unknown_pools_are_refused() -> None:
