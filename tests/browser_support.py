@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from playwright.async_api import Locator, Page, expect
 
 from server.engine.session import Session
 from server.handlers.keys import REGISTRY
+from tests.pipeline_support import StartPipeline
 
 #: Long enough for anything the simulators do at test speed; never a fixed sleep.
 WAIT_MS = 15_000
@@ -23,6 +25,16 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
 TECHNICAL = re.compile(
     r"\br-[A-Za-z0-9_-]{6,}|127\.0\.0\.1|localhost|https?://|\b[a-z0-9]+(?:_[a-z0-9]+)+\b"
 )
+
+
+async def demo_page(
+    start_pipeline: StartPipeline, open_page: Callable[..., Awaitable[Page]], **settings: Any
+) -> tuple[TestServer, Page]:
+    """A server with the demo backends at level `adult`, and a page connected to it."""
+    server = await start_pipeline(safety_level="adult", **settings)
+    page = await open_page(server)
+    await connected(page)
+    return server, page
 
 
 async def connected(page: Page) -> None:
@@ -41,6 +53,14 @@ async def start_run(page: Page, prompt: str, perspective: str = "bauhaus") -> Lo
     runs = page.locator(".run")
     await expect(runs).to_have_count(before + 1, timeout=WAIT_MS)
     return runs.first  # newest first
+
+
+async def ui_strings(page: Page) -> dict[str, dict[str, str]]:
+    """The page's own strings.js, language -> key -> template."""
+    strings: dict[str, dict[str, str]] = await page.evaluate(
+        "import('/static/js/strings.js').then((module) => module.STRINGS)"
+    )
+    return strings
 
 
 async def screenshot(page: Page, name: str) -> None:

@@ -9,17 +9,10 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import OpenPage
-from tests.browser_support import WAIT_MS, connected, start_run
+from tests.browser_support import WAIT_MS, connected, start_run, ui_strings
 from tests.pipeline_support import StartPipeline
 
 pytestmark = pytest.mark.browser
-
-
-async def ui_strings(page: Page) -> dict[str, dict[str, str]]:
-    strings: dict[str, dict[str, str]] = await page.evaluate(
-        "import('/static/js/strings.js').then((module) => module.STRINGS)"
-    )
-    return strings
 
 
 def fixed_parts(template: str) -> list[str]:

@@ -21,7 +21,7 @@ from tests.browser.conftest import OpenPage
 from tests.browser_support import (
     WAIT_MS,
     assert_nothing_technical,
-    connected,
+    demo_page,
     screenshot,
     session_of,
     stage,
@@ -114,9 +114,7 @@ async def tries_again(page: Page, lost: Locator) -> None:
 async def test_a_run_whose_session_expired_offline_reads_interrupted_and_tries_again(
     start_pipeline: StartPipeline, open_page: OpenPage
 ) -> None:
-    server = await start_pipeline(safety_level="adult", resume_grace=0.2)
-    page = await open_page(server)
-    await connected(page)
+    server, page = await demo_page(start_pipeline, open_page, resume_grace=0.2)
     run = await rendering_run(page, server)
     session = await session_of(page, server)
     closed = closed_gate(session)
@@ -147,9 +145,7 @@ async def test_a_run_whose_session_expired_offline_reads_interrupted_and_tries_a
 async def test_a_run_lost_in_a_server_restart_reads_interrupted_and_tries_again(
     start_pipeline: StartPipeline, open_page: OpenPage, aiohttp_server: AiohttpServer
 ) -> None:
-    server = await start_pipeline(safety_level="adult")
-    page = await open_page(server)
-    await connected(page)
+    server, page = await demo_page(start_pipeline, open_page)
     run = await rendering_run(page, server)
     port = server.port  # a closed TestServer forgets it
 
@@ -184,9 +180,7 @@ async def refusal_shown(page: Page, message: Mapping[str, object]) -> str:
 async def test_the_servers_error_texts_never_reach_the_child(
     start_pipeline: StartPipeline, open_page: OpenPage
 ) -> None:
-    server = await start_pipeline(safety_level="adult")
-    page = await open_page(server)
-    await connected(page)
+    _, page = await demo_page(start_pipeline, open_page)
     bad_seed = {"type": "run.start", "prompt": "a fox", "interception": "bauhaus", "seed": -1}
     stranger = {"type": "run.cancel", "run": "r-NotOneOfMine"}
 
