@@ -329,3 +329,91 @@ async def test_ollama_simulator_answers_503_with_the_exact_busy_body_when_the_qu
 
 def test_reference_files_are_where_the_tests_read_them() -> None:
     assert Path(REFERENCE / "llm").is_dir()
+
+
+async def read_response(sock: socket.socket) -> bytes:
+    """One whole chunked response (through its terminating zero-length chunk)."""
+    return await read_until(sock, b"\r\n0\r\n\r\n")
+
+
+async def test_llama_server_mode_keeps_alive_in_its_headers_then_hangs_up_after_the_body() -> None:
+    # llama-server: `Keep-Alive: timeout=5, max=100`, no `Connection: close`, and the socket
+    # closed right after the SSE body; a request sent on it meanwhile gets no answer at all.
+    sim = OpenAISimulator(SimSettings(tokens_per_second=0, close_after_stream=0.2))
+    await sim.start()
+    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    sock = await raw_chat(sim.port, "/v1/chat/completions", body)
+    try:
+        response = await read_response(sock)
+        head = response.split(b"\r\n\r\n", 1)[0].decode().lower().split("\r\n")
+        assert "keep-alive: timeout=5, max=100" in head
+        assert not [line for line in head if line.startswith("connection:")]
+        assert b"data: [DONE]" in response
+        data = orjson.dumps(body)
+        second = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        second += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        sock.sendall(second + data)
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(5):
+            try:
+                rest = await loop.sock_recv(sock, 65536)
+            except ConnectionResetError:
+                rest = b""
+        assert rest == b""  # closed (or reset) without a byte of an answer
+        assert (sim.counters.hung_up, sim.counters.requests) == (1, 1)
+    finally:
+        sock.close()
+        await sim.stop()
+
+
+async def test_without_the_mode_the_llama_server_simulator_keeps_the_connection() -> None:
+    sim = OpenAISimulator(SimSettings(tokens_per_second=0))
+    await sim.start()
+    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    sock = await raw_chat(sim.port, "/v1/chat/completions", body)
+    try:
+        await read_response(sock)
+        data = orjson.dumps(body)
+        second = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        second += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        sock.sendall(second + data)
+        assert b"data: [DONE]" in await read_response(sock)
+        assert (sim.counters.hung_up, sim.counters.requests) == (0, 2)
+    finally:
+        sock.close()
+        await sim.stop()
+
+
+async def test_llama_cpp_python_mode_answers_the_model_list_only_after_the_generation() -> None:
+    sim = OpenAISimulator(
+        SimSettings(
+            tokens_per_second=0,
+            flavor="llama-cpp-python",
+            max_parallel=1,
+            models_wait_for_generation=True,
+        )
+    )
+    sim.faults.hang_after_tokens = 1
+    url = await sim.start()
+    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    holder = await raw_chat(sim.port, "/v1/chat/completions", body)
+    try:
+        await eventually(lambda: sim.counters.generating == 1)
+        async with aiohttp.ClientSession() as http:
+            models = asyncio.ensure_future(http.get(url + "/v1/models"))
+            await eventually(lambda: sim.queued_streams == 1)  # waiting for the model lock
+            assert not models.done()
+            holder.close()  # the generation ends
+            async with asyncio.timeout(5):
+                response = await models
+            assert response.status == 200
+            assert response.headers["server"] == "uvicorn"
+            assert [m["id"] for m in (await response.json())["data"]] == [
+                "llama3.2:latest",
+                "qwen3:4b",
+            ]
+            response.release()
+    finally:
+        holder.close()
+        await sim.wait_idle()
+        await sim.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -37,6 +38,8 @@ class SimulatorBase:
         self.counters = StreamCounters()
         self.counters.idle.set()
         self.gate = SlotGate(self.settings.max_parallel, self.settings.max_queue)
+        #: The body of the last chat request that parsed (what reached the wire).
+        self.last_chat: dict[str, Any] | None = None
         self.app = web.Application()
         self._routes(self.app)
         self._runner: web.AppRunner | None = None
@@ -131,6 +134,7 @@ class SimulatorBase:
         raise ConnectionResetError("client went away")
 
     def _drop(self, request: web.Request) -> web.StreamResponse:
+        self.counters.dropped += 1
         if request.transport is not None:
             request.transport.abort()
         return web.Response()  # aiohttp drops a response for a closed transport quietly

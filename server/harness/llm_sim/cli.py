@@ -26,6 +26,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ping-interval", type=float, default=15.0)
     parser.add_argument("--flavor", choices=["llama-server", "llama-cpp-python"])
     parser.add_argument("--accept-any-model", action="store_true")
+    parser.add_argument(
+        "--close-after-stream",
+        type=float,
+        metavar="SECONDS",
+        help="openai: like llama-server, close a connection this long after a streamed answer",
+    )
+    parser.add_argument(
+        "--models-wait-for-generation",
+        action="store_true",
+        help="openai: like llama-cpp-python, answer /v1/models only when a slot is free",
+    )
     parser.add_argument("--fail-after", type=int, help="fault: error after N tokens")
     parser.add_argument("--truncate-after", type=int, help="fault: EOF after N tokens")
     parser.add_argument("--hang-after", type=int, help="fault: stall after N tokens")
@@ -44,6 +55,8 @@ def build(kind: str, args: argparse.Namespace) -> SimulatorBase:
         ping_interval=args.ping_interval,
         flavor=args.flavor or "llama-server",
         accept_any_model=args.accept_any_model,
+        close_after_stream=args.close_after_stream,
+        models_wait_for_generation=args.models_wait_for_generation,
     )
     repeat = max(1, args.answer_repeat)
 

@@ -51,6 +51,13 @@ class SimSettings:
     api_key: str | None = None
     #: How often a hung stream looks for a client that went away.
     disconnect_poll: float = 0.05
+    #: OpenAI dialect, llama-server's habit: after a streamed answer the connection stays open
+    #: (no `Connection: close`), is read no more, and is closed this many seconds after the
+    #: body. None: keep-alive works. Real llama-server closed 7-50 ms after the body.
+    close_after_stream: float | None = None
+    #: OpenAI dialect, llama-cpp-python's habit: `/v1/models` waits for the generation lock,
+    #: so it answers only once a slot is free (after the answer being streamed).
+    models_wait_for_generation: bool = False
 
 
 @dataclass(slots=True)
@@ -79,6 +86,10 @@ class StreamCounters:
     cancelled: int = 0
     failed: int = 0
     busy_rejections: int = 0
+    #: Connections closed after a streamed answer (`close_after_stream`).
+    hung_up: int = 0
+    #: Chat requests whose connection was dropped (`Faults.drop_connections`).
+    dropped: int = 0
     idle: asyncio.Event = field(default_factory=asyncio.Event)
 
 

@@ -91,6 +91,7 @@ class OllamaSimulator(SimulatorBase):
             return error_response(400, "invalid character looking for beginning of value")
         if not isinstance(payload, dict) or not payload.get("model"):
             return error_response(400, "model is required")
+        self.last_chat = payload
         model = find_model(self.settings, str(payload["model"]))
         if model is None:
             return error_response(404, f"model '{payload['model']}' not found")

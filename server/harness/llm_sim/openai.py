@@ -62,6 +62,12 @@ class OpenAISimulator(SimulatorBase):
         )
 
     async def _models(self, request: web.Request) -> web.Response:
+        if self.settings.models_wait_for_generation:
+            async with self.gate.slot():  # llama-cpp-python's global model lock
+                return self._model_list()
+        return self._model_list()
+
+    def _model_list(self) -> web.Response:
         data = [
             {"id": m.name, "object": "model", "created": 0, "owned_by": "llamacpp"}
             for m in self.settings.models
@@ -96,6 +102,7 @@ class OpenAISimulator(SimulatorBase):
             return self._error(400, "invalid JSON in request body")
         if not isinstance(payload, dict) or not payload.get("messages"):
             return self._error(400, "[] is too short - 'messages'")
+        self.last_chat = payload
         model = find_model(self.settings, str(payload.get("model", "")))
         if model is None:
             return self._error(404, f"model '{payload.get('model')}' not found")

@@ -24,6 +24,7 @@ HEADERS = {
         "Access-Control-Allow-Origin": "",
         "X-Accel-Buffering": "no",
         "Content-Type": "text/event-stream",
+        "Keep-Alive": "timeout=5, max=100",
     },
     "llama-cpp-python": {
         "server": "uvicorn",
@@ -76,7 +77,20 @@ class SseWriter:
         await self._write(b"data: [DONE]\n\n")
         await self.response.write_eof()
         self.sim.counters.completed += 1
+        if self.sim.settings.close_after_stream is not None:
+            self._hang_up(self.sim.settings.close_after_stream)
         return self.response
+
+    def _hang_up(self, delay: float) -> None:
+        """llama-server's way: read nothing more on this connection and close it `delay`
+        seconds after the body, though its headers promised keep-alive. A request a client
+        sends on it meanwhile is never answered (the close resets it)."""
+        transport = self.request.transport
+        if transport is None:
+            return
+        transport.pause_reading()
+        asyncio.get_running_loop().call_later(delay, transport.close)
+        self.sim.counters.hung_up += 1
 
     async def _cut(self, index: int) -> web.StreamResponse:
         self.sim.counters.failed += 1
