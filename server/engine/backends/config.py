@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.engine.comfyui.config import ComfyUIConfig
-from server.engine.llm.types import LLMInstanceConfig
+from server.engine.llm.types import POOL_HEADROOM, LLMInstanceConfig
 
 
 class StartOptions(BaseModel):
@@ -41,6 +41,10 @@ class LLMBackendConfig(LLMInstanceConfig, StartOptions):
     slots: int = Field(default=1, ge=1, le=64)
     #: Models it serves; empty means "whatever it has" (asked at start-up).
     models: tuple[str, ...] = ()
+
+    @property
+    def pool_size(self) -> int:
+        return self.max_connections or self.slots + POOL_HEADROOM
 
 
 class ComfyUIBackendConfig(ComfyUIConfig, StartOptions):

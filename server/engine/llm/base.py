@@ -1,11 +1,12 @@
-"""`BaseLLMClient`: what both dialects share: the instance's one `ClientSession`, opening a
-streamed request under the first-token deadline, and translating aiohttp failures into the
-project's `BackendError` hierarchy at this boundary."""
+"""`BaseLLMClient`: what both dialects share: the instance's connections (`LLMTransport`),
+opening a streamed request under the first-token deadline, when it last delivered a token, and
+translating aiohttp failures into the project's `BackendError` hierarchy at this boundary."""
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,7 @@ from server.engine.errors import (
 )
 from server.engine.llm.errors import error_for_status
 from server.engine.llm.stream import HttpChatStream, StreamInterpreter
+from server.engine.llm.transport import LLMTransport
 from server.engine.llm.types import ChatRequest, ChatResult, Dialect, LLMInstanceConfig
 
 log = structlog.get_logger(__name__)
@@ -36,8 +38,10 @@ class BaseLLMClient(ABC):
 
     def __init__(self, config: LLMInstanceConfig) -> None:
         self.config = config
-        self._session: aiohttp.ClientSession | None = None
+        self.transport = LLMTransport(config)
         self._open_responses = 0
+        #: Loop time of the last token any stream of this client received (None: never).
+        self.last_delivery: float | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(instance={self.instance!r}, url={self.config.url!r})"
@@ -69,12 +73,10 @@ class BaseLLMClient(ABC):
     async def version(self) -> str: ...
 
     async def start(self) -> None:
-        self._session_or_create()
+        self.transport.open()
 
     async def close(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        await self.transport.close()
 
     def stream_chat(self, request: ChatRequest) -> HttpChatStream:
         return HttpChatStream(self, request, self.interpreter(request))
@@ -104,8 +106,9 @@ class BaseLLMClient(ABC):
 
     async def open_stream(self, request: ChatRequest, deadline: float) -> aiohttp.ClientResponse:
         """POST the chat and wait for a 200 (Ollama: until the first token) before `deadline`."""
+        url = self.config.url + self.chat_path
         body = orjson.dumps(self.chat_payload(request))
-        response = await self._send("POST", self.chat_path, body, deadline, "first token")
+        response = await self._send(url, self.transport.work(url, body), deadline, "first token")
         if response.status != 200:
             raise await self._status_error(response, request.model)
         self._open_responses += 1
@@ -118,7 +121,8 @@ class BaseLLMClient(ABC):
     async def get_document(self, path: str) -> tuple[Any, str]:
         """A small JSON document and the response's `Server` header ("" when absent)."""
         deadline = asyncio.get_running_loop().time() + self.config.request_timeout
-        response = await self._send("GET", path, None, deadline, "request")
+        url = self.config.url + path
+        response = await self._send(url, self.transport.check(url), deadline, "request")
         if response.status != 200:
             raise await self._status_error(response, "")
         try:
@@ -133,13 +137,15 @@ class BaseLLMClient(ABC):
             response.close()
 
     async def _send(
-        self, method: str, path: str, body: bytes | None, deadline: float, bound: str
+        self,
+        url: str,
+        sending: Coroutine[Any, Any, aiohttp.ClientResponse],
+        deadline: float,
+        bound: str,
     ) -> aiohttp.ClientResponse:
-        session = self._session_or_create()
-        url = self.config.url + path
         try:
             async with asyncio.timeout_at(deadline):
-                return await session.request(method, url, data=body)
+                return await sending
         except aiohttp.ConnectionTimeoutError as exc:
             message = f"connect timeout: no connection to {url} in {self.config.connect_timeout}s"
             raise self.error(BackendTimeout, message, exc) from exc
@@ -168,18 +174,3 @@ class BaseLLMClient(ABC):
             "llm_http_error", instance=self.instance, status=response.status, error=str(error)
         )
         return error
-
-    def _session_or_create(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            headers = {"Content-Type": "application/json"}
-            if self.config.api_key is not None:
-                headers["Authorization"] = "Bearer " + self.config.api_key.get_secret_value()
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.config.max_connections),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=self.config.connect_timeout, sock_read=None
-                ),
-                headers=headers,
-                auto_decompress=True,
-            )
-        return self._session

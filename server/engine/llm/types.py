@@ -16,6 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 ThinkLevel = Literal["low", "medium", "high"]
 
+#: Work connections of a client that knows no slots (a bare client: tests, benches).
+UNSIZED_POOL = 32
+#: Work connections beyond an instance's slots: warm-up requests run outside any slot.
+POOL_HEADROOM = 4
+
 
 class Dialect(enum.StrEnum):
     """The wire dialect an LLM server speaks; the value is what configuration files say."""
@@ -99,11 +104,18 @@ class LLMInstanceConfig(BaseModel):
     request_timeout: float = Field(default=30.0, gt=0)
     #: After the final event, how long to wait for the body's end before dropping the socket.
     drain_timeout: float = Field(default=2.0, gt=0)
-    max_connections: int = Field(default=32, ge=1)
+    #: Connections for chats; None sizes the pool from the instance's slots (`pool_size`).
+    max_connections: int | None = Field(default=None, ge=1)
     #: Longest NDJSON line / SSE event accepted before the stream is declared broken.
     max_line_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     #: OpenAI dialect: ask for a usage chunk (`stream_options.include_usage`).
     include_usage: bool = True
+
+    @property
+    def pool_size(self) -> int:
+        """Work connections: `max_connections` when set; an instance's config (which knows its
+        slots) gives one per slot plus headroom, so no run holding a slot waits unseen."""
+        return self.max_connections or UNSIZED_POOL
 
     @field_validator("url")
     @classmethod
