@@ -97,15 +97,23 @@ class BackendCollector:
         starts = CounterMetricFamily(
             "atelier_backend_starts", "launches of a backend's start command", labels=labels
         )
+        entered = CounterMetricFamily(
+            "atelier_backend_transitions",
+            "health state changes of a backend, by the state entered",
+            labels=[*labels, "state"],
+        )
         for info in services.backends.status():
             key = [info["kind"], info["instance"]]
             for value in BackendState:
                 state.add_metric([*key, value.value], 1.0 if info["state"] == value.value else 0.0)
             breaker.add_metric(key, 0.0 if info["breaker"] == "closed" else 1.0)
             starts.add_metric(key, info["starts"])
+            for name, count in info["entered"].items():
+                entered.add_metric([*key, name], count)
         yield state
         yield breaker
         yield starts
+        yield entered
         backends = services.backends
         yield CounterMetricFamily(
             "atelier_backend_failures",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from server.engine.backends.config import LifecycleSettings
 from server.engine.backends.health import (
     ALLOWED,
     HealthChange,
     IllegalHealthTransition,
     InstanceHealth,
+    alive_by_work,
     instance_fault,
     state_after_failure,
     worth_retrying,
@@ -90,3 +92,21 @@ def test_crashes_and_cut_streams_are_retried_elsewhere_but_bad_requests_are_not(
         assert not worth_retrying(err(kind)), kind
         assert not instance_fault(err(kind)), kind
     assert instance_fault(err(BackendProtocolError))
+
+
+def test_a_token_within_the_window_vouches_for_a_slow_instance() -> None:
+    assert alive_by_work(since_delivery=0.5, window=15.0)
+    assert alive_by_work(since_delivery=15.0, window=15.0)
+    assert not alive_by_work(since_delivery=15.1, window=15.0)  # quiet too long: hung
+    assert not alive_by_work(since_delivery=None, window=15.0)  # never delivered anything
+
+
+def test_the_proof_of_life_window_is_one_check_interval_and_its_timeout() -> None:
+    assert LifecycleSettings(health_interval=10, health_timeout=5).proof_of_life == 15.0
+
+
+def test_each_state_entered_is_counted() -> None:
+    health = InstanceHealth("llm", "gpu1")
+    for state in (S.HEALTHY, S.UNHEALTHY, S.HEALTHY, S.HEALTHY, S.DOWN):
+        health.move(state)
+    assert health.entered == {S.HEALTHY: 2, S.UNHEALTHY: 1, S.DOWN: 1}

@@ -79,6 +79,12 @@ class LifecycleSettings(BaseModel):
     #: Where launched processes write their output unless an instance names a log file.
     log_dir: Path = Path("data/logs")
 
+    @property
+    def proof_of_life(self) -> float:
+        """How recent a delivered token must be to vouch for an instance whose health check
+        was only slow: one check interval plus the check's own bound."""
+        return self.health_interval + self.health_timeout
+
 
 def same_model(a: str, b: str) -> bool:
     """Ollama lists `llama3.2:latest` for a request that says `llama3.2`."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -65,6 +66,12 @@ def state_after_failure(exc: BaseException) -> BackendState:
     return BackendState.UNHEALTHY
 
 
+def alive_by_work(since_delivery: float | None, window: float) -> bool:
+    """Does recent work vouch for an instance whose check was only slow? Yes when it
+    delivered a token within `window` seconds: it is busy, not hung."""
+    return since_delivery is not None and since_delivery <= window
+
+
 def instance_fault(exc: BackendError) -> bool:
     """Does the failure count against the instance (its breaker)? A missing model or a
     rejected request is the request's problem, not the instance's."""
@@ -99,6 +106,8 @@ class InstanceHealth:
         self.cause: type[BaseException] | None = None
         self.since = clock()
         self.changes = 0
+        #: How often each state was entered (the load harness reports these).
+        self.entered: Counter[BackendState] = Counter()
         self._clock = clock
         self._on_change = on_change
         self._changed = asyncio.Event()
@@ -125,6 +134,7 @@ class InstanceHealth:
         self.state, self.message, self.eta, self.cause = state, message, eta, cause
         self.since = self._clock()
         self.changes += 1
+        self.entered[state] += 1
         self._changed.set()
         self._changed = asyncio.Event()
         if self._on_change is not None:

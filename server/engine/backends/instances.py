@@ -105,6 +105,11 @@ class Instance:
     async def _check(self) -> None:
         raise NotImplementedError
 
+    def since_delivery(self) -> float | None:
+        """Seconds since its work last delivered something (None: unknown), which proves it
+        alive when a check is slow; kinds that cannot tell leave it None."""
+        return None
+
     async def ready_check(self) -> None:
         """The probe, then a fresh look at what it serves (a started instance is new)."""
         await self.probe()
@@ -142,6 +147,10 @@ class LLMInstance(Instance):
 
     async def _check(self) -> None:
         await self.client.version()
+
+    def since_delivery(self) -> float | None:
+        last = self.client.last_delivery
+        return None if last is None else asyncio.get_running_loop().time() - last
 
     async def refresh(self) -> None:
         if self.config.models:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from server.engine.backends.breaker import BreakerState
+from server.engine.backends.checks import HealthChecks, paused
 from server.engine.backends.config import ComfyUIBackendConfig, LifecycleSettings, LLMBackendConfig
 from server.engine.backends.health import (
     HealthChange,
@@ -53,7 +53,7 @@ class Backends:
         self._listeners: list[HealthListener] = []
         self.llm = [LLMInstance(c, self.lifecycle, self._changed) for c in llm]
         self.comfyui = [ComfyUIInstance(c, self.lifecycle, self._changed) for c in comfyui]
-        self._checks: dict[str, asyncio.Task[None]] = {}
+        self._health = HealthChecks(self.lifecycle)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.failures = 0  # pieces of work that failed on an instance
         self.retries = 0  # stages retried on another instance after such a failure
@@ -89,16 +89,17 @@ class Backends:
         for instance in self.instances():
             await instance.start_client()
         await asyncio.gather(*(self.check(i) for i in self.instances()))
-        self._spawn(self._monitor())
+        self._spawn(self._health.monitor(self.instances))
         if self.lifecycle.warm_up and warm_models:
             for llm in self.llm:
                 if llm.health.healthy:
                     self._spawn(warm_up(llm, warm_models, self.lifecycle.warm_up_timeout))
 
     async def close(self) -> None:
-        for task in [*self._tasks, *self._checks.values()]:
+        tasks = [*self._tasks, *self._health.tasks()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, *self._checks.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         for instance in self.instances():
             await instance.close()
 
@@ -108,44 +109,9 @@ class Backends:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _monitor(self) -> None:
-        while True:
-            await asyncio.sleep(self.lifecycle.health_interval)
-            await asyncio.gather(*(self.check(i) for i in self.instances()))
-
     async def check(self, instance: Instance) -> None:
         """One health check; callers at the same moment share it."""
-        task = self._checks.get(instance.pool)
-        if task is None or task.done():
-            task = asyncio.create_task(self._check(instance))
-            self._checks[instance.pool] = task
-        await asyncio.shield(task)
-
-    async def _check(self, instance: Instance) -> None:
-        if instance.is_starting():  # the launcher owns the state until its attempt ends
-            return
-        try:
-            await instance.probe()
-        except BackendError as exc:
-            if not instance.is_starting():  # a start began while we asked: its verdict counts
-                instance.health.move(state_after_failure(exc), exc.message, cause=type(exc))
-            return
-        if instance.is_starting():
-            return
-        if instance.breaker.state is BreakerState.OPEN:
-            instance.health.move(
-                BackendState.UNHEALTHY, self._paused(instance), cause=BackendPaused
-            )
-            return
-        if not instance.health.healthy:
-            await instance.refresh()  # it may have come back with other models
-        instance.health.move(BackendState.HEALTHY)
-
-    @staticmethod
-    def _paused(instance: Instance) -> str:
-        wait = instance.breaker.retry_in() or 0.0
-        failures = instance.breaker.failures
-        return f"paused after {failures} failures in a row; next trial in {wait:.0f} s"
+        await self._health.check(instance)
 
     # -- outcomes ------------------------------------------------------------------------
 
@@ -171,9 +137,7 @@ class Backends:
         if state is BackendState.DOWN and not instance.is_starting():
             instance.health.move(BackendState.DOWN, exc.message, cause=type(exc))
         elif opened and instance.health.healthy:
-            instance.health.move(
-                BackendState.UNHEALTHY, self._paused(instance), cause=BackendPaused
-            )
+            instance.health.move(BackendState.UNHEALTHY, paused(instance), cause=BackendPaused)
         if state is not BackendState.DOWN:
             self._spawn(self.check(instance))
 

@@ -26,6 +26,7 @@ def describe(instance: Instance) -> dict[str, Any]:
         "state": instance.health.state.value,
         "message": instance.health.message,
         "breaker": instance.breaker.state.value,
+        "entered": {state.value: n for state, n in instance.health.entered.items()},
         "slots": instance.slots,
         "startable": launcher is not None,
         "starting": instance.is_starting(),

@@ -222,8 +222,11 @@ class HttpChatStream:
     def _accept(self, deltas: list[ChatDelta]) -> None:
         if not deltas:
             return
+        now = asyncio.get_running_loop().time()
+        # Proof of life for the health checks: a busy server may answer them late.
+        self._client.last_delivery = now
         if self._first_token_at is None:
-            self._first_token_at = asyncio.get_running_loop().time()
+            self._first_token_at = now
         for delta in deltas:
             (self._text if delta.kind is DeltaKind.CONTENT else self._thinking).append(delta.text)
         self._pending.extend(deltas)

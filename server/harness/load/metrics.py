@@ -23,6 +23,7 @@ WATCHED = (
     "atelier_outbox_overflows_total",
     "atelier_send_timeouts_total",
     "atelier_messages_out_total",
+    "atelier_backend_transitions_total",
 )
 
 

@@ -1,0 +1,154 @@
+"""The whole server against llama.cpp servers' habits under a class's load, over real sockets:
+llama-server closing the keep-alive connection after each streamed answer, llama-cpp-python
+answering its model list only after the answer it is streaming; and the interception config's
+sampling reaching the wire in both dialects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+from structlog.testing import capture_logs
+
+from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
+from server.engine.backends.instances import LLMInstance
+from server.harness.client import AtelierClient
+from server.harness.llm_sim import OllamaSimulator, OpenAISimulator, SimSettings, SimulatorBase
+from server.harness.llm_sim.common import default_responder
+from server.protocol import BackendState
+from tests.backends_support import StartAtelier, backends_of
+from tests.pipeline_support import connected, run_done, start_run, until
+
+pytest_plugins = ["tests.backends_support"]
+
+
+def long_answer(messages: Sequence[dict[str, str]]) -> str:
+    return " ".join([default_responder(messages)] * 6)  # 48 tokens
+
+
+@asynccontextmanager
+async def simulator(
+    kind: str, responder: Callable[[Sequence[dict[str, str]]], str] = default_responder, **kw: Any
+) -> AsyncIterator[SimulatorBase]:
+    settings = SimSettings(accept_any_model=True, **kw)
+    sim: SimulatorBase = (
+        OllamaSimulator(settings, responder)
+        if kind == "ollama"
+        else OpenAISimulator(settings, responder)
+    )
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+def only_llm(server: TestServer) -> LLMInstance:
+    (instance,) = backends_of(server).llm
+    return instance
+
+
+async def runs_complete(clients: Sequence[AtelierClient], prompt: str) -> list[str]:
+    runs = [await start_run(client, prompt) for client in clients]
+    done = [await run_done(client, run) for client, run in zip(clients, runs, strict=True)]
+    return [str(d["status"]) for d in done]
+
+
+async def test_a_burst_on_a_server_that_hangs_up_after_each_answer_loses_no_run(
+    start_atelier: StartAtelier, comfyui_sim: str
+) -> None:
+    # llama-server keeps promising keep-alive and closes the socket after every answer; five
+    # students at once on its one slot each take the connection the previous answer left.
+    async with simulator("openai", tokens_per_second=0, close_after_stream=0.5) as sim:
+        server = await start_atelier(
+            llm=[LLMBackendConfig(name="llama", url=sim.url, dialect="openai", slots=1)],
+            comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
+        )
+        llm = only_llm(server)
+        changes = llm.health.changes
+        clients = [await connected(server) for _ in range(5)]
+        assert await runs_complete(clients, "a red fox in the snow") == ["completed"] * 5
+        assert sim.counters.hung_up == 5
+        assert llm.client.transport.stale_retries >= 2  # the closed connections were met
+        assert (llm.health.changes, llm.health.state) == (changes, BackendState.HEALTHY)
+        assert (llm.breaker.failures, backends_of(server).failures) == (0, 0)
+        for client in clients:
+            await client.close()
+
+
+async def test_a_long_answer_on_a_one_at_a_time_server_keeps_it_healthy_and_the_next_run_waits(
+    start_atelier: StartAtelier, comfyui_sim: str
+) -> None:
+    # llama-cpp-python answers /v1/models only after the answer it is streaming, so every
+    # check during the answer times out; the tokens arriving meanwhile prove it alive.
+    async with simulator(
+        "openai",
+        long_answer,
+        tokens_per_second=20,
+        flavor="llama-cpp-python",
+        max_parallel=1,
+        models_wait_for_generation=True,
+    ) as sim:
+        server = await start_atelier(
+            llm=[LLMBackendConfig(name="python", url=sim.url, dialect="openai", slots=1)],
+            comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
+            health_interval=0.1,
+            health_timeout=0.3,
+        )
+        llm = only_llm(server)
+        changes = llm.health.changes
+        first, second = await connected(server), await connected(server)
+        with capture_logs() as logs:
+            await start_run(first, "a red fox in the snow")
+            # Half the answer (1 s: several checks have timed out), then a second student.
+            readiness = await readiness_during(server, first, tokens=20)
+            second_run = await start_run(second, "a blue whale at night")
+            readiness += await readiness_during(server, first)
+            assert (await run_done(second, second_run, timeout=60))["status"] == "completed"
+        assert set(readiness) == {200}
+        assert len(readiness) >= 40  # one per token of the first answer
+        slow = [e for e in logs if e["event"] == "backend_check_slow_while_streaming"]
+        assert slow  # the checks did time out during the answer
+        assert llm.health.entered[BackendState.UNHEALTHY] == 0
+        assert llm.health.changes == changes
+        await first.close()
+        await second.close()
+
+
+async def readiness_during(
+    server: TestServer, client: AtelierClient, tokens: int | None = None
+) -> list[int]:
+    """/readyz's status at each interception token the client receives: for `tokens` tokens,
+    or until its run ends (completed)."""
+    readiness: list[int] = []
+    async with aiohttp.ClientSession() as http:
+        while len(readiness) != tokens:
+            message = await client.recv()
+            if message["type"] == "run.done":
+                assert message["status"] == "completed"
+                break
+            if message["type"] == "token" and message["stage"] == "interception":
+                async with http.get(server.make_url("/readyz")) as response:
+                    readiness.append(response.status)
+    return readiness
+
+
+async def test_a_slow_check_with_nothing_streaming_still_marks_the_instance_unhealthy(
+    start_atelier: StartAtelier, comfyui_sim: str
+) -> None:
+    async with simulator(
+        "openai", flavor="llama-cpp-python", max_parallel=1, models_wait_for_generation=True
+    ) as sim:
+        server = await start_atelier(
+            llm=[LLMBackendConfig(name="python", url=sim.url, dialect="openai", slots=1)],
+            comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
+            health_interval=0.1,
+            health_timeout=0.3,
+        )
+        llm = only_llm(server)
+        async with sim.gate.slot():  # busy with something that streams nothing to us
+            await until(lambda: llm.health.state is BackendState.UNHEALTHY)
+        await until(lambda: llm.health.healthy)
