@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 from structlog.testing import capture_logs
 
@@ -152,3 +153,22 @@ async def test_a_slow_check_with_nothing_streaming_still_marks_the_instance_unhe
         async with sim.gate.slot():  # busy with something that streams nothing to us
             await until(lambda: llm.health.state is BackendState.UNHEALTHY)
         await until(lambda: llm.health.healthy)
+
+
+@pytest.mark.parametrize("dialect", ["ollama", "openai"])
+async def test_the_perspectives_top_p_reaches_the_server(
+    dialect: str, start_atelier: StartAtelier, comfyui_sim: str
+) -> None:
+    async with simulator(dialect, tokens_per_second=0) as sim:
+        server = await start_atelier(
+            llm=[LLMBackendConfig(name="gpu", url=sim.url, dialect=dialect)],
+            comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
+        )
+        client = await connected(server)
+        assert await runs_complete([client], "a red fox in the snow") == ["completed"]
+        chat = sim.last_chat
+        assert chat is not None
+        sampling = chat["options"] if dialect == "ollama" else chat
+        assert sampling["top_p"] == 0.9  # workflows/interception/bauhaus.json
+        assert sampling["temperature"] == 0.7
+        await client.close()

@@ -176,6 +176,7 @@ def test_ollama_payload_maps_options_and_always_sets_stream() -> None:
     assert payload["stream"] is True
     assert payload["think"] is False
     assert payload["options"] == {"num_predict": 64, "temperature": 0.2, "seed": 7, "stop": ["\n"]}
+    assert ollama_chat_payload(chat(top_p=0.9))["options"]["top_p"] == 0.9
 
 
 def test_openai_payload_maps_fields_and_always_bounds_max_tokens() -> None:
@@ -184,6 +185,8 @@ def test_openai_payload_maps_fields_and_always_bounds_max_tokens() -> None:
     assert payload["stream_options"] == {"include_usage": True}
     assert payload["reasoning_effort"] == "medium"
     assert "reasoning_effort" not in openai_chat_payload(chat(think=False))
+    assert "top_p" not in payload  # None leaves the server's default
+    assert openai_chat_payload(chat(top_p=0.9))["top_p"] == 0.9
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ def ollama_chat_payload(request: ChatRequest) -> dict[str, Any]:
     options: dict[str, Any] = {"num_predict": request.max_tokens}
     if request.temperature is not None:
         options["temperature"] = request.temperature
+    if request.top_p is not None:
+        options["top_p"] = request.top_p
     if request.seed is not None:
         options["seed"] = request.seed
     if request.stop:

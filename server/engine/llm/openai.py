@@ -29,6 +29,8 @@ def openai_chat_payload(request: ChatRequest, *, include_usage: bool = True) -> 
         payload["stream_options"] = {"include_usage": True}
     if request.temperature is not None:
         payload["temperature"] = request.temperature
+    if request.top_p is not None:
+        payload["top_p"] = request.top_p
     if request.seed is not None:
         payload["seed"] = request.seed
     if request.stop:

@@ -57,6 +57,8 @@ class ChatRequest(BaseModel):
     max_tokens: int = Field(default=1024, ge=1)
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    #: Nucleus sampling; None leaves the server's default.
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     #: None leaves the server's default; thinking text is reported apart from the answer.
     think: bool | ThinkLevel | None = None
 

@@ -19,6 +19,7 @@ async def interception(ctx: StageContext) -> StageResult:
         inputs.meta_prompt,
         inputs.prompt,
         temperature=params.temperature,
+        top_p=params.top_p,
         max_tokens=params.max_tokens,
         seed=inputs.seed % 2**31,
     )
