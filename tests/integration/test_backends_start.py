@@ -19,7 +19,7 @@ from server.engine.backends.registry import Backends
 from server.engine.errors import BackendUnavailable
 from tests.backends_support import StartAtelier, backends_of, free_port, sim_command
 from tests.llm_support import chat
-from tests.pipeline_support import connected, record_of, run_done, start_run
+from tests.pipeline_support import connected, record_of, run_done, start_run, until
 
 pytest_plugins = ["tests.backends_support"]
 
@@ -28,39 +28,38 @@ HANGS = "import time; print('loading', flush=True); time.sleep(60)"
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 
-#: A start command that daemonizes, as some launch scripts do: it forks the server (which
-#: stays in the command's process group), waits until it answers, writes the pids of what it
-#: left behind and exits 0. With `stubborn`, it also leaves a helper that ignores SIGTERM.
+#: A start command that daemonizes: it forks the server (which stays in the command's process
+#: group), writes the pids of what it leaves behind and exits 0. Modes fix the order of the
+#: two events a launcher sees: `early` (and `stubborn`): the command exits before its server
+#: can answer (the server waits until its parent is gone); `late`: the server answers first
+#: and the command exits only when `<pids>.exit` appears. `stubborn` also leaves a helper
+#: that ignores SIGTERM.
 DAEMONIZES = """
-import signal, subprocess, sys, time, urllib.request
-port, pids, stubborn = sys.argv[1], sys.argv[2], sys.argv[3] == "stubborn"
-server = subprocess.Popen(
-    [sys.executable, "-m", "server.harness", "ollama", "--port", port, "--tokens-per-second", "0"]
-)
+import os, subprocess, sys, time
+port, pids, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+python = sys.executable
+serve = [python, "-m", "server.harness", "ollama", "--port", port, "--tokens-per-second", "0"]
+if mode == "late":
+    server = subprocess.Popen(serve)
+else:
+    wait = f"import os, sys, time\\nwhile os.getppid() == {os.getpid()}: time.sleep(0.01)\\n"
+    server = subprocess.Popen([python, "-c", wait + f"os.execv({python!r}, {serve!r})"])
 left = [server.pid]
-if stubborn:
+if mode == "stubborn":
     ignore_term = "import signal, time; signal.signal(15, signal.SIG_IGN); time.sleep(120)"
     left.append(subprocess.Popen([sys.executable, "-c", ignore_term]).pid)
-deadline = time.monotonic() + 30
-while True:  # the command's own readiness wait, as a real launch script has one
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/version", timeout=1)
-        break
-    except OSError:
-        if time.monotonic() > deadline:
-            sys.exit(1)
-        time.sleep(0.05)
 with open(pids, "w") as out:
     out.write(" ".join(map(str, left)))
+while mode == "late" and not os.path.exists(pids + ".exit"):
+    time.sleep(0.01)
 print("server forked; exiting", flush=True)
 """
 
 
-def daemonizing_llm(tmp_path: Path, *, stubborn: bool = False) -> LLMBackendConfig:
+def daemonizing_llm(tmp_path: Path, mode: str = "early") -> LLMBackendConfig:
     script = tmp_path / "daemonize.py"
     script.write_text(DAEMONIZES)
     port = free_port()
-    mode = "stubborn" if stubborn else "plain"
     return LLMBackendConfig(
         name="forks",
         url=f"http://127.0.0.1:{port}",
@@ -69,6 +68,10 @@ def daemonizing_llm(tmp_path: Path, *, stubborn: bool = False) -> LLMBackendConf
         log_file=tmp_path / "forks.log",
         ready_timeout=30,
     )
+
+
+def daemonized_warnings(logs: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [e for e in logs if e["event"] == "backend_daemonized"]
 
 
 def left_behind(tmp_path: Path) -> list[int]:
@@ -266,9 +269,9 @@ async def test_a_command_that_daemonizes_serves_the_run_and_stops_with_atelier(
         done = await run_done(client, run, timeout=60)
     assert done["status"] == "completed", done
     assert [m["reason"] for m in client.of_type("backend")] == ["starting", None]
-    [warning] = [e for e in logs if e["event"] == "backend_daemonized"]
+    [warning] = daemonized_warnings(logs)
     assert warning["log_level"] == "warning"
-    assert warning["message"].startswith("start_command exited but its server answers")
+    assert str(warning["message"]).startswith("start_command exited but its server answers")
     assert launcher.process is not None
     assert launcher.process.returncode == 0
     group = launcher.process.pid
@@ -282,11 +285,38 @@ async def test_a_command_that_daemonizes_serves_the_run_and_stops_with_atelier(
     assert not group_alive(group)
 
 
+async def test_a_command_that_exits_after_its_server_was_seen_answering_is_noticed_too(
+    tmp_path: Path,
+) -> None:
+    backends = Backends(
+        [daemonizing_llm(tmp_path, "late")],
+        [],
+        LifecycleSettings(health_interval=60, log_dir=tmp_path),
+    )
+    await backends.start()
+    launcher = backends.llm[0].launcher
+    assert launcher is not None
+    try:
+        with capture_logs() as logs:
+            async with asyncio.timeout(30):
+                await backends.acquire_llm("llama3.2", lambda _: 0.0)
+            assert launcher.process is not None
+            assert launcher.process.returncode is None  # still running when it was started
+            (tmp_path / "pids.exit").touch()
+            await until(lambda: bool(daemonized_warnings(logs)), timeout=30)
+        [daemon] = left_behind(tmp_path)
+        assert launcher.process.returncode == 0
+        assert alive(daemon)
+    finally:
+        await backends.close()
+    assert not alive(daemon)
+
+
 async def test_what_ignores_sigterm_in_the_group_is_killed_after_the_stop_timeout(
     tmp_path: Path,
 ) -> None:
     backends = Backends(
-        [daemonizing_llm(tmp_path, stubborn=True)],
+        [daemonizing_llm(tmp_path, "stubborn")],
         [],
         LifecycleSettings(health_interval=60, log_dir=tmp_path, stop_timeout=0.5),
     )

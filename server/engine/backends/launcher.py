@@ -72,6 +72,8 @@ class Launcher:
         #: How long the last successful start took: the ETA of the next one.
         self.last_ready_seconds: float | None = None
         self._attempt: asyncio.Task[None] | None = None
+        #: Notices the started command's exit (see `_exit_noticed`).
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def what(self) -> str:
@@ -136,6 +138,7 @@ class Launcher:
         self.last_ready_seconds = self._clock() - launched
         log.info("backend_started", backend=self.what, seconds=round(self.last_ready_seconds, 2))
         self.health.move(BackendState.HEALTHY, "started")
+        self._watch_exit()
 
     def _never_ready(self) -> str:
         exited = self.process is not None and self.process.returncode == 0
@@ -206,6 +209,23 @@ class Launcher:
                 instance=self.health.instance,
             )
 
+    def _watch_exit(self) -> None:
+        process = self.process
+        if process is not None and process.returncode is None:
+            self._watcher = asyncio.create_task(self._exit_noticed(process))
+
+    async def _exit_noticed(self, process: asyncio.subprocess.Process) -> None:
+        """A started command that exits by itself: a crash (the health checks act on it), or,
+        with code 0 and its server still answering, a command that daemonized after its
+        server was already seen answering."""
+        code = await process.wait()
+        if code != 0:
+            log.warning("backend_exited", backend=self.what, code=code)
+            return
+        with contextlib.suppress(BackendError):
+            await self._probe()
+            self._daemonized()
+
     def _daemonized(self) -> None:
         log.warning(
             "backend_daemonized",
@@ -218,6 +238,8 @@ class Launcher:
         """Terminate what we launched: its whole process group, so a server a daemonizing
         command left behind in it goes too. SIGTERM, then SIGKILL after `stop_timeout`."""
         process = self.process
+        if self._watcher is not None:  # an exit we cause is no news
+            self._watcher.cancel()
         if process is None or not group_alive(process.pid):
             return
         signal_group(process.pid, signal.SIGTERM)
@@ -249,3 +271,6 @@ class Launcher:
             with contextlib.suppress(asyncio.CancelledError, BackendError):
                 await self._attempt
         await self.stop()
+        if self._watcher is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
