@@ -26,7 +26,7 @@ import orjson
 from server.harness.load.driver import LoadPlan, run_load
 from server.harness.load.ledger import QueueProbes, SessionLedger
 from server.harness.load.report import build_report, render_table
-from server.harness.load.spawn import SpawnPlan, spawned
+from server.harness.load.spawn import LLM_MODES, SpawnPlan, spawned
 
 __all__ = [
     "LoadPlan",
@@ -71,6 +71,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     spawn.add_argument("--steps", type=int, default=4)
     spawn.add_argument("--comfyui-instances", type=int, default=1)
     spawn.add_argument("--safety-level", default="kids")
+    spawn.add_argument(
+        "--llm-mode", choices=sorted(LLM_MODES), default="ollama", help="which LLM server to play"
+    )
+    spawn.add_argument("--llm-instances", type=int, default=1)
+    spawn.add_argument("--health-interval", type=float, help="server setting (default: its own)")
+    spawn.add_argument("--health-timeout", type=float, help="server setting (default: its own)")
     args = p.parse_args(argv)
     if not args.spawn and not args.url:
         p.error("give --url of a running server, or --spawn")
@@ -109,6 +115,10 @@ def _target(args: argparse.Namespace) -> Iterator[str]:
         sessions=args.sessions,
         runs_per_session=args.runs,
         safety_level=args.safety_level,
+        llm_mode=args.llm_mode,
+        llm_instances=args.llm_instances,
+        health_interval=args.health_interval,
+        health_timeout=args.health_timeout,
     )
     with spawned(plan) as url:
         yield url

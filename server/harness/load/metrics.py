@@ -40,6 +40,16 @@ def parse_metrics(text: str, watched: tuple[str, ...] = WATCHED) -> dict[str, fl
     return values
 
 
+def transitions_during(before: dict[str, float], after: dict[str, float]) -> dict[str, int]:
+    """Backend health changes between two scrapes, summed over instances, by state entered."""
+    changes: dict[str, int] = {}
+    for key, value in after.items():
+        if key.startswith("atelier_backend_transitions_total{"):
+            state = key.rsplit('state="', 1)[1].split('"', 1)[0]
+            changes[state] = changes.get(state, 0) + int(value - before.get(key, 0.0))
+    return dict(sorted(changes.items()))
+
+
 def metrics_url(ws_url: str) -> str:
     """ws://host:port/ws -> http://host:port/metrics"""
     scheme, rest = ws_url.split("://", 1)

@@ -14,6 +14,7 @@ from typing import Any
 
 from server.harness.load.etas import EtaWait
 from server.harness.load.ledger import RunRecord, SessionLedger
+from server.harness.load.metrics import transitions_during
 
 #: Gauges that must be back at zero once every run ended and every session closed.
 MUST_BE_ZERO = ("atelier_upstream_open", "atelier_slots_held", "atelier_runs_active")
@@ -154,6 +155,7 @@ def build_report(
         "integrity": integrity,
         "server_before": before,
         "server_after": after,
+        "backend_transitions": transitions_during(before, after),
     }
     report["problems"] = problems(report)
     return report
@@ -209,6 +211,8 @@ def render_table(report: dict[str, Any]) -> str:
         f"events {events['received']} in {events['seconds']} s = {events['per_second']}/s; "
         f"reconnects {events['reconnects']}, replayed {events['replayed']}",
         "integrity: " + ", ".join(f"{k} {v}" for k, v in report["integrity"].items()),
+        "backend health changes during the load: "
+        + (", ".join(f"{k} {v}" for k, v in report["backend_transitions"].items()) or "none"),
         "",
         f"{'server counter':34} {'before':>10} {'after':>10}",
     ]

@@ -34,6 +34,25 @@ class SpawnPlan:
     sessions: int = 10
     runs_per_session: int = 2
     safety_level: str = "kids"
+    #: Which LLM server the simulators play (`LLM_MODES`), and how many of them.
+    llm_mode: str = "ollama"
+    llm_instances: int = 1
+    #: Server health settings (None: the server's defaults).
+    health_interval: float | None = None
+    health_timeout: float | None = None
+
+
+#: Each LLM mode: the simulator, and the flags that give it that real server's habits.
+LLM_MODES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ollama": ("ollama", ()),
+    # Closes the keep-alive connection ~20 ms after each streamed answer (7-50 ms observed).
+    "llama-server": ("openai", ("--close-after-stream", "0.02")),
+    # Answers /v1/models only when a generation slot is free.
+    "llama-cpp-python": (
+        "openai",
+        ("--flavor", "llama-cpp-python", "--models-wait-for-generation"),
+    ),
+}
 
 
 def free_port() -> int:
@@ -57,11 +76,33 @@ def _harness(*args: str) -> list[str]:
     return [sys.executable, "-m", "server.harness", *args]
 
 
+def llm_command(plan: SpawnPlan, port: int) -> list[str]:
+    kind, habits = LLM_MODES[plan.llm_mode]
+    options = {
+        "--port": port,
+        "--tokens-per-second": plan.tokens_per_second,
+        "--first-token-delay": plan.first_token_delay,
+        "--max-parallel": plan.llm_slots,
+        "--max-queue": 100_000,
+    }
+    flags = [str(part) for pair in options.items() for part in pair]
+    return _harness(kind, "--accept-any-model", *flags, *habits)
+
+
 def server_env(
-    plan: SpawnPlan, port: int, llm: int, comfyui: list[int], data: Path
+    plan: SpawnPlan, port: int, llm: list[int], comfyui: list[int], data: Path
 ) -> dict[str, str]:
     runs = plan.sessions * plan.runs_per_session
-    llm_backends = [{"name": "sim-llm", "url": f"http://127.0.0.1:{llm}", "slots": plan.llm_slots}]
+    dialect = LLM_MODES[plan.llm_mode][0]
+    llm_backends = [
+        {
+            "name": f"sim-llm-{i}",
+            "url": f"http://127.0.0.1:{p}",
+            "slots": plan.llm_slots,
+            "dialect": dialect,
+        }
+        for i, p in enumerate(llm)
+    ]
     comfy = [
         {"name": f"sim-comfyui-{i}", "url": f"http://127.0.0.1:{p}"} for i, p in enumerate(comfyui)
     ]
@@ -82,6 +123,10 @@ def server_env(
         "ATELIER_MESSAGE_BURST": "1000",
         "ATELIER_OUTBOX_LIMIT": "100000",
     }
+    if plan.health_interval is not None:
+        env["ATELIER_HEALTH_INTERVAL"] = str(plan.health_interval)
+    if plan.health_timeout is not None:
+        env["ATELIER_HEALTH_TIMEOUT"] = str(plan.health_timeout)
     return env
 
 
@@ -91,27 +136,9 @@ def spawned(plan: SpawnPlan) -> Iterator[str]:
     processes: list[subprocess.Popen[bytes]] = []
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in `finally`, after the processes
     try:
-        llm = free_port()
-        processes.append(
-            _start(
-                _harness(
-                    "ollama",
-                    "--port",
-                    str(llm),
-                    "--accept-any-model",
-                    "--tokens-per-second",
-                    str(plan.tokens_per_second),
-                    "--first-token-delay",
-                    str(plan.first_token_delay),
-                    "--max-parallel",
-                    str(plan.llm_slots),
-                    "--max-queue",
-                    "100000",
-                ),
-                llm,
-                log,
-            )
-        )
+        llm = [free_port() for _ in range(plan.llm_instances)]
+        for port in llm:
+            processes.append(_start(llm_command(plan, port), port, log))
         comfyui = []
         for _ in range(plan.comfyui_instances):
             port = free_port()
