@@ -1,0 +1,46 @@
+"""The real server killed (SIGKILL) while it streams: the run fails at once with a clear
+reason for the student, and once the server is started again on the same port, the next run
+completes without anyone touching Atelier."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.pipeline_support import connected, events_of, run_done, start_run
+from tests.real.conftest import LONG_STORY, StartAtelier
+from tests.real.llama_server import LlamaServer
+from tests.real.support import api_status, states_entered, tokens_arrive
+
+pytestmark = pytest.mark.real_llm
+
+
+async def test_killed_server_fails_the_run_clearly_and_serves_again_after_a_restart(
+    llama_server: LlamaServer, start_atelier: StartAtelier
+) -> None:
+    server = await start_atelier(llama_server.url)
+    client = await connected(server)
+    run = await start_run(client, "a red fox in the snow", interception=LONG_STORY, seed=7)
+    await tokens_arrive(client, run, 1)
+    llama_server.kill()
+    done = await run_done(client, run)
+    assert await llama_server.wait() == -signal.SIGKILL
+
+    assert (done["status"], done["code"]) == ("failed", "backend_unavailable"), done
+    assert "language model cannot be reached" in done["reason"]
+    assert "127.0.0.1" not in done["reason"]
+    stages = [m for m in events_of(client, run) if m["type"] == "stage"]
+    assert (stages[-1]["stage"], stages[-1]["status"]) == ("interception", "failed")
+
+    await llama_server.start()  # the same port, a fresh process
+    again = await start_run(client, "a lighthouse at night", seed=7)
+    done_again = await run_done(client, again, timeout=180)
+    assert done_again["status"] == "completed", done_again
+    status = await api_status(server)
+    assert {b["instance"]: b["state"] for b in status["backends"]} == {
+        "llama": "healthy",
+        "img": "healthy",
+    }
+    assert states_entered(status, "llama") == {"healthy": 2, "down": 1}
+    await client.close()
