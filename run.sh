@@ -2,13 +2,16 @@
 # The two commands a newcomer needs:
 #   ./run.sh        set up .venv, install Atelier, start the server (demo backends if none configured)
 #   ./run.sh test   set up .venv with the test extra, run ruff (lint and format), mypy --strict
-#                   and the whole test suite
+#                   and the whole test suite (with the real-LLM tier when its packages are in
+#                   .venv or in the wheel cache that .ci/run fills; see .ci/real-llm.sh)
 # Anything after the command is passed on: `./run.sh --port 9000`, `./run.sh test -k resume`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=.venv
 PY="$VENV/bin/python"
+# shellcheck source=.ci/real-llm.sh
+. .ci/real-llm.sh
 
 ensure_venv() {
     if [ ! -x "$PY" ]; then
@@ -17,6 +20,25 @@ ensure_venv() {
             exit 1
         fi
         "$PY" -m pip install --quiet --upgrade pip
+    fi
+}
+
+# The real-LLM tier runs when its packages can be had without compiling; otherwise one line
+# says it is skipped (or, when ATELIER_REAL_LLM=required, that its tests will fail).
+ensure_real_llm() {
+    local mode="${ATELIER_REAL_LLM:-auto}"
+    if [ "$mode" = off ] || real_llm_importable "$PY"; then
+        return 0
+    fi
+    if real_llm_cached; then
+        install_real_llm "$PY"
+        return 0
+    fi
+    local why="llama-cpp-python is not in $VENV and its wheel is not in $WHEEL_CACHE"
+    if [ "$mode" = required ]; then
+        echo "run.sh: the real-LLM tier is required but $why: its tests will fail" >&2
+    else
+        echo "run.sh: real-LLM tier (tests/real) skipped: $why; .ci/run builds it once (about 9 minutes)" >&2
     fi
 }
 
@@ -37,6 +59,7 @@ case "${1:-}" in
         shift
         ensure_venv
         ensure_installed "[test]"
+        ensure_real_llm
         "$VENV/bin/ruff" check server tests bench
         "$VENV/bin/ruff" format --check --quiet server tests bench
         "$VENV/bin/mypy" server
