@@ -14,22 +14,17 @@ time), and the in-process ComfyUI simulator.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
-from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
-from server.engine.llm.types import Dialect
-from server.harness.comfyui_sim import ComfyUISimulator, SimConfig
-from server.harness.comfyui_sim.executor import ExecConfig
-from server.settings import PROJECT_ROOT
+from server.engine.backends.config import ComfyUIBackendConfig
+from tests.backends_support import comfyui_sim as comfyui_sim  # the quick in-process ComfyUI
 from tests.backends_support import free_port
 from tests.conftest import make_settings
 from tests.real.llama_server import (
@@ -39,6 +34,7 @@ from tests.real.llama_server import (
     model_path,
     server_installed,
 )
+from tests.real.support import llm_backend, real_catalog
 
 #: Read at import: the suite's autouse fixture hides every ATELIER_* variable from tests.
 TIER_MODE = os.environ.get("ATELIER_REAL_LLM", "auto")
@@ -46,18 +42,6 @@ TIER_MODES = ("auto", "required", "off")
 HOW_TO_ENABLE = (
     "run .ci/run once (it builds llama-cpp-python into ATELIER_WHEEL_CACHE, about 9 minutes), "
     "then ./run.sh test installs it from there"
-)
-
-#: Answers of the perspectives the tests use, in tokens: short keeps the tier fast; long is
-#: an answer still streaming when a test cancels it or kills the server (the server caps it
-#: at what its context leaves, about 12 s of generation on one thread).
-SHORT_ANSWER_TOKENS = 48
-LONG_ANSWER_TOKENS = 4096
-#: The perspective whose answer outlasts anything a test does while it streams.
-LONG_STORY = "long_story"
-LONG_STORY_PROMPT = (
-    "You are a storyteller. Tell a very long, detailed story about the student's idea, "
-    "chapter after chapter, with many characters, places and events. Never stop early."
 )
 
 
@@ -115,36 +99,6 @@ async def start_llama(real_llm_model: Path, tmp_path: Path) -> AsyncIterator[Sta
 async def llama_server(start_llama: StartLlama) -> LlamaServer:
     """One server with the flags an operator should use with Atelier."""
     return await start_llama()
-
-
-@pytest.fixture
-async def comfyui_sim() -> AsyncIterator[str]:
-    """The built-in ComfyUI simulator, quick: the subject of this tier is the LLM."""
-    sim = ComfyUISimulator(SimConfig(execution=ExecConfig(step_time=0.002, steps=3)))
-    port = await sim.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await sim.close()
-
-
-def real_catalog(root: Path) -> Path:
-    """The project's catalog with short Bauhaus answers and a long-story perspective."""
-    target = root / "workflows"
-    shutil.copytree(PROJECT_ROOT / "workflows", target)
-    bauhaus_file = target / "interception" / "bauhaus.json"
-    bauhaus = orjson.loads(bauhaus_file.read_bytes())
-    bauhaus["generation"]["max_tokens"] = SHORT_ANSWER_TOKENS
-    bauhaus_file.write_bytes(orjson.dumps(bauhaus))
-    story = {**bauhaus, "id": LONG_STORY, "order": 999, "meta_prompt": LONG_STORY_PROMPT}
-    story["generation"] = {**bauhaus["generation"], "max_tokens": LONG_ANSWER_TOKENS}
-    (target / "interception" / f"{LONG_STORY}.json").write_bytes(orjson.dumps(story))
-    return target
-
-
-def llm_backend(url: str) -> LLMBackendConfig:
-    """llama-cpp-python as an operator configures it: OpenAI dialect, one request at a time."""
-    return LLMBackendConfig(name="llama", url=url, dialect=Dialect.OPENAI, slots=1)
 
 
 StartAtelier = Callable[..., Awaitable[TestServer]]

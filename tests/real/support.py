@@ -1,18 +1,36 @@
-"""What the real-LLM tests read off a client, a real server and the app: the tokens of a stage,
-the server's own log and CPU time, the states a backend went through."""
+"""What the real-LLM tests give the app (a catalog with short and long answers, the backend
+settings of llama-cpp-python) and what they read off a client, the real server and the app
+(the tokens of a stage, the server's own log and CPU time, the states a backend went through)."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from server.engine.backends.config import LLMBackendConfig
+from server.engine.llm.types import Dialect
 from server.harness.client import AtelierClient, Message
-from tests.pipeline_support import events_of
+from server.settings import PROJECT_ROOT
+from tests.pipeline_support import connected, events_of, start_run
 from tests.real.llama_server import LlamaServer
 
+#: Answers of the perspectives the tests use, in tokens: short keeps the tier fast; long is
+#: an answer still streaming when a test cancels it or kills the server (the server caps it
+#: at what its context leaves, about 12 s of generation on one thread).
+SHORT_ANSWER_TOKENS = 48
+LONG_ANSWER_TOKENS = 4096
+#: The perspective whose answer outlasts anything a test does while it streams.
+LONG_STORY = "long_story"
+LONG_STORY_PROMPT = (
+    "You are a storyteller. Tell a very long, detailed story about the student's idea, "
+    "chapter after chapter, with many characters, places and events. Never stop early."
+)
 #: What llama-cpp-python prints when the client of a streaming answer went away and it
 #: stopped generating (`llama_cpp/server/app.py`, `get_event_publisher`).
 SERVER_SAW_DISCONNECT = "Disconnected from client (via refresh/close)"
@@ -23,6 +41,25 @@ IDLE_WINDOW = 1.0
 IDLE_CPU = 0.05
 #: Failure deadlines of the waits below (they return as soon as their condition holds).
 SERVER_WAIT = 30.0
+
+
+def real_catalog(root: Path) -> Path:
+    """The project's catalog with short Bauhaus answers and a long-story perspective."""
+    target = root / "workflows"
+    shutil.copytree(PROJECT_ROOT / "workflows", target)
+    bauhaus_file = target / "interception" / "bauhaus.json"
+    bauhaus = orjson.loads(bauhaus_file.read_bytes())
+    bauhaus["generation"]["max_tokens"] = SHORT_ANSWER_TOKENS
+    bauhaus_file.write_bytes(orjson.dumps(bauhaus))
+    story = {**bauhaus, "id": LONG_STORY, "order": 999, "meta_prompt": LONG_STORY_PROMPT}
+    story["generation"] = {**bauhaus["generation"], "max_tokens": LONG_ANSWER_TOKENS}
+    (target / "interception" / f"{LONG_STORY}.json").write_bytes(orjson.dumps(story))
+    return target
+
+
+def llm_backend(url: str) -> LLMBackendConfig:
+    """llama-cpp-python as an operator configures it: OpenAI dialect, one request at a time."""
+    return LLMBackendConfig(name="llama", url=url, dialect=Dialect.OPENAI, slots=1)
 
 
 def token_messages(client: AtelierClient, run: str, stage: str = "interception") -> list[Message]:
@@ -77,3 +114,11 @@ async def api_status(server: TestServer) -> dict[str, Any]:
 def states_entered(status: dict[str, Any], instance: str) -> dict[str, int]:
     """How often the instance entered each state since start-up (`/api/status`)."""
     return next(b["entered"] for b in status["backends"] if b["instance"] == instance)
+
+
+async def long_story_streaming(server: TestServer, tokens: int) -> tuple[AtelierClient, str]:
+    """A student whose long-story run has streamed at least `tokens` token messages."""
+    client = await connected(server)
+    run = await start_run(client, "a red fox in the snow", interception=LONG_STORY, seed=7)
+    await tokens_arrive(client, run, tokens)
+    return client, run

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pipeline_support import connected, pipeline_of, run_done, start_run
-from tests.real.conftest import LONG_STORY, StartAtelier
+from tests.pipeline_support import pipeline_of, run_done
+from tests.real.conftest import StartAtelier
 from tests.real.llama_server import LlamaServer
 from tests.real.support import (
     SERVER_SAW_DISCONNECT,
     cpu_settles,
+    long_story_streaming,
     server_log_says,
     tokens_arrive,
 )
@@ -25,9 +26,7 @@ async def test_cancel_mid_stream_stops_the_server_generating(
     llama_server: LlamaServer, start_atelier: StartAtelier
 ) -> None:
     server = await start_atelier(llama_server.url)
-    client = await connected(server)
-    run = await start_run(client, "a red fox in the snow", interception=LONG_STORY, seed=7)
-    await tokens_arrive(client, run, TOKENS_BEFORE_CANCEL // 2)
+    client, run = await long_story_streaming(server, TOKENS_BEFORE_CANCEL // 2)
     busy_from = llama_server.cpu_seconds()
     await tokens_arrive(client, run, TOKENS_BEFORE_CANCEL)
     assert llama_server.cpu_seconds() > busy_from  # what the idle check measures: generating

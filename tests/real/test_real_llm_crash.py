@@ -8,10 +8,10 @@ import signal
 
 import pytest
 
-from tests.pipeline_support import connected, events_of, run_done, start_run
-from tests.real.conftest import LONG_STORY, StartAtelier
+from tests.pipeline_support import events_of, run_done, start_run
+from tests.real.conftest import StartAtelier
 from tests.real.llama_server import LlamaServer
-from tests.real.support import api_status, states_entered, tokens_arrive
+from tests.real.support import api_status, long_story_streaming, states_entered
 
 pytestmark = pytest.mark.real_llm
 
@@ -20,9 +20,7 @@ async def test_killed_server_fails_the_run_clearly_and_serves_again_after_a_rest
     llama_server: LlamaServer, start_atelier: StartAtelier
 ) -> None:
     server = await start_atelier(llama_server.url)
-    client = await connected(server)
-    run = await start_run(client, "a red fox in the snow", interception=LONG_STORY, seed=7)
-    await tokens_arrive(client, run, 1)
+    client, run = await long_story_streaming(server, tokens=1)
     llama_server.kill()
     done = await run_done(client, run)
     assert await llama_server.wait() == -signal.SIGKILL

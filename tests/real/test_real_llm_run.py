@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.pipeline_support import connected, events_of, pipeline_of, run_done, start_run
-from tests.real.conftest import SHORT_ANSWER_TOKENS, StartAtelier
+from tests.real.conftest import StartAtelier
 from tests.real.llama_server import LlamaServer
 from tests.real.recording_proxy import RecordingProxy, streamed_chunks, streamed_text
-from tests.real.support import stage_done, stage_text
+from tests.real.support import SHORT_ANSWER_TOKENS, stage_done, stage_text
 
 pytestmark = pytest.mark.real_llm
 
