@@ -7,20 +7,32 @@ that has already run `elapsed` seconds is expected to need the mean of `t - elap
 capped times `t` longer than `elapsed` (the record's mean residual time: a job 20 s into a
 stage whose jobs take 6 s or 30 s is one of the 30 s ones, not "done now"); once it has run
 longer than every recorded job, `OVERRUN_SHARE` of its overrun (it has shown it is long, and
-the estimate keeps growing while it runs instead of sticking at "any moment now"). A waiter's
-ETA is then found by list scheduling: every slot is busy until its current job's expected
-end, and each waiter ahead takes the earliest free slot for its typical time. That shares the
-work out over the pool's slots and stays exact for a one-slot pool.
+the estimate keeps growing while it runs instead of sticking at "any moment now").
+
+Runs ahead come back. Order is by run start, so a run whose next stage uses the same pool
+(safety, interception and translation on one LLM server) goes ahead of later runs again: a job
+ahead therefore counts with the *rest* of its run in that pool, the time runs went on to hold
+the pool's slots after that stage (measured per pool and stage when a run ends; a cancelled
+run's rest is unknown and not a sample). Without it, the first ETAs on a one-slot LLM server
+counted one job per run ahead instead of three or four and were 15-40 s too short.
+
+A waiter's ETA is then found by list scheduling: every slot is busy until its current run's
+expected time left in the pool has passed, and each waiter ahead takes the earliest free slot
+for its typical time plus its rest. That shares the work out over the pool's slots and stays
+exact for a one-slot pool.
 
 Why capped. One answer ten times longer than usual (a model running to `max_tokens` early in
 a lesson) made a plain mean of a few samples 30–60 s too long for everyone behind it. With the
 cap one sample moves the typical time by at most `OUTLIER_CAP` medians / window; a stage whose
 long jobs are a regular mode under 4 medians (cut answers) is still averaged in full. The
-figures behind the choice are in `tests/unit/test_scheduler_eta_replay.py`.
+median is of the samples above zero: when most runs are blocked at the first stage, the rest of
+the others still counts. The figures behind the choice are in
+`tests/unit/test_scheduler_eta_replay.py`.
 
 What it is not. It is no promise and no upper bound: it knows nothing of jobs that have not
 arrived, of a backend going down, or of the length of the answers still to come. An estimate
-that would need a service time nobody has measured yet is None (unknown), never a guess:
+that would need a time nobody has measured yet (a stage's service time, or its rest before
+any run that passed it has ended) is None (unknown), never a guess:
 showing "unknown" is better than a number that turns out wrong. Jobs that failed or were
 cancelled are not samples (see `Scheduler._release`).
 """
@@ -29,9 +41,14 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import statistics
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+#: One finished job of a run: (pool, stage, seconds it held the slot).
+Job = tuple[str, str, float]
 
 #: A sample counts for at most this many medians of its window: see the module docstring.
 OUTLIER_CAP = 4.0
@@ -52,7 +69,8 @@ class ServiceRecord:
     def add(self, seconds: float) -> None:
         """One finished job; re-summarised at once, so estimates cost O(log window)."""
         self._samples.append(max(0.0, seconds))
-        cap = OUTLIER_CAP * statistics.median(self._samples)
+        positive = [s for s in self._samples if s > 0]
+        cap = OUTLIER_CAP * statistics.median(positive) if positive else 0.0
         self._capped = sorted(min(s, cap) for s in self._samples)
         self._tail_sums = [0.0] * (len(self._capped) + 1)
         for i in range(len(self._capped) - 1, -1, -1):
@@ -81,59 +99,106 @@ class ServiceRecord:
 
 
 class ServiceTimes:
-    """Service records per pool and stage."""
+    """Service records and rest records per pool and stage."""
 
     def __init__(self, window: int) -> None:
         self.window = window
-        self._records: dict[tuple[str, str], ServiceRecord] = {}
+        self._service: dict[tuple[str, str], ServiceRecord] = {}
+        self._rest: dict[tuple[str, str], ServiceRecord] = {}
 
     def record(self, pool: str, stage: str, seconds: float) -> None:
-        record = self._records.get((pool, stage))
+        """A job that held a slot of `pool` for `stage` and finished normally."""
+        self._add(self._service, pool, stage, seconds)
+
+    def record_run(self, jobs: Sequence[Job]) -> None:
+        """A run that ended (not cancelled), with its finished jobs in order."""
+        for pool, stage, rest in rests(jobs):
+            self._add(self._rest, pool, stage, rest)
+
+    def _add(
+        self, records: dict[tuple[str, str], ServiceRecord], pool: str, stage: str, value: float
+    ) -> None:
+        record = records.get((pool, stage))
         if record is None:
-            record = self._records[(pool, stage)] = ServiceRecord(self.window)
-        record.add(seconds)
+            record = records[(pool, stage)] = ServiceRecord(self.window)
+        record.add(value)
 
     def typical(self, pool: str, stage: str) -> float | None:
-        record = self._records.get((pool, stage))
+        record = self._service.get((pool, stage))
         return None if record is None else record.typical
 
     def remaining(self, pool: str, stage: str, elapsed: float) -> float | None:
-        record = self._records.get((pool, stage))
+        record = self._service.get((pool, stage))
         return None if record is None else record.remaining(elapsed)
+
+    def rest(self, pool: str, stage: str) -> float | None:
+        """Typical pool time of a run after it finished `stage` there; None if unmeasured."""
+        record = self._rest.get((pool, stage))
+        return None if record is None else record.typical
 
     def pool_typical(self, pool: str) -> float | None:
         """Mean of the typical times of the stages measured on `pool` (weighted equally)."""
         known = [
-            t for (p, _), r in self._records.items() if p == pool and (t := r.typical) is not None
+            t for (p, _), r in self._service.items() if p == pool and (t := r.typical) is not None
         ]
         return sum(known) / len(known) if known else None
 
 
-def estimate_waits(
-    slots: int, busy: Sequence[float | None], services: Iterable[float | None]
-) -> Iterator[float | None]:
-    """For each waiter in order (given its expected service time), when it gets a slot.
+def rests(jobs: Sequence[Job]) -> Iterator[Job]:
+    """For each of a run's finished jobs in order: (pool, stage, the time the run went on to
+    hold that pool's slots afterwards)."""
+    later: dict[str, float] = {}
+    found: list[Job] = []
+    for pool, stage, seconds in reversed(jobs):
+        found.append((pool, stage, later.get(pool, 0.0)))
+        later[pool] = later.get(pool, 0.0) + seconds
+    return reversed(found)
 
-    `busy` holds the expected remaining time of each running job (at most `slots` of them).
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """A job in a pool, as the ETA sees it: where its run stands in the line's order (`rank`;
+    a waiter's is its index, a running job's sits between those of the waiters around its key),
+    the time the job still takes and the time its run will need in the pool afterwards."""
+
+    rank: float
+    job: float | None
+    rest: float | None
+
+
+def estimate_waits(
+    slots: int, running: Sequence[Work], waiting: Sequence[Work]
+) -> list[float | None]:
+    """When each waiter (in line order, rank = index) gets a slot, by list scheduling.
+
+    A freed slot goes to the first waiter in line, as the scheduler hands it over; the freeing
+    run's rest then queues by its rank, so it goes ahead of every waiter ranked after it.
+    Everyone served after a job whose times are unmeasured has no honest estimate (None).
     """
-    if any(b is None for b in busy):
-        for _ in services:
-            yield None
-        return
-    free_at = [b for b in busy if b is not None][:slots]
-    free_at.extend([0.0] * (slots - len(free_at)))
-    heapq.heapify(free_at)
-    known = True
-    for service in services:
-        if not known:
-            yield None
-            continue
-        start = free_at[0]
-        yield start
-        if service is None:
-            known = False  # everyone behind an unmeasured job has no honest estimate
+    etas: list[float | None] = [None] * len(waiting)
+    if any(w.job is None or w.rest is None for w in running):
+        return etas
+    order = itertools.count()
+    frees: list[tuple[float, int, Work | None]] = [(w.job or 0.0, next(order), w) for w in running]
+    frees += [(0.0, next(order), None) for _ in range(slots - len(running))]
+    heapq.heapify(frees)
+    back: list[tuple[float, int, float]] = []  # (rank, order, time) of rests that came back
+    head = 0
+    while head < len(waiting) and frees:
+        now, _, freed = heapq.heappop(frees)
+        if back and back[0][0] < head:
+            _, _, seconds = heapq.heappop(back)
+            heapq.heappush(frees, (now + seconds, next(order), None))
         else:
-            heapq.heapreplace(free_at, start + service)
+            work = waiting[head]
+            etas[head] = now
+            head += 1
+            if work.job is None or work.rest is None:
+                break
+            heapq.heappush(frees, (now + work.job, next(order), work))
+        if freed is not None and freed.rest:
+            heapq.heappush(back, (freed.rank, next(order), freed.rest))
+    return etas
 
 
 def suggest_retry_after(

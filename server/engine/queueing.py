@@ -161,6 +161,10 @@ class SlotQueue(Generic[T]):
         del self._keys[index]
         return True
 
+    def rank(self, key: WaitKey) -> int:
+        """How many waiters go before `key`, whether it waits or holds a slot. O(log n)."""
+        return bisect.bisect_left(self._keys, key)
+
     def position(self, key: WaitKey) -> int | None:
         """1-based position of a waiter, or None. O(log n)."""
         if key not in self._items:

@@ -169,9 +169,11 @@ class Scheduler:
         session.in_flight.add(ticket.run_id)
         ticket._started.set()
 
-    def _close(self, ticket: RunTicket) -> None:
+    def _close(self, ticket: RunTicket, *, cancelled: bool) -> None:
         if ticket.phase is RunPhase.CLOSED:
             return
+        if not cancelled:
+            self._times.record_run(ticket._jobs)
         session = self._sessions[ticket.session_id]
         if ticket.phase is RunPhase.QUEUED:
             del session.line[ticket.run_id]
@@ -251,6 +253,7 @@ class Scheduler:
         seconds = self._clock() - lease.granted_at
         if outcome == "ok":  # an aborted job says nothing about how long a job takes
             self._times.record(pool.name, lease.stage, seconds)
+            lease.run._jobs.append((pool.name, lease.stage, seconds))
         if self._metrics is not None:
             self._metrics.served(pool.name, lease.stage, outcome, seconds)
         while (successor := pool.queue.release()) is not None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from server.engine.eta import Job
 from server.engine.queueing import QueueInfo, RunPriority, WaitKey
 from server.engine.scheduler_settings import RunClosed
 
@@ -62,6 +63,7 @@ class RunTicket:
         self._started = asyncio.Event()
         self._waiting: set[_Lease] = set()
         self._last_info: QueueInfo | None = None
+        self._jobs: list[Job] = []  # finished normally, in order: what its rests are made of
 
     async def started(self) -> None:
         """Return once the run has an in-flight place; RunClosed if it was closed instead."""
@@ -83,9 +85,11 @@ class RunTicket:
         finally:
             self._scheduler._release(lease, outcome)
 
-    def close(self) -> None:
-        """The run ended: free its session place (starting the next run). Idempotent."""
-        self._scheduler._close(self)
+    def close(self, *, cancelled: bool = False) -> None:
+        """The run ended: free its session place (starting the next run). Idempotent.
+
+        A cancelled run's jobs say nothing about how much pool time a run goes on to need."""
+        self._scheduler._close(self, cancelled=cancelled)
 
     async def __aenter__(self) -> RunTicket:
         return self
@@ -96,7 +100,7 @@ class RunTicket:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(cancelled=isinstance(exc, asyncio.CancelledError))
 
     def _advance(self, phase: RunPhase) -> None:
         if phase not in _NEXT_PHASES[self.phase]:

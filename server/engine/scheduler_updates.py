@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from server.engine.eta import ServiceTimes, estimate_waits
+from server.engine.eta import ServiceTimes, Work, estimate_waits
 from server.engine.queueing import QueueInfo, WaitReason, eta_drifted
 
 if TYPE_CHECKING:
@@ -41,20 +41,29 @@ def _worth_telling(lease: _Lease, info: QueueInfo, now: float, *, refresh: bool)
 
 def pool_infos(pool: _Pool, times: ServiceTimes, now: float) -> Iterator[tuple[_Lease, QueueInfo]]:
     """Every waiter of `pool` in order, with its place and ETA (whole seconds, rounded up)."""
-    typical: dict[str, float | None] = {}
+    name = pool.name
+    per_stage: dict[str, tuple[float | None, float | None]] = {}
 
-    def typical_of(stage: str) -> float | None:
-        if stage not in typical:
-            typical[stage] = times.typical(pool.name, stage)
-        return typical[stage]
+    def waiting(rank: int, stage: str) -> Work:
+        if stage not in per_stage:
+            per_stage[stage] = (times.typical(name, stage), times.rest(name, stage))
+        return Work(rank, *per_stage[stage])
 
-    busy = [times.remaining(pool.name, h.stage, now - h.granted_at) for h in pool.holders]
+    def running(lease: _Lease) -> Work:
+        job = times.remaining(name, lease.stage, now - lease.granted_at)
+        # Between the waiters around its key: its rest comes back ahead of those after it.
+        return Work(pool.queue.rank(lease.key) - 0.5, job, times.rest(name, lease.stage))
+
     leases = list(pool.queue)
-    etas = estimate_waits(pool.queue.slots, busy, [typical_of(lease.stage) for lease in leases])
+    etas = estimate_waits(
+        pool.queue.slots,
+        [running(h) for h in pool.holders],
+        [waiting(i, lease.stage) for i, lease in enumerate(leases)],
+    )
     length = len(leases)
     for position, (lease, eta) in enumerate(zip(leases, etas, strict=True), 1):
         rounded = None if eta is None else float(math.ceil(eta))
-        yield lease, QueueInfo(WaitReason.SLOT, pool.name, lease.stage, position, length, rounded)
+        yield lease, QueueInfo(WaitReason.SLOT, name, lease.stage, position, length, rounded)
 
 
 def tell_session(session: _Session) -> None:

@@ -1,5 +1,6 @@
-"""ETA refreshes while a run waits: sent when the estimate drifts, by one pass for the whole
-scheduler that runs only while someone waits (futures as gates; a fake clock for the times)."""
+"""ETAs while a run waits: runs ahead count with the stages they will come back for, and a
+refresh is sent when the estimate drifts, by one pass for the whole scheduler that runs only
+while someone waits (futures as gates; a fake clock for the times)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,62 @@ async def test_a_ticker_repeats_only_while_its_tick_asks_for_more() -> None:
     await asyncio.wait_for(third, 5)
     assert ticks == [1, 2, 3]
     assert ticker._handle is None  # the third tick asked for no more: nothing is scheduled
+
+
+TWO_LLM_STAGES = (("llm", "safety"), ("llm", "interception"))
+
+
+async def two_stage_run(
+    scheduler: Scheduler, clock: FakeClock, seconds: tuple[float, float]
+) -> Job:
+    """A run through safety then interception on the LLM pool, each stage `seconds` long."""
+    job = Job(scheduler, "warm", "warm", [], stages=TWO_LLM_STAGES)
+    for stage, duration in enumerate(seconds):
+        await job.wait_entered(stage)
+        clock.advance(duration)
+        job.finish(stage)
+    return job
+
+
+async def test_a_run_ahead_counts_with_the_stages_it_will_come_back_for() -> None:
+    # real-peers.md item 7: on a one-slot LLM server the first ETAs were far too short, as
+    # each run ahead was counted for its current stage only.
+    clock = FakeClock()
+    scheduler = make_scheduler(clock=clock)
+    await (await two_stage_run(scheduler, clock, (2.0, 8.0))).outcome()
+    order: list[str] = []
+    holder = Job(scheduler, "h", "sh", order, stages=TWO_LLM_STAGES)
+    await holder.wait_entered()
+    first, second = (Job(scheduler, r, f"s{r}", order, stages=TWO_LLM_STAGES) for r in "ab")
+    told = await second.recorder.until(lambda i: i.eta_seconds is not None)
+    # h safety 2 s, then a safety 2 s (the head of the line takes the freed slot), then h
+    # and a come back for interception (8 s each) before b's safety:
+    assert (told.stage, told.eta_seconds) == ("safety", 2.0 + 2.0 + 8.0 + 8.0)
+    for job, stage in ((holder, 0), (first, 0), (holder, 1), (first, 1), (second, 0), (second, 1)):
+        await job.wait_entered(stage)
+        job.finish(stage)
+    await asyncio.gather(holder.task, first.task, second.task)
+    stages = ("safety", "safety", "interception", "interception", "safety", "interception")
+    assert order == [f"{run}:{stage}" for run, stage in zip("hahabb", stages, strict=True)]
+    scheduler.close()
+
+
+async def test_a_cancelled_run_says_nothing_about_the_rest_of_a_run() -> None:
+    clock = FakeClock()
+    scheduler = make_scheduler(clock=clock)
+    warm = Job(scheduler, "warm", "warm", [], stages=TWO_LLM_STAGES)
+    await warm.wait_entered()
+    clock.advance(2.0)
+    warm.finish()
+    await warm.wait_entered(1)
+    warm.task.cancel()  # its safety job finished, but how long its run goes on is unknown
+    await warm.outcome()
+    holder = Job(scheduler, "h", "sh", [], stages=TWO_LLM_STAGES)
+    await holder.wait_entered()
+    waiter = Job(scheduler, "r", "sr", [], stages=TWO_LLM_STAGES)
+    told = await waiter.recorder.until(lambda i: i.stage == "safety")
+    assert told.eta_seconds is None
+    holder.task.cancel()
+    waiter.task.cancel()
+    await asyncio.gather(holder.task, waiter.task, return_exceptions=True)
+    scheduler.close()

@@ -1,5 +1,5 @@
-"""ETA maths: capped service records per pool and stage, remaining time of a running job,
-list scheduling over slots, retry hints."""
+"""ETA maths: capped service records per pool and stage, remaining time of a running job, the
+rest of a run in a pool, list scheduling over slots, retry hints."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from server.engine.eta import (
     OVERRUN_SHARE,
     ServiceRecord,
     ServiceTimes,
+    Work,
     estimate_waits,
+    rests,
     suggest_retry_after,
 )
 
@@ -85,32 +87,83 @@ def test_a_job_past_every_recorded_time_keeps_needing_more_the_longer_it_runs() 
     assert record.remaining(30.0) == pytest.approx(OVERRUN_SHARE * 24.0)
 
 
+def test_runs_mostly_blocked_at_once_do_not_hide_the_rest_of_the_others() -> None:
+    assert record_of(0.0, 0.0, 0.0, 10.0).typical == pytest.approx(2.5)
+
+
+def test_the_rest_of_a_job_is_its_runs_later_time_in_the_same_pool() -> None:
+    jobs = [
+        ("llm", "safety", 0.5),
+        ("llm", "interception", 2.0),
+        ("llm", "translation", 1.0),
+        ("comfy", "generation", 4.0),
+    ]
+    assert list(rests(jobs)) == [
+        ("llm", "safety", 3.0),
+        ("llm", "interception", 1.0),
+        ("llm", "translation", 0.0),
+        ("comfy", "generation", 0.0),
+    ]
+
+
+def test_the_rest_is_unknown_until_a_run_that_passed_the_stage_has_ended() -> None:
+    times = ServiceTimes(window=5)
+    times.record("llm", "safety", 2.0)
+    assert times.rest("llm", "safety") is None
+    times.record_run([("llm", "safety", 2.0), ("llm", "interception", 8.0)])
+    assert times.rest("llm", "safety") == pytest.approx(8.0)
+    assert times.rest("llm", "interception") == pytest.approx(0.0)
+
+
 def test_a_window_must_hold_a_sample() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         ServiceRecord(0)
 
 
+def running(*jobs: float | None, rest: float | None = 0.0) -> list[Work]:
+    """Jobs in the slots, all ahead of every waiter."""
+    return [Work(-0.5, job, rest) for job in jobs]
+
+
+def line(*jobs: float | None, rest: float | None = 0.0) -> list[Work]:
+    return [Work(rank, job, rest) for rank, job in enumerate(jobs)]
+
+
 def test_waits_on_one_slot_add_up_the_jobs_ahead() -> None:
-    etas = list(estimate_waits(1, [5.0], [10.0, 10.0, 10.0]))
-    assert etas == [5.0, 15.0, 25.0]
+    assert estimate_waits(1, running(5.0), line(10.0, 10.0, 10.0)) == [5.0, 15.0, 25.0]
 
 
 def test_waits_are_shared_out_over_the_pools_slots() -> None:
-    etas = list(estimate_waits(2, [4.0, 1.0], [10.0, 10.0, 10.0]))
-    assert etas == [1.0, 4.0, 11.0]
+    assert estimate_waits(2, running(4.0, 1.0), line(10.0, 10.0, 10.0)) == [1.0, 4.0, 11.0]
 
 
 def test_free_slots_count_as_available_now() -> None:
-    assert list(estimate_waits(3, [6.0], [2.0, 2.0])) == [0.0, 0.0]
+    assert estimate_waits(3, running(6.0), line(2.0, 2.0)) == [0.0, 0.0]
 
 
 def test_an_unmeasured_running_job_makes_every_estimate_unknown() -> None:
-    assert list(estimate_waits(1, [None], [1.0, 1.0])) == [None, None]
+    assert estimate_waits(1, running(None), line(1.0, 1.0)) == [None, None]
+    assert estimate_waits(1, running(1.0, rest=None), line(1.0, 1.0)) == [None, None]
 
 
 def test_everyone_behind_an_unmeasured_job_has_no_estimate() -> None:
-    etas = list(estimate_waits(1, [0.0], [3.0, None, 3.0, 3.0]))
+    etas = estimate_waits(1, running(0.0), line(3.0, None, 3.0, 3.0))
     assert etas == [0.0, 3.0, None, None]
+    waiting = [Work(0, 3.0, None), Work(1, 3.0, 0.0)]
+    assert estimate_waits(1, running(0.0), waiting) == [0.0, None]
+
+
+def test_runs_ahead_come_back_for_their_rest_before_later_waiters() -> None:
+    # One slot: the head waiter takes the slot a run frees, then that run's next stages go
+    # ahead of everyone after it: h safety, r0 safety, h rest, r0 rest, then r1.
+    etas = estimate_waits(1, running(2.0, rest=8.0), line(2.0, 2.0, rest=8.0))
+    assert etas == [2.0, 20.0]
+
+
+def test_a_running_run_ranked_after_a_waiter_comes_back_only_before_those_after_it() -> None:
+    waiting = line(2.0, 2.0)
+    assert estimate_waits(1, [Work(0.5, 2.0, 8.0)], waiting) == [2.0, 12.0]
+    assert estimate_waits(1, [Work(1.5, 2.0, 8.0)], waiting) == [2.0, 4.0]
 
 
 def test_retry_after_is_the_mean_time_between_slot_grants() -> None:

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from server.engine.eta import ServiceRecord, estimate_waits
+from server.engine.eta import ServiceRecord, Work, estimate_waits
 
 #: llama-server, 2 slots, 4 lessons of 20 runs: answers of about 4 s, the third one 75 s.
 ONE_LONG_ANSWER = (
@@ -109,8 +109,9 @@ def first_eta_errors(
             record.add(services[j])
         running = [j for j in range(i) if granted[j] <= now < ends[j]]
         ahead = [j for j in range(i) if granted[j] > now]
-        busy = [record.remaining(now - granted[j]) for j in running]
-        *_, told = estimate_waits(slots, busy, [record.typical for _ in ahead] + [None])
+        busy = [Work(-0.5, record.remaining(now - granted[j]), 0.0) for j in running]
+        waiting = [Work(rank, record.typical, 0.0) for rank in range(len(ahead) + 1)]
+        *_, told = estimate_waits(slots, busy, waiting)
         if told is not None:
             errors.append(told - (granted[i] - now))
     return errors
