@@ -5,7 +5,7 @@ sampling reaching the wire in both dialects."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
 from server.engine.backends.instances import LLMInstance
 from server.harness.client import AtelierClient
 from server.harness.llm_sim import OllamaSimulator, OpenAISimulator, SimSettings, SimulatorBase
-from server.harness.llm_sim.common import default_responder
+from server.harness.llm_sim.common import Responder, default_responder
 from server.protocol import BackendState
 from tests.backends_support import StartAtelier, backends_of
 from tests.pipeline_support import connected, run_done, start_run, until
@@ -32,7 +32,7 @@ def long_answer(messages: Sequence[dict[str, str]]) -> str:
 
 @asynccontextmanager
 async def simulator(
-    kind: str, responder: Callable[[Sequence[dict[str, str]]], str] = default_responder, **kw: Any
+    kind: str, responder: Responder = default_responder, **kw: Any
 ) -> AsyncIterator[SimulatorBase]:
     settings = SimSettings(accept_any_model=True, **kw)
     sim: SimulatorBase = (
@@ -45,6 +45,32 @@ async def simulator(
         yield sim
     finally:
         await sim.stop()
+
+
+@asynccontextmanager
+async def one_at_a_time_server(
+    start_atelier: StartAtelier,
+    comfyui_sim: str,
+    responder: Responder = default_responder,
+    **settings: Any,
+) -> AsyncIterator[tuple[SimulatorBase, TestServer]]:
+    """Atelier whose only LLM is like llama-cpp-python (one generation at a time, its model
+    list behind the generation lock), checked every 0.1 s with a 0.3 s bound."""
+    async with simulator(
+        "openai",
+        responder,
+        flavor="llama-cpp-python",
+        max_parallel=1,
+        models_wait_for_generation=True,
+        **settings,
+    ) as sim:
+        server = await start_atelier(
+            llm=[LLMBackendConfig(name="python", url=sim.url, dialect="openai", slots=1)],
+            comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
+            health_interval=0.1,
+            health_timeout=0.3,
+        )
+        yield sim, server
 
 
 def only_llm(server: TestServer) -> LLMInstance:
@@ -85,20 +111,9 @@ async def test_a_long_answer_on_a_one_at_a_time_server_keeps_it_healthy_and_the_
 ) -> None:
     # llama-cpp-python answers /v1/models only after the answer it is streaming, so every
     # check during the answer times out; the tokens arriving meanwhile prove it alive.
-    async with simulator(
-        "openai",
-        long_answer,
-        tokens_per_second=20,
-        flavor="llama-cpp-python",
-        max_parallel=1,
-        models_wait_for_generation=True,
-    ) as sim:
-        server = await start_atelier(
-            llm=[LLMBackendConfig(name="python", url=sim.url, dialect="openai", slots=1)],
-            comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
-            health_interval=0.1,
-            health_timeout=0.3,
-        )
+    async with one_at_a_time_server(
+        start_atelier, comfyui_sim, long_answer, tokens_per_second=20
+    ) as (_, server):
         llm = only_llm(server)
         changes = llm.health.changes
         first, second = await connected(server), await connected(server)
@@ -140,15 +155,7 @@ async def readiness_during(
 async def test_a_slow_check_with_nothing_streaming_still_marks_the_instance_unhealthy(
     start_atelier: StartAtelier, comfyui_sim: str
 ) -> None:
-    async with simulator(
-        "openai", flavor="llama-cpp-python", max_parallel=1, models_wait_for_generation=True
-    ) as sim:
-        server = await start_atelier(
-            llm=[LLMBackendConfig(name="python", url=sim.url, dialect="openai", slots=1)],
-            comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
-            health_interval=0.1,
-            health_timeout=0.3,
-        )
+    async with one_at_a_time_server(start_atelier, comfyui_sim) as (sim, server):
         llm = only_llm(server)
         async with sim.gate.slot():  # busy with something that streams nothing to us
             await until(lambda: llm.health.state is BackendState.UNHEALTHY)

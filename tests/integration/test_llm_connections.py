@@ -5,6 +5,7 @@ per slot, and health checks never wait behind work."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from server.engine.errors import BackendUnavailable
 from server.engine.llm import create_llm_client
 from tests.llm_support import chat, eventually, running
 
-FAST = {"tokens_per_second": 0}
+FAST: dict[str, Any] = {"tokens_per_second": 0}
 
 
 async def test_back_to_back_streams_survive_a_server_that_hangs_up_after_each_answer() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,13 @@ import aiohttp
 import orjson
 import pytest
 
-from server.harness.llm_sim import BUSY_MESSAGE, OllamaSimulator, OpenAISimulator, SimSettings
+from server.harness.llm_sim import (
+    BUSY_MESSAGE,
+    OllamaSimulator,
+    OpenAISimulator,
+    SimSettings,
+    SimulatorBase,
+)
 from tests.llm_support import REFERENCE, eventually
 
 LLM_API = (REFERENCE / "llm-api.md").read_text()
@@ -258,14 +266,37 @@ async def test_ollama_simulator_errors_use_the_exact_reference_bodies(
     assert headers["content-type"] == "application/json; charset=utf-8"
 
 
+CHAT = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+
+
+def chat_request(path: str, body: dict[str, Any]) -> bytes:
+    data = orjson.dumps(body)
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    return head.encode() + f"Content-Length: {len(data)}\r\n\r\n".encode() + data
+
+
 async def raw_chat(port: int, path: str, body: dict[str, Any]) -> socket.socket:
     """A plain socket with a chat request sent, to see exactly when the server writes."""
-    data = orjson.dumps(body)
     sock = socket.create_connection(("127.0.0.1", port))
-    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-    sock.sendall(head.encode() + f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    sock.sendall(chat_request(path, body))
     sock.setblocking(False)
     return sock
+
+
+@asynccontextmanager
+async def one_generation(sim: SimulatorBase, path: str) -> AsyncIterator[socket.socket]:
+    """The simulator started, busy with one chat that hangs after its first token until the
+    socket it yields closes; stopped afterwards."""
+    sim.faults.hang_after_tokens = 1
+    await sim.start()
+    holder = await raw_chat(sim.port, path, CHAT)
+    try:
+        await eventually(lambda: sim.counters.generating == 1)
+        yield holder
+    finally:
+        holder.close()
+        await sim.wait_idle()
+        await sim.stop()
 
 
 async def read_until(sock: socket.socket, marker: bytes) -> bytes:
@@ -284,13 +315,12 @@ async def test_headers_come_late_from_ollama_and_at_once_from_llamacpp(
     settings = SimSettings(tokens_per_second=0, max_parallel=1)
     sim = OllamaSimulator(settings) if kind == "ollama" else OpenAISimulator(settings)
     path = "/api/chat" if kind == "ollama" else "/v1/chat/completions"
-    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
     sim.faults.hang_after_tokens = 1
     await sim.start()
-    holder = await raw_chat(sim.port, path, body)
+    holder = await raw_chat(sim.port, path, CHAT)
     await read_until(holder, b"\r\n\r\n")
     await eventually(lambda: sim.counters.generating == 1)
-    waiter = await raw_chat(sim.port, path, body)
+    waiter = await raw_chat(sim.port, path, CHAT)
     await eventually(lambda: sim.queued_streams == 1)
     if headers_early:
         assert (await read_until(waiter, b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
@@ -309,22 +339,13 @@ async def test_ollama_simulator_answers_503_with_the_exact_busy_body_when_the_qu
     None
 ):
     sim = OllamaSimulator(SimSettings(max_parallel=1, max_queue=0))
-    sim.faults.hang_after_tokens = 1
-    url = await sim.start()
-    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    holder = await raw_chat(sim.port, "/api/chat", body)
-    try:
-        await eventually(lambda: sim.counters.generating == 1)
-        status, _, raw = await post(url + "/api/chat", body)
+    async with one_generation(sim, "/api/chat"):
+        status, _, raw = await post(sim.url + "/api/chat", CHAT)
         assert status == 503
         assert (
             raw == b'{"error":"server busy, please try again.  maximum pending requests exceeded"}'
         )
         assert BUSY_MESSAGE in raw.decode()
-    finally:
-        holder.close()
-        await sim.wait_idle()
-        await sim.stop()
 
 
 def test_reference_files_are_where_the_tests_read_them() -> None:
@@ -341,18 +362,14 @@ async def test_llama_server_mode_keeps_alive_in_its_headers_then_hangs_up_after_
     # closed right after the SSE body; a request sent on it meanwhile gets no answer at all.
     sim = OpenAISimulator(SimSettings(tokens_per_second=0, close_after_stream=0.2))
     await sim.start()
-    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    sock = await raw_chat(sim.port, "/v1/chat/completions", body)
+    sock = await raw_chat(sim.port, "/v1/chat/completions", CHAT)
     try:
         response = await read_response(sock)
         head = response.split(b"\r\n\r\n", 1)[0].decode().lower().split("\r\n")
         assert "keep-alive: timeout=5, max=100" in head
         assert not [line for line in head if line.startswith("connection:")]
         assert b"data: [DONE]" in response
-        data = orjson.dumps(body)
-        second = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        second += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
-        sock.sendall(second + data)
+        sock.sendall(chat_request("/v1/chat/completions", CHAT))
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(5):
             try:
@@ -369,14 +386,10 @@ async def test_llama_server_mode_keeps_alive_in_its_headers_then_hangs_up_after_
 async def test_without_the_mode_the_llama_server_simulator_keeps_the_connection() -> None:
     sim = OpenAISimulator(SimSettings(tokens_per_second=0))
     await sim.start()
-    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    sock = await raw_chat(sim.port, "/v1/chat/completions", body)
+    sock = await raw_chat(sim.port, "/v1/chat/completions", CHAT)
     try:
         await read_response(sock)
-        data = orjson.dumps(body)
-        second = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        second += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
-        sock.sendall(second + data)
+        sock.sendall(chat_request("/v1/chat/completions", CHAT))
         assert b"data: [DONE]" in await read_response(sock)
         assert (sim.counters.hung_up, sim.counters.requests) == (0, 2)
     finally:
@@ -385,35 +398,25 @@ async def test_without_the_mode_the_llama_server_simulator_keeps_the_connection(
 
 
 async def test_llama_cpp_python_mode_answers_the_model_list_only_after_the_generation() -> None:
-    sim = OpenAISimulator(
-        SimSettings(
-            tokens_per_second=0,
-            flavor="llama-cpp-python",
-            max_parallel=1,
-            models_wait_for_generation=True,
-        )
+    settings = SimSettings(
+        tokens_per_second=0,
+        flavor="llama-cpp-python",
+        max_parallel=1,
+        models_wait_for_generation=True,
     )
-    sim.faults.hang_after_tokens = 1
-    url = await sim.start()
-    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    holder = await raw_chat(sim.port, "/v1/chat/completions", body)
-    try:
-        await eventually(lambda: sim.counters.generating == 1)
-        async with aiohttp.ClientSession() as http:
-            models = asyncio.ensure_future(http.get(url + "/v1/models"))
-            await eventually(lambda: sim.queued_streams == 1)  # waiting for the model lock
-            assert not models.done()
-            holder.close()  # the generation ends
-            async with asyncio.timeout(5):
-                response = await models
-            assert response.status == 200
-            assert response.headers["server"] == "uvicorn"
-            assert [m["id"] for m in (await response.json())["data"]] == [
-                "llama3.2:latest",
-                "qwen3:4b",
-            ]
-            response.release()
-    finally:
-        holder.close()
-        await sim.wait_idle()
-        await sim.stop()
+    sim = OpenAISimulator(settings)
+    async with (
+        one_generation(sim, "/v1/chat/completions") as holder,
+        aiohttp.ClientSession() as http,
+    ):
+        models = asyncio.ensure_future(http.get(sim.url + "/v1/models"))
+        await eventually(lambda: sim.queued_streams == 1)  # waiting for the model lock
+        assert not models.done()
+        holder.close()  # the generation ends
+        async with asyncio.timeout(5):
+            response = await models
+        assert response.status == 200
+        assert response.headers["server"] == "uvicorn"
+        listed = [m["id"] for m in (await response.json())["data"]]
+        assert listed == ["llama3.2:latest", "qwen3:4b"]
+        response.release()
