@@ -46,7 +46,7 @@ SERVER_WAIT = 30.0
 def real_catalog(root: Path) -> Path:
     """The project's catalog with short Bauhaus answers and a long-story perspective."""
     target = root / "workflows"
-    shutil.copytree(PROJECT_ROOT / "workflows", target)
+    shutil.copytree(PROJECT_ROOT / "workflows", target, dirs_exist_ok=True)
     bauhaus_file = target / "interception" / "bauhaus.json"
     bauhaus = orjson.loads(bauhaus_file.read_bytes())
     bauhaus["generation"]["max_tokens"] = SHORT_ANSWER_TOKENS

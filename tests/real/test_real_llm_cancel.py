@@ -1,5 +1,6 @@
 """Cancelling a run while the real server streams its answer stops the generation: the server
-says so in its own log and its CPU time stops growing, long before the answer would end."""
+logs that its client left in the middle of the answer (it never does once an answer is
+complete), and its CPU time stops growing."""
 
 from __future__ import annotations
 
