@@ -19,7 +19,8 @@ a lower max_tokens Atelier would relay fewer tokens per stream than the floor.
 
 Run: .venv/bin/python bench/bench_relay.py [--levels 1,10,100,500] [--tokens 200] [--rate 50]
      [--profile out.txt|.svg: py-spy on each relay during the paced rounds, to out-floor.txt
-     and out-atelier.txt (.txt: collapsed stacks; .svg: flame graph)]
+     and out-atelier.txt (.txt: collapsed stacks; .svg: flame graph)] [--watch-upstream:
+     poll Atelier's /metrics during its paced rounds, print the most LLM streams open at once]
      .venv/bin/python bench/bench_relay.py emit [--tokens 100]  (in-process: Session.emit of
      --tokens x 1000 token events through a Connection, no sockets)
 Prints figures; asserts nothing about time.
@@ -53,6 +54,7 @@ MODEL = "llama3.2"
 FLOOD_TOKENS = 320  # a run's max_tokens (haiku): what a real model stops at
 LLM_ENTRIES = 8  # Atelier caps slots per LLM entry at 64; 8 entries x 64 hold 500 streams
 LAST_TOKEN = [0.0]  # perf_counter of the latest token received
+UPSTREAM_PEAK = [0.0]  # most upstream responses Atelier held open at once (--watch-upstream)
 #: An interception whose max_tokens (320) is above --tokens, so Atelier relays as many tokens
 #: per stream as the floor (haiku's 120 cut Atelier's streams short of the floor's 200).
 INTERCEPTION = "bauhaus"
@@ -275,6 +277,7 @@ async def measure(
     streams: int,
     prompt: str = "RELAYBENCH a fox",
     settle: int = 0,
+    watch: bool = False,
 ) -> tuple[int, float, float, list[float], list[float]]:
     lat: list[float] = []
     steady: list[float] = []
@@ -288,10 +291,27 @@ async def measure(
         await asyncio.sleep(0.3 + streams / 500)  # every socket connected and greeted
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
         gate.set()
+        UPSTREAM_PEAK[0] = 0.0
+        watcher = asyncio.create_task(watch_upstream(url)) if watch else None
         tokens = sum(await asyncio.gather(*tasks))
+        if watcher is not None:
+            watcher.cancel()
         cpu = cpu_seconds(pid) - cpu0
         wall = max(LAST_TOKEN[0] - t0, 1e-9)  # to the last token: runs end later (the image)
     return tokens, wall, cpu, lat, steady
+
+
+async def watch_upstream(ws_url: str) -> None:
+    """Poll Atelier's /metrics for `atelier_upstream_open` (its streams to the LLM servers):
+    with a pool smaller than the slots, runs holding a slot wait here unseen."""
+    metrics = ws_url.replace("ws://", "http://").removesuffix("/ws") + "/metrics"
+    async with aiohttp.ClientSession() as http:
+        while True:
+            async with http.get(metrics) as response:
+                for line in (await response.text()).splitlines():
+                    if line.startswith("atelier_upstream_open "):
+                        UPSTREAM_PEAK[0] = max(UPSTREAM_PEAK[0], float(line.split()[1]))
+            await asyncio.sleep(0.25)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -358,8 +378,9 @@ async def bench(args: argparse.Namespace) -> None:
                 for kind, (url, pid) in targets.items():
                     spy = args.profile.replace(".", f"-{kind}.", 1) if args.profile else ""
                     with profiled(spy, pid):
+                        watch = args.watch_upstream and kind == "atelier"
                         tokens, wall, cpu, lat, steady = await measure(
-                            url, pid, kind, streams, settle=args.settle
+                            url, pid, kind, streams, settle=args.settle, watch=watch
                         )
                     lat_ms = [v / 1000 for v in lat] or [float("nan")]
                     steady_ms = [v / 1000 for v in steady]
@@ -369,7 +390,8 @@ async def bench(args: argparse.Namespace) -> None:
                         f"{streams:>7} {kind:8} {tokens:>7} {tokens / wall:>8.0f} "
                         f"{per:>10.1f} {rows[kind]:>8.1f} {pct(lat_ms, 50):>7.2f} "
                         f"{pct(lat_ms, 99):>7.2f} {max(lat_ms):>7.2f} "
-                        f"{pct(steady_ms, 50):>7.2f} {pct(steady_ms, 99):>7.2f}",
+                        f"{pct(steady_ms, 50):>7.2f} {pct(steady_ms, 99):>7.2f}"
+                        + (f" upstream_open {UPSTREAM_PEAK[0]:.0f}" if watch else ""),
                         flush=True,
                     )
                 ratio = rows["atelier"] / rows["floor"] if rows["floor"] > 0 else float("nan")
@@ -450,6 +472,11 @@ def main() -> None:
     parser.add_argument("--levels", default="1,10,100,500")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", default="", help="py-spy output for the paced rounds")
+    parser.add_argument(
+        "--watch-upstream",
+        action="store_true",
+        help="poll Atelier's /metrics during its paced rounds for the most open LLM streams",
+    )
     parser.add_argument(
         "--settle",
         type=int,
