@@ -16,10 +16,11 @@ the pool's slots after that stage (measured per pool and stage when a run ends; 
 run's rest is unknown and not a sample). Without it, the first ETAs on a one-slot LLM server
 counted one job per run ahead instead of three or four and were 15-40 s too short.
 
-A waiter's ETA is then found by list scheduling: every slot is busy until its current run's
-expected time left in the pool has passed, and each waiter ahead takes the earliest free slot
-for its typical time plus its rest. That shares the work out over the pool's slots and stays
-exact for a one-slot pool.
+A waiter's ETA is then found by list scheduling, played forward as the scheduler hands slots
+over: every slot is busy until its current job's expected end; a freed slot goes to the first
+in line, and the freeing run's rest then lines up by its run's rank, ahead of every waiter
+that started later. Each waiter takes its typical time. That shares the work out over the
+pool's slots and is exact for a one-slot pool whose times are as expected.
 
 Why capped. One answer ten times longer than usual (a model running to `max_tokens` early in
 a lesson) made a plain mean of a few samples 30–60 s too long for everyone behind it. With the
@@ -32,9 +33,9 @@ the others still counts. The figures behind the choice are in
 What it is not. It is no promise and no upper bound: it knows nothing of jobs that have not
 arrived, of a backend going down, or of the length of the answers still to come. An estimate
 that would need a time nobody has measured yet (a stage's service time, or its rest before
-any run that passed it has ended) is None (unknown), never a guess:
-showing "unknown" is better than a number that turns out wrong. Jobs that failed or were
-cancelled are not samples (see `Scheduler._release`).
+any run that passed it has ended) is None (unknown), never a guess: showing "unknown" is
+better than a number that turns out wrong. Jobs that failed or were cancelled are not samples
+(see `Scheduler._release`); a run that failed counts as one that ended there.
 """
 
 from __future__ import annotations
