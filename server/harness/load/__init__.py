@@ -2,8 +2,9 @@
 
 Each session (a `websockets` client, like the page) starts M runs with pauses between them,
 optionally cancels some and loses and resumes its connection (seeded). The report, as a table
-and optionally as JSON, gives run outcomes, latency percentiles, events per second, reconnects
-and replays, and the server's counters before and after. The exit status is 1 when anything
+and optionally as JSON, gives run outcomes, latency percentiles, how far off the queue ETAs
+were (per stage, and per wait in the JSON), events per second, reconnects and replays, and the
+server's counters before and after. The exit status is 1 when anything
 leaked (open upstream responses, held slots, active runs not back to 0) or any event was lost
 (a gap or duplicate in `seq`, a run without exactly one `run.done`).
 
