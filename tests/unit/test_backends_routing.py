@@ -71,8 +71,10 @@ def test_image_work_needs_the_model_file_and_prefers_the_loras() -> None:
     # styled has the LoRA: it wins although it is busier; other lacks the checkpoint.
     chosen = backends.choose_comfyui(needs, loads(plain=0.0, styled=3.0, unknown=5.0))
     assert chosen is styled
-    # Not asked yet (its capabilities unknown) counts as having everything.
-    assert backends.choose_comfyui(needs, loads(styled=9.0), frozenset({"plain"})) is unknown
+    # Not asked yet (its capabilities unknown) counts as having the model files, not the LoRAs.
+    models_only = ImageNeeds(needs.models)
+    assert backends.choose_comfyui(models_only, loads(styled=9.0), frozenset({"plain"})) is unknown
+    assert backends.choose_comfyui(needs, loads(styled=9.0), frozenset({"plain"})) is styled
     assert [i.name for i in backends.comfyui_candidates(needs)] == ["plain", "styled", "unknown"]
     unknown.capabilities = caps()
     with pytest.raises(ModelNotFound, match="sd3"):

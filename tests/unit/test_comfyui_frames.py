@@ -17,11 +17,7 @@ from server.engine.comfyui.frames import (
     parse_text,
 )
 from server.engine.comfyui.job import PreviewThrottle
-from server.engine.comfyui.results import (
-    capabilities_from_object_info,
-    combo_options,
-    outcome_from_history,
-)
+from server.engine.comfyui.results import outcome_from_history
 from server.engine.comfyui.upload import sniff_image
 from tests.comfyui_support import transcript
 
@@ -161,20 +157,6 @@ def test_output_names_cannot_escape_the_run_folder() -> None:
 
     assert OutputFile("9", "../../etc/passwd", "", "output").local_name() == "9_passwd"
     assert OutputFile("9", "..", "", "output").local_name() == "9_output"
-
-
-def test_combo_options_in_both_shapes() -> None:
-    info = {
-        "A": {"input": {"required": {"x": [["a", "b"], {}]}}},
-        "B": {"input": {"required": {"x": ["COMBO", {"options": ["c"]}]}}},
-    }
-    assert combo_options(info, "A", "x") == ("a", "b")
-    assert combo_options(info, "B", "x") == ("c",)
-    assert combo_options(info, "C", "x") == ()
-    caps = capabilities_from_object_info(
-        {"LoraLoader": {"input": {"required": {"lora_name": [["s.safetensors"], {}]}}}}
-    )
-    assert caps.loras == ("s.safetensors",)
 
 
 def test_preview_throttle_allows_rate_per_second() -> None:

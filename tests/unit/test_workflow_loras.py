@@ -31,7 +31,7 @@ def consumers(graph: Graph, source: str, index: int) -> set[tuple[str, str]]:
 def test_checkpoint_graph_gets_a_chain_of_lora_loaders(count: int) -> None:
     base = template("sdxl_base")
     names = [f"l{i}.safetensors" for i in range(count)]
-    result = inject_loras(base, [LoraSpec(n, 0.8, 0.6) for n in names])
+    result = inject_loras(base, [LoraSpec(n, 0.8, 0.6) for n in names], available=names)
     added = [nid for nid in result.graph if nid not in base]
     assert len(added) == count
     assert all(result.graph[n]["class_type"] == "LoraLoader" for n in added)
@@ -53,7 +53,11 @@ def test_checkpoint_graph_gets_a_chain_of_lora_loaders(count: int) -> None:
 
 def test_separate_clip_loader_graph_chains_model_and_clip_from_their_own_loaders() -> None:
     base = template("sd35_large")
-    result = inject_loras(base, [LoraSpec("a.safetensors"), LoraSpec("b.safetensors")])
+    result = inject_loras(
+        base,
+        [LoraSpec("a.safetensors"), LoraSpec("b.safetensors")],
+        available={"a.safetensors", "b.safetensors"},
+    )
     a, b = (nid for nid in result.graph if nid not in base)
     assert result.graph[a]["inputs"]["model"] == ["1", 0]
     assert result.graph[a]["inputs"]["clip"] == ["2", 0]
@@ -67,7 +71,9 @@ def test_graph_without_clip_gets_model_only_loras() -> None:
         "2": {"class_type": "ModelSamplingSD3", "inputs": {"model": ["1", 0], "shift": 3.0}},
         "3": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "seed": 1}},
     }
-    result = inject_loras(base, [LoraSpec("x"), LoraSpec("y"), LoraSpec("z")])
+    result = inject_loras(
+        base, [LoraSpec("x"), LoraSpec("y"), LoraSpec("z")], available={"x", "y", "z"}
+    )
     x, y, z = (nid for nid in result.graph if nid not in base)
     assert {result.graph[n]["class_type"] for n in (x, y, z)} == {"LoraLoaderModelOnly"}
     assert "clip" not in result.graph[x]["inputs"]
@@ -78,7 +84,7 @@ def test_graph_without_clip_gets_model_only_loras() -> None:
 def test_template_is_never_mutated_and_ids_are_fresh() -> None:
     base = template("sdxl_base")
     before = copy.deepcopy(base)
-    result = inject_loras(base, [LoraSpec("a"), LoraSpec("b")])
+    result = inject_loras(base, [LoraSpec("a"), LoraSpec("b")], available={"a", "b"})
     assert base == before
     assert set(result.graph) - set(base) == {"8", "9"}
     result.graph["2"]["inputs"]["text"] = "changed"
@@ -94,11 +100,23 @@ def test_loras_the_instance_lacks_are_skipped_with_a_warning() -> None:
     none = inject_loras(base, [LoraSpec("missing")], available=set())
     assert none.graph == base
     assert none.applied == ()
+    assert none.warnings == ("LoRA 'missing' is not installed on this ComfyUI instance; skipped",)
+
+
+def test_loras_of_an_instance_that_did_not_say_which_it_has_are_all_skipped() -> None:
+    base = template("sdxl_base")
+    unknown = inject_loras(base, [LoraSpec("a"), LoraSpec("b")], available=None)
+    assert unknown.graph == base
+    assert unknown.applied == ()
+    assert unknown.warnings == (
+        "LoRA 'a' skipped: this ComfyUI instance did not say which LoRAs it has",
+        "LoRA 'b' skipped: this ComfyUI instance did not say which LoRAs it has",
+    )
 
 
 def test_graph_without_a_model_loader_skips_loras_with_a_warning() -> None:
     graph = template("model_free")
-    injected = inject_loras(graph, [LoraSpec("a"), LoraSpec("b")])
+    injected = inject_loras(graph, [LoraSpec("a"), LoraSpec("b")], available={"a", "b"})
     assert injected.graph == graph
     assert injected.applied == ()
     assert injected.warnings == (

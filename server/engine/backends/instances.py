@@ -23,7 +23,12 @@ from server.engine.backends.config import (
 )
 from server.engine.backends.health import HealthChange, InstanceHealth
 from server.engine.backends.launcher import Launcher
-from server.engine.backends.routing import ImageNeeds, has_models, missing_loras
+from server.engine.backends.routing import (
+    ImageNeeds,
+    available_loras,
+    has_models,
+    missing_loras,
+)
 from server.engine.comfyui.client import ComfyUIClient
 from server.engine.comfyui.results import Capabilities
 from server.engine.errors import BackendError, BackendTimeout, BackendUnavailable
@@ -176,8 +181,20 @@ class ComfyUIInstance(Instance):
         self.capabilities: Capabilities | None = None
 
     @property
-    def loras(self) -> frozenset[str]:
-        return frozenset(self.capabilities.loras) if self.capabilities else frozenset()
+    def loras(self) -> frozenset[str] | None:
+        """The LoRAs it lists (maybe none); None while nobody knows."""
+        return available_loras(self.capabilities)
+
+    async def ensure_capabilities(self) -> None:
+        """Ask for what it serves if that is unknown (its last answer failed), bounded by
+        `health_timeout`; still unknown afterwards means its LoRAs count as absent."""
+        if self.capabilities is not None:
+            return
+        try:
+            async with asyncio.timeout(self.health_timeout):
+                await self.refresh()
+        except TimeoutError:
+            log.warning("comfyui_capabilities_unknown", instance=self.name, error="timed out")
 
     def has(self, needs: ImageNeeds) -> bool:
         return has_models(self.capabilities, needs)

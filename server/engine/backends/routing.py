@@ -66,17 +66,25 @@ def models_in_graph(graph: Mapping[str, Any]) -> frozenset[str]:
 
 
 def has_models(capabilities: Capabilities | None, needs: ImageNeeds) -> bool:
-    """Unknown capabilities (not yet asked) count as having everything."""
-    if capabilities is None:
+    """Unknown capabilities (not yet asked, or a list we cannot read) count as having
+    every model file: ComfyUI itself then says whether it has them."""
+    if capabilities is None or capabilities.checkpoints is None or capabilities.unets is None:
         return True
-    files = {*capabilities.checkpoints, *capabilities.unets}
-    return needs.models <= files
+    return needs.models <= {*capabilities.checkpoints, *capabilities.unets}
+
+
+def available_loras(capabilities: Capabilities | None) -> frozenset[str] | None:
+    """The LoRA files an instance lists: empty when it has none, None when it is unknown."""
+    if capabilities is None or capabilities.loras is None:
+        return None
+    return frozenset(capabilities.loras)
 
 
 def missing_loras(capabilities: Capabilities | None, needs: ImageNeeds) -> int:
-    if capabilities is None:
-        return 0
-    return len(needs.loras - set(capabilities.loras))
+    """How many of the LoRAs the work asks for the instance lacks. Unknown LoRAs count as
+    missing: a render never names a LoRA the instance has not listed."""
+    available = available_loras(capabilities)
+    return len(needs.loras if available is None else needs.loras - available)
 
 
 def describe_states(states: Sequence[tuple[str, str, str | None]]) -> str:

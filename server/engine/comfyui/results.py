@@ -79,15 +79,20 @@ def _files(outputs: object) -> list[OutputFile]:
     return found
 
 
+#: The model files of one kind an instance lists; None when it did not say (an input of a
+#: shape we do not know). `()` is a real answer: the folder is empty, or no node loads them.
+FileList = tuple[str, ...] | None
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What an instance can run: node classes and the model files it lists."""
 
     node_classes: frozenset[str]
-    checkpoints: tuple[str, ...]
-    unets: tuple[str, ...]
-    loras: tuple[str, ...]
-    clips: tuple[str, ...]
+    checkpoints: FileList
+    unets: FileList
+    loras: FileList
+    clips: FileList
 
 
 def capabilities_from_object_info(info: dict[str, Any]) -> Capabilities:
@@ -100,15 +105,22 @@ def capabilities_from_object_info(info: dict[str, Any]) -> Capabilities:
     )
 
 
-def combo_options(info: dict[str, Any], cls: str, name: str) -> tuple[str, ...]:
-    """Options of a combo input in either shape: `[[a, b], {}]` or `["COMBO", {options}]`."""
-    try:
-        spec = info[cls]["input"]["required"][name]
-    except (KeyError, TypeError):
+def combo_options(info: dict[str, Any], cls: str, name: str) -> FileList:
+    """Options of a combo input in either shape: `[[a, b], {}]` or `["COMBO", {options}]`.
+
+    A fresh ComfyUI lists an empty model folder as `[[], {...}]`: that is `()`, known and
+    empty, as is a class the instance does not have. An input we cannot read is None.
+    """
+    node = info.get(cls)
+    if node is None:
         return ()
+    try:
+        spec = node["input"]["required"][name]
+    except (KeyError, TypeError):
+        return None
     if isinstance(spec, list) and spec and isinstance(spec[0], list):
         return tuple(str(x) for x in spec[0])
     combo = isinstance(spec, list) and len(spec) > 1 and spec[0] == "COMBO"
-    if combo and isinstance(spec[1], dict):
-        return tuple(str(x) for x in spec[1].get("options", []))
-    return ()
+    if combo and isinstance(spec[1], dict) and isinstance(spec[1].get("options"), list):
+        return tuple(str(x) for x in spec[1]["options"])
+    return None

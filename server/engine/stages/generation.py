@@ -49,10 +49,8 @@ class InstanceLost(BackendUnavailable):
     """The instance vanished under the render (crash, restart): worth another instance."""
 
 
-def build_graph(
-    ctx: StageContext, available_loras: frozenset[str] | None
-) -> tuple[dict[str, Any], dict[str, Any], tuple[str, ...], tuple[str, ...]]:
-    """The run's graph, the values used, the LoRAs applied and the warnings."""
+def base_graph(ctx: StageContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The run's copy of the template with its parameters, and the values used."""
     run = ctx.run
     inputs = run.inputs
     workflow = ctx.services.workflows[inputs.output]
@@ -64,18 +62,28 @@ def build_graph(
         "height": inputs.height,
     }
     values = resolve_values(mapping, requested)
-    graph = inject_parameters(workflow.template, mapping, values)
-    interception = ctx.services.catalog.interceptions[inputs.interception]
+    return inject_parameters(workflow.template, mapping, values), values
+
+
+def build_graph(
+    ctx: StageContext, available_loras: frozenset[str] | None
+) -> tuple[dict[str, Any], dict[str, Any], tuple[str, ...], tuple[str, ...]]:
+    """The run's graph, the values used, the LoRAs applied and the warnings.
+
+    `available_loras` is what the instance lists (maybe nothing); None when that is unknown,
+    which skips every LoRA rather than risk ComfyUI rejecting the graph.
+    """
+    graph, values = base_graph(ctx)
+    interception = ctx.services.catalog.interceptions[ctx.run.inputs.interception]
     injected = inject_loras(graph, interception.lora_specs(), available=available_loras)
     return injected.graph, values, injected.applied, injected.warnings
 
 
 def image_needs(ctx: StageContext) -> ImageNeeds:
     """The model files the run's graph loads and the LoRAs its interception asks for."""
-    graph = build_graph(ctx, None)[0]
     interception = ctx.services.catalog.interceptions[ctx.run.inputs.interception]
     loras = frozenset(spec.name for spec in interception.lora_specs())
-    return ImageNeeds(models=models_in_graph(graph), loras=loras)
+    return ImageNeeds(models=models_in_graph(base_graph(ctx)[0]), loras=loras)
 
 
 async def generation(ctx: StageContext) -> StageResult:
@@ -84,7 +92,7 @@ async def generation(ctx: StageContext) -> StageResult:
     needs = image_needs(ctx)
     with ctx.services.waiting.watch("comfyui", run.session):
         instance = await backends.acquire_comfyui(needs, ctx.load)
-        graph, detail = prepare(ctx, instance)
+        graph, detail = await prepare(ctx, instance)
         run.stage_event(StageName.GENERATION, StageStatus.STARTED, detail=detail)
         try:
             await render_on(ctx, instance, graph)
@@ -101,15 +109,18 @@ async def generation(ctx: StageContext) -> StageResult:
             )
         except BackendError as exc:
             raise no_other_instance(first, exc) from first
-        graph, retry_detail = prepare(ctx, other)
+        graph, retry_detail = await prepare(ctx, other)
         detail.update(loras=retry_detail["loras"], warnings=retry_detail["warnings"])
         await render_on(ctx, other, graph)
         return StageResult(detail=detail)
 
 
-def prepare(ctx: StageContext, instance: ComfyUIInstance) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The graph for `instance` (only the LoRAs it has) and the stage's detail."""
-    graph, values, loras, warnings = build_graph(ctx, instance.loras or None)
+async def prepare(
+    ctx: StageContext, instance: ComfyUIInstance
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The graph for `instance` (only the LoRAs it lists) and the stage's detail."""
+    await instance.ensure_capabilities()
+    graph, values, loras, warnings = build_graph(ctx, instance.loras)
     detail: dict[str, Any] = {
         "seed": values.get("seed", ctx.run.inputs.seed),
         "width": values.get("width"),

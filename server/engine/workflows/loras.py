@@ -48,9 +48,14 @@ def inject_loras(
     graph: Graph,
     loras: Sequence[LoraSpec],
     *,
-    available: Collection[str] | None = None,
+    available: Collection[str] | None,
 ) -> LoraInjection:
-    """Chain `loras` into a copy of `graph`; LoRAs not in `available` are skipped with a warning."""
+    """Chain `loras` into a copy of `graph`; LoRAs not in `available` are skipped with a warning.
+
+    `available` is what the ComfyUI instance lists under `loras`; None means nobody knows
+    (it did not answer): then every LoRA is skipped, since ComfyUI rejects a whole graph that
+    names a LoRA it does not have.
+    """
     wanted, warnings = _filter_available(loras, available)
     result = copy_graph(graph)
     if not wanted:
@@ -74,7 +79,10 @@ def _filter_available(
     loras: Sequence[LoraSpec], available: Collection[str] | None
 ) -> tuple[list[LoraSpec], tuple[str, ...]]:
     if available is None:
-        return list(loras), ()
+        return [], tuple(
+            f"LoRA {spec.name!r} skipped: this ComfyUI instance did not say which LoRAs it has"
+            for spec in loras
+        )
     wanted = [spec for spec in loras if spec.name in available]
     warnings = tuple(
         f"LoRA {spec.name!r} is not installed on this ComfyUI instance; skipped"

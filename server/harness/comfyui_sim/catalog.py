@@ -32,6 +32,7 @@ SCHEDULERS = [
 ]
 UPSCALE_METHODS = ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"]
 SEED_MAX = 18446744073709551615
+CKPT_TOOLTIP = "The name of the checkpoint (model) to load."
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,9 @@ def _float(default: float, lo: float, hi: float) -> list[Any]:
     return ["FLOAT", {"default": default, "min": lo, "max": hi, "step": 0.01}]
 
 
-def _combo(options: tuple[str, ...] | list[str]) -> list[Any]:
-    return [list(options), {}]
+def _combo(options: tuple[str, ...] | list[str], tooltip: str | None = None) -> list[Any]:
+    """A classic combo; an empty model folder gives `[[], {...}]`, as a fresh ComfyUI lists it."""
+    return [list(options), {"tooltip": tooltip} if tooltip else {}]
 
 
 def build_catalog(models: ModelFiles) -> dict[str, NodeDef]:
@@ -203,7 +205,7 @@ def build_catalog(models: ModelFiles) -> dict[str, NodeDef]:
         ),
         NodeDef(
             "CheckpointLoaderSimple",
-            {"ckpt_name": _combo(models.checkpoints)},
+            {"ckpt_name": _combo(models.checkpoints, CKPT_TOOLTIP)},
             ("MODEL", "CLIP", "VAE"),
             "loaders",
         ),
@@ -252,7 +254,7 @@ def build_catalog(models: ModelFiles) -> dict[str, NodeDef]:
             {
                 "model": ["MODEL", {}],
                 "clip": ["CLIP", {}],
-                "lora_name": _combo(models.loras),
+                "lora_name": _combo(models.loras, "The name of the LoRA."),
                 "strength_model": _float(1.0, -100.0, 100.0),
                 "strength_clip": _float(1.0, -100.0, 100.0),
             },
