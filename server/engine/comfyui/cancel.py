@@ -1,14 +1,15 @@
-"""Taking prompts back (cancel, withdraw) and settling those whose messages cannot reach us.
+"""Taking prompts back (cancel) and settling those whose messages cannot reach us.
 
 Both ask ComfyUI where a prompt is (`where_is`): running, pending, in its history, or gone.
 A reconciled prompt either completes from its own history or fails clearly; it never hangs.
+A cancel that ComfyUI did not take is the caller's to put on the withdraw list.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
+from enum import StrEnum
 
 import structlog
 
@@ -33,18 +34,32 @@ async def where_is(http: ComfyUIHttp, prompt_id: str) -> str:
     return "history" if history else "gone"
 
 
-async def withdraw(http: ComfyUIHttp, prompt_id: str) -> None:
-    """Best effort: delete the prompt from the queue and interrupt it if it already runs."""
-    with contextlib.suppress(BackendError):
-        await http.post_json("/queue", {"delete": [prompt_id]})
-        await http.post_json("/interrupt", {"prompt_id": prompt_id})
+class CancelOutcome(StrEnum):
+    CONFIRMED = "confirmed"  # its end was seen
+    UNCONFIRMED = "unconfirmed"  # interrupted, but no end within `interrupt_wait`
+    UNDELIVERED = "undelivered"  # ComfyUI did not take the request: withdraw it later
 
 
-async def cancel(http: ComfyUIHttp, job: ComfyUIJob) -> bool:
-    """Delete a queued prompt, interrupt a running one, then wait (bounded) for its end.
+async def cancel(http: ComfyUIHttp, job: ComfyUIJob) -> CancelOutcome:
+    """Take the prompt back (`take_back`), unless the job ends first some other way: a
+    stopped instance holds the requests for their whole `request_timeout`, and the watchdog
+    fails the job sooner."""
+    request = asyncio.create_task(take_back(http, job))
+    ended = asyncio.create_task(job.ended.wait())
+    try:
+        await asyncio.wait({request, ended}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (request, ended):
+            task.cancel()
+        await asyncio.gather(request, ended, return_exceptions=True)
+    if request.done() and not request.cancelled():
+        return request.result()
+    assert job.end is not None
+    return CancelOutcome.UNDELIVERED if job.end.via == "failed" else CancelOutcome.CONFIRMED
 
-    False when its end was not confirmed within `interrupt_wait`; a failed request is logged.
-    """
+
+async def take_back(http: ComfyUIHttp, job: ComfyUIJob) -> CancelOutcome:
+    """Delete a queued prompt, interrupt a running one, then wait (bounded) for its end."""
     try:
         where = await where_is(http, job.prompt_id)
         if where == "pending":
@@ -62,10 +77,11 @@ async def cancel(http: ComfyUIHttp, job: ComfyUIJob) -> bool:
         log.warning(
             "comfyui.cancel_unconfirmed", prompt_id=job.prompt_id, instance=http.config.name
         )
-        return False
+        return CancelOutcome.UNCONFIRMED
     except BackendError as exc:
         log.warning("comfyui.cancel_failed", prompt_id=job.prompt_id, error=str(exc))
-    return True
+        return CancelOutcome.UNDELIVERED
+    return CancelOutcome.CONFIRMED
 
 
 async def poll_loop(
@@ -84,18 +100,14 @@ async def poll_loop(
 
 
 async def reconcile(http: ComfyUIHttp, job: ComfyUIJob) -> None:
-    """A job whose messages cannot reach us: find its end in /history, or fail it."""
-    loop = asyncio.get_running_loop()
+    """A job whose messages cannot reach us: find its end in /history, or fail it. An
+    instance that does not answer is the watchdog's to judge (`watchdog`)."""
     try:
         where = await where_is(http, job.prompt_id)
         if where == "gone":
             where = await where_is(http, job.prompt_id)  # it may have just finished
-    except BackendError as exc:
-        job.unreachable_since = job.unreachable_since or loop.time()
-        if loop.time() - job.unreachable_since > http.config.unreachable_timeout:
-            job.fail(Failed(job.prompt_id, f"ComfyUI unreachable: {exc}", exc.code, True))
+    except BackendError:
         return
-    job.unreachable_since = None
     if where == "history":
         job.finish("history")
     elif where == "gone":

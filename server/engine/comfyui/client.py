@@ -3,8 +3,12 @@
 One socket per instance, with a fresh client id per connection (ComfyUI's same-id reconnect
 bug makes a reused id go deaf). Prompts whose messages can no longer reach us (the socket
 dropped, or it reconnected under a new id) are reconciled by polling /history and /queue, so
-a run either completes from its own history or fails clearly; it never hangs. The socket lives
-in `socket_loop`, cancelling and reconciling in `cancel`; this module is the façade over them.
+a run either completes from its own history or fails clearly; it never hangs. A watchdog fails
+the prompts of an instance that has said nothing for `unreachable_timeout` (stopped, hung), and
+every prompt given up on is withdrawn once the instance answers again, always before anything
+new is submitted. The socket lives in `socket_loop`, cancel and reconcile in `cancel`, the
+watchdog in `watchdog`, the withdraw list in `withdrawals`, outputs in `outputs`; this module
+is the façade over them.
 """
 
 from __future__ import annotations
@@ -18,25 +22,25 @@ from typing import Any
 
 import aiohttp
 
-from server.engine.comfyui.cancel import cancel, poll_loop, withdraw
+from server.engine.comfyui.cancel import CancelOutcome, cancel, poll_loop
 from server.engine.comfyui.config import ComfyUIConfig
 from server.engine.comfyui.dispatch import Dispatcher, announce_queued
-from server.engine.comfyui.errors import PromptLost, format_node_errors
-from server.engine.comfyui.events import Failed, Finished, JobEvent, JobState, Output
+from server.engine.comfyui.errors import format_node_errors
+from server.engine.comfyui.events import Failed, JobEvent, JobState
 from server.engine.comfyui.http import ComfyUIHttp
 from server.engine.comfyui.job import ComfyUIJob, PreviewThrottle
-from server.engine.comfyui.results import (
-    Capabilities,
-    HistoryOutcome,
-    capabilities_from_object_info,
-    outcome_from_history,
-)
+from server.engine.comfyui.liveness import Liveness, silent_message
+from server.engine.comfyui.outputs import collect
+from server.engine.comfyui.results import Capabilities, capabilities_from_object_info
 from server.engine.comfyui.socket_loop import SocketLoop
 from server.engine.comfyui.upload import UploadedImage, upload_image
+from server.engine.comfyui.watchdog import watch_loop
+from server.engine.comfyui.withdrawals import Drainer, Withdrawals
 from server.engine.errors import (
     BackendError,
     BackendProtocolError,
     BackendRejected,
+    BackendTimeout,
     BackendUnavailable,
 )
 
@@ -49,7 +53,10 @@ class ComfyUIClient:
         self._session: aiohttp.ClientSession | None = None
         self._http: ComfyUIHttp | None = None
         self._dispatch = Dispatcher()
-        self._socket = SocketLoop(config, self._dispatch)
+        self.liveness = Liveness()
+        self.withdrawals = Withdrawals(config.name, config.withdraw_limit)
+        self._drainer: Drainer | None = None
+        self._socket = SocketLoop(config, self._dispatch, self.liveness)
         self._tasks: set[asyncio.Task[None]] = set()
         self.cancels = 0
         self.cancel_timeouts = 0
@@ -66,9 +73,12 @@ class ComfyUIClient:
         self._session = aiohttp.ClientSession(
             timeout=timeout, connector=connector, auto_decompress=False
         )
-        self._http = ComfyUIHttp(self.config, self._session)
+        self._http = ComfyUIHttp(self.config, self._session, self.liveness)
+        self._drainer = Drainer(self._http, self.withdrawals, self.liveness)
         self._spawn(self._socket.run(self._session, self._http.base))
         self._spawn(poll_loop(self._http, self._dispatch, lambda: self._socket.client_id))
+        self._spawn(watch_loop(self._http, self._dispatch, self.liveness, self.withdrawals))
+        self._spawn(self._drainer.run())
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -113,6 +123,12 @@ class ComfyUIClient:
             raise RuntimeError("ComfyUIClient.start() was not called")
         return self._http
 
+    @property
+    def drainer(self) -> Drainer:
+        if self._drainer is None:
+            raise RuntimeError("ComfyUIClient.start() was not called")
+        return self._drainer
+
     async def system_stats(self) -> dict[str, Any]:
         stats = await self.http.get_json("/system_stats")
         if not isinstance(stats, dict):
@@ -149,6 +165,10 @@ class ComfyUIClient:
 
     async def _submit(self, graph: dict[str, Any], output_dir: Path) -> ComfyUIJob:
         client_id = await self._wait_connected()
+        if self.liveness.unanswered() > self.config.unreachable_timeout:
+            # Stopped under an earlier run: the runs queued behind it fail now, not in turn.
+            message = silent_message(self.config.unreachable_timeout)
+            raise self.http.error(BackendUnavailable, message)
         job = ComfyUIJob(
             str(uuid.uuid4()),
             client_id,
@@ -159,13 +179,33 @@ class ComfyUIClient:
         )
         self._dispatch.jobs[job.prompt_id] = job
         try:
-            await self._post_prompt(job, graph)
-        except BaseException:
+            position = await self._submit_within_bound(job, graph)
+        except BaseException as exc:
             self._dispatch.jobs.pop(job.prompt_id, None)
+            if not isinstance(exc, BackendRejected):
+                # No answer, or we left mid-way: ComfyUI may have queued it all the same.
+                self.withdrawals.add(job.prompt_id, "its submission was not answered")
             raise
-        if job.state is JobState.SUBMITTING:
-            announce_queued(job, await self._queue_position(job.prompt_id))
+        announce_queued(job, position)
         return job
+
+    async def _submit_within_bound(self, job: ComfyUIJob, graph: dict[str, Any]) -> int:
+        """Withdraw what was given up on, submit, and find the queue position; a stopped
+        instance answers none of it, so all of it is bounded by `unreachable_timeout` from
+        the oldest question it left unanswered."""
+        bound = self.config.unreachable_timeout
+        self.liveness.asked()
+        try:
+            async with asyncio.timeout(bound - self.liveness.unanswered()):
+                await self.drainer.drain()  # so an abandoned prompt never runs before this one
+                await self._post_prompt(job, graph)
+                return await self._queue_position(job.prompt_id)
+        except TimeoutError as exc:
+            raise self.http.error(
+                BackendTimeout,
+                f"ComfyUI did not answer the submission within {bound:g} s (unreachable_timeout)",
+                exc,
+            ) from exc
 
     async def _post_prompt(self, job: ComfyUIJob, graph: dict[str, Any]) -> None:
         payload = {"prompt": graph, "client_id": job.client_id, "prompt_id": job.prompt_id}
@@ -173,7 +213,8 @@ class ComfyUIClient:
         if status == 200 and isinstance(body, dict):
             if body.get("node_errors"):
                 # Partly valid graphs are queued anyway; take it back and fail the run.
-                await withdraw(self.http, job.prompt_id)
+                self.withdrawals.add(job.prompt_id, "its graph was partly invalid")
+                await self.drainer.drain()
                 raise self.http.error(BackendRejected, format_node_errors(body))
             return
         if status == 400:
@@ -207,56 +248,17 @@ class ComfyUIClient:
     # -- cancel ------------------------------------------------------------------------------
 
     async def _cancel(self, job: ComfyUIJob) -> None:
-        """`cancel.cancel`, counted; the job leaves the dispatcher on every way out."""
+        """`cancel.cancel`, counted; the job leaves the dispatcher on every way out, and a
+        prompt ComfyUI did not take back goes on the withdraw list."""
         self.cancels += 1
         try:
-            if not await cancel(self.http, job):
-                self.cancel_timeouts += 1
+            outcome = await cancel(self.http, job)
         finally:
             self._dispatch.jobs.pop(job.prompt_id, None)
-
-    # -- outputs -----------------------------------------------------------------------------
-
-    async def collect(self, job: ComfyUIJob) -> AsyncIterator[JobEvent]:
-        """After the end: read the prompt's own history and download its outputs."""
-        try:
-            entry = await self._history_entry(job.prompt_id)
-            if entry is None:
-                raise self.http.error(
-                    PromptLost, "ComfyUI has no record of the prompt (the instance restarted?)"
-                )
-            outcome = outcome_from_history(entry)
-            if not outcome.success:
-                job.move(JobState.FAILED)
-                yield Failed(job.prompt_id, outcome.error, outcome.code)
-                return
-            paths: list[Path] = []
-            async for event in self._download(job, outcome):
-                paths.extend(event.paths)
-                yield event
-            job.move(JobState.FINISHED)
-            yield Finished(job.prompt_id, tuple(paths), job.partial_errors)
-        except BackendError as exc:
-            job.move(JobState.FAILED)
-            yield Failed(job.prompt_id, str(exc), exc.code, exc.retryable)
-
-    async def _history_entry(self, prompt_id: str) -> dict[str, Any] | None:
-        # History is written in task_done, before `executing null`; a few short retries
-        # cover a poll that raced it.
-        for attempt in range(5):
-            history = await self.http.get_json(f"/history/{prompt_id}")
-            if isinstance(history, dict) and isinstance(history.get(prompt_id), dict):
-                entry: dict[str, Any] = history[prompt_id]
-                return entry
-            await asyncio.sleep(self.config.poll_interval / 10 * (attempt + 1))
-        return None
-
-    async def _download(self, job: ComfyUIJob, outcome: HistoryOutcome) -> AsyncIterator[Output]:
-        job.output_dir.mkdir(parents=True, exist_ok=True)
-        for file in outcome.files:
-            dest = job.output_dir / file.local_name()
-            mime = await self.http.download(file.view_params(), dest)
-            yield Output((dest,), mime, file.node)
+        if outcome is CancelOutcome.UNCONFIRMED:
+            self.cancel_timeouts += 1
+        elif outcome is CancelOutcome.UNDELIVERED:
+            self.withdrawals.add(job.prompt_id, "its cancel did not reach ComfyUI")
 
     # -- tasks -------------------------------------------------------------------------------
 
@@ -294,5 +296,5 @@ class ComfyUIRun:
             if job.end is not None and not job.buffer:
                 break
         job.move(JobState.ENDED)
-        async for event in self._client.collect(job):
+        async for event in collect(self._client.http, job):
             yield event

@@ -26,10 +26,15 @@ class ComfyUIConfig(BaseModel):
     #: Client pings find a dead ComfyUI peer (ComfyUI itself sends no pings).
     ws_heartbeat: float = Field(20.0, gt=0)
     ws_max_message_bytes: int = Field(32 * 1024 * 1024, ge=1024)
-    #: While a prompt's messages cannot reach us (socket down or reconnected), poll /history.
+    #: While a prompt's messages cannot reach us (socket down or reconnected), poll /history;
+    #: while the instance is quiet under a waiting prompt, ask it something this often.
     poll_interval: float = Field(1.0, gt=0)
-    #: A run whose instance stays unreachable this long fails instead of waiting forever.
+    #: A question to the instance (a request; the probe sent while a render is quiet) that
+    #: gets no sign of life at all (no HTTP answer, no WebSocket frame) for this long fails
+    #: the runs waiting on it, the submission included: it is down or stopped.
     unreachable_timeout: float = Field(120.0, gt=0)
+    #: Prompts given up on (see `withdrawals`) remembered for withdrawal; the oldest go first.
+    withdraw_limit: int = Field(32, ge=1)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
     max_output_bytes: int = Field(100 * 1024 * 1024, ge=1)
     #: Buffered events per job; progress and previews are dropped when a consumer lags.

@@ -1,7 +1,8 @@
 """Thin HTTP layer for one ComfyUI instance: every aiohttp error becomes a BackendError here.
 
 Responses are always closed (`async with`), and on cancellation closed at once so no half-read
-body returns to the pool; `open_responses` counts the ones in flight.
+body returns to the pool; `open_responses` counts the ones in flight. Every answer is a sign
+of life for the instance's `Liveness`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import aiohttp
 import orjson
 
 from server.engine.comfyui.config import ComfyUIConfig
+from server.engine.comfyui.liveness import Liveness
 from server.engine.errors import (
     BackendError,
     BackendProtocolError,
@@ -29,9 +31,12 @@ BACKEND = "comfyui"
 class ComfyUIHttp:
     """Requests against one instance over one shared ClientSession."""
 
-    def __init__(self, config: ComfyUIConfig, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, config: ComfyUIConfig, session: aiohttp.ClientSession, liveness: Liveness
+    ) -> None:
         self.config = config
         self.session = session
+        self.liveness = liveness
         self.base = config.url.rstrip("/")
         self.open_responses = 0
 
@@ -45,8 +50,10 @@ class ComfyUIHttp:
         self, method: str, path: str, **kwargs: Any
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """One exchange; translates transport errors and closes the response on every path."""
+        self.liveness.asked()
         try:
             async with self.session.request(method, self.base + path, **kwargs) as response:
+                self.liveness.heard()  # whatever it answered, it is not hung
                 self.open_responses += 1
                 try:
                     yield response

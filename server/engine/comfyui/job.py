@@ -69,7 +69,6 @@ class ComfyUIJob:
         self.max_preview_bytes = max_preview_bytes
         self.dropped = 0
         self.partial_errors = ""
-        self.unreachable_since: float | None = None
 
     def move(self, new: JobState) -> None:
         if new is self.state:

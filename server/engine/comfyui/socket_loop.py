@@ -1,7 +1,8 @@
 """The instance's one shared WebSocket: connect, feed its frames to the dispatcher, reconnect.
 
 Each connection gets a fresh client id (ComfyUI's same-id reconnect bug makes a reused id go
-deaf); while the socket is down `connected` is clear and `client_id` is None.
+deaf); while the socket is down `connected` is clear and `client_id` is None. Every frame is a
+sign of life for the instance's `Liveness`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import structlog
 from server.engine.comfyui.config import ComfyUIConfig
 from server.engine.comfyui.dispatch import Dispatcher
 from server.engine.comfyui.frames import FrameError, parse_binary, parse_text
+from server.engine.comfyui.liveness import Liveness
 
 log = structlog.get_logger(__name__)
 FEATURE_FLAGS = '{"type":"feature_flags","data":{"supports_preview_metadata":true}}'
@@ -23,9 +25,10 @@ FEATURE_FLAGS = '{"type":"feature_flags","data":{"supports_preview_metadata":tru
 class SocketLoop:
     """Keeps one WebSocket to the instance open and routes what it reads through `dispatch`."""
 
-    def __init__(self, config: ComfyUIConfig, dispatch: Dispatcher) -> None:
+    def __init__(self, config: ComfyUIConfig, dispatch: Dispatcher, liveness: Liveness) -> None:
         self.config = config
         self._dispatch = dispatch
+        self._liveness = liveness
         self.client_id: str | None = None
         self.connected = asyncio.Event()
         self.ws: aiohttp.ClientWebSocketResponse | None = None
@@ -62,6 +65,7 @@ class SocketLoop:
             self.ws = ws
             self.client_id = client_id
             self.connections += 1
+            self._liveness.heard()
             self.connected.set()
             log.info("comfyui.ws_connected", instance=self.config.name, client_id=client_id)
             async for message in ws:
@@ -70,8 +74,10 @@ class SocketLoop:
     def _on_frame(self, message: aiohttp.WSMessage) -> None:
         try:
             if message.type == aiohttp.WSMsgType.TEXT:
+                self._liveness.heard()
                 self._dispatch.on_text(parse_text(message.data))
             elif message.type == aiohttp.WSMsgType.BINARY:
+                self._liveness.heard()
                 frame = parse_binary(message.data)
                 if frame is not None:
                     self._dispatch.on_preview(frame)

@@ -1,5 +1,7 @@
 """A ComfyUI simulator (HTTP + /ws) that reproduces the captured transcripts in
-`shared/reference/comfyui/`, with configurable timing and fault injection.
+`shared/reference/comfyui/`, with configurable timing and fault injection: dropped sockets,
+a crash and restart, a stopped process that keeps its port open (`freeze`/`thaw`), and a
+fresh install with no LoRAs (`ModelFiles(loras=())`, `--no-loras`).
 
 In-process: `sim = ComfyUISimulator(SimConfig(...)); port = await sim.start()`;
 as a process: `python -m server.harness comfyui --port 8188 --step-time 0.2`.
@@ -10,10 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from aiohttp import web
 
 from server.harness.comfyui_sim.catalog import ModelFiles, build_catalog
 from server.harness.comfyui_sim.executor import ExecConfig, Executor
+from server.harness.comfyui_sim.middleware import origin_check, stopped_gate
 from server.harness.comfyui_sim.routes import Routes
 from server.harness.comfyui_sim.sockets import SocketHub
 from server.harness.comfyui_sim.state import SimState
@@ -43,22 +45,9 @@ class SimConfig:
     restart_delay: float = 1.0
 
 
-@web.middleware
-async def origin_check(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """ComfyUI's CSRF guard: a loopback Host with a different Origin gets 403."""
-    origin, host = request.headers.get("Origin"), request.headers.get("Host")
-    if origin and host:
-        hostname = host.rsplit(":", 1)[0].strip("[]")
-        with contextlib.suppress(ValueError):
-            if ipaddress.ip_address(hostname).is_loopback and origin.split("://", 1)[-1] != host:
-                return web.Response(status=403)
-    return await handler(request)
-
-
 class ComfyUISimulator:
-    """One simulated instance. Counters: running, queued, interrupted, deleted."""
+    """One simulated instance. Counters: running, queued, interrupted, deleted; what happened
+    to which prompt, in order, is in `state.journal`."""
 
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig()
@@ -132,7 +121,8 @@ class ComfyUISimulator:
 
     async def start(self) -> int:
         app = web.Application(
-            client_max_size=self.config.max_upload_size, middlewares=[origin_check]
+            client_max_size=self.config.max_upload_size,
+            middlewares=[stopped_gate(self.state), origin_check],
         )
         Routes(
             self.state, self.catalog, self.config.models, self.hub, self.executor, self.root
@@ -170,6 +160,15 @@ class ComfyUISimulator:
     async def drop_websockets(self) -> None:
         """Every WebSocket is cut; prompts keep running (their messages go nowhere)."""
         await self.hub.drop_all()
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port stays open and connections are accepted, but nothing is read or
+        answered, no step runs and the WebSocket goes silent (not even pongs)."""
+        self.state.awake.clear()
+
+    def thaw(self) -> None:
+        """SIGCONT: everything carries on where it stopped, an abandoned prompt included."""
+        self.state.awake.set()
 
     async def crash(self) -> None:
         """The process dies: sockets cut, port closed (connections refused), memory lost."""
@@ -212,6 +211,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         help="fault: crash (refuse connections) each N steps, then restart",
     )
     parser.add_argument("--restart-delay", type=float, default=2.0)
+    parser.add_argument(
+        "--no-loras", action="store_true", help="an empty models/loras, like a fresh install"
+    )
     return parser.parse_args(argv)
 
 
@@ -228,6 +230,7 @@ def run_cli(argv: list[str]) -> None:
         host=args.host,
         port=args.port,
         execution=execution,
+        models=ModelFiles(loras=()) if args.no_loras else ModelFiles(),
         root=args.root,
         restart_delay=args.restart_delay,
     )

@@ -95,6 +95,7 @@ class Executor:
         """One unit of slow work (a sampler step, a tile, a slow node)."""
         await self.step_gate.wait()
         await asyncio.sleep(self.config.step_time)
+        await self.state.wait_awake("worker")  # a stopped process finishes no step
 
     async def after_work(self) -> None:
         """Counting, test holds and fault injection once a unit of work is published."""
@@ -192,6 +193,7 @@ class _Run:
         )
 
     async def _run_node(self, nid: str) -> None:
+        await self.ex.state.wait_awake("worker")
         node = self.graph[nid]
         self._state(nid, 0.0, 1.0, "running")
         self.ex.state.last_node = nid

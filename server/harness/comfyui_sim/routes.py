@@ -162,6 +162,8 @@ class Routes:
         if pid is None or (running is not None and running.prompt_id == pid):
             self.state.interrupt_flag = True
             self.state.interrupt_requested.set()
+            if running is not None:
+                self.state.journal.append(("interrupted", running.prompt_id))
         return web.Response()
 
     async def history(self, request: web.Request) -> web.Response:

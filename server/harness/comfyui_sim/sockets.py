@@ -77,6 +77,7 @@ class SocketHub:
     async def publish_loop(self) -> None:
         while True:
             targets, payload = await self.queue.get()
+            await self.state.wait_awake("ws_out")
             for socket in list(self.sockets.values()) if targets is None else targets:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     if isinstance(payload, bytes):
@@ -87,7 +88,8 @@ class SocketHub:
     # -- the /ws route -------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
+        # Pongs by hand: a stopped process answers no ping (ComfyUI itself autopings).
+        ws = web.WebSocketResponse(autoping=False)
         await ws.prepare(request)
         sid = request.query.get("clientId") or uuid.uuid4().hex
         socket = SimSocket(ws, request)
@@ -98,6 +100,10 @@ class SocketHub:
             await self._greet(socket, sid)
             first = True
             async for message in ws:
+                await self.state.wait_awake("ws_in")
+                if message.type == web.WSMsgType.PING:
+                    await ws.pong(message.data)
+                    continue
                 if first and message.type == web.WSMsgType.TEXT:
                     await self._negotiate(socket, message.data)
                 first = False

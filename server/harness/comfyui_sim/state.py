@@ -8,12 +8,21 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
+
+JOURNAL_LIMIT = 1000
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _set_event() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
 
 
 @dataclass(order=True)
@@ -46,6 +55,13 @@ class SimState:
     interrupt_flag: bool = False
     #: Set whenever an interrupt is accepted (tests use it as a gate).
     interrupt_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Clear while the process is stopped (SIGSTOP): nothing is read, run or sent.
+    awake: asyncio.Event = field(default_factory=_set_event)
+    #: While stopped: how many of each part wait to carry on ("http" requests, "ws_in"
+    #: frames read, "ws_out" frames to send, the "worker").
+    held: Counter[str] = field(default_factory=Counter)
+    #: What happened to which prompt, in order: queued, started, deleted, interrupted.
+    journal: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=JOURNAL_LIMIT))
     last_node: str | None = None
     submitted: int = 0
     interrupted: int = 0
@@ -56,6 +72,16 @@ class SimState:
     @property
     def queue_remaining(self) -> int:
         return len(self.pending) + (1 if self.running else 0)
+
+    async def wait_awake(self, part: str) -> None:
+        """Return at once while running; while stopped, count `part` as held and wait."""
+        if self.awake.is_set():
+            return
+        self.held[part] += 1
+        try:
+            await self.awake.wait()
+        finally:
+            self.held[part] -= 1
 
     def next_number(self, body: dict[str, Any]) -> float:
         """ComfyUI's numbering: the counter advances on every POST, valid or not."""
@@ -71,11 +97,13 @@ class SimState:
 
     def put(self, item: QueueItem) -> None:
         heapq.heappush(self.pending, item)
+        self.journal.append(("queued", item.prompt_id))
 
     def take(self) -> QueueItem | None:
         if not self.pending:
             return None
         self.running = heapq.heappop(self.pending)
+        self.journal.append(("started", self.running.prompt_id))
         return self.running
 
     def delete(self, prompt_id: str) -> bool:
@@ -84,6 +112,7 @@ class SimState:
                 self.pending.pop(index)
                 heapq.heapify(self.pending)
                 self.deleted += 1
+                self.journal.append(("deleted", prompt_id))
                 return True
         return False
 
