@@ -397,14 +397,15 @@ async def test_without_the_mode_the_llama_server_simulator_keeps_the_connection(
         await sim.stop()
 
 
-async def test_llama_cpp_python_mode_answers_the_model_list_only_after_the_generation() -> None:
-    settings = SimSettings(
-        tokens_per_second=0,
-        flavor="llama-cpp-python",
-        max_parallel=1,
-        models_wait_for_generation=True,
+def one_at_a_time(**settings: Any) -> SimSettings:
+    """llama-cpp-python: one generation at a time, the model list behind its lock."""
+    return SimSettings(
+        flavor="llama-cpp-python", max_parallel=1, models_wait_for_generation=True, **settings
     )
-    sim = OpenAISimulator(settings)
+
+
+async def test_llama_cpp_python_mode_answers_the_model_list_only_after_the_generation() -> None:
+    sim = OpenAISimulator(one_at_a_time(tokens_per_second=0))
     async with (
         one_generation(sim, "/v1/chat/completions") as holder,
         aiohttp.ClientSession() as http,
@@ -420,3 +421,28 @@ async def test_llama_cpp_python_mode_answers_the_model_list_only_after_the_gener
         listed = [m["id"] for m in (await response.json())["data"]]
         assert listed == ["llama3.2:latest", "qwen3:4b"]
         response.release()
+
+
+async def test_llama_cpp_python_default_cuts_the_answer_short_when_a_request_waits() -> None:
+    # interrupt_requests (its default): the running stream gets `data: [DONE]` with no finish
+    # chunk, and the connection drops without the chunked body's terminating chunk.
+    sim = OpenAISimulator(one_at_a_time(tokens_per_second=20, interrupt_requests=True))
+    await sim.start()
+    sock = await raw_chat(sim.port, "/v1/chat/completions", CHAT)
+    try:
+        await read_until(sock, b'"content": "')  # streaming
+        async with aiohttp.ClientSession() as http:
+            async with http.get(sim.url + "/v1/models") as response:  # waits for the lock
+                assert response.status == 200
+            cut = await read_until(sock, b"data: [DONE]")
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(5):
+            while chunk := await loop.sock_recv(sock, 65536):
+                cut += chunk
+        assert b'"finish_reason": "' not in cut
+        assert not cut.endswith(b"\r\n0\r\n\r\n")
+        assert (sim.counters.interrupted, sim.counters.completed) == (1, 0)
+    finally:
+        sock.close()
+        await sim.wait_idle()
+        await sim.stop()

@@ -37,6 +37,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="openai: like llama-cpp-python, answer /v1/models only when a slot is free",
     )
+    parser.add_argument(
+        "--interrupt-requests",
+        action="store_true",
+        help="openai: like llama-cpp-python's default, cut an answer short when a request waits",
+    )
     parser.add_argument("--fail-after", type=int, help="fault: error after N tokens")
     parser.add_argument("--truncate-after", type=int, help="fault: EOF after N tokens")
     parser.add_argument("--hang-after", type=int, help="fault: stall after N tokens")
@@ -57,6 +62,7 @@ def build(kind: str, args: argparse.Namespace) -> SimulatorBase:
         accept_any_model=args.accept_any_model,
         close_after_stream=args.close_after_stream,
         models_wait_for_generation=args.models_wait_for_generation,
+        interrupt_requests=args.interrupt_requests,
     )
     repeat = max(1, args.answer_repeat)
 

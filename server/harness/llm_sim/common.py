@@ -58,6 +58,10 @@ class SimSettings:
     #: OpenAI dialect, llama-cpp-python's habit: `/v1/models` waits for the generation lock,
     #: so it answers only once a slot is free (after the answer being streamed).
     models_wait_for_generation: bool = False
+    #: OpenAI dialect, llama-cpp-python's default `interrupt_requests`: while a request waits
+    #: for the generation lock, the answer being streamed is cut short (`data: [DONE]` with no
+    #: finish chunk, then the connection dropped without the body's last chunk).
+    interrupt_requests: bool = False
 
 
 @dataclass(slots=True)
@@ -90,6 +94,10 @@ class StreamCounters:
     hung_up: int = 0
     #: Chat requests whose connection was dropped (`Faults.drop_connections`).
     dropped: int = 0
+    #: Streams cut short because another request waited (`interrupt_requests`).
+    interrupted: int = 0
+    #: Requests for the model list or the version (what health checks ask) received.
+    info_requests: int = 0
     idle: asyncio.Event = field(default_factory=asyncio.Event)
 
 

@@ -62,9 +62,11 @@ class OllamaSimulator(SimulatorBase):
         return web.Response(text="Ollama is running")
 
     async def _version(self, request: web.Request) -> web.Response:
+        self.counters.info_requests += 1
         return _json(200, {"version": self.settings.version})
 
     async def _tags(self, request: web.Request) -> web.Response:
+        self.counters.info_requests += 1
         return _json(200, {"models": [_tag(model) for model in self.settings.models]})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:

@@ -62,6 +62,7 @@ class OpenAISimulator(SimulatorBase):
         )
 
     async def _models(self, request: web.Request) -> web.Response:
+        self.counters.info_requests += 1
         if self.settings.models_wait_for_generation:
             async with self.gate.slot():  # llama-cpp-python's global model lock
                 return self._model_list()

@@ -63,6 +63,8 @@ class SseWriter:
         pacer = Pacer(self.sim.settings.tokens_per_second, self.sim.settings.first_token_delay)
         await self._send(run.role_chunk())
         for index, (kind, token) in enumerate(run.tokens):
+            if self.sim.settings.interrupt_requests and self.sim.gate.waiting:
+                return await self._interrupted()
             if index == faults.hang_after_tokens:
                 await self._idle_until(math.inf)
             if index in (faults.fail_after_tokens, faults.truncate_after_tokens):
@@ -91,6 +93,15 @@ class SseWriter:
         transport.pause_reading()
         asyncio.get_running_loop().call_later(delay, transport.close)
         self.sim.counters.hung_up += 1
+
+    async def _interrupted(self) -> web.StreamResponse:
+        """llama-cpp-python's interrupt: `[DONE]` without a finish chunk, then the connection
+        dropped before the chunked body's end."""
+        self.sim.counters.interrupted += 1
+        await self._write(b"data: [DONE]\n\n")
+        if self.request.transport is not None:
+            self.request.transport.abort()
+        return self.response
 
     async def _cut(self, index: int) -> web.StreamResponse:
         self.sim.counters.failed += 1

@@ -47,10 +47,11 @@ LLM_MODES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ollama": ("ollama", ()),
     # Closes the keep-alive connection ~20 ms after each streamed answer (7-50 ms observed).
     "llama-server": ("openai", ("--close-after-stream", "0.02")),
-    # Answers /v1/models only when a generation slot is free.
+    # Answers /v1/models only when a generation slot is free, and (its default) cuts the
+    # answer being streamed short while another request waits.
     "llama-cpp-python": (
         "openai",
-        ("--flavor", "llama-cpp-python", "--models-wait-for-generation"),
+        ("--flavor", "llama-cpp-python", "--models-wait-for-generation", "--interrupt-requests"),
     ),
 }
 
