@@ -12,7 +12,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from structlog.testing import capture_logs
 
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
 from server.engine.backends.instances import LLMInstance
@@ -54,14 +53,16 @@ async def one_at_a_time_server(
     responder: Responder = default_responder,
     **settings: Any,
 ) -> AsyncIterator[tuple[SimulatorBase, TestServer]]:
-    """Atelier whose only LLM is like llama-cpp-python (one generation at a time, its model
-    list behind the generation lock), checked every 0.1 s with a 0.3 s bound."""
+    """Atelier whose only LLM is like llama-cpp-python with its defaults (one generation at a
+    time, its model list behind the generation lock, a waiting request cuts the answer being
+    streamed short), checked every 0.1 s with a 0.3 s bound."""
     async with simulator(
         "openai",
         responder,
         flavor="llama-cpp-python",
         max_parallel=1,
         models_wait_for_generation=True,
+        interrupt_requests=True,
         **settings,
     ) as sim:
         server = await start_atelier(
@@ -71,6 +72,17 @@ async def one_at_a_time_server(
             health_timeout=0.3,
         )
         yield sim, server
+
+
+@asynccontextmanager
+async def long_answers(
+    start_atelier: StartAtelier, comfyui_sim: str
+) -> AsyncIterator[tuple[SimulatorBase, TestServer, LLMInstance]]:
+    """The one-at-a-time server answering in 48 tokens at 20 tokens/s (2.4 s an answer)."""
+    async with one_at_a_time_server(
+        start_atelier, comfyui_sim, long_answer, tokens_per_second=20
+    ) as (sim, server):
+        yield sim, server, only_llm(server)
 
 
 def only_llm(server: TestServer) -> LLMInstance:
@@ -109,25 +121,23 @@ async def test_a_burst_on_a_server_that_hangs_up_after_each_answer_loses_no_run(
 async def test_a_long_answer_on_a_one_at_a_time_server_keeps_it_healthy_and_the_next_run_waits(
     start_atelier: StartAtelier, comfyui_sim: str
 ) -> None:
-    # llama-cpp-python answers /v1/models only after the answer it is streaming, so every
-    # check during the answer times out; the tokens arriving meanwhile prove it alive.
-    async with one_at_a_time_server(
-        start_atelier, comfyui_sim, long_answer, tokens_per_second=20
-    ) as (_, server):
-        llm = only_llm(server)
+    # llama-cpp-python answers /v1/models only after the answer it is streaming (a check would
+    # time out) and cuts that answer short for it: the tokens arriving are proof of life, and
+    # no check is sent over HTTP while they do.
+    async with long_answers(start_atelier, comfyui_sim) as (sim, server, llm):
         changes = llm.health.changes
         first, second = await connected(server), await connected(server)
-        with capture_logs() as logs:
-            await start_run(first, "a red fox in the snow")
-            # Half the answer (1 s: several checks have timed out), then a second student.
-            readiness = await readiness_during(server, first, tokens=20)
-            second_run = await start_run(second, "a blue whale at night")
-            readiness += await readiness_during(server, first)
-            assert (await run_done(second, second_run, timeout=60))["status"] == "completed"
+        await start_run(first, "a red fox in the snow")
+        # Half the answer (1 s: ten check intervals), then a second student.
+        readiness = await readiness_during(server, first, tokens=20)
+        asked = sim.counters.info_requests
+        second_run = await start_run(second, "a blue whale at night")
+        readiness += await readiness_during(server, first)
+        assert sim.counters.info_requests == asked  # the second run took over the slot
+        assert (await run_done(second, second_run, timeout=60))["status"] == "completed"
         assert set(readiness) == {200}
         assert len(readiness) >= 40  # one per token of the first answer
-        slow = [e for e in logs if e["event"] == "backend_check_slow_while_streaming"]
-        assert slow  # the checks did time out during the answer
+        assert (sim.counters.interrupted, sim.counters.completed) == (0, 2)
         assert llm.health.entered[BackendState.UNHEALTHY] == 0
         assert llm.health.changes == changes
         await first.close()
@@ -150,6 +160,36 @@ async def readiness_during(
                 async with http.get(server.make_url("/readyz")) as response:
                     readiness.append(response.status)
     return readiness
+
+
+async def test_a_long_wait_for_the_first_token_keeps_the_server_healthy(
+    start_atelier: StartAtelier, comfyui_sim: str
+) -> None:
+    # A cold or loaded CPU server evaluates the meta-prompt for seconds before its first
+    # token (12 s in a real llama-cpp-python trial); the checks meanwhile time out.
+    async with one_at_a_time_server(
+        start_atelier, comfyui_sim, tokens_per_second=0, first_token_delay=1.5
+    ) as (sim, server):
+        llm = only_llm(server)
+        client = await connected(server)
+        assert await runs_complete([client], "a red fox in the snow") == ["completed"]
+        assert (sim.counters.interrupted, sim.counters.completed) == (0, 1)
+        assert llm.health.entered[BackendState.UNHEALTHY] == 0
+        assert llm.client.awaiting_first_token == 0
+        await client.close()
+
+
+async def test_a_refused_connection_counts_even_while_the_server_streams(
+    start_atelier: StartAtelier, comfyui_sim: str
+) -> None:
+    async with long_answers(start_atelier, comfyui_sim) as (sim, server, llm):
+        client = await connected(server)
+        run = await start_run(client, "a red fox in the snow")
+        await client.expect(lambda m: m["type"] == "token" and m["run"] == run)
+        await sim.refuse_connections()  # the answer goes on over its open connection
+        await until(lambda: llm.health.state is BackendState.DOWN)
+        assert sim.counters.completed == 0
+        await client.close()
 
 
 async def test_a_slow_check_with_nothing_streaming_still_marks_the_instance_unhealthy(

@@ -73,3 +73,42 @@ async def test_a_health_check_does_not_wait_behind_work_holding_every_connection
             await anext(aiter(stream))
             async with asyncio.timeout(5):
                 assert await client.health() is True
+
+
+async def test_streams_waiting_for_their_first_token_are_counted_until_it_comes() -> None:
+    async with running("openai", first_token_delay=30, **FAST) as (sim, client):
+        waiting = asyncio.ensure_future(client.complete(chat()))
+        await eventually(lambda: sim.counters.generating == 1)
+        assert client.awaiting_first_token == 1  # the server works on it: proof of life
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert client.awaiting_first_token == 0
+        sim.faults.drop_connections = True
+        with pytest.raises(BackendUnavailable):
+            await client.complete(chat())
+        assert client.awaiting_first_token == 0
+
+
+async def test_a_stream_stops_waiting_at_its_first_token() -> None:
+    async with running("ollama", **FAST) as (_, client):
+        async with client.stream_chat(chat()) as stream:
+            await anext(aiter(stream))
+            assert client.awaiting_first_token == 0
+        assert client.last_delivery is not None
+
+
+async def test_a_chat_waits_for_a_check_under_way() -> None:
+    # llama-cpp-python's lock is not fair: a chat sent during a check could get it first, and
+    # the waiting check would then cut the answer short. So the chat waits (milliseconds).
+    settings: dict[str, Any] = {"flavor": "llama-cpp-python", "models_wait_for_generation": True}
+    async with running("openai", **settings, **FAST) as (sim, client):
+        async with sim.gate.slot():  # the server is busy with someone else's work
+            check = asyncio.ensure_future(client.health())
+            await eventually(lambda: sim.counters.info_requests == 1)
+            chat_done = asyncio.ensure_future(client.complete(chat()))
+            await eventually(lambda: client.transport.held_for_checks == 1)
+            assert sim.counters.requests == 0  # the chat has not been sent
+        assert await check is True
+        assert (await chat_done).text
+        assert client.transport.held_for_checks == 0

@@ -2,11 +2,13 @@
 instance (callers at the same moment share it), and the loop that checks every instance every
 `health_interval`.
 
-A check that was only slow says nothing against an instance whose streams are delivering
-tokens: llama-cpp-python answers `/v1/models` only after the answer it is streaming, so a
-check during a long answer times out although the server is busy working for us. Such an
-instance counts as alive (proof of life: a token within `LifecycleSettings.proof_of_life`
-seconds). A refused or broken connection still counts at once.
+An instance busy working for us is not asked over HTTP at all: llama-cpp-python answers
+`/v1/models` only after the answer it is streaming (so the check would time out), and with
+its default `interrupt_requests` a request waiting for its model lock cuts that answer short.
+Busy means proof of life from our own work: a token within `LifecycleSettings.proof_of_life`
+seconds, or a request still waiting for its first token. Such an instance only has to accept
+a TCP connection; a refused one still counts at once. A check that began while the instance
+was idle and timed out because work began meanwhile says nothing against it either.
 """
 
 from __future__ import annotations
@@ -75,12 +77,18 @@ class HealthChecks:
         instance.health.move(BackendState.HEALTHY)
 
     async def _probe(self, instance: Instance) -> bool:
-        """Passed (False), or only slow while the instance delivers tokens (True: busy)."""
+        """Passed (False), or the instance is busy working for us and can be reached (True)."""
+        if self._busy(instance):
+            await instance.reach()
+            return True
         try:
             await instance.probe()
         except BackendTimeout as exc:
-            if not alive_by_work(instance.since_delivery(), self.lifecycle.proof_of_life):
+            if not self._busy(instance):
                 raise
             log.info("backend_check_slow_while_streaming", instance=instance.pool, error=str(exc))
             return True
         return False
+
+    def _busy(self, instance: Instance) -> bool:
+        return alive_by_work(instance.since_delivery(), self.lifecycle.proof_of_life)

@@ -115,6 +115,10 @@ class Instance:
         alive when a check is slow; kinds that cannot tell leave it None."""
         return None
 
+    async def reach(self) -> None:
+        """The check while its work proves it alive: only whether it can be reached."""
+        await self.probe()
+
     async def ready_check(self) -> None:
         """The probe, then a fresh look at what it serves (a started instance is new)."""
         await self.probe()
@@ -154,8 +158,15 @@ class LLMInstance(Instance):
         await self.client.version()
 
     def since_delivery(self) -> float | None:
+        """0 while a request of ours waits for its first token: the server is evaluating a
+        prompt (each such wait is bounded by `first_token_timeout`); else since the last token."""
+        if self.client.awaiting_first_token:
+            return 0.0
         last = self.client.last_delivery
         return None if last is None else asyncio.get_running_loop().time() - last
+
+    async def reach(self) -> None:
+        await self.client.reachable(self.health_timeout)
 
     async def refresh(self) -> None:
         if self.config.models:

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import orjson
 import structlog
+from yarl import URL
 
 from server.engine.errors import (
     BackendError,
@@ -42,6 +43,8 @@ class BaseLLMClient(ABC):
         self._open_responses = 0
         #: Loop time of the last token any stream of this client received (None: never).
         self.last_delivery: float | None = None
+        #: Streams sent and still waiting for their first token (the server evaluates them).
+        self.awaiting_first_token = 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(instance={self.instance!r}, url={self.config.url!r})"
@@ -87,6 +90,22 @@ class BaseLLMClient(ABC):
             async for _ in stream:
                 pass
         return stream.result
+
+    async def reachable(self, timeout: float) -> None:
+        """Open and close a TCP connection to the server, sending nothing: the check for a
+        server busy working for us (llama-cpp-python, by default, cuts the answer it streams
+        short when another request waits for its model lock, and a health check is one)."""
+        url = URL(self.config.url)
+        try:
+            async with asyncio.timeout(timeout):
+                _, writer = await asyncio.open_connection(url.host, url.port)
+                writer.close()
+                await writer.wait_closed()
+        except TimeoutError as exc:
+            message = f"connect timeout: no connection to {url} in {timeout:.0f} s"
+            raise self.error(BackendTimeout, message, exc) from exc
+        except OSError as exc:
+            raise self.error(BackendUnavailable, f"cannot connect to {url}: {exc}", exc) from exc
 
     async def health(self) -> bool:
         try:

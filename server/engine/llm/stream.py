@@ -119,6 +119,7 @@ class HttpChatStream:
         self._text: list[str] = []
         self._thinking: list[str] = []
         self._entered = False
+        self._awaiting = False  # counted in the client's awaiting_first_token
         self._finished = False
         self._reusable = False
         self._started = 0.0
@@ -140,7 +141,13 @@ class HttpChatStream:
         loop = asyncio.get_running_loop()
         self._started = loop.time()
         deadline = self._started + self._config.first_token_timeout
-        self._response = await self._client.open_stream(self._request, deadline)
+        self._client.awaiting_first_token += 1
+        self._awaiting = True
+        try:
+            self._response = await self._client.open_stream(self._request, deadline)
+        except BaseException:
+            self._done_awaiting()
+            raise
         return self
 
     async def __aexit__(
@@ -227,6 +234,7 @@ class HttpChatStream:
         self._client.last_delivery = now
         if self._first_token_at is None:
             self._first_token_at = now
+            self._done_awaiting()
         for delta in deltas:
             (self._text if delta.kind is DeltaKind.CONTENT else self._thinking).append(delta.text)
         self._pending.extend(deltas)
@@ -259,7 +267,14 @@ class HttpChatStream:
         )
         self._drop_response()
 
+    def _done_awaiting(self) -> None:
+        """The stream no longer waits for its first token: it came, or the stream ended."""
+        if self._awaiting:
+            self._awaiting = False
+            self._client.awaiting_first_token -= 1
+
     def _drop_response(self) -> None:
+        self._done_awaiting()
         if self._watchdog is not None:
             self._watchdog.close()
         response, self._response = self._response, None

@@ -10,11 +10,16 @@ server did nothing wrong, so the request is sent again, once, on a connection op
 the caller never sees the first failure. aiohttp retries such a request itself only for
 idempotent methods, and a chat is a POST. Health checks get their own connector so that runs
 holding every work connection can never make a check wait (it would time out and mark a
-healthy instance down).
+healthy instance down). A chat waits for a check under way (a few milliseconds when the server
+is idle): llama-cpp-python's model lock is not fair, so a chat sent just after a check could
+take the lock first, and by default the check waiting for it would cut the answer short.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -61,6 +66,29 @@ def lost_before_answer(exc: BaseException) -> bool:
     return isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
 
 
+class _ChecksUnderWay:
+    """How many checks are waiting for their answer; work can wait until none is."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._none = asyncio.Event()
+        self._none.set()
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        self.count += 1
+        self._none.clear()
+        try:
+            yield
+        finally:
+            self.count -= 1
+            if not self.count:
+                self._none.set()
+
+    async def finished(self) -> None:
+        await self._none.wait()
+
+
 class LLMTransport:
     """Opens and owns the instance's sessions; `work()` POSTs a chat, `check()` GETs a small
     document (health, model list) on the check connection."""
@@ -72,6 +100,9 @@ class LLMTransport:
         self._fresh: aiohttp.ClientSession | None = None
         #: Requests sent again because a reused connection was closed under them.
         self.stale_retries = 0
+        self._checking = _ChecksUnderWay()
+        #: Chats waiting for a check under way to be answered before they are sent.
+        self.held_for_checks = 0
 
     def open(self) -> None:
         self._work_session()
@@ -85,6 +116,7 @@ class LLMTransport:
                 await session.close()
 
     async def work(self, url: str, body: bytes) -> aiohttp.ClientResponse:
+        await self._after_checks()
         attempt = _Attempt()
         try:
             return await self._work_session().post(url, data=body, trace_request_ctx=attempt)
@@ -95,8 +127,18 @@ class LLMTransport:
             log.info("llm_stale_connection_retried", instance=self.config.name, error=repr(exc))
         return await self._fresh_session().post(url, data=body)
 
+    async def _after_checks(self) -> None:
+        if not self._checking.count:
+            return
+        self.held_for_checks += 1
+        try:
+            await self._checking.finished()
+        finally:
+            self.held_for_checks -= 1
+
     async def check(self, url: str) -> aiohttp.ClientResponse:
-        return await self._check_session().get(url)
+        with self._checking.one():
+            return await self._check_session().get(url)
 
     def _work_session(self) -> aiohttp.ClientSession:
         if self._work is None or self._work.closed:
