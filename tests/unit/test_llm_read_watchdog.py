@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.engine.llm.stream import ReadWatchdog
+from server.engine.llm.watchdog import ReadWatchdog
 
 
 class FakeTimer:
