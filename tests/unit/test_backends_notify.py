@@ -21,7 +21,7 @@ from server.engine.errors import (
     BackendUnavailable,
     ModelNotFound,
 )
-from server.engine.session import Session
+from server.engine.session import Session, SessionState
 from server.protocol import Backend, BackendReason, BackendState, ServerEvent
 from tests.scheduler_support import FakeClock
 
@@ -29,6 +29,7 @@ from tests.scheduler_support import FakeClock
 class FakeSession:
     def __init__(self, session_id: str) -> None:
         self.id = session_id
+        self.state = SessionState.ATTACHED
         self.sent: list[dict[str, Any]] = []
 
     def emit(self, message_type: type[ServerEvent], **fields: Any) -> int:
@@ -97,10 +98,23 @@ def test_only_sessions_waiting_on_that_kind_hear_of_it_and_each_only_once() -> N
         with waiting.watch("comfyui", b_session):
             waiting.publish(change("llm", BackendState.DOWN))
         assert waiting.waiting("comfyui") == 0
-    waiting.publish(change("llm", BackendState.HEALTHY))  # nobody waits any more
     assert [m["state"] for m in a.sent] == [BackendState.DOWN]
     assert b.sent == []
     assert waiting.waiting("llm") == 0
+
+
+def test_a_session_told_of_trouble_hears_it_is_over_after_its_run_ended() -> None:
+    waiting = WaitingSessions()
+    (a, a_session), (b, b_session) = session("a"), session("b")
+    with waiting.watch("llm", a_session):
+        waiting.publish(change("llm", BackendState.DOWN))
+    with waiting.watch("llm", b_session):
+        pass  # b arrives after the news: down is not replayed to it
+    waiting.publish(change("llm", BackendState.HEALTHY))  # nobody waits any more
+    waiting.publish(change("llm", BackendState.DOWN))
+    waiting.publish(change("llm", BackendState.HEALTHY))
+    assert [m["state"] for m in a.sent] == [BackendState.DOWN, BackendState.HEALTHY]
+    assert b.sent == []
 
 
 def test_a_session_that_starts_waiting_during_a_start_learns_the_time_left() -> None:
@@ -112,10 +126,10 @@ def test_a_session_that_starts_waiting_during_a_start_learns_the_time_left() -> 
     with waiting.watch("llm", late_session):
         pass
     assert [(m["state"], m["eta"]) for m in late.sent] == [(BackendState.STARTING, 18.0)]
-    waiting.publish(change("llm", BackendState.HEALTHY))
+    waiting.publish(change("llm", BackendState.HEALTHY))  # it was told "starting": the end too
     with waiting.watch("llm", late_session):
         pass
-    assert len(late.sent) == 1  # healthy is not news to someone who just arrived
+    assert [m["state"] for m in late.sent] == [BackendState.STARTING, BackendState.HEALTHY]
 
 
 def test_restarts_are_rate_limited_and_the_eta_learns_from_the_last_start() -> None:
@@ -141,3 +155,20 @@ def test_restarts_are_rate_limited_and_the_eta_learns_from_the_last_start() -> N
     clock.advance(20)
     assert launcher.can_start()
     assert launcher.expected_seconds() == 8.0
+
+
+def test_ended_sessions_are_forgotten_during_a_long_outage() -> None:
+    waiting = WaitingSessions()
+    ended = [session(f"s{i}") for i in range(1100)]
+    for fake, fake_session in ended:
+        with waiting.watch("llm", fake_session):
+            waiting.publish(change("llm", BackendState.DOWN))
+        fake.state = SessionState.CLOSED
+        waiting.publish(change("llm", BackendState.UNHEALTHY))
+        waiting.publish(change("llm", BackendState.DOWN))
+    live, live_session = session("live")
+    with waiting.watch("llm", live_session):
+        waiting.publish(change("llm", BackendState.UNHEALTHY))
+    waiting.publish(change("llm", BackendState.HEALTHY))
+    assert live.sent[-1]["state"] is BackendState.HEALTHY
+    assert sum(1 for fake, _ in ended if fake.sent[-1]["state"] is BackendState.HEALTHY) < 1024

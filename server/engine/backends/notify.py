@@ -3,7 +3,9 @@
 A stage registers its run's session for the kind it needs (`watch`) while it acquires an
 instance, waits for a slot and does the work. Each state change of an instance of that kind
 then reaches those sessions once each, however many of their runs wait. A session that starts
-waiting while an instance is already starting is told so at once, with the time left.
+waiting while an instance is already starting is told so at once, with the time left. A session
+told of trouble also hears when that instance serves again, even if its run has ended by then:
+otherwise its page would show the trouble until the session ends.
 
 Students read a `reason` (`backend_reason`), never the change's message: that is the backend's
 own error text, with addresses, ports and log paths, for the log and `/api/status` only.
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from server.engine.backends.health import HealthChange
 from server.engine.backends.launcher import StartFailed
 from server.engine.errors import BackendBusy, BackendPaused, BackendTimeout, BackendUnavailable
-from server.engine.session import Session
+from server.engine.session import Session, SessionState
 from server.protocol import Backend, BackendReason, BackendState
 
 #: The reason a failure class gives; the first match wins (StartFailed is a BackendUnavailable).
@@ -51,6 +53,10 @@ def backend_reason(change: HealthChange) -> BackendReason | None:
     )
 
 
+#: Sessions told of one instance's trouble before the ended ones among them are dropped.
+_PRUNE_TOLD_AT = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class _Seen:
     change: HealthChange
@@ -65,6 +71,8 @@ class WaitingSessions:
         self._sessions: dict[str, dict[str, Session]] = {}
         self._counts: dict[str, Counter[str]] = {}
         self._last: dict[tuple[str, str], _Seen] = {}
+        #: Per instance, the sessions told it is not serving, until it serves again.
+        self._told: dict[tuple[str, str], dict[str, Session]] = {}
         self.sent = 0
 
     @contextmanager
@@ -89,8 +97,12 @@ class WaitingSessions:
 
     def publish(self, change: HealthChange) -> None:
         """The listener for `Backends.subscribe`."""
-        self._last[(change.kind, change.instance)] = _Seen(change, self._clock())
-        for session in list(self._sessions.get(change.kind, {}).values()):
+        key = (change.kind, change.instance)
+        self._last[key] = _Seen(change, self._clock())
+        recipients = dict(self._sessions.get(change.kind, {}))
+        if change.state is BackendState.HEALTHY:
+            recipients.update(self._told.pop(key, {}))
+        for session in recipients.values():
             self._send(session, change, change.eta)
 
     def _catch_up(self, kind: str, session: Session) -> None:
@@ -102,6 +114,12 @@ class WaitingSessions:
 
     def _send(self, session: Session, change: HealthChange, eta: float | None) -> None:
         self.sent += 1
+        if change.state is not BackendState.HEALTHY:
+            told = self._told.setdefault((change.kind, change.instance), {})
+            told[session.id] = session
+            if len(told) > _PRUNE_TOLD_AT:  # a long outage: forget sessions that have ended
+                for gone in [k for k, s in told.items() if s.state is SessionState.CLOSED]:
+                    del told[gone]
         session.emit(
             Backend,
             kind=change.kind,
