@@ -102,7 +102,7 @@ async def test_llm_killed_mid_stream_without_another_instance_fails_clearly(
     assert done["status"] == "failed"
     assert done["reason"] == (
         "Something went wrong while re-imagining your prompt: "
-        "the language model cannot be reached right now"
+        "the text machine cannot be reached right now"
     )
     error = record_of(server, run)["error"]  # the operator's account, never the student's
     assert "only stopped answering" in error

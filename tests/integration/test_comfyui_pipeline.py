@@ -106,7 +106,7 @@ async def test_a_stopped_comfyui_fails_the_run_in_time_and_never_renders_it_for_
     assert done["status"] == "failed"
     assert done["reason"] == (
         "Something went wrong while making the picture: "
-        "the image server cannot be reached right now"
+        "the picture machine cannot be reached right now"
     )
     error = record_of(server, first)["error"]
     assert SILENT in error

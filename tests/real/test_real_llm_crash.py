@@ -26,7 +26,7 @@ async def test_killed_server_fails_the_run_clearly_and_serves_again_after_a_rest
     assert await llama_server.wait() == -signal.SIGKILL
 
     assert (done["status"], done["code"]) == ("failed", "backend_unavailable"), done
-    assert "language model cannot be reached" in done["reason"]
+    assert "text machine cannot be reached" in done["reason"]
     assert "127.0.0.1" not in done["reason"]
     stages = [m for m in events_of(client, run) if m["type"] == "stage"]
     assert (stages[-1]["stage"], stages[-1]["status"]) == ("interception", "failed")

@@ -18,32 +18,32 @@ URL = "http://127.0.0.1:8188/prompt"
         (
             StageTimeout(backend="comfyui", instance="gpu1", limit=300),
             "en",
-            "the image server did not answer in time (within 300 s)",
+            "the picture machine did not answer in time (within 300 s)",
         ),
         (
             StageTimeout(backend="llm", instance="gpu1", limit=90),
             "de",
-            "das Sprachmodell hat nicht rechtzeitig geantwortet (innerhalb von 90 s)",
+            "die Textmaschine hat nicht rechtzeitig geantwortet (innerhalb von 90 s)",
         ),
         (
             BackendUnavailable(f"cannot connect to {URL}", backend="comfyui", instance="gpu1"),
             "de",
-            "der Bildserver ist gerade nicht erreichbar",
+            "die Bildmaschine ist gerade nicht erreichbar",
         ),
         (
             BackendBusy("503 server busy", backend="ollama", instance="gpu1"),
             "en",
-            "the language model is too busy right now, try again in a minute",
+            "the text machine is too busy right now, try again in a minute",
         ),
         (
             ModelNotFound("model 'x' not found", backend="openai", instance="gw"),
             "en",
-            "the language model does not have the model this needs",
+            "the text machine does not have the model this needs",
         ),
         (
             BackendError(f"Traceback ... {URL}", backend="comfyui", instance="gpu1"),
             "en",
-            "the image server reported an error",
+            "the picture machine reported an error",
         ),
     ],
 )

@@ -46,8 +46,9 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 _SERVERS: dict[str, dict[str, str]] = {
-    "comfyui": {"en": "the image server", "de": "der Bildserver"},
-    "llm": {"en": "the language model", "de": "das Sprachmodell"},
+    # The page's backend banner says the same ("the picture machine is starting").
+    "comfyui": {"en": "the picture machine", "de": "die Bildmaschine"},
+    "llm": {"en": "the text machine", "de": "die Textmaschine"},
 }
 
 #: What went wrong with a backend, for students: no addresses, paths or stack traces (those go
