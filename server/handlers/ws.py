@@ -18,18 +18,19 @@ from server.engine.connection import Connection
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session
 from server.engine.sessions import ServerFull
+from server.handlers.commands import COMMANDS, NO_SCOPE, Caller, Role
 from server.handlers.errors import error_fields
 from server.handlers.keys import READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.origin import origin_allowed
+from server.handlers.ws_transport import WebSocketTransport
 from server.protocol import (
     PROTOCOL_VERSION,
+    ClientMessage,
     CloseCode,
     Error,
     ErrorCode,
     Hello,
     ProtocolError,
-    RunCancel,
-    RunStart,
     encode,
     parse_client,
 )
@@ -44,64 +45,6 @@ HARD_FRAME_CAP = 1024 * 1024
 
 def frame_cap(settings: Settings) -> int:
     return max(HARD_FRAME_CAP, 4 * settings.max_message_bytes)
-
-
-#: `send_now` writes frames up to this size; far below the transport's high-water mark (64 KiB
-#: in uvloop and asyncio), so one such write into an empty buffer never pauses the transport.
-DIRECT_SEND_MAX = 16 * 1024
-
-
-class WebSocketTransport:
-    """The engine's Transport over an aiohttp WebSocketResponse."""
-
-    __slots__ = ("_request", "_ws")
-
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
-        self._ws = ws
-        self._request = request
-
-    async def send(self, data: bytes) -> None:
-        if self._ws.closed:
-            raise ConnectionResetError("socket closed")
-        await self._ws.send_frame(data, WSMsgType.TEXT)
-
-    def send_now(self, data: bytes) -> bool:
-        """Write one text frame without awaiting, if that cannot block (DirectTransport).
-
-        With compression off, aiohttp's `send_frame` writes the frame to the transport
-        synchronously and then awaits only to drain a paused transport. A small frame written
-        into an empty transport buffer cannot pause it, so the coroutine finishes on its first
-        step and is driven here without a task. Anything else is left to the writer task.
-        """
-        transport = self._request.transport
-        if (
-            transport is None
-            or self._ws.closed
-            or self._ws.compress  # compressed frames may go through a task and a lock
-            or len(data) > DIRECT_SEND_MAX
-            or transport.get_write_buffer_size()
-        ):
-            return False
-        step = self._ws.send_frame(data, WSMsgType.TEXT)
-        try:
-            step.send(None)
-        except StopIteration:
-            return True
-        except ConnectionError:
-            return False  # the writer meets the same error and aborts the transport
-        # Not reached with aiohttp 3.14 (see above). Should a later version suspend here, the
-        # frame's fate is unknown: drop the socket; the client resumes from its last `seq`.
-        step.close()
-        log.error("websocket_direct_send_suspended")
-        self.abort()
-        return False
-
-    async def close(self, code: int, message: str) -> None:
-        await self._ws.close(code=code, message=message.encode()[:120])
-
-    def abort(self) -> None:
-        if self._request.transport is not None:
-            self._request.transport.abort()
 
 
 async def websocket_handler(request: web.Request) -> web.StreamResponse:
@@ -133,6 +76,8 @@ class SocketHandler:
         self.sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
         self.ready = app[READY]
         self.session: Session | None = None
+        # The socket's identity comes from the upgrade; until accounts exist it is a student's.
+        self.role = Role.STUDENT
         loop = asyncio.get_running_loop()
         self.clock = loop.time
         self.bucket = TokenBucket(
@@ -204,7 +149,7 @@ class SocketHandler:
             fields = error_fields(exc)
             self._send_unnumbered(fields["code"], fields["message"])
 
-    def _open_session(self, message: Hello | RunStart | RunCancel) -> None:
+    def _open_session(self, message: ClientMessage) -> None:
         if not isinstance(message, Hello):
             raise ProtocolError(ErrorCode.HELLO_REQUIRED, "send `hello` first")
         if message.protocol != PROTOCOL_VERSION:
@@ -278,19 +223,12 @@ class SocketHandler:
             self.session.emit(Error, code=code, message=message)
 
     def _handle(self, data: bytes) -> None:
+        """Dispatch one message through the command table; any failure is an `error` reply."""
         assert self.session is not None
-        session = self.session
-        run: str | None = None
-        ref: str | None = None
+        scope = NO_SCOPE
         try:
             message = parse_client(data)
-            if isinstance(message, Hello):
-                raise ProtocolError(ErrorCode.ALREADY_GREETED, "this socket already said hello")
-            if isinstance(message, RunStart):
-                ref = message.ref
-                self.runs.start(session, message)
-            elif isinstance(message, RunCancel):
-                run = message.run
-                self.runs.cancel(session, message)
+            scope = COMMANDS.scope(message)
+            COMMANDS.dispatch(Caller(self.session, self.role, self.runs), message)
         except Exception as exc:
-            session.emit(Error, ref=ref, **error_fields(exc, run=run))
+            self.session.emit(Error, ref=scope.ref, **error_fields(exc, run=scope.run))

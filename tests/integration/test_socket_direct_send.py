@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from server.handlers.ws import DIRECT_SEND_MAX, WebSocketTransport
+from server.handlers.ws_transport import DIRECT_SEND_MAX, WebSocketTransport
 
 Serve = Callable[[web.Application], Awaitable[TestServer]]
 

@@ -75,7 +75,7 @@ async def written(transport: GatedTransport, count: int) -> None:
 
 
 def test_the_websocket_transport_is_a_direct_transport() -> None:
-    from server.handlers.ws import WebSocketTransport
+    from server.handlers.ws_transport import WebSocketTransport
 
     assert issubclass(WebSocketTransport, DirectTransport)
 
