@@ -1,4 +1,5 @@
-"""Run records on disk: retention pruning and the only way a URL becomes a path."""
+"""Run records on disk: their fixed shape, retention pruning and the only way a URL becomes a
+path."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import orjson
 import pytest
 
 from server.engine.records import RecordStore, content_type
+from server.engine.run import Run, RunInputs
+from server.engine.session import Session
+from server.engine.stats import SocketStats
+from server.protocol import RunStatus, StageName
 
 
 def aged_run(root: Path, name: str, age_hours: float, now: float) -> Path:
@@ -66,3 +71,82 @@ async def test_records_are_written_whole(tmp_path: Path) -> None:
     folder = tmp_path / "r-abcdefgh"
     assert orjson.loads((folder / "record.json").read_bytes()) == {"status": "completed"}
     assert [p.name for p in folder.iterdir()] == ["record.json"]  # no temp file left behind
+
+
+def failed_run() -> Run:
+    """A run that streamed, finished a stage and failed in the next: every record field set."""
+    inputs = RunInputs(
+        prompt="ein Fuchs",
+        interception="bauhaus",
+        output="sdxl",
+        meta_prompt="Be brief.",
+        meta_prompt_edited=True,
+        seed=7,
+        width=None,
+        height=768,
+        lang="de",
+    )
+    session = Session("s-1", "x", log_limit=10, stats=SocketStats())
+    run = Run("r-pinned01", session, inputs, created_wall=1_800_000_000.25)
+    run.move(RunStatus.RUNNING)
+    run.verdicts[StageName.SAFETY.value] = {"safe": True, "answer": "safe"}
+    run.models[StageName.SAFETY.value] = "guard@gpu1"
+    run.timings[StageName.SAFETY.value] = 0.4123
+    run.token(StageName.INTERCEPTION, "Ein ")
+    run.token(StageName.INTERCEPTION, "Fuchs")
+    run.texts[StageName.INTERCEPTION.value] = "Ein Fuchs."
+    run.timings[StageName.INTERCEPTION.value] = 6.1
+    run.token(StageName.TRANSLATION, "A fo")  # cut off: what streamed is kept
+    run.outputs.append("/media/r-pinned01/a.png")
+    run.error = "llm gpu1: boom"
+    run.finish(RunStatus.FAILED, reason="Kaputt.", code="backend_timeout")
+    run.total = 31.5
+    return run
+
+
+PINNED_RECORD = b"""{
+  "run": "r-pinned01",
+  "session": "s-1",
+  "created": 1800000000.25,
+  "inputs": {
+    "prompt": "ein Fuchs",
+    "interception": "bauhaus",
+    "output": "sdxl",
+    "meta_prompt": "Be brief.",
+    "seed": 7,
+    "width": null,
+    "height": 768,
+    "lang": "de"
+  },
+  "status": "failed",
+  "reason": "Kaputt.",
+  "code": "backend_timeout",
+  "error": "llm gpu1: boom",
+  "texts": {
+    "interception": "Ein Fuchs.",
+    "translation": "A fo"
+  },
+  "verdicts": {
+    "safety": {
+      "safe": true,
+      "answer": "safe"
+    }
+  },
+  "models": {
+    "safety": "guard@gpu1"
+  },
+  "timings": {
+    "safety": 0.4123,
+    "interception": 6.1
+  },
+  "total": 31.5,
+  "outputs": [
+    "/media/r-pinned01/a.png"
+  ]
+}"""
+
+
+async def test_a_run_record_keeps_its_shape_on_disk_byte_for_byte(tmp_path: Path) -> None:
+    run = failed_run()
+    await RecordStore(tmp_path, 1).write(run.id, run.record())
+    assert (tmp_path / run.id / "record.json").read_bytes() == PINNED_RECORD
