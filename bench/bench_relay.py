@@ -65,6 +65,9 @@ INTERCEPTION_MAX_TOKENS = 320  # workflows/interception/bauhaus.json
 
 
 def source_app(tokens: int, rate: float) -> web.Application:
+    async def root(request: web.Request) -> web.Response:
+        return web.Response(text="Ollama is running")
+
     async def tags(request: web.Request) -> web.Response:
         return web.json_response({"models": [{"name": MODEL, "model": MODEL}]})
 
@@ -106,7 +109,7 @@ def source_app(tokens: int, rate: float) -> web.Application:
         return response
 
     app = web.Application()
-    app.router.add_get("/", lambda r: web.Response(text="Ollama is running"))
+    app.router.add_get("/", root)
     app.router.add_get("/api/tags", tags)
     app.router.add_get("/api/version", version)
     app.router.add_post("/api/chat", chat)
@@ -159,7 +162,7 @@ def free_port() -> int:
 def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
     for _ in range(600):
         if proc.poll() is not None:
-            raise SystemExit(f"{proc.args} exited")
+            raise SystemExit(f"{proc.args!r} exited")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         time.sleep(0.05)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def daemonizing_llm(tmp_path: Path, mode: str = "early") -> LLMBackendConfig:
     )
 
 
-def daemonized_warnings(logs: list[dict[str, object]]) -> list[dict[str, object]]:
+def daemonized_warnings(logs: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
     return [e for e in logs if e["event"] == "backend_daemonized"]
 
 

@@ -8,6 +8,7 @@ import random
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -35,7 +36,7 @@ from tests.llm_support import DIALECTS, chat, eventually, running
 ANSWER = "Simulated answer about a fox in the snow."
 ANSWER_TOKENS = 8
 ROOT = Path(__file__).resolve().parents[2]
-FAST = {"tokens_per_second": 0}
+FAST: dict[str, Any] = {"tokens_per_second": 0}
 
 pytestmark = pytest.mark.parametrize("dialect", DIALECTS)
 
@@ -220,7 +221,11 @@ async def test_silence_between_tokens_raises_an_idle_timeout(dialect: str) -> No
 
 
 async def test_pings_between_events_do_not_disturb_the_stream(dialect: str) -> None:
-    settings = {"ping_interval": 0.001, "first_token_delay": 0.02, "tokens_per_second": 500}
+    settings: dict[str, Any] = {
+        "ping_interval": 0.001,
+        "first_token_delay": 0.02,
+        "tokens_per_second": 500,
+    }
     async with running(dialect, **settings) as (sim, client):
         assert (await client.complete(chat())).text == ANSWER
         assert (sim.counters.pings > 0) is (dialect == "openai")

@@ -23,6 +23,7 @@ from server.harness.llm_sim import (
     SimSettings,
     SimulatorBase,
 )
+from server.harness.llm_sim.common import Flavor
 from tests.llm_support import REFERENCE, eventually
 
 LLM_API = (REFERENCE / "llm-api.md").read_text()
@@ -83,10 +84,10 @@ def capture(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def sse_from_sim(flavor: str, **settings: Any) -> tuple[list[str], dict[str, str]]:
+async def sse_from_sim(flavor: Flavor, **settings: Any) -> tuple[list[str], dict[str, str]]:
     sim = OpenAISimulator(
         SimSettings(tokens_per_second=0, flavor=flavor, accept_any_model=True, **settings)
-    )  # type: ignore[arg-type]
+    )
     url = await sim.start()
     try:
         status, headers, body = await post(url + "/v1/chat/completions", REQUEST)
@@ -98,7 +99,10 @@ async def sse_from_sim(flavor: str, **settings: Any) -> tuple[list[str], dict[st
     return [e for e in text.split("\n\n") if e], headers
 
 
-FLAVOR = {"llamacpp-server": "llama-server", "llamacpp-python": "llama-cpp-python"}
+FLAVOR: dict[str, Flavor] = {
+    "llamacpp-server": "llama-server",
+    "llamacpp-python": "llama-cpp-python",
+}
 
 
 async def test_openai_simulator_events_have_the_captured_shapes_in_order(capture: str) -> None:

@@ -3,6 +3,7 @@ per stage and total; the technical error when it failed; never the student's pro
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -20,11 +21,11 @@ SLOW_TOKENS = DemoSpeed(tokens_per_second=15, first_token_delay=0, step_time=0.0
 RUN_ENDS = {"run_done", "run_failed", "run_crashed"}
 
 
-def ends_of(logs: list[dict[str, Any]], run: str) -> list[dict[str, Any]]:
+def ends_of(logs: Sequence[Mapping[str, Any]], run: str) -> list[Mapping[str, Any]]:
     return [e for e in logs if e["event"] in RUN_ENDS and e.get("run") == run]
 
 
-def assert_matches_run_done(line: dict[str, Any], done: Message) -> None:
+def assert_matches_run_done(line: Mapping[str, Any], done: Message) -> None:
     """The log line and the client's `run.done` tell the same story."""
     assert line["status"] == done["status"]
     assert line["code"] == done["code"]

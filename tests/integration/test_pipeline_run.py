@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 from aiohttp import ClientSession
@@ -143,7 +144,7 @@ async def test_passthrough_skips_interception(start_pipeline: StartPipeline) -> 
 async def test_bad_run_requests_get_clear_errors(start_pipeline: StartPipeline) -> None:
     server = await start_pipeline(max_prompt_chars=50)
     client = await connected(server)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"prompt": "x", "interception": "no_such_perspective"}, "unknown_config"),
         ({"prompt": "x", "interception": "bauhaus", "output": "no_such_output"}, "unknown_config"),
         ({"prompt": "x" * 51, "interception": "bauhaus"}, "invalid_field"),

@@ -13,7 +13,7 @@ from server.engine.session import Session
 from server.handlers import ws as ws_handler
 from server.handlers.keys import REGISTRY, STATS
 from server.harness.client import AtelierClient
-from server.protocol import CloseCode, Token
+from server.protocol import CloseCode, Token, parse_client
 from tests.conftest import StartServer, ws_url
 from tests.pipeline_support import until
 
@@ -115,7 +115,7 @@ async def test_json_of_the_wrong_type_gets_its_code_before_and_after_hello(
 async def test_a_bug_before_hello_is_answered_internal_and_the_socket_stays_open(
     start_server: StartServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_parse = ws_handler.parse_client
+    real_parse = parse_client
 
     def parse(data: bytes) -> object:
         if b"boom" in data:

@@ -75,7 +75,7 @@ def test_known_empty_and_unknown_loras_are_told_apart_and_both_count_as_missing(
     assert available_loras(caps(())) == frozenset()
     assert available_loras(caps(None)) is None
     assert available_loras(None) is None
-    assert available_loras(caps(("linocut.safetensors",))) == {"linocut.safetensors"}
+    assert available_loras(caps(("linocut.safetensors",))) == frozenset({"linocut.safetensors"})
     assert missing_loras(caps(("linocut.safetensors",)), needs) == 1
     assert missing_loras(caps(()), needs) == 2
     assert missing_loras(caps(None), needs) == 2
