@@ -12,8 +12,14 @@ import asyncio
 import statistics
 import time
 
-from server.engine.queueing import QueueInfo, RunPriority, SlotQueue, WaitKey
-from server.engine.scheduler import PoolSettings, RunTicket, Scheduler, SchedulerSettings
+from server.engine.scheduler import (
+    PoolSettings,
+    QueueInfo,
+    RunTicket,
+    Scheduler,
+    SchedulerSettings,
+)
+from server.engine.scheduler._queueing import RunPriority, SlotQueue, WaitKey
 
 
 class Clock:
@@ -96,7 +102,7 @@ async def bench(waiting: int, handovers: int) -> None:
     for i in range(handovers):
         gates[i].set_result(None)
         await asyncio.wait_for(entered[i + 1].wait(), 10)
-    await until(lambda: not pool.notifier._throttle.pending)
+    await until(lambda: not pool.notifier.pending)
     cycle = time.perf_counter() - t0
     print(
         f"hand-over + position updates: {handovers} hand-overs in {cycle * 1e3:.1f} ms ="
@@ -141,7 +147,7 @@ def bench_refresh(
             clock.now += advance
             before = counter.calls
             t0 = time.perf_counter()
-            scheduler._refresh_etas()
+            scheduler.refresh_etas()
             times.append(time.perf_counter() - t0)
             calls.append(counter.calls - before)
         print(

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from server.engine.queueing import QueueInfo
-from server.engine.scheduler import PoolSettings, RunTicket, Scheduler, SchedulerSettings
+from server.engine.scheduler import (
+    PoolSettings,
+    QueueInfo,
+    RunTicket,
+    Scheduler,
+    SchedulerSettings,
+)
 
 
 class FakeClock:

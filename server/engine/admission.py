@@ -13,15 +13,15 @@ from server.engine.errors import AtelierError
 from server.engine.run import RunInputs
 from server.engine.workflows.catalog import Workflow
 from server.engine.workflows.mapping import SEED_MAX, ParamSpec
-from server.protocol import RunStart
+from server.protocol import ErrorCode, RunStart
 
 
 class InvalidRun(AtelierError):
-    code = "invalid_field"
+    code = ErrorCode.INVALID_FIELD
 
 
 class UnknownConfig(AtelierError):
-    code = "unknown_config"
+    code = ErrorCode.UNKNOWN_CONFIG
 
 
 def admit_inputs(

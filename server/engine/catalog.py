@@ -35,8 +35,6 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 class CatalogError(AtelierError):
     """A catalog file is missing or invalid; the message names the file and the field."""
 
-    code = "catalog_invalid"
-
 
 class SafetyLevel(enum.StrEnum):
     """Who the workshop is for; set by the operator, never by a client."""

@@ -19,9 +19,8 @@ import structlog
 
 from server.engine.admission import admit_inputs
 from server.engine.errors import AtelierError, BackendError
-from server.engine.queueing import QueueInfo
 from server.engine.run import Run, new_run_id
-from server.engine.scheduler import RunTicket
+from server.engine.scheduler import QueueInfo, RunTicket
 from server.engine.session import Session
 from server.engine.stages import texts
 from server.engine.stages.context import Blocked, Services, StageContext, StageResult
@@ -30,6 +29,7 @@ from server.engine.stages.interception import interception
 from server.engine.stages.safety import input_safety
 from server.engine.stages.translation import translation
 from server.protocol import (
+    ErrorCode,
     Queue,
     RunAccepted,
     RunCancel,
@@ -46,7 +46,7 @@ KEPT_FINISHED = 20
 
 
 class UnknownRun(AtelierError):
-    code = "unknown_run"
+    code = ErrorCode.UNKNOWN_RUN
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ STAGES = (
 
 
 class NotReady(AtelierError):
-    code = "unavailable"
+    code = ErrorCode.UNAVAILABLE
 
 
 class Pipeline:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.engine.errors import AtelierError
+from server.engine.errors import InvalidState
 from server.engine.session import Session
 from server.protocol import (
     RunDone,
@@ -31,10 +31,6 @@ _ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.RUNNING: FINAL,
     **{status: frozenset() for status in FINAL},
 }
-
-
-class IllegalRunTransition(AtelierError):
-    code = "internal"
 
 
 def new_run_id() -> str:
@@ -85,7 +81,7 @@ class Run:
 
     def move(self, new: RunStatus) -> None:
         if new not in _ALLOWED[self.status]:
-            raise IllegalRunTransition(f"run {self.id} cannot go from {self.status} to {new}")
+            raise InvalidState(f"run {self.id} cannot go from {self.status} to {new}")
         self.status = new
 
     @property
@@ -124,7 +120,7 @@ class Run:
     def announce_done(self) -> None:
         """The run's one and only `run.done`."""
         if not self.finished or self.total is None:
-            raise IllegalRunTransition(f"run {self.id} has not finished")
+            raise InvalidState(f"run {self.id} has not finished")
         self.emit(
             RunDone,
             status=self.status,

@@ -6,7 +6,7 @@ from typing import Protocol
 
 from server.engine.errors import AtelierError
 from server.engine.session import Session
-from server.protocol import RunCancel, RunStart
+from server.protocol import ErrorCode, RunCancel, RunStart
 
 
 class RunService(Protocol):
@@ -18,7 +18,7 @@ class RunService(Protocol):
 
 
 class Unavailable(AtelierError):
-    code = "unavailable"
+    code = ErrorCode.UNAVAILABLE
 
 
 class NoRuns:

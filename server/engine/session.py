@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from server.engine.connection import Connection
-from server.engine.errors import AtelierError
+from server.engine.errors import InvalidState
 from server.engine.eventlog import EventLog
 from server.engine.stats import SocketStats
 from server.protocol import (
@@ -51,13 +51,9 @@ _ALLOWED: dict[SessionState, frozenset[SessionState]] = {
 }
 
 
-class IllegalTransition(AtelierError):
-    code = "internal"
-
-
 def check_transition(current: SessionState, new: SessionState) -> None:
     if new not in _ALLOWED[current]:
-        raise IllegalTransition(f"session cannot go from {current} to {new}")
+        raise InvalidState(f"session cannot go from {current} to {new}")
 
 
 class WelcomeInfo:

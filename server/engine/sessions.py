@@ -19,13 +19,13 @@ from server.engine.connection import Connection
 from server.engine.errors import AtelierError
 from server.engine.session import Session, SessionState, WelcomeInfo
 from server.engine.stats import SocketStats
-from server.protocol import CloseCode
+from server.protocol import CloseCode, ErrorCode
 
 log = structlog.get_logger(__name__)
 
 
 class ServerFull(AtelierError):
-    code = "unavailable"
+    code = ErrorCode.UNAVAILABLE
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from server.protocol._vocabulary import (
     BackendState,
     ErrorCode,
     Message,
+    RunEndCode,
     RunStatus,
     StageName,
     StageStatus,
@@ -148,7 +149,7 @@ class RunDone(ServerEvent):
     run: str
     status: RunStatus
     reason: str | None = None
-    code: str | None = None
+    code: RunEndCode | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     total: float
 

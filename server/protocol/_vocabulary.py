@@ -36,6 +36,28 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal"
 
 
+class RunEndCode(StrEnum):
+    """Stable codes of how a run ended when it did not complete (`run.done`'s `code`, a failed
+    `stage`'s detail, the run's record). Clients may branch on them; never rename one."""
+
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+    INTERNAL = "internal"
+    BACKEND_ERROR = "backend_error"
+    BACKEND_UNAVAILABLE = "backend_unavailable"
+    BACKEND_TIMEOUT = "backend_timeout"
+    BACKEND_BUSY = "backend_busy"
+    BACKEND_PROTOCOL = "backend_protocol"
+    BACKEND_REJECTED = "backend_rejected"
+    BACKEND_AUTH = "backend_auth"
+    BACKEND_SERVER_ERROR = "backend_server_error"
+    BACKEND_PAUSED = "backend_paused"
+    BACKEND_START_FAILED = "backend_start_failed"
+    BACKEND_EXECUTION_ERROR = "backend_execution_error"
+    BACKEND_PROMPT_LOST = "backend_prompt_lost"
+    MODEL_NOT_FOUND = "model_not_found"
+
+
 class CloseCode(IntEnum):
     """WebSocket close codes the server uses. 4xxx are Atelier's own."""
 

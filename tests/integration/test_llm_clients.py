@@ -19,6 +19,7 @@ from server.engine.errors import (
     BackendProtocolError,
     BackendTimeout,
     BackendUnavailable,
+    InvalidState,
     ModelNotFound,
 )
 from server.engine.llm import (
@@ -291,7 +292,7 @@ async def test_cancelling_while_waiting_for_headers_closes_everything(dialect: s
 
 async def test_iterating_without_async_with_is_a_programming_error(dialect: str) -> None:
     async with running(dialect) as (_, client):
-        with pytest.raises(RuntimeError, match="async with"):
+        with pytest.raises(InvalidState, match="async with"):
             await anext(aiter(client.stream_chat(chat())))
 
 

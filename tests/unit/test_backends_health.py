@@ -8,7 +8,6 @@ from server.engine.backends.config import LifecycleSettings
 from server.engine.backends.health import (
     ALLOWED,
     HealthChange,
-    IllegalHealthTransition,
     InstanceHealth,
     alive_by_work,
     instance_fault,
@@ -23,6 +22,7 @@ from server.engine.errors import (
     BackendRejected,
     BackendTimeout,
     BackendUnavailable,
+    InvalidState,
     ModelNotFound,
 )
 from server.engine.llm.errors import BackendAuthFailed, BackendServerError
@@ -65,7 +65,7 @@ def test_illegal_transitions_raise(path: tuple[S, ...], illegal: S) -> None:
     health = InstanceHealth("comfyui", "a")
     for state in path:
         health.move(state)
-    with pytest.raises(IllegalHealthTransition):
+    with pytest.raises(InvalidState):
         health.move(illegal)
     assert health.state is path[-1]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from server.engine.admission import InvalidRun, UnknownConfig, admit_inputs
-from server.engine.run import IllegalRunTransition, Run, RunInputs
+from server.engine.errors import InvalidState
+from server.engine.run import Run, RunInputs
 from server.engine.session import Session
 from server.engine.stats import SocketStats
 from server.protocol import RunStart, RunStatus, StageName
@@ -74,15 +75,15 @@ def test_run_lifecycle_allows_only_forward_moves() -> None:
     run = new_run()
     run.move(RunStatus.RUNNING)
     run.finish(RunStatus.COMPLETED)
-    with pytest.raises(IllegalRunTransition):
+    with pytest.raises(InvalidState):
         run.move(RunStatus.RUNNING)
-    with pytest.raises(IllegalRunTransition):
+    with pytest.raises(InvalidState):
         run.finish(RunStatus.FAILED)
 
 
 def test_run_done_cannot_be_announced_before_the_run_finished() -> None:
     run = new_run()
-    with pytest.raises(IllegalRunTransition):
+    with pytest.raises(InvalidState):
         run.announce_done()
 
 

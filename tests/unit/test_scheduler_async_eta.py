@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from server.engine.eta import OVERRUN_SHARE
 from server.engine.scheduler import Scheduler
-from server.engine.scheduler_lines import _Ticker
+from server.engine.scheduler._eta import OVERRUN_SHARE
+from server.engine.scheduler._lines import Ticker
 from tests.scheduler_support import FakeClock, Job, finish_all, make_scheduler
 
 
@@ -48,15 +48,15 @@ async def test_an_eta_that_follows_the_countdown_is_not_told_again() -> None:
     await waiter.recorder.until(lambda i: i.eta_seconds == 10.0)
     told = len(waiter.recorder.infos)
     clock.advance(5.0)
-    assert scheduler._refresh_etas() is True  # someone still waits
+    assert scheduler.refresh_etas() is True  # someone still waits
     assert len(waiter.recorder.infos) == told  # 5 s left, as the page counts down
     clock.advance(10.0)  # 5 s past the record: 2.5 s more expected, the page shows 1 s
-    scheduler._refresh_etas()
+    scheduler.refresh_etas()
     assert len(waiter.recorder.infos) == told + 1
     assert waiter.recorder.last is not None
     assert waiter.recorder.last.eta_seconds == 3.0
     await finish_all(holder, waiter)
-    assert scheduler._refresh_etas() is False  # nobody waits: the pass stops
+    assert scheduler.refresh_etas() is False  # nobody waits: the pass stops
     scheduler.close()
 
 
@@ -76,10 +76,10 @@ async def test_one_pass_refreshes_every_waiting_run_of_a_session_together() -> N
     for job in (text, image):
         await job.recorder.until(lambda i: i.eta_seconds == 6.0)
     clock.advance(22.0)
-    scheduler._refresh_etas()
+    scheduler.refresh_etas()
     assert [j.recorder.last.eta_seconds for j in (text, image) if j.recorder.last] == [8.0, 8.0]
     counts = [len(text.recorder.infos), len(image.recorder.infos)]
-    scheduler._refresh_etas()  # nothing moved since: nothing to tell
+    scheduler.refresh_etas()  # nothing moved since: nothing to tell
     assert [len(text.recorder.infos), len(image.recorder.infos)] == counts
     await finish_all(*holders, text, image)
     scheduler.close()
@@ -95,12 +95,12 @@ async def test_a_ticker_repeats_only_while_its_tick_asks_for_more() -> None:
             third.set_result(None)
         return len(ticks) < 3
 
-    ticker = _Ticker(0.001, tick)
+    ticker = Ticker(0.001, tick)
     ticker.wake()
     ticker.wake()  # already armed: still one timer, so one tick per interval
     await asyncio.wait_for(third, 5)
     assert ticks == [1, 2, 3]
-    assert ticker._handle is None  # the third tick asked for no more: nothing is scheduled
+    assert not ticker.armed  # the third tick asked for no more: nothing is scheduled
 
 
 TWO_LLM_STAGES = (("llm", "safety"), ("llm", "interception"))

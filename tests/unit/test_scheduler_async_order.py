@@ -7,15 +7,16 @@ import asyncio
 import pytest
 from prometheus_client import CollectorRegistry
 
-from server.engine.queueing import QueueInfo, WaitReason
 from server.engine.scheduler import (
     Busy,
     PoolSettings,
+    QueueInfo,
     RunPhase,
     Scheduler,
     SchedulerSettings,
     TooManyRuns,
     UnknownPool,
+    WaitReason,
 )
 from tests.scheduler_support import FakeClock, Job, finish_all, make_scheduler, settle
 

@@ -12,8 +12,7 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.engine.queueing import WaitReason
-from server.engine.scheduler import Busy, RunPhase, Scheduler
+from server.engine.scheduler import Busy, RunPhase, Scheduler, WaitReason
 from tests.scheduler_support import Job, make_scheduler, settle
 
 STAGE_PLANS = [

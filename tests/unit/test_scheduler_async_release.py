@@ -6,8 +6,7 @@ import asyncio
 
 import pytest
 
-from server.engine.queueing import WaitReason
-from server.engine.scheduler import RunClosed
+from server.engine.scheduler import RunClosed, WaitReason
 from tests.scheduler_support import Job, make_scheduler, settle
 
 

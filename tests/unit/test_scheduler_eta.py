@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.engine.eta import (
+from server.engine.scheduler._eta import (
     OUTLIER_CAP,
     OVERRUN_SHARE,
     ServiceRecord,

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from server.engine.eta import ServiceRecord, Work, estimate_waits
+from server.engine.scheduler._eta import ServiceRecord, Work, estimate_waits
 
 #: llama-server, 2 slots, 4 lessons of 20 runs: answers of about 4 s, the third one 75 s.
 ONE_LONG_ANSWER = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.engine.queueing import RunPriority, SlotQueue, WaitKey
+from server.engine.scheduler._queueing import RunPriority, SlotQueue, WaitKey
 
 Op = tuple[str, int]
 ops = st.lists(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.engine.queueing import (
+from server.engine.errors import InvalidState
+from server.engine.scheduler._queueing import (
     QueueInfo,
     RunPriority,
     SlotQueue,
@@ -74,7 +75,7 @@ def test_positions_follow_key_order_and_close_up_after_a_removal() -> None:
 
 def test_release_without_a_held_slot_is_a_bug() -> None:
     queue: SlotQueue[str] = SlotQueue(1)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(InvalidState):
         queue.release()
 
 

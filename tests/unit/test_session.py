@@ -9,13 +9,8 @@ import orjson
 import pytest
 
 from server.engine.connection import Connection
-from server.engine.session import (
-    IllegalTransition,
-    Session,
-    SessionState,
-    WelcomeInfo,
-    check_transition,
-)
+from server.engine.errors import InvalidState
+from server.engine.session import Session, SessionState, WelcomeInfo, check_transition
 from server.engine.stats import SocketStats
 from server.protocol import CloseCode, Limits, RunSnapshot, Token
 
@@ -76,7 +71,7 @@ def token(s: Session, text: str) -> int:
     ],
 )
 def test_illegal_transitions_raise(current: SessionState, new: SessionState) -> None:
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(InvalidState):
         check_transition(current, new)
 
 

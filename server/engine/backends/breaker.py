@@ -13,7 +13,7 @@ import enum
 import time
 from collections.abc import Callable
 
-from server.engine.errors import AtelierError
+from server.engine.errors import InvalidState
 
 
 class BreakerState(enum.StrEnum):
@@ -27,10 +27,6 @@ _ALLOWED = {
     BreakerState.OPEN: frozenset({BreakerState.HALF_OPEN}),
     BreakerState.HALF_OPEN: frozenset({BreakerState.CLOSED, BreakerState.OPEN}),
 }
-
-
-class IllegalBreakerTransition(AtelierError):
-    code = "internal"
 
 
 class CircuitBreaker:
@@ -97,5 +93,5 @@ class CircuitBreaker:
 
     def _move(self, new: BreakerState) -> None:
         if new not in _ALLOWED[self._state]:
-            raise IllegalBreakerTransition(f"breaker cannot go from {self._state} to {new}")
+            raise InvalidState(f"breaker cannot go from {self._state} to {new}")
         self._state = new

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from server.engine.errors import (
-    AtelierError,
     BackendError,
     BackendProtocolError,
     BackendRejected,
     BackendUnavailable,
+    InvalidState,
     ModelNotFound,
 )
 from server.protocol import BackendState
@@ -35,10 +35,6 @@ ALLOWED: dict[BackendState, frozenset[BackendState]] = {
     BackendState.UNHEALTHY: _ANY_BUT_UNKNOWN - {BackendState.UNHEALTHY},
     BackendState.DOWN: _ANY_BUT_UNKNOWN - {BackendState.DOWN},
 }
-
-
-class IllegalHealthTransition(AtelierError):
-    code = "internal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +124,7 @@ class InstanceHealth:
         if state is self.state:
             return False
         if state not in ALLOWED[self.state]:
-            raise IllegalHealthTransition(
+            raise InvalidState(
                 f"{self.kind} {self.instance}: cannot go from {self.state} to {state}"
             )
         self.state, self.message, self.eta, self.cause = state, message, eta, cause

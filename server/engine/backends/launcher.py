@@ -28,7 +28,7 @@ from server.engine.backends.config import StartOptions
 from server.engine.backends.health import InstanceHealth
 from server.engine.backends.procgroup import group_alive, signal_group
 from server.engine.errors import BackendError, BackendUnavailable
-from server.protocol import BackendState
+from server.protocol import BackendState, RunEndCode
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +39,7 @@ Probe = Callable[[], Awaitable[None]]
 class StartFailed(BackendUnavailable):
     """The instance could not be started (command failed, exited, or never became healthy)."""
 
-    code = "backend_start_failed"
+    code = RunEndCode.BACKEND_START_FAILED
     retryable = False
 
 

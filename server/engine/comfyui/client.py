@@ -42,6 +42,7 @@ from server.engine.errors import (
     BackendRejected,
     BackendTimeout,
     BackendUnavailable,
+    InvalidState,
 )
 
 
@@ -120,13 +121,13 @@ class ComfyUIClient:
     @property
     def http(self) -> ComfyUIHttp:
         if self._http is None:
-            raise RuntimeError("ComfyUIClient.start() was not called")
+            raise InvalidState("ComfyUIClient.start() was not called")
         return self._http
 
     @property
     def drainer(self) -> Drainer:
         if self._drainer is None:
-            raise RuntimeError("ComfyUIClient.start() was not called")
+            raise InvalidState("ComfyUIClient.start() was not called")
         return self._drainer
 
     async def system_stats(self) -> dict[str, Any]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from server.engine.errors import BackendError
+from server.protocol import RunEndCode
 
 
 class PromptLost(BackendError):
     """ComfyUI no longer knows a prompt we submitted (the instance restarted)."""
 
-    code = "backend_prompt_lost"
+    code = RunEndCode.BACKEND_PROMPT_LOST
     retryable = True
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.engine.comfyui.events import JobEvent, JobState, Preview, Progress
+from server.engine.errors import InvalidState
 
 
 class PreviewThrottle:
@@ -37,10 +38,6 @@ class EndOfPrompt:
     """ComfyUI said the prompt is over (`executing` null, or found in /history)."""
 
     via: str
-
-
-class IllegalTransition(RuntimeError):
-    """A job state change that the lifecycle does not allow."""
 
 
 class ComfyUIJob:
@@ -74,7 +71,7 @@ class ComfyUIJob:
         if new is self.state:
             return
         if not self.state.can_become(new):
-            raise IllegalTransition(f"job {self.prompt_id}: {self.state} -> {new}")
+            raise InvalidState(f"job {self.prompt_id}: {self.state} -> {new}")
         self.state = new
 
     def push(self, event: JobEvent) -> None:

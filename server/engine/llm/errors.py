@@ -14,6 +14,7 @@ from server.engine.errors import (
     BackendUnavailable,
     ModelNotFound,
 )
+from server.protocol import RunEndCode
 
 
 class StreamTruncated(Exception):
@@ -23,13 +24,13 @@ class StreamTruncated(Exception):
 class BackendAuthFailed(BackendRejected):
     """401/403: the API key is missing or wrong (the key itself is never part of the message)."""
 
-    code = "backend_auth"
+    code = RunEndCode.BACKEND_AUTH
 
 
 class BackendServerError(BackendError):
     """A 5xx other than 503: the server failed (out of memory, runner crashed, ...)."""
 
-    code = "backend_server_error"
+    code = RunEndCode.BACKEND_SERVER_ERROR
     retryable = True
 
 

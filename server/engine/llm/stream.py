@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
-from server.engine.errors import BackendError, BackendProtocolError, BackendTimeout
+from server.engine.errors import BackendError, BackendProtocolError, BackendTimeout, InvalidState
 from server.engine.llm.decoders import DecodeError
 from server.engine.llm.errors import StreamTruncated
 from server.engine.llm.types import ChatDelta, ChatRequest, ChatResult, DeltaKind
@@ -67,12 +67,12 @@ class HttpChatStream:
     @property
     def result(self) -> ChatResult:
         if self._result is None:
-            raise RuntimeError("the stream has not been read to its end")
+            raise InvalidState("the stream has not been read to its end")
         return self._result
 
     async def __aenter__(self) -> HttpChatStream:
         if self._entered:
-            raise RuntimeError("a ChatStream can be entered only once")
+            raise InvalidState("a ChatStream can be entered only once")
         self._entered = True
         loop = asyncio.get_running_loop()
         self._started = loop.time()
@@ -114,7 +114,7 @@ class HttpChatStream:
     async def _read_more(self) -> None:
         response = self._response
         if response is None:
-            raise RuntimeError("use `async with` before iterating a ChatStream")
+            raise InvalidState("use `async with` before iterating a ChatStream")
         chunk = await self._read_chunk(response)
         try:
             deltas = self._interp.finish() if not chunk else self._interp.feed(chunk)

@@ -29,7 +29,7 @@ from server.engine.records import RecordStore
 from server.engine.run import Run
 from server.engine.scheduler import RunTicket, Scheduler
 from server.engine.workflows.catalog import Workflow
-from server.protocol import StageName, StageStatus
+from server.protocol import RunEndCode, StageName, StageStatus
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +64,7 @@ class Services:
 class Blocked(AtelierError):
     """A safety check said no. `reason` is for the student, in the run's language."""
 
-    code = "blocked"
+    code = RunEndCode.BLOCKED
 
     def __init__(self, reason: str, detail: dict[str, Any] | None = None) -> None:
         super().__init__(reason)

@@ -36,13 +36,13 @@ from server.engine.workflows.mapping import inject_parameters, resolve_values
 from server.protocol import Output as OutputMessage
 from server.protocol import Preview as PreviewMessage
 from server.protocol import Progress as ProgressMessage
-from server.protocol import StageName, StageStatus
+from server.protocol import RunEndCode, StageName, StageStatus
 
 log = structlog.get_logger(__name__)
 
 
 class RenderFailed(BackendError):
-    code = "backend_execution_error"
+    code = RunEndCode.BACKEND_EXECUTION_ERROR
 
 
 class InstanceLost(BackendUnavailable):

@@ -18,8 +18,6 @@ Graph = dict[str, dict[str, Any]]
 class WorkflowError(AtelierError):
     """A workflow file or mapping is unusable; the message names the file and the node."""
 
-    code = "workflow_invalid"
-
 
 def copy_graph(graph: Graph) -> Graph:
     """A deep copy, so templates are never mutated by a run."""

@@ -1,29 +1,31 @@
 """The lines a run waits in: a pool's line for a slot, a session's line for an in-flight place.
 
-Each line coalesces its queue updates through a `_Notifier`, so a burst of changes costs one
+Each line coalesces its queue updates through a `Notifier`, so a burst of changes costs one
 flush per interval rather than one message per change. The scheduler's ETA refresh pass runs
-on a `_Ticker`, which repeats only while someone waits.
+on a `Ticker`, which repeats only while someone waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from server.engine.queueing import SlotQueue, Throttle
-
-if TYPE_CHECKING:
-    from server.engine.scheduler_ticket import RunTicket, _Lease
+from server.engine.scheduler._queueing import SlotQueue, Throttle
+from server.engine.scheduler._ticket import Lease, RunTicket
 
 
-class _Notifier:
+class Notifier:
     """A coalesced flush: `mark()` on every change, `flush` runs at most once per interval."""
 
     def __init__(self, interval: float, flush: Callable[[], None]) -> None:
         self._throttle = Throttle(interval)
         self._flush = flush
         self._handle: asyncio.Handle | None = None
+
+    @property
+    def pending(self) -> bool:
+        """A change waits for its flush."""
+        return self._throttle.pending
 
     def mark(self) -> None:
         try:
@@ -49,7 +51,7 @@ class _Notifier:
         self._flush()
 
 
-class _Ticker:
+class Ticker:
     """A repeating timer that runs only while it is needed: `wake()` arms it if it is idle,
     and each tick returns whether another one is wanted."""
 
@@ -57,6 +59,11 @@ class _Ticker:
         self._interval = interval
         self._tick = tick
         self._handle: asyncio.TimerHandle | None = None
+
+    @property
+    def armed(self) -> bool:
+        """A tick is scheduled."""
+        return self._handle is not None
 
     def wake(self) -> None:
         if self._handle is not None:
@@ -78,18 +85,22 @@ class _Ticker:
             self.wake()
 
 
-class _Pool:
-    def __init__(self, name: str, slots: int, interval: float, flush: Callable[[_Pool], None]):
+class Pool:
+    """One backend pool's slots, its waiting leases in order and the leases holding a slot."""
+
+    def __init__(self, name: str, slots: int, interval: float, flush: Callable[[Pool], None]):
         self.name = name
-        self.queue: SlotQueue[_Lease] = SlotQueue(slots)
-        self.holders: set[_Lease] = set()
-        self.notifier = _Notifier(interval, lambda: flush(self))
+        self.queue: SlotQueue[Lease] = SlotQueue(slots)
+        self.holders: set[Lease] = set()
+        self.notifier = Notifier(interval, lambda: flush(self))
 
 
-class _Session:
-    def __init__(self, session_id: str, interval: float, flush: Callable[[_Session], None]):
+class SessionLine:
+    """One session's runs in flight and, behind them, its runs waiting for a place."""
+
+    def __init__(self, session_id: str, interval: float, flush: Callable[[SessionLine], None]):
         self.id = session_id
         self.in_flight: set[str] = set()
         self.line: dict[str, RunTicket] = {}  # insertion-ordered: O(1) append, pop, remove
         self.starts = 0
-        self.notifier = _Notifier(interval, lambda: flush(self))
+        self.notifier = Notifier(interval, lambda: flush(self))

@@ -1,20 +1,12 @@
-"""The scheduler: a fair queue for scarce GPU slots, with live positions, ETAs, limits, cancel.
-
-Usage by the pipeline (one task per run)::
-
-    ticket = scheduler.admit(run_id, session_id, on_queue=send_queue_event)  # may raise Busy
-    async with ticket:                                  # close() on every exit path
-        async with ticket.slot(pool="llm-a", stage="interception"):
-            ...                                         # cancellation propagates in here
+"""`Scheduler`: admission, session lines, pool slots and the hand-over between them.
 
 A run first takes one of its session's in-flight places (`max_runs_in_flight_per_session`);
 the session's other runs wait in the session's own line. Each stage then waits for a slot in
-its pool, ordered by `queueing.RunPriority`. Releasing a slot hands it to the next live waiter
+its pool, ordered by `_queueing.RunPriority`. Releasing a slot hands it to the next live waiter
 in the same call, so no wake-up is lost and no slot is granted twice. The ordering, position,
-coalescing and ETA rules are pure (`queueing`, `eta`); this module adds the futures,
-`scheduler_lines` the timers and `scheduler_updates` what a waiting run is told and when.
-Settings and errors (`scheduler_settings`) and the run's handle (`scheduler_ticket`) are
-importable from here too.
+coalescing and ETA rules are pure (`_queueing`, `_eta`); this module adds the futures,
+`_lines` the timers and `_updates` what a waiting run is told and when. Tickets reach the
+scheduler through `TicketOwner` (`acquire`, `release`, `close_run`).
 """
 
 from __future__ import annotations
@@ -26,33 +18,19 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
 
-from server.engine.eta import ServiceTimes, suggest_retry_after
-from server.engine.queueing import WaitKey, run_priority
-from server.engine.scheduler_lines import _Pool, _Session, _Ticker
-from server.engine.scheduler_metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
-from server.engine.scheduler_settings import (
+from server.engine.scheduler._eta import ServiceTimes, suggest_retry_after
+from server.engine.scheduler._lines import Pool, SessionLine, Ticker
+from server.engine.scheduler._metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
+from server.engine.scheduler._queueing import WaitKey, run_priority
+from server.engine.scheduler._settings import (
     Busy,
-    PoolSettings,
     RunClosed,
     SchedulerSettings,
     TooManyRuns,
     UnknownPool,
 )
-from server.engine.scheduler_ticket import QueueCallback, RunPhase, RunTicket, _Lease
-from server.engine.scheduler_updates import tell_pool, tell_session
-
-__all__ = [
-    "Busy",
-    "PoolSettings",
-    "QueueCallback",
-    "RunClosed",
-    "RunPhase",
-    "RunTicket",
-    "Scheduler",
-    "SchedulerSettings",
-    "TooManyRuns",
-    "UnknownPool",
-]
+from server.engine.scheduler._ticket import Lease, Outcome, QueueCallback, RunPhase, RunTicket
+from server.engine.scheduler._updates import tell_pool, tell_session
 
 
 class Scheduler:
@@ -69,15 +47,15 @@ class Scheduler:
         self._clock = clock
         interval = settings.queue_update_interval
         self._pools = {
-            p.name: _Pool(p.name, p.slots, interval, self._flush_pool) for p in settings.pools
+            p.name: Pool(p.name, p.slots, interval, self._flush_pool) for p in settings.pools
         }
-        self._eta_refresh = _Ticker(settings.eta_refresh_interval, self._refresh_etas)
-        self._sessions: dict[str, _Session] = {}
+        self._eta_refresh = Ticker(settings.eta_refresh_interval, self.refresh_etas)
+        self._sessions: dict[str, SessionLine] = {}
         self._runs: dict[str, RunTicket] = {}
         self._times = ServiceTimes(settings.eta_window)
         self._run_seq = itertools.count(1)
         self._lease_seq = itertools.count(1)
-        self._start_seq = itertools.count(1)  # start order, not admission order: see queueing
+        self._start_seq = itertools.count(1)  # start order, not admission order: see _queueing
         self._queued = 0  # runs in session lines
         self._pool_waiting = 0  # leases in pool lines
         self.refusals = 0
@@ -131,7 +109,7 @@ class Scheduler:
         self._check_room(session)
         if session is None:
             interval = self.settings.queue_update_interval
-            session = self._sessions[session_id] = _Session(session_id, interval, tell_session)
+            session = self._sessions[session_id] = SessionLine(session_id, interval, tell_session)
         ticket = RunTicket(self, run_id, session_id, next(self._run_seq), on_queue)
         self._runs[run_id] = ticket
         if len(session.in_flight) < self.settings.max_runs_in_flight_per_session:
@@ -142,7 +120,7 @@ class Scheduler:
             session.notifier.mark()
         return ticket
 
-    def _check_room(self, session: _Session | None) -> None:
+    def _check_room(self, session: SessionLine | None) -> None:
         s = self.settings
         if (
             session is not None
@@ -160,20 +138,19 @@ class Scheduler:
         if self._metrics is not None:
             self._metrics.refused(reason)
 
-    def _activate(self, session: _Session, ticket: RunTicket) -> None:
-        ticket._advance(RunPhase.ACTIVE)
-        ticket.priority = run_priority(
-            self._clock(), self.settings.fairness_window, session.starts, next(self._start_seq)
-        )
+    def _activate(self, session: SessionLine, ticket: RunTicket) -> None:
+        s = self.settings
+        start = next(self._start_seq)
+        ticket.activate(run_priority(self._clock(), s.fairness_window, session.starts, start))
         session.starts += 1
         session.in_flight.add(ticket.run_id)
-        ticket._started.set()
 
-    def _close(self, ticket: RunTicket, *, cancelled: bool) -> None:
+    def close_run(self, ticket: RunTicket, *, cancelled: bool) -> None:
+        """The ticket's `close`: free its place, fail its waiting requests, forget it."""
         if ticket.phase is RunPhase.CLOSED:
             return
         if not cancelled:
-            self._times.record_run(ticket._jobs)
+            self._times.record_run(ticket.jobs)
         session = self._sessions[ticket.session_id]
         if ticket.phase is RunPhase.QUEUED:
             del session.line[ticket.run_id]
@@ -182,9 +159,8 @@ class Scheduler:
         else:
             session.in_flight.discard(ticket.run_id)
             self._start_next(session)
-        ticket._advance(RunPhase.CLOSED)
-        ticket._started.set()
-        for lease in list(ticket._waiting):
+        ticket.end()
+        for lease in list(ticket.waiting):
             self._drop_waiter(lease)
             if not lease.future.done():
                 lease.future.set_exception(RunClosed(f"run {ticket.run_id} was closed"))
@@ -193,7 +169,7 @@ class Scheduler:
             session.notifier.cancel()
             del self._sessions[session.id]
 
-    def _start_next(self, session: _Session) -> None:
+    def _start_next(self, session: SessionLine) -> None:
         limit = self.settings.max_runs_in_flight_per_session
         started = False
         while session.line and len(session.in_flight) < limit:
@@ -206,7 +182,8 @@ class Scheduler:
 
     # -- slots ---------------------------------------------------------------------------
 
-    async def _acquire(self, ticket: RunTicket, pool_name: str, stage: str) -> _Lease:
+    async def acquire(self, ticket: RunTicket, pool_name: str, stage: str) -> Lease:
+        """The ticket's `slot`: wait for the run's start, then for a slot of `pool_name`."""
         pool = self._pools.get(pool_name)
         if pool is None:
             raise UnknownPool(f"no backend pool named {pool_name!r}")
@@ -214,11 +191,11 @@ class Scheduler:
         assert ticket.priority is not None  # set on activation
         key = WaitKey(ticket.priority, next(self._lease_seq))
         future = asyncio.get_running_loop().create_future()
-        lease = _Lease(ticket, pool, stage, key, future, self._clock())
+        lease = Lease(ticket, pool_name, stage, key, future, self._clock())
         if pool.queue.request(key, lease):
             self._granted(lease)
             return lease
-        ticket._waiting.add(lease)
+        ticket.waiting.add(lease)
         self._pool_waiting += 1
         pool.notifier.mark()
         self._eta_refresh.wake()
@@ -226,38 +203,40 @@ class Scheduler:
             await future
         except BaseException:
             if future.done() and not future.cancelled() and future.exception() is None:
-                self._release(lease, "cancelled")  # granted as we were cancelled: pass it on
-            elif lease in ticket._waiting:
+                self.release(lease, "cancelled")  # granted as we were cancelled: pass it on
+            elif lease in ticket.waiting:
                 self._drop_waiter(lease)
             raise
         if ticket.phase is RunPhase.CLOSED:
-            self._release(lease, "cancelled")
+            self.release(lease, "cancelled")
             raise RunClosed(f"run {ticket.run_id} was closed")
         return lease
 
-    def _drop_waiter(self, lease: _Lease) -> None:
-        lease.run._waiting.discard(lease)
+    def _drop_waiter(self, lease: Lease) -> None:
+        lease.run.waiting.discard(lease)
         self._pool_waiting -= 1
-        lease.pool.queue.remove(lease.key)
-        lease.pool.notifier.mark()
+        pool = self._pools[lease.pool]
+        pool.queue.remove(lease.key)
+        pool.notifier.mark()
 
-    def _granted(self, lease: _Lease) -> None:
+    def _granted(self, lease: Lease) -> None:
         lease.granted_at = self._clock()
-        lease.pool.holders.add(lease)
+        self._pools[lease.pool].holders.add(lease)
         if self._metrics is not None:
-            self._metrics.waited(lease.pool.name, lease.stage, lease.granted_at - lease.queued_at)
+            self._metrics.waited(lease.pool, lease.stage, lease.granted_at - lease.queued_at)
 
-    def _release(self, lease: _Lease, outcome: str) -> None:
-        pool = lease.pool
+    def release(self, lease: Lease, outcome: Outcome) -> None:
+        """The end of the ticket's `slot` block: hand the slot to the next live waiter."""
+        pool = self._pools[lease.pool]
         pool.holders.remove(lease)
         seconds = self._clock() - lease.granted_at
         if outcome == "ok":  # an aborted job says nothing about how long a job takes
             self._times.record(pool.name, lease.stage, seconds)
-            lease.run._jobs.append((pool.name, lease.stage, seconds))
+            lease.run.jobs.append((pool.name, lease.stage, seconds))
         if self._metrics is not None:
             self._metrics.served(pool.name, lease.stage, outcome, seconds)
         while (successor := pool.queue.release()) is not None:
-            successor.run._waiting.discard(successor)
+            successor.run.waiting.discard(successor)
             self._pool_waiting -= 1
             if not successor.future.done():  # else cancelled this instant: try the next one
                 successor.future.set_result(None)
@@ -265,11 +244,12 @@ class Scheduler:
                 break
         pool.notifier.mark()
 
-    def _flush_pool(self, pool: _Pool) -> None:
+    def _flush_pool(self, pool: Pool) -> None:
         tell_pool(pool, self._times, self._clock(), refresh=False)
 
-    def _refresh_etas(self) -> bool:
-        """The ETA refresh pass over every pool's line; whether anyone still waits."""
+    def refresh_etas(self) -> bool:
+        """The ETA refresh pass over every pool's line (its timer's tick); whether anyone
+        still waits."""
         now = self._clock()
         for pool in self._pools.values():
             if len(pool.queue):

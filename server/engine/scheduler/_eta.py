@@ -35,7 +35,7 @@ arrived, of a backend going down, or of the length of the answers still to come.
 that would need a time nobody has measured yet (a stage's service time, or its rest before
 any run that passed it has ended) is None (unknown), never a guess: showing "unknown" is
 better than a number that turns out wrong. Jobs that failed or were cancelled are not samples
-(see `Scheduler._release`); a run that failed counts as one that ended there.
+(see `Scheduler.release`); a run that failed counts as one that ended there.
 """
 
 from __future__ import annotations

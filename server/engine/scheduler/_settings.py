@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.engine.errors import AtelierError
+from server.protocol import ErrorCode
 
 
 class PoolSettings(BaseModel):
@@ -33,7 +34,7 @@ class SchedulerSettings(BaseModel):
 class Busy(AtelierError):
     """Too many runs are waiting; try again after `retry_after` seconds."""
 
-    code = "busy"
+    code = ErrorCode.BUSY
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
@@ -43,14 +44,12 @@ class Busy(AtelierError):
 class TooManyRuns(Busy):
     """This session already has the maximum number of runs in flight and queued."""
 
-    code = "too_many_runs"
+    code = ErrorCode.TOO_MANY_RUNS
 
 
 class RunClosed(AtelierError):
     """The run's ticket was closed while one of its stages still waited for a slot."""
 
-    code = "run_closed"
-
 
 class UnknownPool(AtelierError):
-    code = "unknown_pool"
+    """A stage asked for a backend pool the scheduler was not given: a wiring bug."""

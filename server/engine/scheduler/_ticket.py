@@ -1,7 +1,11 @@
-"""A run's handle on the scheduler: `RunTicket`, its phases, and `_Lease`, one slot request.
+"""A run's handle on the scheduler: `RunTicket`, its phases, and `Lease`, one slot request.
 
-The ticket only holds the run's state; `Scheduler` does the bookkeeping, so every change to
-the lines goes through one place.
+The ticket holds the run's state and has two sides. The pipeline uses `started`, `slot` and
+`close`. The scheduler, which keeps every line, uses the package-internal rest: `activate`
+and `end` (its phase changes), `notify` (a `queue` event), and the attributes it keeps up to
+date (`priority`, `waiting`, `jobs`, `last_info`). A ticket knows its scheduler only as a
+`TicketOwner`, so this module imports nothing of the scheduler's and every change to a line
+still goes through one place.
 """
 
 from __future__ import annotations
@@ -12,21 +16,20 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Literal, Protocol
 
 import structlog
 
-from server.engine.eta import Job
-from server.engine.queueing import QueueInfo, RunPriority, WaitKey
-from server.engine.scheduler_settings import RunClosed
-
-if TYPE_CHECKING:
-    from server.engine.scheduler import Scheduler
-    from server.engine.scheduler_lines import _Pool
+from server.engine.errors import InvalidState
+from server.engine.scheduler._eta import Job
+from server.engine.scheduler._queueing import QueueInfo, RunPriority, WaitKey
+from server.engine.scheduler._settings import RunClosed
 
 log = structlog.get_logger(__name__)
 
 QueueCallback = Callable[[QueueInfo], None]
+#: How a slot was given back: only "ok" jobs are service-time samples.
+Outcome = Literal["ok", "error", "cancelled"]
 
 
 class RunPhase(enum.StrEnum):
@@ -42,12 +45,22 @@ _NEXT_PHASES = {
 }
 
 
+class TicketOwner(Protocol):
+    """What a ticket asks of the scheduler that issued it (`Scheduler` is the one owner)."""
+
+    async def acquire(self, ticket: RunTicket, pool: str, stage: str) -> Lease: ...
+
+    def release(self, lease: Lease, outcome: Outcome) -> None: ...
+
+    def close_run(self, ticket: RunTicket, *, cancelled: bool) -> None: ...
+
+
 class RunTicket:
     """One admitted run's handle: wait for a start, take slots, close."""
 
     def __init__(
         self,
-        scheduler: Scheduler,
+        owner: TicketOwner,
         run_id: str,
         session_id: str,
         seq: int,
@@ -57,13 +70,13 @@ class RunTicket:
         self.session_id = session_id
         self.seq = seq
         self.phase = RunPhase.QUEUED
-        self.priority: RunPriority | None = None
-        self._scheduler = scheduler
+        self.priority: RunPriority | None = None  # set by `activate`
+        self.waiting: set[Lease] = set()  # its slot requests still in a pool's line
+        self.jobs: list[Job] = []  # finished normally, in order: what its rests are made of
+        self.last_info: QueueInfo | None = None  # last told about its session's line
+        self._owner = owner
         self._on_queue = on_queue
         self._started = asyncio.Event()
-        self._waiting: set[_Lease] = set()
-        self._last_info: QueueInfo | None = None
-        self._jobs: list[Job] = []  # finished normally, in order: what its rests are made of
 
     async def started(self) -> None:
         """Return once the run has an in-flight place; RunClosed if it was closed instead."""
@@ -74,8 +87,8 @@ class RunTicket:
     @asynccontextmanager
     async def slot(self, pool: str, stage: str) -> AsyncIterator[None]:
         """Hold one slot of `pool` for `stage`; released on every way out of the block."""
-        lease = await self._scheduler._acquire(self, pool, stage)
-        outcome = "error"
+        lease = await self._owner.acquire(self, pool, stage)
+        outcome: Outcome = "error"
         try:
             yield
             outcome = "ok"
@@ -83,13 +96,13 @@ class RunTicket:
             outcome = "cancelled"
             raise
         finally:
-            self._scheduler._release(lease, outcome)
+            self._owner.release(lease, outcome)
 
     def close(self, *, cancelled: bool = False) -> None:
         """The run ended: free its session place (starting the next run). Idempotent.
 
         A cancelled run's jobs say nothing about how much pool time a run goes on to need."""
-        self._scheduler._close(self, cancelled=cancelled)
+        self._owner.close_run(self, cancelled=cancelled)
 
     async def __aenter__(self) -> RunTicket:
         return self
@@ -102,12 +115,21 @@ class RunTicket:
     ) -> None:
         self.close(cancelled=isinstance(exc, asyncio.CancelledError))
 
-    def _advance(self, phase: RunPhase) -> None:
-        if phase not in _NEXT_PHASES[self.phase]:
-            raise RuntimeError(f"run {self.run_id}: illegal transition {self.phase} -> {phase}")
-        self.phase = phase
+    # -- the scheduler's side
 
-    def _notify(self, info: QueueInfo) -> None:
+    def activate(self, priority: RunPriority) -> None:
+        """The run got an in-flight place: it may take slots, in `priority` order."""
+        self._advance(RunPhase.ACTIVE)
+        self.priority = priority
+        self._started.set()
+
+    def end(self) -> None:
+        """The run is closed; whoever waits for its start hears so."""
+        self._advance(RunPhase.CLOSED)
+        self._started.set()
+
+    def notify(self, info: QueueInfo) -> None:
+        """Tell the run's owner where it waits; a failing callback never breaks the lines."""
         if self._on_queue is None:
             return
         try:
@@ -115,13 +137,18 @@ class RunTicket:
         except Exception:
             log.exception("queue_callback_failed", run=self.run_id)
 
+    def _advance(self, phase: RunPhase) -> None:
+        if phase not in _NEXT_PHASES[self.phase]:
+            raise InvalidState(f"run {self.run_id}: illegal transition {self.phase} -> {phase}")
+        self.phase = phase
+
 
 @dataclass(eq=False, slots=True)
-class _Lease:
+class Lease:
     """One slot request; waits in the pool's line, then holds the slot."""
 
     run: RunTicket
-    pool: _Pool
+    pool: str  # the pool's name: pools know their leases, not the other way round
     stage: str
     key: WaitKey
     future: asyncio.Future[None]

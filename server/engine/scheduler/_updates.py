@@ -1,12 +1,12 @@
 """What a waiting run is told, and when: its place in line and its ETA (`queue` events).
 
 Two kinds of update. A change of place (position, line length, stage) is flushed per line by
-the line's `_Notifier` (the first change at once, then at most one per
+the line's `Notifier` (the first change at once, then at most one per
 `queue_update_interval`, the last one never lost) and carries a fresh ETA. An ETA that moves
 while the place stays is told only by the refresh pass: one timer for the whole scheduler,
 running while anyone waits in a pool's line, which every `eta_refresh_interval` recomputes
 every waiter's ETA (O(waiters) per pass, see `bench/bench_scheduler.py`) and tells those whose
-estimate drifted materially from the page's countdown (`queueing.eta_drifted`). So a run, and
+estimate drifted materially from the page's countdown (`_queueing.eta_drifted`). So a run, and
 a session, hears at most one ETA-only update per interval, all of a session's in one pass.
 """
 
@@ -14,32 +14,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
-from server.engine.eta import ServiceTimes, Work, estimate_waits
-from server.engine.queueing import QueueInfo, WaitReason, eta_drifted
-
-if TYPE_CHECKING:
-    from server.engine.scheduler_lines import _Pool, _Session
-    from server.engine.scheduler_ticket import _Lease
+from server.engine.scheduler._eta import ServiceTimes, Work, estimate_waits
+from server.engine.scheduler._lines import Pool, SessionLine
+from server.engine.scheduler._queueing import QueueInfo, WaitReason, eta_drifted
+from server.engine.scheduler._ticket import Lease
 
 
-def tell_pool(pool: _Pool, times: ServiceTimes, now: float, *, refresh: bool) -> None:
+def tell_pool(pool: Pool, times: ServiceTimes, now: float, *, refresh: bool) -> None:
     """Tell the pool's waiters what changed: their place (`refresh` False) or their ETA."""
     for lease, info in pool_infos(pool, times, now):
         if _worth_telling(lease, info, now, refresh=refresh):
             lease.last_info, lease.told_at = info, now
-            lease.run._notify(info)
+            lease.run.notify(info)
 
 
-def _worth_telling(lease: _Lease, info: QueueInfo, now: float, *, refresh: bool) -> bool:
+def _worth_telling(lease: Lease, info: QueueInfo, now: float, *, refresh: bool) -> bool:
     last = lease.last_info
     if last is None or not info.same_place(last):
         return not refresh  # places go through the line's throttle, never around it
     return refresh and eta_drifted(last.eta_seconds, lease.told_at, info.eta_seconds, now)
 
 
-def pool_infos(pool: _Pool, times: ServiceTimes, now: float) -> Iterator[tuple[_Lease, QueueInfo]]:
+def pool_infos(pool: Pool, times: ServiceTimes, now: float) -> Iterator[tuple[Lease, QueueInfo]]:
     """Every waiter of `pool` in order, with its place and ETA (whole seconds, rounded up)."""
     name = pool.name
     per_stage: dict[str, tuple[float | None, float | None]] = {}
@@ -49,7 +46,7 @@ def pool_infos(pool: _Pool, times: ServiceTimes, now: float) -> Iterator[tuple[_
             per_stage[stage] = (times.typical(name, stage), times.rest(name, stage))
         return Work(rank, *per_stage[stage])
 
-    def running(lease: _Lease) -> Work:
+    def running(lease: Lease) -> Work:
         job = times.remaining(name, lease.stage, now - lease.granted_at)
         # Between the waiters around its key: its rest comes back ahead of those after it.
         return Work(pool.queue.rank(lease.key) - 0.5, job, times.rest(name, lease.stage))
@@ -66,11 +63,11 @@ def pool_infos(pool: _Pool, times: ServiceTimes, now: float) -> Iterator[tuple[_
         yield lease, QueueInfo(WaitReason.SLOT, name, lease.stage, position, length, rounded)
 
 
-def tell_session(session: _Session) -> None:
+def tell_session(session: SessionLine) -> None:
     """Tell the runs in a session's own line their place (they have no ETA)."""
     length = len(session.line)
     for position, ticket in enumerate(session.line.values(), 1):
         info = QueueInfo(WaitReason.SESSION, None, None, position, length, None)
-        if info != ticket._last_info:
-            ticket._last_info = info
-            ticket._notify(info)
+        if info != ticket.last_info:
+            ticket.last_info = info
+            ticket.notify(info)

@@ -1,7 +1,7 @@
 """The scheduler's pure rules: who goes first, where everyone stands, how often they are told.
 
 Nothing here awaits or touches an event loop, so the rules are tested with plain function calls
-(`tests/unit/test_scheduler_rules.py`); `server.engine.scheduler` wraps them in futures.
+(`tests/unit/test_scheduler_rules.py`); the scheduler (`_scheduler`) wraps them in futures.
 
 Ordering. A run gets its `RunPriority` once, when it starts (takes one of its session's in-flight
 places), and keeps it for every stage: a run that finished stage 2 therefore waits ahead of runs
@@ -11,7 +11,7 @@ so far, which interleaves a burst from one session with single runs from the oth
 
 Telling. A change of place is coalesced per line by `Throttle`; an ETA that moves while the
 place stays is told only when it drifted materially from what the page counts down
-(`eta_drifted`), and only by the scheduler's periodic refresh pass (`scheduler_updates`).
+(`eta_drifted`), and only by the scheduler's periodic refresh pass (`_updates`).
 
 Positions. `SlotQueue` keeps its waiters in a list sorted by key. Inserting is a binary search
 plus one memmove (new runs land at the tail; returning runs near the head), removing the head or
@@ -29,6 +29,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
+
+from server.engine.errors import InvalidState
 
 T = TypeVar("T")
 
@@ -146,7 +148,7 @@ class SlotQueue(Generic[T]):
     def release(self) -> T | None:
         """Give up one held slot: returns the waiter it now belongs to, or None if it is free."""
         if self.held <= 0:
-            raise RuntimeError("release without a held slot")
+            raise InvalidState("release without a held slot")
         if not self._keys:
             self.held -= 1
             return None
