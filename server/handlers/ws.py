@@ -2,8 +2,9 @@
 
 This task is the socket's only reader. Everything it sends goes through the connection's
 outbox and writer task (`server.engine.connection`). It checks the Origin before the upgrade,
-waits for `hello`, then validates each message, rate-limits, and hands run commands to the
-engine's RunService.
+waits for `hello`, then validates each message, rate-limits, and dispatches it through the
+command table (`server.handlers.commands`); the frame itself is written by
+`server.handlers.ws_transport`.
 """
 
 from __future__ import annotations
