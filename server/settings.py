@@ -21,7 +21,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
+from server.engine.backends.config import BackendConfig, ComfyUIBackendConfig, LLMBackendConfig
+from server.engine.backends.kinds import KINDS
+from server.protocol import BackendKind
 
 ENV_PREFIX = "ATELIER_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -168,19 +170,19 @@ class Settings(BaseSettings):
         "auto", description="built-in simulators: auto = when no backend is configured"
     )
 
-    def llm_backends(self) -> list[LLMBackendConfig]:
-        if self.llm or not self.llm_url:
-            return list(self.llm)
-        return [LLMBackendConfig(name="ollama", url=self.llm_url)]
-
-    def comfyui_backends(self) -> list[ComfyUIBackendConfig]:
-        if self.comfyui or not self.comfyui_url:
-            return list(self.comfyui)
-        return [ComfyUIBackendConfig(name="comfyui", url=self.comfyui_url)]
+    def backends(self, kind: BackendKind) -> list[BackendConfig]:
+        """The instances of `kind` configured: its list setting, else its one-URL shortcut
+        (both named by the kind's row in `server.engine.backends.kinds`)."""
+        row = KINDS[kind]
+        listed: list[BackendConfig] = getattr(self, row.setting)
+        url: str | None = getattr(self, row.url_setting)
+        if listed or not url:
+            return list(listed)
+        return [row.config(name=row.url_instance, url=url)]
 
     def uses_demo(self) -> bool:
         if self.demo == "auto":
-            return not (self.llm_backends() or self.comfyui_backends())
+            return not any(self.backends(kind) for kind in KINDS)
         return self.demo == "on"
 
     @classmethod

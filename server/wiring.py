@@ -26,6 +26,7 @@ from server.engine.stages.context import PipelineConfig, Services
 from server.engine.workflows.catalog import Workflow, load_workflows
 from server.harness.demo import DemoBackends, DemoSpeed
 from server.harness.llm_sim.common import Responder
+from server.protocol import BackendKind
 from server.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -116,9 +117,9 @@ def pipeline_context(
         configs = (
             simulators.configs()
             if simulators
-            else (settings.llm_backends(), settings.comfyui_backends())
+            else {kind: settings.backends(kind) for kind in BackendKind}
         )
-        backends = Backends(*configs, lifecycle_settings(settings))
+        backends = Backends(configs, lifecycle_settings(settings))
         waiting = WaitingSessions()
         backends.subscribe(waiting.publish)  # state changes reach the sessions waiting on them
         await backends.start(pipeline_models(settings, catalog))

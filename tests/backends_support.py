@@ -168,5 +168,5 @@ def backends_of(server: TestServer) -> Backends:
 
 async def state_becomes(server: TestServer, pool: str, state: str, timeout: float = 10) -> None:
     backends = backends_of(server)
-    instance = next(i for i in backends.instances() if i.pool == pool)
+    instance = next(i for i in backends.all_instances() if i.pool == pool)
     await until(lambda: instance.health.state.value == state, timeout)

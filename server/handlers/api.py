@@ -23,9 +23,9 @@ async def status(request: web.Request) -> web.Response:
     pools = services.scheduler.snapshot().pools
     backends = []
     for info in services.backends.status():
-        pool = pools.get(info["pool"])
+        pool = pools.get(info.pool)
         running, waiting = (pool.running, pool.waiting) if pool else (0, 0)
-        backends.append({**info, "running": running, "waiting": waiting})
+        backends.append({**info.to_json(), "running": running, "waiting": waiting})
     body = {"ready": services.backends.ready(), "backends": backends}
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 

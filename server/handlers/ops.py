@@ -103,13 +103,13 @@ class BackendCollector:
             labels=[*labels, "state"],
         )
         for info in services.backends.status():
-            key = [info["kind"], info["instance"]]
+            key = [info.kind.value, info.instance]
             for value in BackendState:
-                state.add_metric([*key, value.value], 1.0 if info["state"] == value.value else 0.0)
-            breaker.add_metric(key, 0.0 if info["breaker"] == "closed" else 1.0)
-            starts.add_metric(key, info["starts"])
-            for name, count in info["entered"].items():
-                entered.add_metric([*key, name], count)
+                state.add_metric([*key, value.value], 1.0 if info.state is value else 0.0)
+            breaker.add_metric(key, 1.0 if info.breaker_open else 0.0)
+            starts.add_metric(key, info.starts)
+            for entered_state, count in info.entered.items():
+                entered.add_metric([*key, entered_state.value], count)
         yield state
         yield breaker
         yield starts

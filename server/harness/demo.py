@@ -11,13 +11,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
+from server.engine.backends.config import BackendConfigs, ComfyUIBackendConfig, LLMBackendConfig
 from server.engine.catalog import Catalog
 from server.harness.comfyui_sim import ComfyUISimulator, SimConfig
 from server.harness.comfyui_sim.catalog import ModelFiles
 from server.harness.comfyui_sim.executor import ExecConfig
 from server.harness.llm_sim import OllamaSimulator
 from server.harness.llm_sim.common import Responder, SimModel, SimSettings
+from server.protocol import BackendKind
 
 #: Words the demo safety model calls unsafe (the word lists catch most things before it).
 DEMO_UNSAFE = ("weapon", "blood", "gore", "kill", "unsafe", "forbidden")
@@ -160,10 +161,11 @@ class DemoBackends:
             name="demo-comfyui", url=f"http://127.0.0.1:{port}"
         )
 
-    def configs(self) -> tuple[list[LLMBackendConfig], list[ComfyUIBackendConfig]]:
+    def configs(self) -> BackendConfigs:
+        """The simulators' settings by kind, as `Backends` takes them."""
         if self.llm_config is None or self.comfyui_config is None:
             raise RuntimeError("the demo backends have not been started")
-        return [self.llm_config], [self.comfyui_config]
+        return {BackendKind.LLM: [self.llm_config], BackendKind.COMFYUI: [self.comfyui_config]}
 
     async def stop(self) -> None:
         await self.comfyui.close()

@@ -7,6 +7,7 @@ from aiohttp import ClientSession
 
 from server.engine.backends.breaker import BreakerState, CircuitBreaker
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
+from server.engine.backends.kinds import LLM
 from server.harness.client import AtelierClient
 from tests.backends_support import Spawn, StartAtelier, backends_of, state_becomes
 from tests.pipeline_support import (
@@ -130,7 +131,7 @@ async def test_flapping_instance_is_cut_off_by_its_breaker_and_tried_again_later
         breaker_failures=2,
         breaker_cooldown=0.5,
     )
-    flaky_instance = backends_of(server).llm[0]
+    flaky_instance = backends_of(server).instances(LLM)[0]
     breaker = flaky_instance.breaker
     client = await connected(server)
 

@@ -11,10 +11,12 @@ import orjson
 import pytest
 
 from server.engine.backends.config import ComfyUIBackendConfig, LifecycleSettings, LLMBackendConfig
+from server.engine.backends.kinds import LLM
 from server.engine.backends.registry import Backends, LoadOf
 from server.engine.errors import ModelNotFound
 from server.engine.records import RECORD_NAME
 from server.engine.scheduler import Scheduler, SchedulerSettings
+from server.protocol import BackendKind
 from tests.backends_support import Spawn, StartAtelier, backends_of, state_becomes
 from tests.llm_support import chat
 from tests.pipeline_support import connected, events_of, pipeline_of, run_done, start_run
@@ -46,11 +48,12 @@ async def test_work_goes_to_the_least_loaded_instance_that_has_the_model(spawn: 
         spawn("ollama", "--tokens-per-second", "0"), spawn("ollama", "--tokens-per-second", "0")
     )
     backends = Backends(
-        [
-            LLMBackendConfig(name="small", url=small.url, slots=2, models=("llama3.2",)),
-            LLMBackendConfig(name="big", url=big.url, slots=2, models=("llama3.2", "qwen3:4b")),
-        ],
-        [],
+        {
+            BackendKind.LLM: [
+                LLMBackendConfig(name="small", url=small.url, slots=2, models=("llama3.2",)),
+                LLMBackendConfig(name="big", url=big.url, slots=2, models=("llama3.2", "qwen3:4b")),
+            ]
+        },
         LifecycleSettings(health_interval=60),
     )
     await backends.start()
@@ -58,19 +61,19 @@ async def test_work_goes_to_the_least_loaded_instance_that_has_the_model(spawn: 
     load = load_of(scheduler)
     try:
         # Idle: ties keep the configured order.
-        assert (await backends.acquire_llm("llama3.2", load)).name == "small"
+        assert (await backends.acquire(LLM, "llama3.2", load)).name == "small"
         async with busy(scheduler, "llm:small", 1):
-            assert (await backends.acquire_llm("llama3.2", load)).name == "big"
+            assert (await backends.acquire(LLM, "llama3.2", load)).name == "big"
             async with busy(scheduler, "llm:big", 2):
                 # big is fuller (2/2 against 1/2), so llama3.2 goes back to small ...
-                assert (await backends.acquire_llm("llama3.2", load)).name == "small"
+                assert (await backends.acquire(LLM, "llama3.2", load)).name == "small"
                 # ... but only big has qwen3:4b, however loaded it is.
-                chosen = await backends.acquire_llm("qwen3:4b", load)
+                chosen = await backends.acquire(LLM, "qwen3:4b", load)
                 assert chosen.name == "big"
         result = await chosen.client.complete(chat(model="qwen3:4b", think=False))
         assert result.text
         with pytest.raises(ModelNotFound):
-            await backends.acquire_llm("mistral", load)
+            await backends.acquire(LLM, "mistral", load)
     finally:
         scheduler.close()
         await backends.close()

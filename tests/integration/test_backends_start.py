@@ -15,9 +15,11 @@ from structlog.testing import capture_logs
 
 from server.engine.backends.config import ComfyUIBackendConfig, LifecycleSettings, LLMBackendConfig
 from server.engine.backends.health import HealthChange
+from server.engine.backends.kinds import COMFYUI, LLM
 from server.engine.backends.procgroup import group_alive
 from server.engine.backends.registry import Backends
 from server.engine.errors import BackendUnavailable
+from server.protocol import BackendKind
 from tests.backends_support import StartAtelier, backends_of, free_port, sim_command
 from tests.llm_support import chat
 from tests.pipeline_support import connected, record_of, run_done, start_run, until
@@ -88,6 +90,10 @@ def alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2] != "Z"
 
 
+def llm_only(config: LLMBackendConfig, lifecycle: LifecycleSettings) -> Backends:
+    return Backends({BackendKind.LLM: [config]}, lifecycle)
+
+
 def lazy_llm(tmp_path: Path, port: int, **fields: object) -> LLMBackendConfig:
     return LLMBackendConfig(
         name="lazy",
@@ -102,13 +108,13 @@ def lazy_llm(tmp_path: Path, port: int, **fields: object) -> LLMBackendConfig:
 
 async def test_fifty_requests_at_once_cause_exactly_one_start(tmp_path: Path) -> None:
     port = free_port()
-    backends = Backends(
-        [lazy_llm(tmp_path, port)], [], LifecycleSettings(health_interval=60, log_dir=tmp_path)
+    backends = llm_only(
+        lazy_llm(tmp_path, port), LifecycleSettings(health_interval=60, log_dir=tmp_path)
     )
     changes: list[HealthChange] = []
     backends.subscribe(changes.append)
     await backends.start()
-    instance = backends.llm[0]
+    instance = backends.instances(LLM)[0]
     launcher = instance.launcher
     assert launcher is not None
     try:
@@ -117,7 +123,7 @@ async def test_fifty_requests_at_once_cause_exactly_one_start(tmp_path: Path) ->
 
         async with asyncio.timeout(30):
             chosen = await asyncio.gather(
-                *(backends.acquire_llm("llama3.2", lambda _: 0.0) for _ in range(50))
+                *(backends.acquire(LLM, "llama3.2", lambda _: 0.0) for _ in range(50))
             )
 
         assert {c.name for c in chosen} == {"lazy"}
@@ -163,7 +169,7 @@ async def test_fifty_runs_see_the_backend_starting_once_and_all_complete(
         ("llm", "lazy", "healthy"),
     ]
     assert backend[0]["eta"] == 30  # nothing measured yet: the ready timeout
-    launcher = backends_of(server).llm[0].launcher
+    launcher = backends_of(server).instances(LLM)[0].launcher
     assert launcher is not None
     assert launcher.starts == 1
     assert (tmp_path / "lazy.log").read_text().count("listening on") == 1
@@ -184,7 +190,7 @@ async def test_a_start_that_times_out_fails_the_run_and_restarts_are_rate_limite
     server = await start_atelier(
         llm=[never_ready], comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)]
     )
-    launcher = backends_of(server).llm[0].launcher
+    launcher = backends_of(server).instances(LLM)[0].launcher
     assert launcher is not None
     client = await connected(server)
 
@@ -219,13 +225,13 @@ async def test_a_command_that_cannot_run_fails_clearly(tmp_path: Path) -> None:
         url=f"http://127.0.0.1:{free_port()}",
         start_command=(str(tmp_path / "no-such-ollama"), "serve"),
     )
-    backends = Backends([config], [], LifecycleSettings(health_interval=60, log_dir=tmp_path))
+    backends = llm_only(config, LifecycleSettings(health_interval=60, log_dir=tmp_path))
     await backends.start()
     try:
         with pytest.raises(BackendUnavailable, match="cannot run") as failure:
-            await backends.acquire_llm("llama3.2", lambda _: 0.0)
+            await backends.acquire(LLM, "llama3.2", lambda _: 0.0)
         assert failure.value.code == "backend_start_failed"
-        assert backends.llm[0].health.state.value == "down"
+        assert backends.instances(LLM)[0].health.state.value == "down"
     finally:
         await backends.close()
 
@@ -250,7 +256,7 @@ async def test_an_image_server_started_on_demand_renders_the_run(
     assert done["status"] == "completed", done
     assert [m["state"] for m in client.of_type("backend")] == ["starting", "healthy"]
     assert len(client.of_type("output")) == 1
-    launcher = backends_of(server).comfyui[0].launcher
+    launcher = backends_of(server).instances(COMFYUI)[0].launcher
     assert launcher is not None
     assert launcher.starts == 1
     await client.close()
@@ -262,7 +268,7 @@ async def test_a_command_that_daemonizes_serves_the_run_and_stops_with_atelier(
     server = await start_atelier(
         llm=[daemonizing_llm(tmp_path)], comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)]
     )
-    launcher = backends_of(server).llm[0].launcher
+    launcher = backends_of(server).instances(LLM)[0].launcher
     assert launcher is not None
     client = await connected(server)
     with capture_logs() as logs:
@@ -289,18 +295,16 @@ async def test_a_command_that_daemonizes_serves_the_run_and_stops_with_atelier(
 async def test_a_command_that_exits_after_its_server_was_seen_answering_is_noticed_too(
     tmp_path: Path,
 ) -> None:
-    backends = Backends(
-        [daemonizing_llm(tmp_path, "late")],
-        [],
-        LifecycleSettings(health_interval=60, log_dir=tmp_path),
+    backends = llm_only(
+        daemonizing_llm(tmp_path, "late"), LifecycleSettings(health_interval=60, log_dir=tmp_path)
     )
     await backends.start()
-    launcher = backends.llm[0].launcher
+    launcher = backends.instances(LLM)[0].launcher
     assert launcher is not None
     try:
         with capture_logs() as logs:
             async with asyncio.timeout(30):
-                await backends.acquire_llm("llama3.2", lambda _: 0.0)
+                await backends.acquire(LLM, "llama3.2", lambda _: 0.0)
             assert launcher.process is not None
             assert launcher.process.returncode is None  # still running when it was started
             (tmp_path / "pids.exit").touch()
@@ -316,15 +320,14 @@ async def test_a_command_that_exits_after_its_server_was_seen_answering_is_notic
 async def test_what_ignores_sigterm_in_the_group_is_killed_after_the_stop_timeout(
     tmp_path: Path,
 ) -> None:
-    backends = Backends(
-        [daemonizing_llm(tmp_path, "stubborn")],
-        [],
+    backends = llm_only(
+        daemonizing_llm(tmp_path, "stubborn"),
         LifecycleSettings(health_interval=60, log_dir=tmp_path, stop_timeout=0.5),
     )
     await backends.start()
     try:
         async with asyncio.timeout(30):
-            await backends.acquire_llm("llama3.2", lambda _: 0.0)
+            await backends.acquire(LLM, "llama3.2", lambda _: 0.0)
         pids = left_behind(tmp_path)
         assert all(alive(pid) for pid in pids)
     finally:
@@ -343,12 +346,12 @@ async def failed_start(tmp_path: Path, code: str, ready_timeout: float) -> Backe
         log_file=tmp_path / "once.log",
         ready_timeout=ready_timeout,
     )
-    backends = Backends([config], [], LifecycleSettings(health_interval=60, log_dir=tmp_path))
+    backends = llm_only(config, LifecycleSettings(health_interval=60, log_dir=tmp_path))
     await backends.start()
     try:
         with pytest.raises(BackendUnavailable) as failure:
             async with asyncio.timeout(30):
-                await backends.acquire_llm("llama3.2", lambda _: 0.0)
+                await backends.acquire(LLM, "llama3.2", lambda _: 0.0)
     finally:
         await backends.close()
     return failure.value

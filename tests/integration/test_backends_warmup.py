@@ -10,6 +10,7 @@ from server.engine.backends.warmup import warm_up_request
 from server.engine.llm import Dialect
 from server.harness.llm_sim.common import SimSettings
 from server.harness.llm_sim.ollama import OllamaSimulator
+from server.protocol import BackendKind
 from tests.pipeline_support import until
 
 
@@ -29,8 +30,7 @@ async def test_warm_up_loads_each_served_model_once_without_delaying_start() -> 
     sim = OllamaSimulator(SimSettings(tokens_per_second=0), responder)
     url = await sim.start("127.0.0.1", 0)
     backends = Backends(
-        [LLMBackendConfig(name="gpu1", url=url, models=("llama3.2",))],
-        [],
+        {BackendKind.LLM: [LLMBackendConfig(name="gpu1", url=url, models=("llama3.2",))]},
         LifecycleSettings(health_interval=60, warm_up=True, warm_up_timeout=5),
     )
     try:

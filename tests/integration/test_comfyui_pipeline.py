@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
+from server.engine.backends.kinds import COMFYUI
 from server.harness.comfyui_sim import ComfyUISimulator, ModelFiles, SimConfig
 from server.harness.comfyui_sim.executor import ExecConfig
 from server.harness.demo import DemoSpeed
@@ -146,7 +147,7 @@ async def test_loras_of_an_instance_not_yet_asked_are_asked_for_before_the_rende
     start_pipeline: StartPipeline,
 ) -> None:
     server = await start_pipeline(safety_level="adult")
-    (instance,) = pipeline_of(server).services.backends.comfyui
+    (instance,) = pipeline_of(server).services.backends.instances(COMFYUI)
     instance.capabilities = None  # its /object_info answer at start-up was lost
     client = await connected(server)
     run = await start_run(client, "a red fox in the snow", "bauhaus")

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
 from server.engine.backends.instances import LLMInstance
+from server.engine.backends.kinds import LLM
 from server.harness.client import AtelierClient
 from server.harness.llm_sim import OllamaSimulator, OpenAISimulator, SimSettings, SimulatorBase
 from server.harness.llm_sim.common import Responder, default_responder
@@ -86,7 +87,7 @@ async def long_answers(
 
 
 def only_llm(server: TestServer) -> LLMInstance:
-    (instance,) = backends_of(server).llm
+    (instance,) = backends_of(server).instances(LLM)
     return instance
 
 

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from server.engine.backends.config import ComfyUIBackendConfig
+from server.protocol import BackendKind
 from server.settings import Settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
@@ -18,8 +19,8 @@ def toml_examples() -> list[str]:
 
 def test_the_gpu_server_configuration_is_valid_and_starts_comfyui_on_demand() -> None:
     settings = Settings(**tomllib.loads(toml_examples()[0]))
-    assert [b.name for b in settings.llm_backends()] == ["gpu1"]
-    (comfy,) = settings.comfyui_backends()
+    assert [b.name for b in settings.backends(BackendKind.LLM)] == ["gpu1"]
+    (comfy,) = settings.backends(BackendKind.COMFYUI)
     assert comfy.start_command is not None
     assert comfy.workdir == Path("/opt/ComfyUI")
     assert settings.warm_up is True

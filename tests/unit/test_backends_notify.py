@@ -22,7 +22,7 @@ from server.engine.errors import (
     ModelNotFound,
 )
 from server.engine.session import Session, SessionState
-from server.protocol import Backend, BackendReason, BackendState, ServerEvent
+from server.protocol import Backend, BackendKind, BackendReason, BackendState, ServerEvent
 from tests.scheduler_support import FakeClock
 
 
@@ -43,7 +43,7 @@ def session(name: str) -> tuple[FakeSession, Session]:
     return fake, cast(Session, fake)
 
 
-def change(kind: str, state: BackendState, eta: float | None = None) -> HealthChange:
+def change(kind: BackendKind, state: BackendState, eta: float | None = None) -> HealthChange:
     return HealthChange(kind, "gpu1", state, None, eta)
 
 
@@ -74,15 +74,17 @@ R = BackendReason
 def test_every_health_change_maps_to_one_reason(
     state: BackendState, cause: type[BaseException] | None, reason: BackendReason | None
 ) -> None:
-    assert backend_reason(HealthChange("llm", "gpu1", state, "text", None, cause)) is reason
+    assert (
+        backend_reason(HealthChange(BackendKind.LLM, "gpu1", state, "text", None, cause)) is reason
+    )
 
 
 def test_students_get_the_reason_never_the_backends_own_text() -> None:
     waiting = WaitingSessions()
     fake, fake_session = session("a")
-    health = InstanceHealth("comfyui", "gpu1", waiting.publish)
+    health = InstanceHealth(BackendKind.COMFYUI, "gpu1", waiting.publish)
     technical = "GET /system_stats: Cannot connect to host 127.0.0.1:19010 ssl:default"
-    with waiting.watch("comfyui", fake_session):
+    with waiting.watch(BackendKind.COMFYUI, fake_session):
         health.move(BackendState.DOWN, technical, cause=BackendUnavailable)
     [sent] = fake.sent
     assert sent["reason"] is BackendReason.UNREACHABLE
@@ -94,25 +96,28 @@ def test_students_get_the_reason_never_the_backends_own_text() -> None:
 def test_only_sessions_waiting_on_that_kind_hear_of_it_and_each_only_once() -> None:
     waiting = WaitingSessions()
     (a, a_session), (b, b_session) = session("a"), session("b")
-    with waiting.watch("llm", a_session), waiting.watch("llm", a_session):  # two runs of a
-        with waiting.watch("comfyui", b_session):
-            waiting.publish(change("llm", BackendState.DOWN))
-        assert waiting.waiting("comfyui") == 0
+    with (
+        waiting.watch(BackendKind.LLM, a_session),
+        waiting.watch(BackendKind.LLM, a_session),
+    ):  # two runs of a
+        with waiting.watch(BackendKind.COMFYUI, b_session):
+            waiting.publish(change(BackendKind.LLM, BackendState.DOWN))
+        assert waiting.waiting(BackendKind.COMFYUI) == 0
     assert [m["state"] for m in a.sent] == [BackendState.DOWN]
     assert b.sent == []
-    assert waiting.waiting("llm") == 0
+    assert waiting.waiting(BackendKind.LLM) == 0
 
 
 def test_a_session_told_of_trouble_hears_it_is_over_after_its_run_ended() -> None:
     waiting = WaitingSessions()
     (a, a_session), (b, b_session) = session("a"), session("b")
-    with waiting.watch("llm", a_session):
-        waiting.publish(change("llm", BackendState.DOWN))
-    with waiting.watch("llm", b_session):
+    with waiting.watch(BackendKind.LLM, a_session):
+        waiting.publish(change(BackendKind.LLM, BackendState.DOWN))
+    with waiting.watch(BackendKind.LLM, b_session):
         pass  # b arrives after the news: down is not replayed to it
-    waiting.publish(change("llm", BackendState.HEALTHY))  # nobody waits any more
-    waiting.publish(change("llm", BackendState.DOWN))
-    waiting.publish(change("llm", BackendState.HEALTHY))
+    waiting.publish(change(BackendKind.LLM, BackendState.HEALTHY))  # nobody waits any more
+    waiting.publish(change(BackendKind.LLM, BackendState.DOWN))
+    waiting.publish(change(BackendKind.LLM, BackendState.HEALTHY))
     assert [m["state"] for m in a.sent] == [BackendState.DOWN, BackendState.HEALTHY]
     assert b.sent == []
 
@@ -120,14 +125,16 @@ def test_a_session_told_of_trouble_hears_it_is_over_after_its_run_ended() -> Non
 def test_a_session_that_starts_waiting_during_a_start_learns_the_time_left() -> None:
     clock = FakeClock()
     waiting = WaitingSessions(clock)
-    waiting.publish(change("llm", BackendState.STARTING, eta=30.0))
+    waiting.publish(change(BackendKind.LLM, BackendState.STARTING, eta=30.0))
     clock.advance(12)
     late, late_session = session("late")
-    with waiting.watch("llm", late_session):
+    with waiting.watch(BackendKind.LLM, late_session):
         pass
     assert [(m["state"], m["eta"]) for m in late.sent] == [(BackendState.STARTING, 18.0)]
-    waiting.publish(change("llm", BackendState.HEALTHY))  # it was told "starting": the end too
-    with waiting.watch("llm", late_session):
+    waiting.publish(
+        change(BackendKind.LLM, BackendState.HEALTHY)
+    )  # it was told "starting": the end too
+    with waiting.watch(BackendKind.LLM, late_session):
         pass
     assert [m["state"] for m in late.sent] == [BackendState.STARTING, BackendState.HEALTHY]
 
@@ -137,7 +144,7 @@ def test_restarts_are_rate_limited_and_the_eta_learns_from_the_last_start() -> N
     options = StartOptions(
         start_command=("ollama", "serve"), ready_timeout=60, restart_min_interval=30
     )
-    health = InstanceHealth("llm", "gpu1")
+    health = InstanceHealth(BackendKind.LLM, "gpu1")
 
     async def probe() -> None:
         return None
@@ -161,14 +168,14 @@ def test_ended_sessions_are_forgotten_during_a_long_outage() -> None:
     waiting = WaitingSessions()
     ended = [session(f"s{i}") for i in range(1100)]
     for fake, fake_session in ended:
-        with waiting.watch("llm", fake_session):
-            waiting.publish(change("llm", BackendState.DOWN))
+        with waiting.watch(BackendKind.LLM, fake_session):
+            waiting.publish(change(BackendKind.LLM, BackendState.DOWN))
         fake.state = SessionState.CLOSED
-        waiting.publish(change("llm", BackendState.UNHEALTHY))
-        waiting.publish(change("llm", BackendState.DOWN))
+        waiting.publish(change(BackendKind.LLM, BackendState.UNHEALTHY))
+        waiting.publish(change(BackendKind.LLM, BackendState.DOWN))
     live, live_session = session("live")
-    with waiting.watch("llm", live_session):
-        waiting.publish(change("llm", BackendState.UNHEALTHY))
-    waiting.publish(change("llm", BackendState.HEALTHY))
+    with waiting.watch(BackendKind.LLM, live_session):
+        waiting.publish(change(BackendKind.LLM, BackendState.UNHEALTHY))
+    waiting.publish(change(BackendKind.LLM, BackendState.HEALTHY))
     assert live.sent[-1]["state"] is BackendState.HEALTHY
     assert sum(1 for fake, _ in ended if fake.sent[-1]["state"] is BackendState.HEALTHY) < 1024

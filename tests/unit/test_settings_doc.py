@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from server.protocol import BackendKind
 from server.settings import Settings, env_name, load_settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
@@ -26,6 +27,6 @@ def test_the_toml_example_is_a_valid_configuration(
     config.write_text(example.group(1))
     monkeypatch.setenv("ATELIER_CONFIG", str(config))
     settings = load_settings()
-    assert [b.name for b in settings.llm_backends()] == ["gpu1"]
-    assert [b.name for b in settings.comfyui_backends()] == ["gpu1-comfy"]
+    assert [b.name for b in settings.backends(BackendKind.LLM)] == ["gpu1"]
+    assert [b.name for b in settings.backends(BackendKind.COMFYUI)] == ["gpu1-comfy"]
     assert settings.uses_demo() is False

@@ -7,7 +7,7 @@ import pytest
 from server.engine.errors import BackendBusy, BackendError, BackendUnavailable, ModelNotFound
 from server.engine.stages import texts
 from server.engine.stages.context import StageTimeout
-from server.protocol import StageName
+from server.protocol import BackendKind, StageName
 
 URL = "http://127.0.0.1:8188/prompt"
 
@@ -16,12 +16,12 @@ URL = "http://127.0.0.1:8188/prompt"
     ("exc", "lang", "expected"),
     [
         (
-            StageTimeout(backend="comfyui", instance="gpu1", limit=300),
+            StageTimeout(backend=BackendKind.COMFYUI, instance="gpu1", limit=300),
             "en",
             "the picture machine did not answer in time (within 300 s)",
         ),
         (
-            StageTimeout(backend="llm", instance="gpu1", limit=90),
+            StageTimeout(backend=BackendKind.LLM, instance="gpu1", limit=90),
             "de",
             "die Textmaschine hat nicht rechtzeitig geantwortet (innerhalb von 90 s)",
         ),
@@ -44,6 +44,11 @@ URL = "http://127.0.0.1:8188/prompt"
             BackendError(f"Traceback ... {URL}", backend="comfyui", instance="gpu1"),
             "en",
             "the picture machine reported an error",
+        ),
+        (  # a backend of no kind is not called the text machine
+            BackendUnavailable(f"cannot connect to {URL}", backend="tts", instance="gpu1"),
+            "de",
+            "der Server ist gerade nicht erreichbar",
         ),
     ],
 )

@@ -3,12 +3,14 @@ and the lifecycle settings every instance shares (health checks, breaker, warm-u
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.engine.comfyui.config import ComfyUIConfig
 from server.engine.llm.types import POOL_HEADROOM, LLMInstanceConfig
+from server.protocol import BackendKind
 
 
 class StartOptions(BaseModel):
@@ -53,6 +55,12 @@ class ComfyUIBackendConfig(ComfyUIConfig, StartOptions):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     slots: int = Field(default=1, ge=1, le=8)
+
+
+#: The settings of one instance of any kind (each kind's row in `kinds` names its class).
+BackendConfig = LLMBackendConfig | ComfyUIBackendConfig
+#: The instances to run, by kind (a kind left out has none).
+BackendConfigs = Mapping[BackendKind, Sequence[BackendConfig]]
 
 
 class LifecycleSettings(BaseModel):

@@ -15,10 +15,10 @@ import structlog
 
 from server.engine.backends.breaker import CircuitBreaker
 from server.engine.backends.config import (
+    BackendConfig,
     ComfyUIBackendConfig,
     LifecycleSettings,
     LLMBackendConfig,
-    StartOptions,
     same_model,
 )
 from server.engine.backends.health import HealthChange, InstanceHealth
@@ -33,6 +33,7 @@ from server.engine.comfyui.client import ComfyUIClient
 from server.engine.comfyui.results import Capabilities
 from server.engine.errors import BackendError, BackendTimeout, BackendUnavailable
 from server.engine.llm import BaseLLMClient, create_llm_client
+from server.protocol import BackendKind
 
 log = structlog.get_logger(__name__)
 
@@ -53,27 +54,22 @@ class BackendClient(Protocol):
 class Instance:
     """What every kind of instance shares; subclasses bring the client."""
 
-    kind: ClassVar[str]
+    kind: ClassVar[BackendKind]
     client: BackendClient
 
     def __init__(
-        self,
-        name: str,
-        slots: int,
-        start: StartOptions,
-        lifecycle: LifecycleSettings,
-        on_change: HealthListener,
+        self, config: BackendConfig, lifecycle: LifecycleSettings, on_change: HealthListener
     ) -> None:
-        self.name = name
-        self.slots = slots
-        self.health = InstanceHealth(self.kind, name, on_change)
+        self.name = config.name
+        self.slots = config.slots
+        self.health = InstanceHealth(self.kind, self.name, on_change)
         self.breaker = CircuitBreaker(lifecycle.breaker_failures, lifecycle.breaker_cooldown)
         self.health_timeout = lifecycle.health_timeout
         self.launcher: Launcher | None = None
-        if start.start_command:
-            log_file = start.log_file or lifecycle.log_dir / f"{self.kind}-{name}.log"
+        if config.start_command:
+            log_file = config.log_file or lifecycle.log_dir / f"{self.kind}-{self.name}.log"
             self.launcher = Launcher(
-                start,
+                config,
                 self.health,
                 self.ready_check,
                 log_file=log_file,
@@ -127,6 +123,10 @@ class Instance:
     async def refresh(self) -> None:
         """Re-read what the instance serves; a failure keeps what was known."""
 
+    def models_listed(self) -> tuple[str, ...] | None:
+        """The models it serves, for `/api/status`; None for a kind that lists none there."""
+        return None
+
     @property
     def open_responses(self) -> int:
         return self.client.open_responses
@@ -141,18 +141,21 @@ class Instance:
 
 
 class LLMInstance(Instance):
-    kind = "llm"
+    kind = BackendKind.LLM
 
     def __init__(
         self, config: LLMBackendConfig, lifecycle: LifecycleSettings, on_change: HealthListener
     ) -> None:
-        super().__init__(config.name, config.slots, config, lifecycle, on_change)
+        super().__init__(config, lifecycle, on_change)
         self.config = config
         self.client: BaseLLMClient = create_llm_client(config)
         self.models: tuple[str, ...] = config.models
 
     def serves(self, model: str) -> bool:
         return not self.models or any(same_model(model, m) for m in self.models)
+
+    def models_listed(self) -> tuple[str, ...]:
+        return self.models
 
     async def _check(self) -> None:
         await self.client.version()
@@ -178,7 +181,7 @@ class LLMInstance(Instance):
 
 
 class ComfyUIInstance(Instance):
-    kind = "comfyui"
+    kind = BackendKind.COMFYUI
 
     def __init__(
         self,
@@ -186,7 +189,7 @@ class ComfyUIInstance(Instance):
         lifecycle: LifecycleSettings,
         on_change: HealthListener,
     ) -> None:
-        super().__init__(config.name, config.slots, config, lifecycle, on_change)
+        super().__init__(config, lifecycle, on_change)
         self.config = config
         self.client: ComfyUIClient = ComfyUIClient(config)
         self.capabilities: Capabilities | None = None

@@ -23,7 +23,7 @@ from server.engine.backends.health import HealthChange
 from server.engine.backends.launcher import StartFailed
 from server.engine.errors import BackendBusy, BackendPaused, BackendTimeout, BackendUnavailable
 from server.engine.session import Session, SessionState
-from server.protocol import Backend, BackendReason, BackendState
+from server.protocol import Backend, BackendKind, BackendReason, BackendState
 
 #: The reason a failure class gives; the first match wins (StartFailed is a BackendUnavailable).
 _CAUSES: tuple[tuple[type[BaseException], BackendReason], ...] = (
@@ -68,15 +68,15 @@ class WaitingSessions:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._sessions: dict[str, dict[str, Session]] = {}
-        self._counts: dict[str, Counter[str]] = {}
-        self._last: dict[tuple[str, str], _Seen] = {}
+        self._sessions: dict[BackendKind, dict[str, Session]] = {}
+        self._counts: dict[BackendKind, Counter[str]] = {}
+        self._last: dict[tuple[BackendKind, str], _Seen] = {}
         #: Per instance, the sessions told it is not serving, until it serves again.
-        self._told: dict[tuple[str, str], dict[str, Session]] = {}
+        self._told: dict[tuple[BackendKind, str], dict[str, Session]] = {}
         self.sent = 0
 
     @contextmanager
-    def watch(self, kind: str, session: Session) -> Iterator[None]:
+    def watch(self, kind: BackendKind, session: Session) -> Iterator[None]:
         sessions = self._sessions.setdefault(kind, {})
         counts = self._counts.setdefault(kind, Counter())
         if counts[session.id] == 0:
@@ -91,7 +91,7 @@ class WaitingSessions:
                 del counts[session.id]
                 sessions.pop(session.id, None)
 
-    def waiting(self, kind: str) -> int:
+    def waiting(self, kind: BackendKind) -> int:
         """Sessions waiting on `kind` now."""
         return len(self._sessions.get(kind, {}))
 
@@ -105,7 +105,7 @@ class WaitingSessions:
         for session in recipients.values():
             self._send(session, change, change.eta)
 
-    def _catch_up(self, kind: str, session: Session) -> None:
+    def _catch_up(self, kind: BackendKind, session: Session) -> None:
         for (seen_kind, _), seen in self._last.items():
             if seen_kind == kind and seen.change.state is BackendState.STARTING:
                 eta = seen.change.eta

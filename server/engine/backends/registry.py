@@ -1,68 +1,82 @@
 """Every configured backend instance, watched and healed, and the choice of one for a piece of
 work.
 
-Each instance is one scheduler pool (`llm:<name>` / `comfyui:<name>`), so a run waits in the
-line of the instance chosen for it. `acquire_*` picks the least-loaded usable instance that has
-what the work needs (`routing`); when none is usable it takes a fresh look, then starts one
-that has a start command (`launcher`), or fails with the state of each candidate. Stages
-report how their work went (`succeeded` / `failed`), which feeds the health state and each
-instance's circuit breaker. Every state change goes to the subscribed listeners (wiring turns
-them into `backend` events for the sessions waiting on that kind of backend).
+Instances are built from configs keyed by kind; what differs between kinds is a row of the
+kind table (`kinds`), which every method here takes as its `kind`. Each instance is one
+scheduler pool (`<kind>:<name>`), so a run waits in the line of the instance chosen for it.
+`acquire` picks the least-loaded usable instance that serves what the work needs; when none is
+usable it takes a fresh look, then starts one that has a start command (`launcher`), or fails
+with the state of each candidate. Stages report how their work went (`succeeded` / `failed`),
+which feeds the health state and each instance's circuit breaker. Every state change goes to
+the subscribed listeners (wiring turns them into `backend` events for the sessions waiting on
+that kind of backend).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import structlog
 
 from server.engine.backends.checks import HealthChecks, paused
-from server.engine.backends.config import ComfyUIBackendConfig, LifecycleSettings, LLMBackendConfig
+from server.engine.backends.config import BackendConfigs, LifecycleSettings
 from server.engine.backends.health import (
     HealthChange,
     instance_fault,
     state_after_failure,
 )
 from server.engine.backends.instances import ComfyUIInstance, HealthListener, Instance, LLMInstance
+from server.engine.backends.kinds import KINDS, KindFacts
 from server.engine.backends.routing import ImageNeeds, describe_states, least_loaded
-from server.engine.backends.status import describe, note
-from server.engine.backends.warmup import warm_up
+from server.engine.backends.status import InstanceStatus, describe, note
 from server.engine.errors import BackendError, BackendPaused, BackendUnavailable, ModelNotFound
 from server.engine.scheduler import PoolSettings
-from server.protocol import BackendState
+from server.protocol import BackendKind, BackendState
 
 log = structlog.get_logger(__name__)
 
 #: The scheduler's view of a pool's load: (running + waiting) / slots.
 LoadOf = Callable[[str], float]
 InstanceT = TypeVar("InstanceT", bound=Instance)
+NeedT = TypeVar("NeedT")
 
-__all__ = ["Backends", "ComfyUIInstance", "ImageNeeds", "Instance", "LLMInstance", "LoadOf"]
+__all__ = [
+    "BackendConfigs",
+    "Backends",
+    "ComfyUIInstance",
+    "ImageNeeds",
+    "Instance",
+    "LLMInstance",
+    "LoadOf",
+]
 
 
 class Backends:
-    def __init__(
-        self,
-        llm: Sequence[LLMBackendConfig],
-        comfyui: Sequence[ComfyUIBackendConfig],
-        lifecycle: LifecycleSettings | None = None,
-    ) -> None:
+    def __init__(self, configs: BackendConfigs, lifecycle: LifecycleSettings | None = None) -> None:
         self.lifecycle = lifecycle or LifecycleSettings()
         self._listeners: list[HealthListener] = []
-        self.llm = [LLMInstance(c, self.lifecycle, self._changed) for c in llm]
-        self.comfyui = [ComfyUIInstance(c, self.lifecycle, self._changed) for c in comfyui]
+        self._by_kind: dict[BackendKind, list[Instance]] = {
+            kind: [row.build(c, self.lifecycle, self._changed) for c in configs.get(kind, ())]
+            for kind, row in KINDS.items()
+        }
         self._health = HealthChecks(self.lifecycle)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.failures = 0  # pieces of work that failed on an instance
         self.retries = 0  # stages retried on another instance after such a failure
 
-    def instances(self) -> list[Instance]:
-        return [*self.llm, *self.comfyui]
+    def instances(self, kind: KindFacts[InstanceT, Any]) -> list[InstanceT]:
+        """The instances of `kind`, in configured order."""
+        return [i for i in self._by_kind[kind.kind] if isinstance(i, kind.instance)]
+
+    def all_instances(self) -> list[Instance]:
+        """Every instance, kind by kind in the kind table's order."""
+        return [i for instances in self._by_kind.values() for i in instances]
 
     def pools(self) -> tuple[PoolSettings, ...]:
-        return tuple(PoolSettings(name=i.pool, slots=i.slots) for i in self.instances())
+        return tuple(PoolSettings(name=i.pool, slots=i.slots) for i in self.all_instances())
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -86,21 +100,29 @@ class Backends:
 
     async def start(self, warm_models: Sequence[str] = ()) -> None:
         """Open the clients, check every instance once, then keep checking in the background."""
-        for instance in self.instances():
+        for instance in self.all_instances():
             await instance.start_client()
-        await asyncio.gather(*(self.check(i) for i in self.instances()))
-        self._spawn(self._health.monitor(self.instances))
+        await asyncio.gather(*(self.check(i) for i in self.all_instances()))
+        self._spawn(self._health.monitor(self.all_instances))
         if self.lifecycle.warm_up and warm_models:
-            for llm in self.llm:
-                if llm.health.healthy:
-                    self._spawn(warm_up(llm, warm_models, self.lifecycle.warm_up_timeout))
+            self._warm_up(warm_models)
+
+    def _warm_up(self, models: Sequence[str]) -> None:
+        """Each healthy instance of a kind that loads models loads them, in the background."""
+        for kind in KINDS.values():
+            warm = kind.warm
+            if warm is None:
+                continue
+            for instance in self.instances(kind):
+                if instance.health.healthy:
+                    self._spawn(warm(instance, models, self.lifecycle.warm_up_timeout))
 
     async def close(self) -> None:
         tasks = [*self._tasks, *self._health.tasks()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for instance in self.instances():
+        for instance in self.all_instances():
             await instance.close()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -143,74 +165,50 @@ class Backends:
 
     # -- choosing ------------------------------------------------------------------------
 
-    def llm_candidates(
-        self, model: str, exclude: frozenset[str] = frozenset()
-    ) -> list[LLMInstance]:
-        """The instances that serve `model`; raises when there are none at all."""
-        if not self.llm:
-            raise BackendUnavailable("no LLM server is configured", backend="llm", instance="-")
-        candidates = [i for i in self.llm if i.serves(model) and i.name not in exclude]
-        if not candidates and not any(i.serves(model) for i in self.llm):
-            raise ModelNotFound(
-                f"no LLM server has the model {model!r}", backend="llm", instance="-"
-            )
-        return candidates
-
-    def comfyui_candidates(
-        self, needs: ImageNeeds, exclude: frozenset[str] = frozenset()
-    ) -> list[ComfyUIInstance]:
-        if not self.comfyui:
+    def candidates(
+        self, kind: KindFacts[InstanceT, NeedT], need: NeedT, exclude: frozenset[str] = frozenset()
+    ) -> list[InstanceT]:
+        """The instances of `kind` that serve `need`, but those named in `exclude`; raises when
+        no instance of the kind is configured, or none of them serves it at all."""
+        instances = self.instances(kind)
+        if not instances:
             raise BackendUnavailable(
-                "no image server is configured", backend="comfyui", instance="-"
+                f"no {kind.server} is configured", backend=kind.kind, instance="-"
             )
-        candidates = [i for i in self.comfyui if i.has(needs) and i.name not in exclude]
-        if not candidates and not any(i.has(needs) for i in self.comfyui):
-            files = ", ".join(sorted(needs.models))
+        serving = [i for i in instances if kind.serves(i, need)]
+        if not serving:
             raise ModelNotFound(
-                f"no image server has the model file {files}", backend="comfyui", instance="-"
+                f"no {kind.server} has {kind.lacking(need)}", backend=kind.kind, instance="-"
             )
-        return candidates
+        return [i for i in serving if i.name not in exclude]
 
-    def choose_llm(
-        self, model: str, load: LoadOf, exclude: frozenset[str] = frozenset()
-    ) -> LLMInstance | None:
-        return least_loaded(self.llm_candidates(model, exclude), load)
-
-    def choose_comfyui(
-        self, needs: ImageNeeds, load: LoadOf, exclude: frozenset[str] = frozenset()
-    ) -> ComfyUIInstance | None:
-        candidates = self.comfyui_candidates(needs, exclude)
-        return least_loaded(candidates, load, lambda i: (i.missing(needs),))
-
-    async def acquire_llm(
-        self, model: str, load: LoadOf, exclude: frozenset[str] = frozenset()
-    ) -> LLMInstance:
-        """A usable instance for `model`, started if need be; BackendUnavailable otherwise."""
-        candidates = self.llm_candidates(model, exclude)
-        what = f"language model server with {model!r}"
-        pick = lambda: self.choose_llm(model, load, exclude)  # noqa: E731
-        return await self._acquire("llm", candidates, pick, what)
-
-    async def acquire_comfyui(
-        self, needs: ImageNeeds, load: LoadOf, exclude: frozenset[str] = frozenset()
-    ) -> ComfyUIInstance:
-        candidates = self.comfyui_candidates(needs, exclude)
-        pick = lambda: self.choose_comfyui(needs, load, exclude)  # noqa: E731
-        return await self._acquire("comfyui", candidates, pick, "image server")
-
-    async def _acquire(
+    def choose(
         self,
-        kind: str,
-        candidates: list[InstanceT],
-        pick: Callable[[], InstanceT | None],
-        what: str,
+        kind: KindFacts[InstanceT, NeedT],
+        need: NeedT,
+        load: LoadOf,
+        exclude: frozenset[str] = frozenset(),
+    ) -> InstanceT | None:
+        """The usable candidate it prefers, least loaded first; None when none is usable."""
+        candidates = self.candidates(kind, need, exclude)
+        return least_loaded(candidates, load, lambda i: kind.rank(i, need))
+
+    async def acquire(
+        self,
+        kind: KindFacts[InstanceT, NeedT],
+        need: NeedT,
+        load: LoadOf,
+        exclude: frozenset[str] = frozenset(),
     ) -> InstanceT:
+        """A usable instance for `need`, started if need be; BackendUnavailable otherwise."""
+        candidates = self.candidates(kind, need, exclude)
+        pick = functools.partial(self.choose, kind, need, load, exclude)
         chosen = pick() or await self._recover(candidates, pick)
         if chosen is None:
             states = [(i.name, i.health.state.value, note(i)) for i in candidates]
             detail = describe_states(states) if states else "none left to try"
             raise BackendUnavailable(
-                f"no {what} is available: {detail}", backend=kind, instance="-"
+                f"no {kind.wanted(need)} is available: {detail}", backend=kind.kind, instance="-"
             )
         chosen.breaker.begin()
         return chosen
@@ -235,17 +233,17 @@ class Backends:
 
     # -- reporting -----------------------------------------------------------------------
 
-    def ready(self) -> dict[str, bool]:
+    def ready(self) -> dict[BackendKind, bool]:
         """Per kind: is at least one instance healthy, starting or startable?"""
 
         def ok(instances: Sequence[Instance]) -> bool:
             return any(i.usable() or i.is_starting() or i.startable() for i in instances)
 
-        return {"llm": ok(self.llm), "comfyui": ok(self.comfyui)}
+        return {kind: ok(instances) for kind, instances in self._by_kind.items()}
 
-    def status(self) -> list[dict[str, Any]]:
-        return [describe(i) for i in self.instances()]
+    def status(self) -> list[InstanceStatus]:
+        return [describe(i) for i in self.all_instances()]
 
     @property
     def open_responses(self) -> int:
-        return sum(i.open_responses for i in self.instances())
+        return sum(i.open_responses for i in self.all_instances())

@@ -24,8 +24,9 @@ from server.engine.errors import (
     BackendTimeout,
     BackendUnavailable,
 )
+from server.protocol import BackendKind
 
-BACKEND = "comfyui"
+BACKEND = BackendKind.COMFYUI
 
 
 class ComfyUIHttp:

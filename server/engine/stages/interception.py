@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from server.engine.errors import BackendProtocolError
+from server.engine.stages.completion import stream_llm
 from server.engine.stages.context import StageContext, StageResult
-from server.protocol import StageName, StageStatus
+from server.protocol import BackendKind, StageName, StageStatus
 
 
 async def interception(ctx: StageContext) -> StageResult:
@@ -23,11 +24,11 @@ async def interception(ctx: StageContext) -> StageResult:
         max_tokens=params.max_tokens,
         seed=inputs.seed % 2**31,
     )
-    text = await ctx.stream_llm(
-        StageName.INTERCEPTION, request, lambda t: run.token(StageName.INTERCEPTION, t)
+    text = await stream_llm(
+        ctx, StageName.INTERCEPTION, request, lambda t: run.token(StageName.INTERCEPTION, t)
     )
     if not text.strip():
         raise BackendProtocolError(
-            "the language model answered with no text", backend="llm", instance="-"
+            "the language model answered with no text", backend=BackendKind.LLM, instance="-"
         )
     return StageResult(text=text.strip(), detail={"model": run.models.get("interception")})

@@ -15,8 +15,9 @@ from server.engine.catalog import Lang
 from server.engine.errors import BackendError
 from server.engine.safety_words import parse_verdict
 from server.engine.stages import texts
+from server.engine.stages.completion import ask_llm
 from server.engine.stages.context import Blocked, StageContext, StageResult
-from server.protocol import StageName
+from server.protocol import BackendKind, StageName
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +47,7 @@ async def check_llm(ctx: StageContext, stage: StageName, prompt_name: str, text:
         ctx.config.model_safety, system, text, temperature=0.0, max_tokens=120, think=False
     )
     try:
-        answer = await ctx.ask_llm(stage, request)
+        answer = await ask_llm(ctx, stage, request)
     except BackendError as exc:
         log.warning("safety_check_unavailable", run=ctx.run.id, stage=stage, error=str(exc))
         ctx.run.verdicts[stage.value] = {"safe": False, "fail_closed": True, "error": str(exc)}
@@ -59,7 +60,7 @@ async def check_llm(ctx: StageContext, stage: StageName, prompt_name: str, text:
             if verdict.reason
             else texts.text("llm_blocked_plain", lang)
         )
-        raise Blocked(reason, {"check": "llm"})
+        raise Blocked(reason, {"check": BackendKind.LLM.value})
     return True
 
 
@@ -73,6 +74,6 @@ async def input_safety(ctx: StageContext) -> StageResult:
     checks: list[str] = ["words"]
     combined = "\n\n".join(candidates)
     if await check_llm(ctx, StageName.SAFETY, "safety_input", combined):
-        checks.append("llm")
+        checks.append(BackendKind.LLM.value)
     detail: dict[str, Any] = {"level": ctx.config.safety_level.value, "checks": checks}
     return StageResult(detail=detail)

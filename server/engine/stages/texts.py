@@ -5,6 +5,7 @@ Friendly, short, never scary; technical detail stays in the record and the log.
 
 from __future__ import annotations
 
+from server.engine.backends.kinds import kind_named
 from server.engine.errors import (
     BackendBusy,
     BackendError,
@@ -45,11 +46,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-_SERVERS: dict[str, dict[str, str]] = {
-    # The page's backend banner says the same ("the picture machine is starting").
-    "comfyui": {"en": "the picture machine", "de": "die Bildmaschine"},
-    "llm": {"en": "the text machine", "de": "die Textmaschine"},
-}
+#: What a backend is called that no kind names (each kind's own words are in its row).
+_ANY_SERVER = {"en": "the server", "de": "der Server"}
 
 #: What went wrong with a backend, for students: no addresses, paths or stack traces (those go
 #: to the run record and the log). The first matching class wins.
@@ -101,12 +99,19 @@ def text(key: str, lang: str, **values: str) -> str:
     return template.format(**values)
 
 
+def server_name(backend: str, lang: str) -> str:
+    """What students call the server an error's `backend` names, as the page's banner does
+    ("the picture machine is starting")."""
+    kind = kind_named(backend)
+    words = kind.students if kind is not None else _ANY_SERVER
+    return words.get(lang) or words["en"]
+
+
 def backend_problem(exc: BackendError, lang: str) -> str:
     """A student-friendly account of a backend failure, naming which server it was."""
-    server = _SERVERS["comfyui" if exc.backend == "comfyui" else "llm"]
     template = next(text for kind, text in _PROBLEMS if isinstance(exc, kind))
     limit = getattr(exc, "limit", None)
-    detail = (template.get(lang) or template["en"]).format(server=server.get(lang) or server["en"])
+    detail = (template.get(lang) or template["en"]).format(server=server_name(exc.backend, lang))
     if limit is not None:
         within = {"en": f" (within {limit:.0f} s)", "de": f" (innerhalb von {limit:.0f} s)"}
         detail += within.get(lang) or within["en"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from server.engine.safety_words import needs_translation
+from server.engine.stages.completion import stream_llm
 from server.engine.stages.context import StageContext, StageResult
 from server.engine.stages.safety import check_llm, check_words, lang_of
-from server.protocol import StageName
+from server.protocol import BackendKind, StageName
 
 
 async def translation(ctx: StageContext) -> StageResult:
@@ -20,12 +21,12 @@ async def translation(ctx: StageContext) -> StageResult:
         )
         request = ctx.request(ctx.config.model_translation, system, source, temperature=0.0)
         final = (
-            await ctx.stream_llm(
-                StageName.TRANSLATION, request, lambda t: run.token(StageName.TRANSLATION, t)
+            await stream_llm(
+                ctx, StageName.TRANSLATION, request, lambda t: run.token(StageName.TRANSLATION, t)
             )
         ).strip() or source
     check_words(ctx, final)
     checks = ["words"]
     if await check_llm(ctx, StageName.TRANSLATION, "safety_output", final):
-        checks.append("llm")
+        checks.append(BackendKind.LLM.value)
     return StageResult(text=final, detail={"translated": translated, "checks": checks})
