@@ -41,6 +41,7 @@ from server.protocol._server import (
 )
 from server.protocol._vocabulary import (
     PROTOCOL_VERSION,
+    BackendKind,
     BackendReason,
     BackendState,
     CloseCode,
@@ -61,6 +62,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "SERVER_MODELS",
     "Backend",
+    "BackendKind",
     "BackendReason",
     "BackendState",
     "ClientMessage",

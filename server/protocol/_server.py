@@ -8,6 +8,7 @@ from pydantic import Field, TypeAdapter
 
 from server.protocol._vocabulary import (
     PROTOCOL_VERSION,
+    BackendKind,
     BackendReason,
     BackendState,
     ErrorCode,
@@ -137,7 +138,7 @@ class Output(ServerEvent):
 
 class Backend(ServerEvent):
     type: Literal["backend"] = "backend"
-    kind: Literal["llm", "comfyui"]
+    kind: BackendKind
     instance: str
     state: BackendState
     eta: float | None = None

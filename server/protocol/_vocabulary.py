@@ -98,6 +98,14 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+class BackendKind(StrEnum):
+    """A kind of backend server. Its facts (instance class, settings, names) are one row of
+    `server.engine.backends.kinds`; a new kind is a member here and a row there."""
+
+    LLM = "llm"
+    COMFYUI = "comfyui"
+
+
 class BackendState(StrEnum):
     UNKNOWN = "unknown"
     STARTING = "starting"

@@ -26,6 +26,7 @@ from server.engine.errors import (
     ModelNotFound,
 )
 from server.engine.llm.errors import BackendAuthFailed, BackendServerError
+from server.protocol import BackendKind
 from server.protocol import BackendState as S
 
 
@@ -40,7 +41,7 @@ def test_every_state_is_reachable_from_unknown_but_nothing_returns_to_unknown() 
 
 def test_changes_are_published_once_with_their_message() -> None:
     seen: list[HealthChange] = []
-    health = InstanceHealth("llm", "gpu1", seen.append, clock=lambda: 5.0)
+    health = InstanceHealth(BackendKind.LLM, "gpu1", seen.append, clock=lambda: 5.0)
     assert health.move(S.DOWN, "cannot connect")
     assert not health.move(S.DOWN, "cannot connect again")  # no change, no event
     assert health.move(S.STARTING, "starting", eta=30.0)
@@ -62,7 +63,7 @@ def test_changes_are_published_once_with_their_message() -> None:
     ],
 )
 def test_illegal_transitions_raise(path: tuple[S, ...], illegal: S) -> None:
-    health = InstanceHealth("comfyui", "a")
+    health = InstanceHealth(BackendKind.COMFYUI, "a")
     for state in path:
         health.move(state)
     with pytest.raises(InvalidState):
@@ -106,7 +107,7 @@ def test_the_proof_of_life_window_is_one_check_interval_and_its_timeout() -> Non
 
 
 def test_each_state_entered_is_counted() -> None:
-    health = InstanceHealth("llm", "gpu1")
+    health = InstanceHealth(BackendKind.LLM, "gpu1")
     for state in (S.HEALTHY, S.UNHEALTHY, S.HEALTHY, S.HEALTHY, S.DOWN):
         health.move(state)
     assert health.entered == {S.HEALTHY: 2, S.UNHEALTHY: 1, S.DOWN: 1}

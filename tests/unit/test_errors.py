@@ -18,7 +18,7 @@ from server.engine.run import Run, RunInputs
 from server.engine.scheduler._queueing import SlotQueue
 from server.engine.session import Session, SessionState, check_transition
 from server.engine.stats import SocketStats
-from server.protocol import BackendState, ErrorCode, RunEndCode, RunStatus
+from server.protocol import BackendKind, BackendState, ErrorCode, RunEndCode, RunStatus
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
 
@@ -31,7 +31,7 @@ def restart_a_settled_run() -> None:
 
 
 def make_a_healthy_instance_start() -> None:
-    health = InstanceHealth("llm", "a")
+    health = InstanceHealth(BackendKind.LLM, "a")
     health.move(BackendState.HEALTHY)
     health.move(BackendState.STARTING)
 

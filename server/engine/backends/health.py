@@ -22,7 +22,7 @@ from server.engine.errors import (
     InvalidState,
     ModelNotFound,
 )
-from server.protocol import BackendState
+from server.protocol import BackendKind, BackendState
 
 _ANY_BUT_UNKNOWN = frozenset(BackendState) - {BackendState.UNKNOWN}
 
@@ -41,7 +41,7 @@ ALLOWED: dict[BackendState, frozenset[BackendState]] = {
 class HealthChange:
     """One state change of one instance, as published to listeners."""
 
-    kind: str
+    kind: BackendKind
     instance: str
     state: BackendState
     message: str | None
@@ -89,7 +89,7 @@ class InstanceHealth:
 
     def __init__(
         self,
-        kind: str,
+        kind: BackendKind,
         instance: str,
         on_change: Callable[[HealthChange], None] | None = None,
         clock: Callable[[], float] = time.monotonic,

@@ -4,8 +4,8 @@ The run's own copy of the template gets the prompt, seed, size and the intercept
 (those the instance lacks are skipped with a warning the student sees). The image comes from
 this prompt's own history, saved into this run's folder, never "the newest file".
 The instance is the least-loaded usable one that has the graph's model files; if it crashes
-mid-render (marked down by its health checks, or the prompt is lost), the prompt is
-resubmitted once on another instance.
+mid-render (marked down by its health checks, or the prompt is lost), `failover` resubmits the
+prompt once on another instance, with the LoRAs that one lists.
 """
 
 from __future__ import annotations
@@ -13,32 +13,24 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import structlog
-
-from server.engine.backends.health import worth_retrying
 from server.engine.backends.instances import ComfyUIInstance
+from server.engine.backends.kinds import COMFYUI
 from server.engine.backends.routing import ImageNeeds, models_in_graph
 from server.engine.comfyui import Failed, Output, Preview, Progress
 from server.engine.comfyui.client import ComfyUIRun
 from server.engine.errors import BackendError, BackendUnavailable
-from server.engine.stages.context import (
-    StageContext,
-    StageResult,
-    StageTimeout,
-    no_other_instance,
-    report_outcome,
-)
+from server.engine.stages.context import StageContext, StageResult
+from server.engine.stages.failover import on_instance, with_failover
 from server.engine.workflows.loras import inject_loras
 from server.engine.workflows.mapping import inject_parameters, resolve_values
 from server.protocol import Output as OutputMessage
 from server.protocol import Preview as PreviewMessage
 from server.protocol import Progress as ProgressMessage
 from server.protocol import RunEndCode, StageName, StageStatus
-
-log = structlog.get_logger(__name__)
 
 
 class RenderFailed(BackendError):
@@ -65,18 +57,26 @@ def base_graph(ctx: StageContext) -> tuple[dict[str, Any], dict[str, Any]]:
     return inject_parameters(workflow.template, mapping, values), values
 
 
-def build_graph(
-    ctx: StageContext, available_loras: frozenset[str] | None
-) -> tuple[dict[str, Any], dict[str, Any], tuple[str, ...], tuple[str, ...]]:
-    """The run's graph, the values used, the LoRAs applied and the warnings.
+@dataclass(frozen=True, slots=True)
+class RunGraph:
+    """The run's graph for one instance, the values it was built with, the LoRAs applied and
+    the warnings the student sees (about LoRAs the instance lacks)."""
 
-    `available_loras` is what the instance lists (maybe nothing); None when that is unknown,
-    which skips every LoRA rather than risk ComfyUI rejecting the graph.
+    graph: dict[str, Any]
+    values: dict[str, Any]
+    loras: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def build_graph(ctx: StageContext, available_loras: frozenset[str] | None) -> RunGraph:
+    """The run's graph with the LoRAs of `available_loras`: what the instance lists (maybe
+    nothing); None when that is unknown, which skips every LoRA rather than risk ComfyUI
+    rejecting the graph.
     """
     graph, values = base_graph(ctx)
     interception = ctx.services.catalog.interceptions[ctx.run.inputs.interception]
     injected = inject_loras(graph, interception.lora_specs(), available=available_loras)
-    return injected.graph, values, injected.applied, injected.warnings
+    return RunGraph(injected.graph, values, injected.applied, injected.warnings)
 
 
 def image_needs(ctx: StageContext) -> ImageNeeds:
@@ -87,32 +87,21 @@ def image_needs(ctx: StageContext) -> ImageNeeds:
 
 
 async def generation(ctx: StageContext) -> StageResult:
-    run = ctx.run
-    backends = ctx.services.backends
-    needs = image_needs(ctx)
-    with ctx.services.waiting.watch("comfyui", run.session):
-        instance = await backends.acquire_comfyui(needs, ctx.load)
-        graph, detail = await prepare(ctx, instance)
-        run.stage_event(StageName.GENERATION, StageStatus.STARTED, detail=detail)
-        try:
-            await render_on(ctx, instance, graph)
-            return StageResult(detail=detail)
-        except BackendError as exc:
-            if not worth_retrying(exc):
-                raise
-            first = exc
-        log.warning("generation_retry", run=run.id, error=str(first))
-        backends.retries += 1
-        try:
-            other = await backends.acquire_comfyui(
-                needs, ctx.load, exclude=frozenset({instance.name})
-            )
-        except BackendError as exc:
-            raise no_other_instance(first, exc) from first
-        graph, retry_detail = await prepare(ctx, other)
-        detail.update(loras=retry_detail["loras"], warnings=retry_detail["warnings"])
-        await render_on(ctx, other, graph)
+    detail: dict[str, Any] = {}
+
+    async def attempt(instance: ComfyUIInstance, retrying: bool) -> StageResult:
+        graph, found = await prepare(ctx, instance)
+        if retrying:  # the stage was announced with the first instance's seed and size
+            detail.update(loras=found["loras"], warnings=found["warnings"])
+        else:
+            detail.update(found)
+            ctx.run.stage_event(StageName.GENERATION, StageStatus.STARTED, detail=detail)
+        await render_on(ctx, instance, graph)
         return StageResult(detail=detail)
+
+    needs = image_needs(ctx)
+    stage = StageName.GENERATION
+    return await with_failover(ctx, COMFYUI, needs, stage, attempt, retry_event="generation_retry")
 
 
 async def prepare(
@@ -120,39 +109,28 @@ async def prepare(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The graph for `instance` (only the LoRAs it lists) and the stage's detail."""
     await instance.ensure_capabilities()
-    graph, values, loras, warnings = build_graph(ctx, instance.loras)
+    built = build_graph(ctx, instance.loras)
     detail: dict[str, Any] = {
-        "seed": values.get("seed", ctx.run.inputs.seed),
-        "width": values.get("width"),
-        "height": values.get("height"),
+        "seed": built.values.get("seed", ctx.run.inputs.seed),
+        "width": built.values.get("width"),
+        "height": built.values.get("height"),
         "output": ctx.run.inputs.output,
-        "loras": list(loras),
-        "warnings": list(warnings),
+        "loras": list(built.loras),
+        "warnings": list(built.warnings),
     }
-    return graph, detail
+    return built.graph, detail
 
 
 async def render_on(ctx: StageContext, instance: ComfyUIInstance, graph: dict[str, Any]) -> None:
     """Hold a slot of `instance`, render there, and report how it went."""
-    run = ctx.run
-    folder = ctx.services.records.run_dir(run.id)
-    timeout = ctx.config.generation_timeout
-    failure: BaseException | None = None
-    try:
-        async with ctx.ticket.slot(instance.pool, StageName.GENERATION.value):
-            run.models["generation"] = f"{run.inputs.output}@{instance.name}"
-            try:
-                async with asyncio.timeout(timeout):
-                    await unless_down(instance, render(ctx, instance, graph, folder))
-            except TimeoutError:
-                raise StageTimeout(
-                    backend="comfyui", instance=instance.name, limit=timeout
-                ) from None
-    except BaseException as exc:
-        failure = exc
-        raise
-    finally:
-        report_outcome(ctx.services.backends, instance, failure)
+    folder = ctx.services.records.run_dir(ctx.run.id)
+
+    async def work() -> None:
+        await unless_down(instance, render(ctx, instance, graph, folder))
+
+    limit = ctx.config.generation_timeout
+    what = ctx.run.inputs.output
+    await on_instance(ctx, instance, StageName.GENERATION, what, limit, work)
 
 
 async def render(
@@ -182,7 +160,7 @@ async def unless_down(instance: ComfyUIInstance, work: Coroutine[Any, Any, None]
         return
     raise InstanceLost(
         f"the image server stopped answering ({instance.health.message})",
-        backend="comfyui",
+        backend=instance.kind,
         instance=instance.name,
     )
 
@@ -203,4 +181,4 @@ async def follow(ctx: StageContext, job: ComfyUIRun, instance: str) -> None:
                 run.emit(OutputMessage, url=url, mime=event.mime, index=len(run.outputs) - 1)
         elif isinstance(event, Failed):
             kind = InstanceLost if event.retryable else RenderFailed
-            raise kind(event.message, backend="comfyui", instance=instance)
+            raise kind(event.message, backend=COMFYUI.kind, instance=instance)
