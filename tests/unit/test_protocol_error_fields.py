@@ -16,7 +16,7 @@ def test_a_backend_error_is_told_by_kind_never_by_address() -> None:
     fields = error_fields(exc, run="r-1")
     assert fields == {
         "code": ErrorCode.BACKEND,
-        "message": "the language model cannot be reached right now",
+        "message": "the text machine cannot be reached right now",
         "run": "r-1",
     }
 
