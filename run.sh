@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The two commands a newcomer needs:
 #   ./run.sh        set up .venv, install Atelier, start the server (demo backends if none configured)
-#   ./run.sh test   set up .venv with the test extra, run ruff (lint and format), mypy --strict
-#                   and the whole test suite (with the real-LLM tier when its packages are in
-#                   .venv or in the wheel cache that .ci/run fills; see .ci/real-llm.sh)
-# Anything after the command is passed on: `./run.sh --port 9000`, `./run.sh test -k resume`.
+#   ./run.sh test   set up .venv with the test extra, check the contracts (ruff lint with its
+#                   complexity limit and format, mypy --strict over server/ bench/ tests/, the
+#                   import contracts in setup.cfg) and run the whole test suite under the
+#                   coverage gate (with the real-LLM tier when its packages are in .venv or in
+#                   the wheel cache that .ci/run fills; see .ci/real-llm.sh)
+# Anything after the command is passed on: `./run.sh --port 9000`, `./run.sh test -k resume`
+# (a run narrowed so is not measured: the coverage gate holds for the whole suite).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -63,7 +66,13 @@ case "${1:-}" in
         "$VENV/bin/ruff" check server tests bench
         "$VENV/bin/ruff" format --check --quiet server tests bench
         "$VENV/bin/mypy" server bench tests  # strict everywhere; setup.cfg relaxes one check for tests
-        exec "$PY" -m pytest "$@"
+        "$VENV/bin/lint-imports" --no-cache --no-logo
+        # The whole suite (no arguments) runs under the coverage gate of setup.cfg.
+        coverage=()
+        if [ $# -eq 0 ]; then
+            coverage=(--cov --cov-report=term:skip-covered)
+        fi
+        exec "$PY" -m pytest "${coverage[@]}" "$@"
         ;;
     *)
         ensure_venv
