@@ -33,6 +33,7 @@ from server.protocol import (
     Queue,
     RunAccepted,
     RunCancel,
+    RunEndCode,
     RunStart,
     RunStatus,
     StageName,
@@ -132,7 +133,7 @@ class Pipeline:
         run.emit(
             RunAccepted, ref=message.ref, interception=inputs.interception, output=inputs.output
         )
-        task = asyncio.create_task(self._execute(run, ticket), name=f"run {run.id}")
+        task = asyncio.create_task(self._execute(run, ticket, session), name=f"run {run.id}")
         self._tasks[run.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
         log.info("run_accepted", session=session.id, run=run.id, interception=inputs.interception)
@@ -164,15 +165,17 @@ class Pipeline:
 
         return report
 
-    async def _execute(self, run: Run, ticket: RunTicket) -> None:
+    async def _execute(self, run: Run, ticket: RunTicket, session: Session) -> None:
         crash: Exception | None = None
         try:
-            await self._settle(run, ticket)
+            await self._settle(run, ticket, session)
         except Exception as exc:  # a bug: the student reads a plain sentence, the log has it
             crash = exc
             run.error = f"internal: {exc!r}"
             run.finish(
-                RunStatus.FAILED, reason=texts.text("internal", run.inputs.lang), code="internal"
+                RunStatus.FAILED,
+                reason=texts.text("internal", run.inputs.lang),
+                code=RunEndCode.INTERNAL,
             )
         finally:
             if run.finished:
@@ -183,7 +186,7 @@ class Pipeline:
             finally:
                 run.announce_done()
 
-    async def _settle(self, run: Run, ticket: RunTicket) -> None:
+    async def _settle(self, run: Run, ticket: RunTicket, session: Session) -> None:
         """Run the stages and settle the outcome; only a bug escapes."""
         lang = run.inputs.lang
         try:
@@ -191,12 +194,13 @@ class Pipeline:
                 await ticket.started()
                 run.move(RunStatus.RUNNING)
                 for step in STAGES:
-                    await self._stage(StageContext(run, ticket, self.services), step)
+                    await self._stage(StageContext(run, session, ticket, self.services), step)
             run.finish(RunStatus.COMPLETED)
         except Blocked as exc:
-            run.finish(RunStatus.BLOCKED, reason=exc.reason, code="blocked")
+            run.finish(RunStatus.BLOCKED, reason=exc.reason, code=RunEndCode.BLOCKED)
         except asyncio.CancelledError:
-            run.finish(RunStatus.CANCELLED, reason=texts.text("cancelled", lang), code="cancelled")
+            reason = texts.text("cancelled", lang)
+            run.finish(RunStatus.CANCELLED, reason=reason, code=RunEndCode.CANCELLED)
         except BackendError as exc:
             run.error = str(exc)
             reason = texts.backend_failure(run.stage, exc, lang)
@@ -226,7 +230,7 @@ class Pipeline:
             )
             raise
         if result.text is not None:
-            run.texts[step.name.value] = result.text
+            run.texts[step.name] = result.text
         self._ended(run, step.name, started, result.status, text=result.text, detail=result.detail)
 
     @staticmethod
@@ -234,7 +238,7 @@ class Pipeline:
         run: Run, stage: StageName, started: float, status: StageStatus, **fields: object
     ) -> None:
         elapsed = round(time.monotonic() - started, 3)
-        run.timings[stage.value] = elapsed
+        run.timings[stage] = elapsed
         run.stage_event(stage, status, elapsed=elapsed, **fields)
 
     def _forget_finished(self, run: Run) -> None:

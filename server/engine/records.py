@@ -12,10 +12,11 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 import structlog
+
+from server.engine.run_record import RunRecord
 
 log = structlog.get_logger(__name__)
 
@@ -51,8 +52,10 @@ class RecordStore:
             return None
         return path
 
-    async def write(self, run_id: str, record: dict[str, Any]) -> None:
-        data = orjson.dumps(record, option=orjson.OPT_INDENT_2)
+    async def write(self, run_id: str, record: RunRecord) -> None:
+        # Per-stage dicts are keyed by `StageName`, which orjson writes as its value only when
+        # asked to take keys that are not plain `str`.
+        data = orjson.dumps(record, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
         await asyncio.to_thread(self._write_sync, self.run_dir(run_id), data)
 
     @staticmethod

@@ -2,7 +2,10 @@
 
 Before, per-run state lived on a shared global object and concurrent runs overwrote each other
 (BACKGROUND.md). A `Run` is created per `run.start` and owned by its task; stages read their
-inputs from it and write their results into it.
+inputs from it and write their results into it, per stage keyed by `StageName`.
+
+Pure: a run knows its session only as a `SessionLike` (an id and `emit`), so this module and
+`admission` load without asyncio or aiohttp.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from server.engine.errors import InvalidState
-from server.engine.session import Session
+from server.engine.run_record import RecordedInputs, RunRecord, Verdict
 from server.protocol import (
     RunDone,
+    RunEndCode,
     RunSnapshot,
     RunStatus,
     ServerEvent,
@@ -31,6 +35,16 @@ _ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.RUNNING: FINAL,
     **{status: frozenset() for status in FINAL},
 }
+
+
+class SessionLike(Protocol):
+    """What a run needs of its session: the session's id, and numbering and sending one of
+    its events (`Session` is the real one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    def emit(self, message_type: type[ServerEvent], **fields: Any) -> object: ...
 
 
 def new_run_id() -> str:
@@ -51,24 +65,40 @@ class RunInputs:
     height: int | None
     lang: str
 
+    def recorded(self) -> RecordedInputs:
+        """The inputs as the record keeps them: the meta-prompt only when it was edited."""
+        meta_prompt = self.meta_prompt if self.meta_prompt_edited else None
+        return RecordedInputs(
+            prompt=self.prompt,
+            interception=self.interception,
+            output=self.output,
+            meta_prompt=meta_prompt,
+            seed=self.seed,
+            width=self.width,
+            height=self.height,
+            lang=self.lang,
+        )
+
 
 @dataclass(slots=True)
 class Run:
     id: str
-    session: Session
+    session: SessionLike
     inputs: RunInputs
     status: RunStatus = RunStatus.QUEUED
     stage: StageName | None = None
     #: Each stage's final text, set when the stage is done.
-    texts: dict[str, str] = field(default_factory=dict)
+    texts: dict[StageName, str] = field(default_factory=dict)
     #: Text pieces as they streamed (a list: appending to a str per token is quadratic).
-    streamed: dict[str, list[str]] = field(default_factory=dict)
-    verdicts: dict[str, Any] = field(default_factory=dict)
-    models: dict[str, str] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
+    streamed: dict[StageName, list[str]] = field(default_factory=dict)
+    verdicts: dict[StageName, Verdict] = field(default_factory=dict)
+    #: Which model answered each stage, as "model@instance".
+    models: dict[StageName, str] = field(default_factory=dict)
+    #: Seconds per stage that ended.
+    timings: dict[StageName, float] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
     reason: str | None = None
-    code: str | None = None
+    code: RunEndCode | None = None
     #: The technical account of a failure (backend, instance, cause): for the record and the
     #: operator, never shown to the student.
     error: str | None = None
@@ -98,19 +128,19 @@ class Run:
         self.emit(Stage, stage=stage, status=status, **fields)
 
     def token(self, stage: StageName, text: str, *, clear: bool = False) -> None:
-        pieces = self.streamed.setdefault(stage.value, [])
+        pieces = self.streamed.setdefault(stage, [])
         if clear:
             pieces.clear()
         pieces.append(text)
         # Straight to the session (not via `emit`): one call and one kwargs dict less per token.
         self.session.emit(Token, run=self.id, stage=stage, text=text, clear=clear)
 
-    def texts_so_far(self) -> dict[str, str]:
+    def texts_so_far(self) -> dict[StageName, str]:
         """Final texts where a stage is done, what has streamed where it is not."""
         return {**{k: "".join(v) for k, v in self.streamed.items()}, **self.texts}
 
     def finish(
-        self, status: RunStatus, *, reason: str | None = None, code: str | None = None
+        self, status: RunStatus, *, reason: str | None = None, code: RunEndCode | None = None
     ) -> None:
         """Settle the outcome; `announce_done` then tells the client, exactly once."""
         self.move(status)
@@ -131,8 +161,9 @@ class Run:
         )
 
     def rounded_timings(self) -> dict[str, float]:
-        """Seconds per stage that ended; a stage cut off by a cancel has none."""
-        return {k: round(v, 3) for k, v in self.timings.items()}
+        """Seconds per stage that ended, by stage name (as `run.done` and the log carry them);
+        a stage cut off by a cancel has none."""
+        return {k.value: round(v, 3) for k, v in self.timings.items()}
 
     def outcome(self) -> dict[str, Any]:
         """How the run ended, for its `run_done` log line: ids and figures, never the prompt
@@ -159,34 +190,24 @@ class Run:
             reason=self.reason,
         )
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> RunRecord:
         """Everything worth keeping about the run, for its record file."""
-        inputs = self.inputs
-        return {
-            "run": self.id,
-            "session": self.session.id,
-            "created": self.created_wall,
-            "inputs": {
-                "prompt": inputs.prompt,
-                "interception": inputs.interception,
-                "output": inputs.output,
-                "meta_prompt": inputs.meta_prompt if inputs.meta_prompt_edited else None,
-                "seed": inputs.seed,
-                "width": inputs.width,
-                "height": inputs.height,
-                "lang": inputs.lang,
-            },
-            "status": self.status.value,
-            "reason": self.reason,
-            "code": self.code,
-            "error": self.error,
-            "texts": self.texts_so_far(),
-            "verdicts": self.verdicts,
-            "models": self.models,
-            "timings": self.timings,
-            "total": self.total,
-            "outputs": self.outputs,
-        }
+        return RunRecord(
+            run=self.id,
+            session=self.session.id,
+            created=self.created_wall,
+            inputs=self.inputs.recorded(),
+            status=self.status,
+            reason=self.reason,
+            code=self.code,
+            error=self.error,
+            texts=self.texts_so_far(),
+            verdicts=dict(self.verdicts),
+            models=dict(self.models),
+            timings=dict(self.timings),
+            total=self.total,
+            outputs=list(self.outputs),
+        )
 
 
 def _value(stage: StageName | None) -> str | None:

@@ -101,5 +101,5 @@ def test_streamed_text_accumulates_and_a_clear_starts_the_stage_again() -> None:
     run.token(StageName.INTERCEPTION, "", clear=True)  # restarted on another server
     run.token(StageName.INTERCEPTION, "Hi")
     assert run.snapshot().texts == {"interception": "Hi"}
-    run.texts["interception"] = "Hi there"  # the stage is done: its final text wins
+    run.texts[StageName.INTERCEPTION] = "Hi there"  # the stage is done: its final text wins
     assert run.texts_so_far() == {"interception": "Hi there"}

@@ -13,7 +13,7 @@ from server.engine.records import RecordStore, content_type
 from server.engine.run import Run, RunInputs
 from server.engine.session import Session
 from server.engine.stats import SocketStats
-from server.protocol import RunStatus, StageName
+from server.protocol import RunEndCode, RunStatus, StageName
 
 
 def aged_run(root: Path, name: str, age_hours: float, now: float) -> Path:
@@ -67,9 +67,9 @@ def test_media_path_stays_inside_the_run_folder(tmp_path: Path) -> None:
 
 async def test_records_are_written_whole(tmp_path: Path) -> None:
     store = RecordStore(tmp_path, 1)
-    await store.write("r-abcdefgh", {"status": "completed"})
+    await store.write("r-abcdefgh", failed_run().record())
     folder = tmp_path / "r-abcdefgh"
-    assert orjson.loads((folder / "record.json").read_bytes()) == {"status": "completed"}
+    assert orjson.loads((folder / "record.json").read_bytes())["status"] == "failed"
     assert [p.name for p in folder.iterdir()] == ["record.json"]  # no temp file left behind
 
 
@@ -89,17 +89,17 @@ def failed_run() -> Run:
     session = Session("s-1", "x", log_limit=10, stats=SocketStats())
     run = Run("r-pinned01", session, inputs, created_wall=1_800_000_000.25)
     run.move(RunStatus.RUNNING)
-    run.verdicts[StageName.SAFETY.value] = {"safe": True, "answer": "safe"}
-    run.models[StageName.SAFETY.value] = "guard@gpu1"
-    run.timings[StageName.SAFETY.value] = 0.4123
+    run.verdicts[StageName.SAFETY] = {"safe": True, "answer": "safe"}
+    run.models[StageName.SAFETY] = "guard@gpu1"
+    run.timings[StageName.SAFETY] = 0.4123
     run.token(StageName.INTERCEPTION, "Ein ")
     run.token(StageName.INTERCEPTION, "Fuchs")
-    run.texts[StageName.INTERCEPTION.value] = "Ein Fuchs."
-    run.timings[StageName.INTERCEPTION.value] = 6.1
+    run.texts[StageName.INTERCEPTION] = "Ein Fuchs."
+    run.timings[StageName.INTERCEPTION] = 6.1
     run.token(StageName.TRANSLATION, "A fo")  # cut off: what streamed is kept
     run.outputs.append("/media/r-pinned01/a.png")
     run.error = "llm gpu1: boom"
-    run.finish(RunStatus.FAILED, reason="Kaputt.", code="backend_timeout")
+    run.finish(RunStatus.FAILED, reason="Kaputt.", code=RunEndCode.BACKEND_TIMEOUT)
     run.total = 31.5
     return run
 

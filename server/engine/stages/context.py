@@ -19,6 +19,7 @@ from server.engine.llm import ChatMessage, ChatRequest
 from server.engine.records import RecordStore
 from server.engine.run import Run
 from server.engine.scheduler import RunTicket, Scheduler
+from server.engine.session import Session
 from server.engine.workflows.catalog import Workflow
 from server.protocol import BackendKind, RunEndCode, StageStatus
 
@@ -84,6 +85,7 @@ class StageResult:
 @dataclass(slots=True)
 class StageContext:
     run: Run
+    session: Session  # the run's, whole: told of backend trouble while the stage waits
     ticket: RunTicket
     services: Services
 

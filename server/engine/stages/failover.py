@@ -70,7 +70,7 @@ async def on_instance(
     failure: BaseException | None = None
     try:
         async with ctx.ticket.slot(instance.pool, stage.value):
-            ctx.run.models[stage.value] = f"{what}@{instance.name}"
+            ctx.run.models[stage] = f"{what}@{instance.name}"
             try:
                 async with asyncio.timeout(limit):
                     return await work()
@@ -97,7 +97,7 @@ async def with_failover(
     """`attempt` on an instance of `kind` that serves `need`; if it fails in a way worth
     retrying, once more on another (logged as `retry_event`)."""
     backends = ctx.services.backends
-    with ctx.services.waiting.watch(kind.kind, ctx.run.session):
+    with ctx.services.waiting.watch(kind.kind, ctx.session):
         instance = await backends.acquire(kind, need, ctx.load)
         try:
             return await attempt(instance, False)

@@ -31,4 +31,4 @@ async def interception(ctx: StageContext) -> StageResult:
         raise BackendProtocolError(
             "the language model answered with no text", backend=BackendKind.LLM, instance="-"
         )
-    return StageResult(text=text.strip(), detail={"model": run.models.get("interception")})
+    return StageResult(text=text.strip(), detail={"model": run.models.get(StageName.INTERCEPTION)})

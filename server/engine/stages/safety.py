@@ -50,10 +50,10 @@ async def check_llm(ctx: StageContext, stage: StageName, prompt_name: str, text:
         answer = await ask_llm(ctx, stage, request)
     except BackendError as exc:
         log.warning("safety_check_unavailable", run=ctx.run.id, stage=stage, error=str(exc))
-        ctx.run.verdicts[stage.value] = {"safe": False, "fail_closed": True, "error": str(exc)}
+        ctx.run.verdicts[stage] = {"safe": False, "fail_closed": True, "error": str(exc)}
         raise Blocked(texts.text("check_unavailable", lang), {"fail_closed": True}) from exc
     verdict = parse_verdict(answer)
-    ctx.run.verdicts[stage.value] = {"safe": verdict.safe, "answer": answer[:500]}
+    ctx.run.verdicts[stage] = {"safe": verdict.safe, "answer": answer[:500]}
     if not verdict.safe:
         reason = (
             texts.text("llm_blocked", lang, reason=verdict.reason)
