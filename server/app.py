@@ -1,16 +1,20 @@
-"""The aiohttp application: routes, app state under typed keys, start-up and shutdown."""
+"""The aiohttp application: routes, app state under typed keys, start-up and shutdown.
+
+Composed from parts: `socket_app` (sessions, the socket, ops endpoints, the page) and
+`add_pipeline` (the pipeline and its API); `create_app` is both, and tests pick what they need.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import structlog
 from aiohttp import web
 
-from server.engine.pipeline import Pipeline
-from server.engine.service import RunService
+from server.engine.service import NoRuns, RunService
 from server.engine.session import WelcomeInfo
 from server.engine.sessions import SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
@@ -19,7 +23,13 @@ from server.handlers.keys import PIPELINE, READY, REGISTRY, RUNS, SETTINGS, SOCK
 from server.handlers.ws import websocket_handler
 from server.protocol import CloseCode, Limits
 from server.settings import Settings
-from server.wiring import RUNTIME, DemoOptions, Runtime, load_definitions, pipeline_context
+from server.wiring import (
+    DEMO,
+    DemoOptions,
+    StartedPipeline,
+    load_definitions,
+    running_pipeline,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -37,18 +47,19 @@ def welcome_info(settings: Settings, demo: bool) -> WelcomeInfo:
     return WelcomeInfo(limits, settings.heartbeat_idle, demo)
 
 
-def create_app(
-    settings: Settings,
-    *,
-    runs: RunService | None = None,
-    demo: bool | None = None,
-    demo_options: DemoOptions | None = None,
-) -> web.Application:
-    """The server. With `runs` given (socket-level tests) no pipeline is built; otherwise the
-    catalog is loaded now, so a broken file stops start-up, and backends start with the app."""
+def create_app(settings: Settings, *, demo_options: DemoOptions | None = None) -> web.Application:
+    """The server: the socket layer with the pipeline on it, on the simulators (shaped by
+    `demo_options`) when the settings call for demo backends."""
+    demo = settings.uses_demo()
+    app = socket_app(settings, runs=NoRuns(), demo=demo)
+    add_pipeline(app, settings, (demo_options or DemoOptions()) if demo else None)
+    return app
+
+
+def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Application:
+    """The socket layer alone: sessions, `/ws`, health, metrics and the page. Run commands go
+    to `runs` until a pipeline is published in its place; `demo` is what `welcome` says."""
     app = web.Application(client_max_size=settings.max_message_bytes)
-    if demo is None:
-        demo = settings.uses_demo()
     stats = SocketStats()
     app[SETTINGS] = settings
     app[STATS] = stats
@@ -63,33 +74,49 @@ def create_app(
     )
     app[SOCKETS] = weakref.WeakSet()
     app[READY] = asyncio.Event()
+    app[RUNS] = runs
     app[ops.METRICS] = ops.metrics_registry(app)
-    if runs is None:
-        pipeline = Pipeline()
-        app[PIPELINE] = app[RUNS] = pipeline
-        app[REGISTRY].new_session_hooks.append(pipeline.adopt)
-        options = (demo_options or DemoOptions()) if demo else None
-        app[RUNTIME] = Runtime()
-        app.cleanup_ctx.append(
-            pipeline_context(
-                pipeline, settings, load_definitions(settings), app[ops.METRICS], options
-            )
-        )
-        ops.register_pipeline(app[ops.METRICS], pipeline)
-        app.router.add_get("/api/catalog", api.catalog)
-        app.router.add_get("/api/status", api.status)
-        app.router.add_get("/media/{run}/{file}", api.media)
-    else:
-        app[RUNS] = runs
+    # After every cleanup context (aiohttp runs those first): ready means the pipeline is up.
     app.on_startup.append(_mark_ready)
     app.on_shutdown.append(_close_sockets)
-    app.router.add_get("/ws", websocket_handler)
-    app.router.add_get("/healthz", ops.healthz)
-    app.router.add_get("/readyz", ops.readyz)
-    app.router.add_get("/metrics", ops.metrics)
-    app.router.add_get("/", _index)
-    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    _add_socket_routes(app.router)
     return app
+
+
+def _add_socket_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/ws", websocket_handler)
+    router.add_get("/healthz", ops.healthz)
+    router.add_get("/readyz", ops.readyz)
+    router.add_get("/metrics", ops.metrics)
+    router.add_get("/", _index)
+    router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+
+
+def add_pipeline(app: web.Application, settings: Settings, demo: DemoOptions | None) -> None:
+    """The pipeline on a socket app. The catalog is loaded now, so a broken file stops
+    start-up; backends, scheduler and records start with the app (on the simulators when
+    `demo` is given), and the pipeline is published once all of them are up."""
+    definitions = load_definitions(settings)
+
+    async def pipeline_context(app: web.Application) -> AsyncIterator[None]:
+        async with running_pipeline(settings, definitions, app[ops.METRICS], demo) as started:
+            _publish(app, started)
+            yield
+
+    app.cleanup_ctx.append(pipeline_context)
+    app.router.add_get("/api/catalog", api.catalog)
+    app.router.add_get("/api/status", api.status)
+    app.router.add_get("/media/{run}/{file}", api.media)
+
+
+def _publish(app: web.Application, started: StartedPipeline) -> None:
+    """Make the finished pipeline what handlers, new sessions and metrics see."""
+    pipeline = started.pipeline
+    ops.register_pipeline(app[ops.METRICS], pipeline)
+    app[REGISTRY].new_session_hooks.append(pipeline.adopt)
+    app[PIPELINE] = app[RUNS] = pipeline
+    if started.simulators is not None:
+        app[DEMO] = started.simulators
 
 
 async def _index(request: web.Request) -> web.FileResponse:

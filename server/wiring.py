@@ -1,15 +1,19 @@
 """Composing the pipeline at start-up: catalog, backends (real or demo), scheduler, records.
 
-Kept apart from `server.app` so the app module stays about routes and sockets. Everything
-here is created in the app's cleanup context and closed in reverse order.
+Kept apart from `server.app` so the app module stays about routes and sockets. Start-up is one
+`AsyncExitStack`: each part registers its close right after it is opened, so a failure or a
+cancel at any step closes exactly what was opened, in reverse order, and a finished start-up
+closes the same way at shutdown. The simulators (`server.harness`) are imported only in demo
+mode: a server with real backends never loads them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
@@ -24,35 +28,42 @@ from server.engine.records import RecordStore
 from server.engine.scheduler import Scheduler, SchedulerSettings
 from server.engine.stages.context import PipelineConfig, Services
 from server.engine.workflows.catalog import Workflow, load_workflows
-from server.harness.demo import DemoBackends, DemoSpeed
-from server.harness.llm_sim.common import Responder
 from server.protocol import BackendKind
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.harness.demo import DemoBackends, DemoSpeed
+    from server.harness.llm_sim.common import Responder
 
 log = structlog.get_logger(__name__)
 
 PRUNE_INTERVAL = 3600.0
 
 
-@dataclass
-class Runtime:
-    """What start-up created that tests and operators may want to reach."""
+#: The demo simulators, published with the pipeline once start-up is complete (tests use them).
+DEMO: web.AppKey[DemoBackends] = web.AppKey("demo")
 
-    demo: DemoBackends | None = None
-
-
-RUNTIME = web.AppKey("runtime", Runtime)
+#: Every catalog file read and validated: the configs, and the workflows by id.
+Definitions = tuple[Catalog, dict[str, Workflow]]
 
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """How tests and `./run.sh` shape the in-process simulators."""
+    """How tests and `./run.sh` shape the in-process simulators (None: the demo's defaults)."""
 
-    speed: DemoSpeed = field(default_factory=DemoSpeed)
+    speed: DemoSpeed | None = None
     responder: Responder | None = None
 
 
-def load_definitions(settings: Settings) -> tuple[Catalog, dict[str, Workflow]]:
+@dataclass(frozen=True)
+class StartedPipeline:
+    """What a finished start-up built: the pipeline, and in demo mode the simulators it uses."""
+
+    pipeline: Pipeline
+    simulators: DemoBackends | None
+
+
+def load_definitions(settings: Settings) -> Definitions:
     """Read and validate every catalog file; raises with the file and field named."""
     workflows = load_workflows(settings.workflows_dir)
     return load_catalog(settings.workflows_dir, set(workflows)), workflows
@@ -101,57 +112,77 @@ def scheduler_settings(settings: Settings, backends: Backends) -> SchedulerSetti
     )
 
 
-def pipeline_context(
-    pipeline: Pipeline,
+@contextlib.asynccontextmanager
+async def running_pipeline(
     settings: Settings,
-    definitions: tuple[Catalog, dict[str, Workflow]],
+    definitions: Definitions,
     registry: CollectorRegistry,
     demo: DemoOptions | None,
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """The app's cleanup context for everything the pipeline needs."""
+) -> AsyncIterator[StartedPipeline]:
+    """Open everything the pipeline needs, one part after the other, and yield the pipeline;
+    on leaving (shutdown, or a failure or cancel halfway) close what was opened, in reverse."""
     catalog, workflows = definitions
-
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        simulators = await _start_demo(settings, catalog, demo) if demo else None
-        app[RUNTIME].demo = simulators
-        configs = (
-            simulators.configs()
-            if simulators
-            else {kind: settings.backends(kind) for kind in BackendKind}
-        )
-        backends = Backends(configs, lifecycle_settings(settings))
-        waiting = WaitingSessions()
-        backends.subscribe(waiting.publish)  # state changes reach the sessions waiting on them
-        await backends.start(pipeline_models(settings, catalog))
-        scheduler = Scheduler(scheduler_settings(settings, backends), registry=registry)
-        records = RecordStore(settings.data_dir / "runs", settings.retention_hours)
-        pipeline.bind(
-            Services(
-                pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting
-            )
-        )
-        pruner = asyncio.create_task(_prune_forever(records))
-        try:
-            yield
-        finally:
-            pruner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pruner
-            await pipeline.close()
-            scheduler.close()
-            await backends.close()
-            if simulators:
-                await simulators.stop()
-
-    return context
-
-
-async def _start_demo(settings: Settings, catalog: Catalog, options: DemoOptions) -> DemoBackends:
     models = pipeline_models(settings, catalog)
-    demo = DemoBackends(catalog, models, options.speed, options.responder)
-    await demo.start()
+    async with contextlib.AsyncExitStack() as stack:
+        simulators = await open_simulators(stack, catalog, models, demo) if demo else None
+        waiting = WaitingSessions()
+        backends = await open_backends(stack, settings, simulators, models, waiting)
+        scheduler = Scheduler(scheduler_settings(settings, backends), registry=registry)
+        stack.callback(scheduler.close)
+        records = RecordStore(settings.data_dir / "runs", settings.retention_hours)
+        services = Services(
+            pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting
+        )
+        pipeline = Pipeline(services)
+        stack.push_async_callback(pipeline.close)
+        await stack.enter_async_context(pruning(records))
+        yield StartedPipeline(pipeline, simulators)
+
+
+async def open_simulators(
+    stack: contextlib.AsyncExitStack, catalog: Catalog, models: list[str], options: DemoOptions
+) -> DemoBackends:
+    # The one import of the harness outside tests: only demo mode loads the simulators.
+    from server.harness.demo import DemoBackends
+
+    simulators = DemoBackends(catalog, models, options.speed, options.responder)
+    # Registered before start: construction made the ComfyUI simulator's temp dir, and stop
+    # also undoes a start that failed halfway (the LLM simulator up, ComfyUI not).
+    stack.push_async_callback(simulators.stop)
+    await simulators.start()
     log.warning("demo_backends", message="no backend configured: using built-in simulators")
-    return demo
+    return simulators
+
+
+async def open_backends(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    simulators: DemoBackends | None,
+    models: list[str],
+    waiting: WaitingSessions,
+) -> Backends:
+    if simulators:
+        configs = simulators.configs()
+    else:
+        configs = {kind: settings.backends(kind) for kind in BackendKind}
+    backends = Backends(configs, lifecycle_settings(settings))
+    backends.subscribe(waiting.publish)  # state changes reach the sessions waiting on them
+    # Registered before start: start opens the clients one by one, close undoes any of them.
+    stack.push_async_callback(backends.close)
+    await backends.start(models)
+    return backends
+
+
+@contextlib.asynccontextmanager
+async def pruning(records: RecordStore) -> AsyncIterator[None]:
+    """Old run records are pruned in the background while this is open."""
+    pruner = asyncio.create_task(_prune_forever(records))
+    try:
+        yield
+    finally:
+        pruner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruner
 
 
 async def _prune_forever(records: RecordStore) -> None:

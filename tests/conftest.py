@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from server.app import create_app
+from server.app import socket_app
 from server.engine.service import NoRuns, RunService
 from server.settings import ENV_PREFIX, Settings
 
@@ -40,7 +40,7 @@ def start_server(
     async def start(
         *, runs: RunService | None = None, demo: bool = False, **overrides: Any
     ) -> TestServer:
-        app = create_app(make_settings(**overrides), runs=runs or NoRuns(), demo=demo)
+        app = socket_app(make_settings(**overrides), runs=runs or NoRuns(), demo=demo)
         return await aiohttp_server(app)
 
     return start

@@ -18,7 +18,7 @@ from server.handlers.keys import PIPELINE
 from server.harness.client import AtelierClient, Message
 from server.harness.demo import DemoBackends, DemoSpeed
 from server.harness.llm_sim.common import Responder
-from server.wiring import RUNTIME, DemoOptions
+from server.wiring import DEMO, DemoOptions
 from tests.conftest import make_settings, ws_url
 
 #: Fast simulators: unthrottled tokens, short image steps.
@@ -43,9 +43,7 @@ def start_pipeline(
 
 
 def demo_of(server: TestServer) -> DemoBackends:
-    demo = server.app[RUNTIME].demo
-    assert demo is not None
-    return demo
+    return server.app[DEMO]
 
 
 def pipeline_of(server: TestServer) -> Pipeline:

@@ -66,30 +66,13 @@ STAGES = (
 )
 
 
-class NotReady(AtelierError):
-    code = ErrorCode.UNAVAILABLE
-
-
 class Pipeline:
-    """Services are bound at start-up (backend clients and the scheduler need the loop)."""
+    """Made at start-up once its services are running, and published only then."""
 
-    def __init__(self) -> None:
-        self._services: Services | None = None
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._runs: dict[str, dict[str, Run]] = {}  # session id -> run id -> run
-
-    def bind(self, services: Services) -> None:
-        self._services = services
-
-    @property
-    def bound_services(self) -> Services | None:
-        return self._services
-
-    @property
-    def services(self) -> Services:
-        if self._services is None:
-            raise NotReady("the server is still starting; try again in a moment")
-        return self._services
 
     # -- sessions
 

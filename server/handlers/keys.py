@@ -16,7 +16,10 @@ from server.settings import Settings
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", SessionRegistry)
 STATS = web.AppKey("stats", SocketStats)
+#: What run commands go to: the pipeline once published, `NoRuns` before (or without) one.
 RUNS = web.AppKey("runs", RunService)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
+#: Set when start-up is complete, cleared when shutdown begins.
 READY = web.AppKey("ready", asyncio.Event)
+#: Present only once start-up has started everything the pipeline needs (never half-built).
 PIPELINE = web.AppKey("pipeline", Pipeline)

@@ -56,15 +56,13 @@ class PipelineCollector:
         self._pipeline = pipeline
 
     def collect(self) -> Iterator[Metric]:
-        services = self._pipeline.bound_services
+        services = self._pipeline.services
         yield GaugeMetricFamily(
             "atelier_runs_active", "runs not yet ended", value=self._pipeline.active_runs
         )
         yield GaugeMetricFamily(
             "atelier_tasks", "live asyncio tasks", value=len(asyncio.all_tasks())
         )
-        if services is None:
-            return
         yield GaugeMetricFamily(
             "atelier_slots_held", "scheduler slots held", value=services.scheduler.held_slots
         )
@@ -82,9 +80,7 @@ class BackendCollector:
         self._pipeline = pipeline
 
     def collect(self) -> Iterator[Metric]:
-        services = self._pipeline.bound_services
-        if services is None:
-            return
+        services = self._pipeline.services
         labels = ["kind", "instance"]
         state = GaugeMetricFamily(
             "atelier_backend_state", "1 for the state each backend is in", labels=[*labels, "state"]
@@ -145,9 +141,8 @@ async def readyz(request: web.Request) -> web.Response:
         return web.json_response({"status": "not ready"}, status=503)
     body: dict[str, object] = {"status": "ready", "sessions": len(request.app[REGISTRY])}
     pipeline = request.app.get(PIPELINE)
-    services = pipeline.bound_services if pipeline is not None else None
-    if services is not None:
-        kinds = services.backends.ready()
+    if pipeline is not None:
+        kinds = pipeline.services.backends.ready()
         body["backends"] = kinds
         if not all(kinds.values()):
             body["status"] = "not ready"
