@@ -40,5 +40,6 @@ async def test_killed_server_fails_the_run_clearly_and_serves_again_after_a_rest
         "llama": "healthy",
         "img": "healthy",
     }
-    assert states_entered(status, "llama") == {"healthy": 2, "down": 1}
+    entered = states_entered(status, "llama")
+    assert entered == {"healthy": 2, "down": 1}, (entered, status)
     await client.close()
