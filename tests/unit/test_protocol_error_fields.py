@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.engine.errors import BackendUnavailable
+from server.engine.errors import BackendUnavailable, InvalidState
 from server.handlers.errors import error_fields
 from server.protocol import ErrorCode
 
@@ -23,4 +23,9 @@ def test_a_backend_error_is_told_by_kind_never_by_address() -> None:
 
 def test_an_unexpected_exception_is_internal_and_says_nothing_of_itself() -> None:
     fields = error_fields(RuntimeError("/srv/atelier/secret.log: boom"))
+    assert fields == {"code": ErrorCode.INTERNAL, "message": "internal server error", "run": None}
+
+
+def test_a_misuse_error_is_internal_and_its_text_stays_in_the_log() -> None:
+    fields = error_fields(InvalidState("session s-1: cannot go from closed to attached"))
     assert fields == {"code": ErrorCode.INTERNAL, "message": "internal server error", "run": None}
