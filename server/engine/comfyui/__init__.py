@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.engine.comfyui.client import ComfyUIClient, ComfyUIRun
+from server.engine.comfyui.client import ComfyUIClient
 from server.engine.comfyui.config import ComfyUIConfig
 from server.engine.comfyui.errors import PromptLost
 from server.engine.comfyui.events import (
@@ -16,6 +16,7 @@ from server.engine.comfyui.events import (
     Queued,
     Started,
 )
+from server.engine.comfyui.handle import ComfyUIRun
 from server.engine.comfyui.results import Capabilities
 from server.engine.comfyui.upload import UploadedImage
 

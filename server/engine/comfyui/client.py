@@ -7,8 +7,8 @@ a run either completes from its own history or fails clearly; it never hangs. A 
 the prompts of an instance that has said nothing for `unreachable_timeout` (stopped, hung), and
 every prompt given up on is withdrawn once the instance answers again, always before anything
 new is submitted. The socket lives in `socket_loop`, cancel and reconcile in `cancel`, the
-watchdog in `watchdog`, the withdraw list in `withdrawals`, outputs in `outputs`; this module
-is the façade over them.
+watchdog in `watchdog`, the withdraw list in `withdrawals`, a run's event stream in `handle`
+(outputs in `outputs`); this module is the façade over them.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from server.engine.comfyui.cancel import CancelOutcome, cancel, poll_loop
 from server.engine.comfyui.config import ComfyUIConfig
 from server.engine.comfyui.dispatch import Dispatcher, announce_queued
 from server.engine.comfyui.errors import format_node_errors
-from server.engine.comfyui.events import Failed, JobEvent, JobState
+from server.engine.comfyui.handle import ComfyUIRun
 from server.engine.comfyui.http import ComfyUIHttp
 from server.engine.comfyui.job import ComfyUIJob, PreviewThrottle
 from server.engine.comfyui.liveness import Liveness, silent_message
-from server.engine.comfyui.outputs import collect
 from server.engine.comfyui.results import Capabilities, capabilities_from_object_info
 from server.engine.comfyui.socket_loop import SocketLoop
 from server.engine.comfyui.upload import UploadedImage, upload_image
@@ -156,7 +155,7 @@ class ComfyUIClient:
         """Submit `graph`; leaving early deletes or interrupts the prompt (bounded wait)."""
         job = await self._submit(graph, output_dir)
         try:
-            yield ComfyUIRun(self, job)
+            yield ComfyUIRun(self.http, job)
         finally:
             if job.end is None:
                 cancel = self._spawn(self._cancel(job))
@@ -268,34 +267,3 @@ class ComfyUIClient:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-
-class ComfyUIRun:
-    """The handle `ComfyUIClient.run()` yields: the prompt id and its event stream."""
-
-    def __init__(self, client: ComfyUIClient, job: ComfyUIJob) -> None:
-        self._client = client
-        self._job = job
-
-    @property
-    def prompt_id(self) -> str:
-        return self._job.prompt_id
-
-    @property
-    def dropped_previews(self) -> int:
-        return self._job.dropped
-
-    async def events(self) -> AsyncIterator[JobEvent]:
-        """Queued, Started, Progress/Preview..., Output..., then Finished or Failed."""
-        job = self._job
-        while True:
-            for event in await job.next_batch():
-                yield event
-                if isinstance(event, Failed):
-                    job.move(JobState.FAILED)
-                    return
-            if job.end is not None and not job.buffer:
-                break
-        job.move(JobState.ENDED)
-        async for event in collect(self._client.http, job):
-            yield event

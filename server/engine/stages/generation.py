@@ -21,7 +21,7 @@ from server.engine.backends.instances import ComfyUIInstance
 from server.engine.backends.kinds import COMFYUI
 from server.engine.backends.routing import ImageNeeds, models_in_graph
 from server.engine.comfyui import Failed, Output, Preview, Progress
-from server.engine.comfyui.client import ComfyUIRun
+from server.engine.comfyui.handle import ComfyUIRun
 from server.engine.errors import BackendError, BackendUnavailable
 from server.engine.stages.context import StageContext, StageResult
 from server.engine.stages.failover import on_instance, with_failover
