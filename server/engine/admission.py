@@ -11,6 +11,7 @@ import secrets
 from server.engine.catalog import Catalog
 from server.engine.errors import AtelierError
 from server.engine.run import RunInputs
+from server.engine.safety_normalize import TextTooLong, normalize
 from server.engine.workflows.catalog import Workflow
 from server.engine.workflows.mapping import SEED_MAX, ParamSpec
 from server.protocol import ErrorCode, RunStart
@@ -37,6 +38,7 @@ def admit_inputs(
         raise InvalidRun("prompt: the prompt is empty")
     if len(prompt) > max_prompt_chars:
         raise InvalidRun(f"prompt: longer than {max_prompt_chars} characters")
+    _check_normalizable("prompt", prompt)
     config = catalog.interceptions.get(message.interception)
     if config is None:
         raise UnknownConfig(f"interception: no perspective called {message.interception!r}")
@@ -48,6 +50,7 @@ def admit_inputs(
     if message.meta_prompt is not None and message.meta_prompt != config.meta_prompt:
         if len(message.meta_prompt) > max_meta_prompt_chars:
             raise InvalidRun(f"meta_prompt: longer than {max_meta_prompt_chars} characters")
+        _check_normalizable("meta_prompt", message.meta_prompt)
         meta_prompt, edited = message.meta_prompt, True
     parameters = workflow.config.parameters
     return RunInputs(
@@ -61,6 +64,15 @@ def admit_inputs(
         height=_size("height", message.height, parameters.get("height")),
         lang=message.lang,
     )
+
+
+def _check_normalizable(field: str, text: str) -> None:
+    # Refused here, with the field named, rather than blocked later by the word check (which
+    # would refuse it too: fail-closed), so the student learns what to change.
+    try:
+        normalize(text)
+    except TextTooLong as exc:
+        raise InvalidRun(f"{field}: {exc}") from None
 
 
 def _seed(requested: int | None, spec: ParamSpec | None) -> int:

@@ -1,48 +1,19 @@
 """Pure helpers for the safety stages: text normalization, word lists, LLM verdicts, language.
 
 Everything here is deterministic and free of I/O so the stages stay thin and every rule is
-unit-testable. Matching works on *normalized* text: the same `normalize` runs over the list
-entries and over the student's prompt, so spelling tricks (case, accents, umlaut spellings,
-common leetspeak, invisible characters) meet the list in one canonical form.
+unit-testable. Matching works on *normalized* text (server/engine/safety_normalize.py), whose
+cost is bounded; the matcher itself costs about one regex step per character and entry depth.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# German umlauts are spelled out (not stripped to a/o/u) so "Mörder" and "Moerder" are the
-# same word; stripping would turn "schwül" into "schwul" and similar collisions.
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-# Only substitutions that are unambiguous inside words. "5" and "7" are left alone: numbers
-# such as "455" would otherwise become words.
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"})
-_MAX_ROUNDS = 4
-
-
-def _normalize_once(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    # Cf holds zero-width spaces and joiners, soft hyphens, bidi marks and tag characters.
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = text.casefold().translate(_UMLAUTS)
-    decomposed = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(text.translate(_LEET).split())
-
-
-def normalize(text: str) -> str:
-    """The canonical form used for matching: see the module docstring. Idempotent."""
-    # A few exotic code points only settle after a second pass (casefold can produce
-    # characters that NFKC changes again); repeat until stable, with a hard bound.
-    for _ in range(_MAX_ROUNDS):
-        result = _normalize_once(text)
-        if result == text:
-            return result
-        text = result
-    return text
+# Re-exported: callers match, and catch a refused text, through this module.
+from server.engine.safety_normalize import TextTooLong as TextTooLong
+from server.engine.safety_normalize import normalize as normalize
 
 
 class WordListError(ValueError):

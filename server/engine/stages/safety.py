@@ -13,7 +13,7 @@ import structlog
 
 from server.engine.catalog import Lang
 from server.engine.errors import BackendError
-from server.engine.safety_words import parse_verdict
+from server.engine.safety_words import TextTooLong, parse_verdict
 from server.engine.stages import texts
 from server.engine.stages.completion import ask_llm
 from server.engine.stages.context import Blocked, StageContext, StageResult
@@ -30,7 +30,11 @@ def check_words(ctx: StageContext, *candidates: str) -> None:
     """Block if any candidate text contains an entry of the level's word list."""
     words = ctx.services.catalog.word_lists[ctx.config.safety_level]
     for candidate in candidates:
-        hit = words.find(candidate)
+        try:
+            hit = words.find(candidate)
+        except TextTooLong:
+            # Fail-closed: a text too costly to normalize is never waved through unchecked.
+            hit = ""
         if hit is not None:
             raise Blocked(texts.text("word_blocked", lang_of(ctx), word=hit), {"check": "words"})
 

@@ -1,0 +1,83 @@
+"""The canonical text form the word lists match on, with its work bounded. Pure.
+
+The same `normalize` runs over the list entries and over the student's prompt, so spelling
+tricks (case, accents, umlaut spellings, common leetspeak, invisible characters) meet the list
+in one canonical form. Its cost stays linear in the input: a text that would grow by more than
+`MAX_EXPANSION` (U+FDFA alone becomes 18 characters) or that stacks more than
+`MAX_COMBINING_RUN` combining marks on one letter (Unicode's canonical reordering sorts such a
+run, quadratically) is refused with `TextTooLong`, never matched in part: fail-closed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from server.engine.errors import AtelierError
+from server.protocol import ErrorCode
+
+# German umlauts are spelled out (not stripped to a/o/u) so "Mörder" and "Moerder" are the
+# same word; stripping would turn "schwül" into "schwul" and similar collisions.
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+# Only substitutions that are unambiguous inside words. "5" and "7" are left alone: numbers
+# such as "455" would otherwise become words.
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"})
+_MAX_ROUNDS = 4
+#: How many times its own length (plus `EXPANSION_SLACK`) a text may grow while normalized.
+#: Umlauts double, ligatures such as "ﬃ" triple; a prompt made mostly of such characters is
+#: not a prompt.
+MAX_EXPANSION = 3
+#: Characters of growth always allowed, so one short "㍿" (four characters) still passes.
+EXPANSION_SLACK = 64
+#: Longest run of combining marks on one character: the limit of Unicode's stream-safe text
+#: format (UAX #15), far beyond any real accent stack.
+MAX_COMBINING_RUN = 30
+
+
+class TextTooLong(AtelierError):
+    """A text whose normalization would cost more than linear work: refused, never matched."""
+
+    code = ErrorCode.INVALID_FIELD
+
+
+def normalize(text: str) -> str:
+    """The canonical form used for matching: see the module docstring. Idempotent.
+
+    Raises TextTooLong for a text that expands too much or stacks too many combining marks.
+    """
+    _check_combining_runs(text)
+    limit = MAX_EXPANSION * len(text) + EXPANSION_SLACK
+    # A few exotic code points only settle after a second pass (casefold can produce
+    # characters that NFKC changes again); repeat until stable, with a hard bound.
+    for _ in range(_MAX_ROUNDS):
+        result = _normalize_once(text, limit)
+        if result == text:
+            return result
+        text = result
+    return text
+
+
+def _normalize_once(text: str, limit: int) -> str:
+    # Every step that can grow the text is checked before a per-character Python loop runs
+    # over its result, so that loop never sees more than `limit` characters.
+    text = _bounded(unicodedata.normalize("NFKC", text), limit)
+    # Cf holds zero-width spaces and joiners, soft hyphens, bidi marks and tag characters.
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = _bounded(text.casefold().translate(_UMLAUTS), limit)
+    decomposed = _bounded(unicodedata.normalize("NFKD", text), limit)
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = _bounded(unicodedata.normalize("NFKC", text).casefold(), limit)
+    return " ".join(text.translate(_LEET).split())
+
+
+def _bounded(text: str, limit: int) -> str:
+    if len(text) > limit:
+        raise TextTooLong(f"grows to more than {limit} characters when normalized")
+    return text
+
+
+def _check_combining_runs(text: str) -> None:
+    run = 0
+    for ch in text:
+        run = run + 1 if unicodedata.combining(ch) else 0
+        if run > MAX_COMBINING_RUN:
+            raise TextTooLong(f"more than {MAX_COMBINING_RUN} accent marks on one letter")
