@@ -22,13 +22,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
+from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
 from server.engine.backends.registry import Backends
+from server.harness.client import AtelierClient
 from server.harness.comfyui_sim import ComfyUISimulator, SimConfig
 from server.harness.comfyui_sim.executor import ExecConfig
 from server.harness.llm_sim.common import SimSettings
 from server.harness.llm_sim.ollama import OllamaSimulator
 from tests.conftest import make_settings
-from tests.pipeline_support import pipeline_of, until
+from tests.pipeline_support import connected, pipeline_of, start_run, until
 
 #: The path each simulator answers when it is up.
 READY_PATH = {"ollama": "/api/version", "openai": "/v1/models", "comfyui": "/system_stats"}
@@ -170,3 +172,19 @@ async def state_becomes(server: TestServer, pool: str, state: str, timeout: floa
     backends = backends_of(server)
     instance = next(i for i in backends.all_instances() if i.pool == pool)
     await until(lambda: instance.health.state.value == state, timeout)
+
+
+async def llm_killed_mid_stream(
+    spawn: Spawn, start_atelier: StartAtelier, comfyui_sim: str
+) -> tuple[TestServer, AtelierClient, str, SimProcess]:
+    """A student's run streaming from the only LLM instance ("only"), which is then killed."""
+    llm = await spawn("ollama", "--tokens-per-second", "20", "--answer-repeat", "30")
+    server = await start_atelier(
+        llm=[LLMBackendConfig(name="only", url=llm.url)],
+        comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
+    )
+    client = await connected(server)
+    run = await start_run(client, "a red fox in the snow")
+    await client.expect(lambda m: m["type"] == "token" and m["run"] == run)
+    llm.kill()
+    return server, client, run, llm

@@ -9,7 +9,13 @@ from server.engine.backends.breaker import BreakerState, CircuitBreaker
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
 from server.engine.backends.kinds import LLM
 from server.harness.client import AtelierClient
-from tests.backends_support import Spawn, StartAtelier, backends_of, state_becomes
+from tests.backends_support import (
+    Spawn,
+    StartAtelier,
+    backends_of,
+    llm_killed_mid_stream,
+    state_becomes,
+)
 from tests.pipeline_support import (
     connected,
     events_of,
@@ -89,15 +95,7 @@ async def test_llm_killed_mid_stream_run_completes_on_the_second_instance(
 async def test_llm_killed_mid_stream_without_another_instance_fails_clearly(
     spawn: Spawn, start_atelier: StartAtelier, comfyui_sim: str
 ) -> None:
-    only = await spawn("ollama", "--tokens-per-second", "20", "--answer-repeat", "30")
-    server = await start_atelier(
-        llm=[LLMBackendConfig(name="only", url=only.url)],
-        comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
-    )
-    client = await connected(server)
-    run = await start_run(client, "a red fox in the snow")
-    await client.expect(lambda m: m["type"] == "token" and m["run"] == run)
-    only.kill()
+    server, client, run, _ = await llm_killed_mid_stream(spawn, start_atelier, comfyui_sim)
 
     done = await run_done(client, run)
     assert done["status"] == "failed"

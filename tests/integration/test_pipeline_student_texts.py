@@ -17,7 +17,13 @@ from aiohttp.test_utils import TestServer
 
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
 from server.harness.client import AtelierClient
-from tests.backends_support import Spawn, StartAtelier, free_port, state_becomes
+from tests.backends_support import (
+    Spawn,
+    StartAtelier,
+    free_port,
+    llm_killed_mid_stream,
+    state_becomes,
+)
 from tests.pipeline_support import connected, record_of, run_done, start_run
 
 pytest_plugins = ["tests.backends_support"]
@@ -57,15 +63,7 @@ async def status_messages(server: TestServer) -> str:
 async def test_an_llm_killed_mid_stream(
     spawn: Spawn, start_atelier: StartAtelier, comfyui_sim: str
 ) -> None:
-    llm = await spawn("ollama", "--tokens-per-second", "20", "--answer-repeat", "30")
-    server = await start_atelier(
-        llm=[LLMBackendConfig(name="only", url=llm.url)],
-        comfyui=[ComfyUIBackendConfig(name="img", url=comfyui_sim)],
-    )
-    client = await connected(server)
-    run = await start_run(client, "a red fox in the snow")
-    await client.expect(lambda m: m["type"] == "token" and m["run"] == run)
-    llm.kill()
+    server, client, run, llm = await llm_killed_mid_stream(spawn, start_atelier, comfyui_sim)
     assert (await run_done(client, run))["status"] == "failed"
 
     assert_no_server_details(client, llm.port)
