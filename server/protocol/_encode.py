@@ -10,9 +10,25 @@ from server.protocol._server import Progress, ServerEvent, Token
 from server.protocol._vocabulary import StageName
 
 
+def exact_size(data: bytes) -> bytes:
+    """A copy of `data` in a buffer of exactly its length.
+
+    orjson writes into a buffer it grows as needed and hands that buffer out as the `bytes`
+    object: a 80-byte `token` message keeps a 4 KiB allocation (`sys.getsizeof` does not show
+    it; tracemalloc does). Messages are kept in the replay log, so the copy is what is kept.
+    `bytes(data)` would return `data` itself; a memoryview forces the copy.
+    """
+    return bytes(memoryview(data))
+
+
+def dumps(data: Any) -> bytes:
+    """orjson's compact JSON, in an exact-size buffer."""
+    return exact_size(orjson.dumps(data))
+
+
 def encode(message: ServerEvent) -> bytes:
     """Encode a server message as compact JSON bytes (sent as a text frame)."""
-    return orjson.dumps(message.model_dump(mode="json", exclude_defaults=False))
+    return dumps(message.model_dump(mode="json", exclude_defaults=False))
 
 
 def encode_event(message_type: type[ServerEvent], seq: int, fields: dict[str, Any]) -> bytes:
@@ -33,7 +49,7 @@ def encode_event(message_type: type[ServerEvent], seq: int, fields: dict[str, An
         data = None
     if data is None:
         return encode(message_type(seq=seq, **fields))
-    return orjson.dumps(data)
+    return dumps(data)
 
 
 _TOKEN_KEYS = frozenset({"run", "stage", "text", "clear"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from typing import Any
 
 import orjson
@@ -178,3 +179,23 @@ async def test_close_runs_every_hook_once_even_if_one_fails() -> None:
 def test_secret_never_appears_in_repr() -> None:
     assert "secret" not in repr(session())
     assert asyncio.iscoroutinefunction(Session.close)
+
+
+#: What one kept message may cost beyond its encoded bytes: the `bytes` object header, the
+#: `(seq, data)` tuple and its seq int, and the deque's slot (about 150 bytes on CPython 3.11).
+LOGGED_MESSAGE_OVERHEAD = 192
+
+
+def test_a_logged_token_message_holds_little_more_than_its_encoded_size() -> None:
+    s = session(log_limit=1000)
+    token(s, "warm-up")  # the deque's first block and any first-use caches
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(200):
+            token(s, f" word{i}")
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    encoded = sum(len(data) for data in s.log.since(1) or [])  # the 200 after the warm-up
+    assert held <= encoded + 200 * LOGGED_MESSAGE_OVERHEAD, (held, encoded)
