@@ -68,6 +68,7 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
             max_sessions=settings.max_sessions,
             resume_grace=settings.resume_grace,
             event_log_limit=settings.event_log_limit,
+            event_log_bytes=settings.event_log_bytes,
         ),
         welcome_info(settings, demo),
         stats,

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     event_log_limit: int = Field(
         2048, ge=16, le=1_000_000, description="events kept per session for replay on resume"
     )
+    event_log_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=64 * 1024,
+        le=1024 * 1024 * 1024,
+        description="encoded bytes of events kept per session for replay on resume",
+    )
 
     # -- runs (enforced by the pipeline)
     max_prompt_chars: int = Field(

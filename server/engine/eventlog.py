@@ -3,27 +3,47 @@
 Every numbered message a session emits is appended, so the kept entries are contiguous in
 `seq`. A reconnecting client says the last `seq` it saw; `since` returns what came after, or
 None when the oldest missed message has already been dropped (the caller then sends `resync`).
+The log is bounded twice: in entries and in the encoded bytes it holds, so a session whose
+messages are large (previews, long texts) cannot hold more memory than the byte bound.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
+#: Encoded bytes a log holds by default (`event_log_bytes` sets it for the server).
+DEFAULT_LOG_BYTES = 4 * 1024 * 1024
+
 
 class EventLog:
-    __slots__ = ("_entries", "last_seq")
+    __slots__ = ("_entries", "_held", "byte_limit", "last_seq", "limit")
 
-    def __init__(self, limit: int) -> None:
-        if limit < 1:
-            raise ValueError("an event log must keep at least one entry")
-        self._entries: deque[tuple[int, bytes]] = deque(maxlen=limit)
+    def __init__(self, limit: int, byte_limit: int = DEFAULT_LOG_BYTES) -> None:
+        if limit < 1 or byte_limit < 1:
+            raise ValueError("an event log must keep at least one entry and one byte")
+        self._entries: deque[tuple[int, bytes]] = deque()
+        self._held = 0
+        self.limit = limit
+        self.byte_limit = byte_limit
         self.last_seq = 0
 
     def append(self, seq: int, data: bytes) -> None:
         if seq != self.last_seq + 1:
             raise ValueError(f"event log expects seq {self.last_seq + 1}, got {seq}")
         self._entries.append((seq, data))
+        self._held += len(data)
         self.last_seq = seq
+        self._trim()
+
+    def _trim(self) -> None:
+        # Oldest first; a single message above the byte bound is dropped too (resume: resync).
+        while self._entries and (len(self._entries) > self.limit or self._held > self.byte_limit):
+            self._held -= len(self._entries.popleft()[1])
+
+    @property
+    def held_bytes(self) -> int:
+        """Encoded bytes of the kept entries."""
+        return self._held
 
     def since(self, last_seq: int) -> list[bytes] | None:
         """Messages with seq > last_seq in order, or None if the log no longer reaches back."""

@@ -19,7 +19,7 @@ import structlog
 
 from server.engine.connection import Connection
 from server.engine.errors import InvalidState
-from server.engine.eventlog import EventLog
+from server.engine.eventlog import DEFAULT_LOG_BYTES, EventLog
 from server.engine.stats import SocketStats
 from server.protocol import (
     CloseCode,
@@ -71,11 +71,19 @@ class Session:
     """One browser session. It starts detached; `SessionRegistry.open` attaches the socket
     that created it at once."""
 
-    def __init__(self, session_id: str, secret: str, *, log_limit: int, stats: SocketStats) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        secret: str,
+        *,
+        log_limit: int,
+        stats: SocketStats,
+        log_bytes: int = DEFAULT_LOG_BYTES,
+    ) -> None:
         self.id = session_id
         self.secret = secret
         self.state = SessionState.DETACHED
-        self.log = EventLog(log_limit)
+        self.log = EventLog(log_limit, log_bytes)
         self.connection: Connection | None = None
         self.snapshot: SnapshotProvider = list
         self._close_hooks: list[CloseHook] = []

@@ -17,6 +17,7 @@ import structlog
 
 from server.engine.connection import Connection
 from server.engine.errors import AtelierError
+from server.engine.eventlog import DEFAULT_LOG_BYTES
 from server.engine.session import Session, SessionState, WelcomeInfo
 from server.engine.stats import SocketStats
 from server.protocol import CloseCode, ErrorCode
@@ -33,6 +34,7 @@ class SessionConfig:
     max_sessions: int
     resume_grace: float
     event_log_limit: int
+    event_log_bytes: int = DEFAULT_LOG_BYTES
 
 
 class SessionRegistry:
@@ -93,6 +95,7 @@ class SessionRegistry:
             session_id,
             secrets.token_urlsafe(24),  # 192 bits
             log_limit=self.config.event_log_limit,
+            log_bytes=self.config.event_log_bytes,
             stats=self.stats,
         )
         self._sessions[session_id] = session

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from typing import Any
 
 import structlog
 from aiohttp import WSMessage, WSMsgType, web
@@ -51,7 +52,8 @@ def frame_cap(settings: Settings) -> int:
 async def websocket_handler(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     if not origin_allowed(request.headers.get("Origin"), request.host, settings.allowed_origins):
-        log.warning("origin_refused", origin=request.headers.get("Origin"))
+        # Cut to a bound and rate-limited per client by the log's flood guards (server/logs.py).
+        log.warning("origin_refused", origin=request.headers.get("Origin"), client=request.remote)
         raise web.HTTPForbidden(text="origin not allowed")
     ws = web.WebSocketResponse(
         compress=False,
@@ -170,9 +172,14 @@ class SocketHandler:
             self._send_unnumbered(ErrorCode.UNAVAILABLE, str(exc))
             self.connection.close(CloseCode.TRY_AGAIN_LATER, "server full", drain=True)
 
-    def _send_unnumbered(self, code: ErrorCode, message: str) -> None:
-        """Before `hello` there is no session: such errors carry seq 0 and are not logged."""
-        self.connection.push(encode(Error(seq=0, code=code, message=message)))
+    def _send_unnumbered(self, code: ErrorCode, message: str, **fields: Any) -> None:
+        """An `error` answering a message of this socket: sent live with seq 0, never logged.
+
+        It answers what this socket just sent and is not part of the session's run history,
+        so a flood of bad messages cannot fill the replay log or be replayed on resume, and
+        the numbered stream stays gap-free (docs/protocol.md, "Sequence numbers").
+        """
+        self.connection.push(encode(Error(seq=0, code=code, message=message, **fields)))
 
     # -- after the handshake
 
@@ -195,10 +202,10 @@ class SocketHandler:
             return None
         payload: bytes = msg.data if isinstance(msg.data, bytes) else str(msg.data).encode()
         if msg.type is WSMsgType.BINARY:
-            self._reply_error(ErrorCode.UNSUPPORTED_FRAME, "binary frames are not accepted")
+            self._send_unnumbered(ErrorCode.UNSUPPORTED_FRAME, "binary frames are not accepted")
             return None
         if len(payload) > self.settings.max_message_bytes:
-            self._reply_error(
+            self._send_unnumbered(
                 ErrorCode.TOO_LARGE,
                 f"message of {len(payload)} bytes exceeds the limit of "
                 f"{self.settings.max_message_bytes} bytes",
@@ -214,14 +221,8 @@ class SocketHandler:
             log.warning("socket_flooding", session=self.session.id if self.session else None)
             self.connection.close(CloseCode.RATE_LIMITED, "too many messages", drain=True)
         else:
-            self._reply_error(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+            self._send_unnumbered(ErrorCode.RATE_LIMITED, "too many messages; slow down")
         return False
-
-    def _reply_error(self, code: ErrorCode, message: str) -> None:
-        if self.session is None:
-            self._send_unnumbered(code, message)
-        else:
-            self.session.emit(Error, code=code, message=message)
 
     def _handle(self, data: bytes) -> None:
         """Dispatch one message through the command table; any failure is an `error` reply."""
@@ -232,4 +233,4 @@ class SocketHandler:
             scope = COMMANDS.scope(message)
             COMMANDS.dispatch(Caller(self.session, self.role, self.runs), message)
         except Exception as exc:
-            self.session.emit(Error, ref=scope.ref, **error_fields(exc, run=scope.run))
+            self._send_unnumbered(ref=scope.ref, **error_fields(exc, run=scope.run))

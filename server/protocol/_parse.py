@@ -87,4 +87,5 @@ def describe_validation(exc: ValidationError) -> str:
 
 def _problem(loc: tuple[int | str, ...], msg: str) -> str:
     where = ".".join(str(p) for p in loc[1:]) or "message"  # loc[0] is the message type
-    return f"{where}: {msg}"
+    # A field name is the client's text: a 60 KiB key must not come back five times.
+    return f"{where[:MAX_ECHOED_CHARS]}: {msg}"

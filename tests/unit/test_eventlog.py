@@ -41,3 +41,26 @@ def test_appending_out_of_order_raises() -> None:
     log = filled(4, 2)
     with pytest.raises(ValueError, match="expects seq 3"):
         log.append(5, b"x")
+
+
+def test_the_byte_bound_drops_the_oldest_before_the_entry_bound() -> None:
+    log = EventLog(100, byte_limit=10)
+    for seq in range(1, 7):
+        log.append(seq, b"abc")  # 18 bytes offered, 10 allowed: the last three stay
+    assert (len(log), log.held_bytes) == (3, 9)
+    assert log.since(3) == [b"abc"] * 3
+    assert log.since(2) is None  # the caller sends `resync`
+
+
+def test_a_message_larger_than_the_byte_bound_is_not_kept() -> None:
+    log = EventLog(100, byte_limit=10)
+    log.append(1, b"small")
+    log.append(2, b"x" * 11)
+    assert (len(log), log.held_bytes, log.last_seq) == (0, 0, 2)
+    assert log.since(1) is None
+    assert log.since(2) == []
+
+
+def test_dropping_by_entries_keeps_the_byte_count_true() -> None:
+    log = filled(2, 5)  # m1..m5, the last two kept
+    assert log.held_bytes == len(b"m4") + len(b"m5")
