@@ -1,12 +1,38 @@
-"""structlog set-up: JSON lines for machines, console rendering when stdout is a terminal."""
+"""structlog set-up: JSON lines for machines, console rendering when stdout is a terminal.
+
+Two processors keep one client from flooding the log (issue 15): every string value is cut
+to `LOG_VALUE_MAX_CHARS` (a 64 KiB `Origin` header was logged whole), and a line repeated
+for one client (same event, same `client` field) more than `LOG_REPEATS_PER_WINDOW` times in
+`LOG_REPEAT_WINDOW` seconds is dropped, counted, and summed up in one `log_lines_suppressed`
+line when its window ends.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import structlog
+
+#: Longest logged string value; longer ones keep their start, a marker and their length.
+LOG_VALUE_MAX_CHARS = 128
+#: Keys never cut: the event name is ours, a traceback is needed whole.
+_UNCUT_KEYS = frozenset({"event", "exception"})
+#: Lines of one event for one client let through per window; the rest are counted.
+LOG_REPEATS_PER_WINDOW = 5
+#: Seconds a repeat window lasts, from its first line.
+LOG_REPEAT_WINDOW = 10.0
+#: Windows tracked at once (event x client); the oldest is closed early when full.
+LOG_REPEAT_KEYS_MAX = 1024
+SUPPRESSED_EVENT = "log_lines_suppressed"
+
+EventDict = MutableMapping[str, Any]
 
 
 def configure_logging(fmt: str = "auto", level: str = "info") -> None:
@@ -21,6 +47,7 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            *flood_guards(),
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
@@ -31,6 +58,94 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, force=True)
+
+
+def flood_guards(clock: Callable[[], float] = time.monotonic) -> list[structlog.types.Processor]:
+    """The processors that bound what one client can put into the log, in their order."""
+    return [cut_long_values, RepeatLimiter(clock)]
+
+
+def cut_long_values(_logger: object, _method: str, event: EventDict) -> EventDict:
+    """Cut every long string value (client-supplied ones are the point) to the bound."""
+    for key, value in event.items():
+        if key not in _UNCUT_KEYS and isinstance(value, str | bytes):
+            event[key] = cut(value)
+    return event
+
+
+def cut(value: str | bytes) -> str | bytes:
+    """`value` itself when short enough; else its start, a marker and the original length."""
+    if len(value) <= LOG_VALUE_MAX_CHARS:
+        return value
+    head = value[:LOG_VALUE_MAX_CHARS]
+    text = head.decode(errors="replace") if isinstance(head, bytes) else head
+    return f"{text}…[cut, {len(value)} in all]"
+
+
+@dataclass
+class _Window:
+    opened: float
+    lines: int = 0
+    suppressed: int = 0
+
+
+class RepeatLimiter:
+    """Drops a line repeated too often for one client; reports the count when its window ends.
+
+    Windows are kept in opening order, so closing the expired ones pops from the front:
+    amortised constant work per line, and at most `LOG_REPEAT_KEYS_MAX` windows in memory.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._windows: OrderedDict[tuple[str, str], _Window] = OrderedDict()
+        self._reporting = False
+
+    def __call__(self, _logger: object, _method: str, event: EventDict) -> EventDict:
+        if self._reporting:
+            return event  # the summary line itself
+        now = self._clock()
+        self._close_expired(now)
+        window = self._window(_key(event), now)
+        window.lines += 1
+        if window.lines > LOG_REPEATS_PER_WINDOW:
+            window.suppressed += 1
+            raise structlog.DropEvent
+        return event
+
+    def _window(self, key: tuple[str, str], now: float) -> _Window:
+        window = self._windows.get(key)
+        if window is None:
+            if len(self._windows) >= LOG_REPEAT_KEYS_MAX:
+                self._close_oldest()
+            window = self._windows[key] = _Window(opened=now)
+        return window
+
+    def _close_expired(self, now: float) -> None:
+        while self._windows:
+            window = next(iter(self._windows.values()))
+            if now - window.opened < LOG_REPEAT_WINDOW:
+                return
+            self._close_oldest()
+
+    def _close_oldest(self) -> None:
+        (event, client), window = self._windows.popitem(last=False)
+        if window.suppressed:
+            self._report(event, client, window.suppressed)
+
+    def _report(self, event: str, client: str, count: int) -> None:
+        self._reporting = True
+        try:
+            structlog.get_logger(__name__).warning(
+                SUPPRESSED_EVENT, of=event, client=client, count=count
+            )
+        finally:
+            self._reporting = False
+
+
+def _key(event: EventDict) -> tuple[str, str]:
+    # Already cut to the bound by `cut_long_values`, so a key's size is bounded too.
+    return str(event.get("event")), str(event.get("client"))
 
 
 def _dumps(obj: object, default: object = None) -> str:
