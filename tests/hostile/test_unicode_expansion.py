@@ -6,7 +6,11 @@ characters and froze every socket; now the prompt is refused at admission with t
 
 from __future__ import annotations
 
+from server.engine.stages import texts
 from server.harness.client import AtelierClient
+from server.harness.demo import DemoResponder
+from server.wiring import load_definitions
+from tests.conftest import make_settings
 from tests.pipeline_support import (
     StartPipeline,
     assert_nothing_left,
@@ -39,4 +43,24 @@ async def test_expanding_prompts_are_refused_and_a_victim_still_runs(
     assert demo_of(server).llm.counters.requests > 0  # only the victim's run reached the LLM
     await attacker.close()
     await victim.close()
+    assert_nothing_left(server)
+
+
+class ExpandingImagination(DemoResponder):
+    """Reimagines every prompt as text that grows 18-fold: only the LLM can hand stage 3 that."""
+
+    def reimagine(self, system: str, user: str) -> str:
+        return "a castle " + "\ufdfa" * 500
+
+
+async def test_an_expanding_final_prompt_is_blocked_not_waved_through(
+    start_pipeline: StartPipeline,
+) -> None:
+    catalog, _ = load_definitions(make_settings())
+    server = await start_pipeline(safety_level="kids", responder=ExpandingImagination(catalog))
+    client = await connected(server)
+    run = await start_run(client, "a castle at dawn")
+    done = await run_done(client, run)
+    assert (done["status"], done["reason"]) == ("blocked", texts.text("word_blocked", "en"))
+    await client.close()
     assert_nothing_left(server)
