@@ -4,7 +4,8 @@ Two processors keep one client from flooding the log (issue 15): every string va
 to `LOG_VALUE_MAX_CHARS` (a 64 KiB `Origin` header was logged whole), and a line repeated
 for one client (same event, same `client` field) more than `LOG_REPEATS_PER_WINDOW` times in
 `LOG_REPEAT_WINDOW` seconds is dropped, counted, and summed up in one `log_lines_suppressed`
-line when its window ends.
+line when its window ends. The same limiter filters the stdlib records (aiohttp logs every
+malformed request from a client with a traceback).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ LOG_REPEAT_KEYS_MAX = 1024
 SUPPRESSED_EVENT = "log_lines_suppressed"
 
 EventDict = MutableMapping[str, Any]
+Processor = structlog.types.Processor
 
 
 def configure_logging(fmt: str = "auto", level: str = "info") -> None:
@@ -44,10 +46,11 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
         else structlog.processors.JSONRenderer(serializer=_dumps)
     )
     numeric = logging.getLevelNamesMapping()[level.upper()]
+    guards = flood_guards()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
-            *flood_guards(),
+            *guards,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
@@ -58,11 +61,13 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(StdlibRepeatFilter(guards[-1]))
 
 
-def flood_guards(clock: Callable[[], float] = time.monotonic) -> list[structlog.types.Processor]:
+def flood_guards(clock: Callable[[], float] = time.monotonic) -> tuple[Processor, RepeatLimiter]:
     """The processors that bound what one client can put into the log, in their order."""
-    return [cut_long_values, RepeatLimiter(clock)]
+    return cut_long_values, RepeatLimiter(clock)
 
 
 def cut_long_values(_logger: object, _method: str, event: EventDict) -> EventDict:
@@ -141,6 +146,25 @@ class RepeatLimiter:
             )
         finally:
             self._reporting = False
+
+
+class StdlibRepeatFilter(logging.Filter):
+    """Passes a stdlib record through a RepeatLimiter: its template is the event, its first
+    argument the client (aiohttp: "Error handling request from %s", the client address)."""
+
+    def __init__(self, limiter: RepeatLimiter) -> None:
+        super().__init__()
+        self._limiter = limiter
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        client = cut(str(args[0])) if args else None
+        event = {"event": cut(f"{record.name}: {record.msg}"), "client": client}
+        try:
+            self._limiter(None, record.levelname, event)
+        except structlog.DropEvent:
+            return False
+        return True
 
 
 def _key(event: EventDict) -> tuple[str, str]:

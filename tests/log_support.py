@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import structlog
 
-from server.logs import flood_guards
+from server.logs import RepeatLimiter, StdlibRepeatFilter, flood_guards
 
 Line = dict[str, object]
 
@@ -24,7 +25,7 @@ class Clock:
 
 @contextmanager
 def captured_log(
-    processors: list[structlog.types.Processor] | None = None,
+    processors: Sequence[structlog.types.Processor] | None = None,
 ) -> Iterator[list[Line]]:
     """Every line that passes `processors` (default: the flood guards on a frozen clock).
 
@@ -44,3 +45,25 @@ def captured_log(
         yield lines
     finally:
         chain[:] = saved
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def captured_records(logger: str, limiter: RepeatLimiter) -> Iterator[list[logging.LogRecord]]:
+    """The stdlib records of `logger` that pass the limiter, as configure_logging filters them."""
+    handler = _Kept()
+    handler.addFilter(StdlibRepeatFilter(limiter))
+    target = logging.getLogger(logger)
+    target.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        target.removeHandler(handler)

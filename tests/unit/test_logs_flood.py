@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
 import pytest
 import structlog
 
@@ -80,3 +85,28 @@ def test_the_summary_line_passes_the_limiter_it_comes_from() -> None:
         limiter._close_oldest()
     summary = {"event": SUPPRESSED_EVENT, "of": "origin_refused", "client": "c", "count": 1}
     assert lines[-1] == summary
+
+
+PRODUCTION_LOG = """
+import logging, structlog
+from server.logs import configure_logging
+configure_logging("json")
+for _ in range(100):
+    logging.getLogger("aiohttp.server").error("Error handling request from %s", "10.0.0.9")
+    structlog.get_logger("server.handlers.ws").warning("origin_refused", origin="o" * 70_000)
+"""
+
+
+def test_configure_logging_guards_both_structlog_and_stdlib_lines() -> None:
+    """In a fresh interpreter, as `python -m server` configures it."""
+    done = subprocess.run(
+        [sys.executable, "-c", PRODUCTION_LOG],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    stdout = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert [line["event"] for line in stdout] == ["origin_refused"] * LOG_REPEATS_PER_WINDOW
+    assert all(len(line["origin"]) < LOG_VALUE_MAX_CHARS + 30 for line in stdout)
+    assert done.stderr.count("Error handling request") == LOG_REPEATS_PER_WINDOW
