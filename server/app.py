@@ -16,7 +16,7 @@ from aiohttp import web
 
 from server.engine.service import NoRuns, RunService
 from server.engine.session import WelcomeInfo
-from server.engine.sessions import SessionConfig, SessionRegistry
+from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
 from server.handlers import api, ops
 from server.handlers.keys import PIPELINE, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
@@ -69,6 +69,9 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
             resume_grace=settings.resume_grace,
             event_log_limit=settings.event_log_limit,
             event_log_bytes=settings.event_log_bytes,
+            replay=ReplayLimits(
+                settings.max_replay_bytes, settings.resumes_per_minute, settings.resume_burst
+            ),
         ),
         welcome_info(settings, demo),
         stats,

@@ -101,6 +101,18 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         description="encoded bytes of events kept per session for replay on resume",
     )
+    max_replay_bytes: int = Field(
+        1024 * 1024,
+        ge=64 * 1024,
+        le=1024 * 1024 * 1024,
+        description="encoded bytes one resume may replay; a larger gap gets a resync instead",
+    )
+    resumes_per_minute: float = Field(
+        12.0, gt=0, le=60_000, description="resumes of one session per minute, after the burst"
+    )
+    resume_burst: int = Field(
+        6, ge=1, le=10_000, description="resumes of one session allowed in quick succession"
+    )
 
     # -- runs (enforced by the pipeline)
     max_prompt_chars: int = Field(

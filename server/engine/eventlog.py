@@ -13,6 +13,8 @@ from collections import deque
 
 #: Encoded bytes a log holds by default (`event_log_bytes` sets it for the server).
 DEFAULT_LOG_BYTES = 4 * 1024 * 1024
+#: Encoded bytes one resume replays at most by default (`max_replay_bytes`).
+DEFAULT_REPLAY_BYTES = 1024 * 1024
 
 
 class EventLog:
@@ -45,8 +47,9 @@ class EventLog:
         """Encoded bytes of the kept entries."""
         return self._held
 
-    def since(self, last_seq: int) -> list[bytes] | None:
-        """Messages with seq > last_seq in order, or None if the log no longer reaches back."""
+    def since(self, last_seq: int, max_bytes: int | None = None) -> list[bytes] | None:
+        """Messages with seq > last_seq in order, or None if the log no longer reaches back
+        or they add up to more than `max_bytes` (a snapshot is then cheaper than the replay)."""
         if last_seq > self.last_seq or last_seq < 0:
             return None
         missed = self.last_seq - last_seq
@@ -54,7 +57,10 @@ class EventLog:
             return []
         if missed > len(self._entries):
             return None
-        return [data for _, data in list(self._entries)[-missed:]]
+        replay = [data for _, data in list(self._entries)[-missed:]]
+        if max_bytes is not None and sum(map(len, replay)) > max_bytes:
+            return None
+        return replay
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -19,7 +19,8 @@ import structlog
 
 from server.engine.connection import Connection
 from server.engine.errors import InvalidState
-from server.engine.eventlog import DEFAULT_LOG_BYTES, EventLog
+from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES, EventLog
+from server.engine.ratelimit import TokenBucket
 from server.engine.stats import SocketStats
 from server.protocol import (
     CloseCode,
@@ -79,11 +80,15 @@ class Session:
         log_limit: int,
         stats: SocketStats,
         log_bytes: int = DEFAULT_LOG_BYTES,
+        replay_bytes: int = DEFAULT_REPLAY_BYTES,
     ) -> None:
         self.id = session_id
         self.secret = secret
         self.state = SessionState.DETACHED
         self.log = EventLog(log_limit, log_bytes)
+        self.replay_bytes = replay_bytes
+        #: Resumes left to this session; the registry creates it at the first resume.
+        self.resumes: TokenBucket | None = None
         self.connection: Connection | None = None
         self.snapshot: SnapshotProvider = list
         self._close_hooks: list[CloseHook] = []
@@ -136,7 +141,7 @@ class Session:
         )
 
     def _catch_up(self, connection: Connection, last_seq: int) -> None:
-        missed = self.log.since(last_seq)
+        missed = self.log.since(last_seq, self.replay_bytes)
         if missed is None:
             self._stats.resyncs += 1
             self.emit(Resync, runs=self.snapshot())

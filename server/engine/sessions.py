@@ -17,7 +17,8 @@ import structlog
 
 from server.engine.connection import Connection
 from server.engine.errors import AtelierError
-from server.engine.eventlog import DEFAULT_LOG_BYTES
+from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES
+from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session, SessionState, WelcomeInfo
 from server.engine.stats import SocketStats
 from server.protocol import CloseCode, ErrorCode
@@ -29,12 +30,41 @@ class ServerFull(AtelierError):
     code = ErrorCode.UNAVAILABLE
 
 
+class ResumeLimited(AtelierError):
+    """A session resumed more often than its resume rate allows: each resume can replay up to
+    `max_replay_bytes`, so resumes on demand would turn a small `hello` into megabytes."""
+
+    code = ErrorCode.RESUME_LIMITED
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("this session reconnected too often; try again shortly")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayLimits:
+    """What one session's resumes may cost: bytes per replay, resumes per minute and burst."""
+
+    max_replay_bytes: int = DEFAULT_REPLAY_BYTES
+    resumes_per_minute: float = 12.0
+    resume_burst: int = 6
+
+    def bucket(self, now: float) -> TokenBucket:
+        return TokenBucket(self.resumes_per_minute / 60, self.resume_burst, now)
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until a refused session has a resume again, at most."""
+        return round(60 / self.resumes_per_minute, 1)
+
+
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
     max_sessions: int
     resume_grace: float
     event_log_limit: int
     event_log_bytes: int = DEFAULT_LOG_BYTES
+    replay: ReplayLimits = ReplayLimits()
 
 
 class SessionRegistry:
@@ -71,10 +101,20 @@ class SessionRegistry:
             session = self._create()
             session.attach(connection, None, self.info)
             return session
+        self._admit_resume(session)
         self.stats.resumes += 1
         session.replace_connection()
         session.attach(connection, last_seq, self.info)
         return session
+
+    def _admit_resume(self, session: Session) -> None:
+        """Spend one of the session's resumes, or refuse before touching its socket."""
+        now = asyncio.get_running_loop().time()
+        if session.resumes is None:
+            session.resumes = self.config.replay.bucket(now)
+        if not session.resumes.take(now):
+            log.warning("resume_refused", session=session.id, why="rate")
+            raise ResumeLimited(self.config.replay.retry_after)
 
     def _resumable(self, session_id: str | None, secret: str | None) -> Session | None:
         if session_id is None or secret is None:
@@ -96,6 +136,7 @@ class SessionRegistry:
             secrets.token_urlsafe(24),  # 192 bits
             log_limit=self.config.event_log_limit,
             log_bytes=self.config.event_log_bytes,
+            replay_bytes=self.config.replay.max_replay_bytes,
             stats=self.stats,
         )
         self._sessions[session_id] = session

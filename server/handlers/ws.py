@@ -19,7 +19,7 @@ from aiohttp import WSMessage, WSMsgType, web
 from server.engine.connection import Connection
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session
-from server.engine.sessions import ServerFull
+from server.engine.sessions import ResumeLimited, ServerFull
 from server.handlers.commands import COMMANDS, NO_SCOPE, Caller, Role
 from server.handlers.errors import error_fields
 from server.handlers.keys import READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
@@ -171,6 +171,9 @@ class SocketHandler:
         except ServerFull as exc:
             self._send_unnumbered(ErrorCode.UNAVAILABLE, str(exc))
             self.connection.close(CloseCode.TRY_AGAIN_LATER, "server full", drain=True)
+        except ResumeLimited as exc:
+            self._send_unnumbered(**error_fields(exc))
+            self.connection.close(CloseCode.RESUME_LIMITED, "resumed too often", drain=True)
 
     def _send_unnumbered(self, code: ErrorCode, message: str, **fields: Any) -> None:
         """An `error` answering a message of this socket: sent live with seq 0, never logged.

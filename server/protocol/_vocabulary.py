@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     UNSUPPORTED_FRAME = "unsupported_frame"
     RATE_LIMITED = "rate_limited"
+    RESUME_LIMITED = "resume_limited"
     HELLO_REQUIRED = "hello_required"
     ALREADY_GREETED = "already_greeted"
     PROTOCOL_VERSION = "protocol_version"
@@ -70,6 +71,7 @@ class CloseCode(IntEnum):
     SESSION_REPLACED = 4010  # another socket resumed this session
     HELLO_TIMEOUT = 4011  # no `hello` within the handshake timeout
     PROTOCOL_VERSION = 4012  # the client speaks a protocol version we do not
+    RESUME_LIMITED = 4013  # the session was resumed more often than `resumes_per_minute`
 
 
 class StageName(StrEnum):

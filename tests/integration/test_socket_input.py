@@ -214,7 +214,7 @@ async def connected_pair(
     return pair[0], pair[1]
 
 
-#: These tests replay 16-20 MB after a slow or stalled socket: the log must hold all of it.
+#: These tests replay 16-20 MB after a slow or stalled socket: the log must hold and replay it.
 LOG_BYTES_FOR_REPLAY = 32 * 1024 * 1024
 
 
@@ -222,7 +222,11 @@ async def test_client_that_stops_reading_is_dropped_and_never_slows_another(
     start_server: StartServer,
 ) -> None:
     server = await start_server(
-        outbox_limit=64, send_timeout=30, event_log_limit=5000, event_log_bytes=LOG_BYTES_FOR_REPLAY
+        outbox_limit=64,
+        send_timeout=30,
+        event_log_limit=5000,
+        event_log_bytes=LOG_BYTES_FOR_REPLAY,
+        max_replay_bytes=LOG_BYTES_FOR_REPLAY,
     )
     stats = server.app[STATS]
     (slow, slow_session), (healthy, healthy_session) = await connected_pair(server)
@@ -254,6 +258,7 @@ async def test_a_send_that_stalls_past_the_timeout_aborts_only_that_socket(
         send_timeout=0.3,
         event_log_limit=5000,
         event_log_bytes=LOG_BYTES_FOR_REPLAY,
+        max_replay_bytes=LOG_BYTES_FOR_REPLAY,
     )
     stats = server.app[STATS]
     (stalled, stalled_session), (healthy, healthy_session) = await connected_pair(server)

@@ -64,3 +64,9 @@ def test_a_message_larger_than_the_byte_bound_is_not_kept() -> None:
 def test_dropping_by_entries_keeps_the_byte_count_true() -> None:
     log = filled(2, 5)  # m1..m5, the last two kept
     assert log.held_bytes == len(b"m4") + len(b"m5")
+
+
+def test_a_replay_larger_than_its_byte_bound_answers_none() -> None:
+    log = filled(10, 6)  # m1..m6, two bytes each
+    assert log.since(3, max_bytes=6) == [b"m4", b"m5", b"m6"]
+    assert log.since(2, max_bytes=6) is None  # eight bytes: the caller sends `resync`

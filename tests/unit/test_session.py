@@ -199,3 +199,18 @@ def test_a_logged_token_message_holds_little_more_than_its_encoded_size() -> Non
         tracemalloc.stop()
     encoded = sum(len(data) for data in s.log.since(1) or [])  # the 200 after the warm-up
     assert held <= encoded + 200 * LOGGED_MESSAGE_OVERHEAD, (held, encoded)
+
+
+def test_resume_whose_replay_exceeds_its_byte_bound_gets_a_resync() -> None:
+    s = Session("sid", "secret", log_limit=100, stats=SocketStats(), replay_bytes=400)
+    s.attach(connection(), None, INFO)
+    for i in range(20):  # about 80 bytes each: 1.6 KB in the log, all of it kept
+        token(s, f"w{i}")
+    s.detach(s.connection)  # type: ignore[arg-type]
+    conn = connection()
+    s.attach(conn, 0, INFO)
+    assert [m["type"] for m in sent(conn)] == ["resync", "welcome"]
+    recent = connection()
+    s.detach(conn)
+    s.attach(recent, s.seq - 3, INFO)  # the last token, resync and welcome fit: replayed
+    assert [m["type"] for m in sent(recent)] == ["token", "resync", "welcome", "welcome"]
