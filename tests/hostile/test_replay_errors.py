@@ -13,6 +13,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse
 from aiohttp.test_utils import TestServer
 
 from server.handlers.keys import REGISTRY
+from server.harness.client import AtelierClient
 from tests.conftest import ws_url
 from tests.pipeline_support import StartPipeline, connected, run_done, start_run
 
@@ -75,7 +76,47 @@ async def test_unknown_key_floods_get_small_unlogged_replies_beside_a_whole_run(
         reply = orjson.loads(raw)
         assert (reply["type"], reply["code"], reply["seq"]) == ("error", "invalid_field", 0)
         assert len(raw.encode()) < MAX_ERROR_REPLY_BYTES, len(raw)
+    await completes_with_every_event(victim, run)
+
+
+async def completes_with_every_event(victim: AtelierClient, run: str) -> None:
     done = await run_done(victim, run)
     assert done["status"] == "completed"
     assert (victim.gaps, victim.duplicates) == (0, 0)
     assert victim.of_type("token")  # the streamed texts arrived too
+
+
+def every_error_path() -> list[tuple[bytes, str]]:
+    """One frame per kind of bad message, each as large as its field caps allow."""
+    long = "z" * 60_000
+    start = {"type": "run.start", "prompt": "fox", "interception": "bauhaus"}
+    return [
+        (b"{" + long.encode(), "bad_json"),
+        (orjson.dumps([long]), "bad_json"),
+        (orjson.dumps({"type": long}), "unknown_type"),
+        (orjson.dumps({"type": [long[:500]] * 100}), "unknown_type"),
+        (orjson.dumps({**start, "prompt": long}), "invalid_field"),
+        (orjson.dumps({**start, "interception": "q" * 64}), "unknown_config"),
+        (
+            orjson.dumps(
+                {**start, **dict.fromkeys(("seed", "width", "lang", "ref"), long[:15_000])}
+            ),
+            "invalid_field",
+        ),
+        (orjson.dumps({"type": "run.cancel", "run": long}), "invalid_field"),
+        (orjson.dumps({"type": "hello", "protocol": 1, "secret": long}), "invalid_field"),
+        (orjson.dumps({**start, "pad": "p" * MAX_MESSAGE_BYTES}), "too_large"),
+    ]
+
+
+async def test_every_error_path_gets_a_small_unlogged_reply_beside_a_whole_run(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(safety_level="adult", max_message_bytes=MAX_MESSAGE_BYTES)
+    victim = await connected(server)
+    run = await start_run(victim, "a fox in the snow")
+    frames, codes = zip(*every_error_path(), strict=True)
+    replies = [orjson.loads(raw) for raw in await attack(server, list(frames))]
+    assert [(r["code"], r["seq"]) for r in replies] == [(code, 0) for code in codes]
+    assert max(len(orjson.dumps(r)) for r in replies) < MAX_ERROR_REPLY_BYTES
+    await completes_with_every_event(victim, run)
