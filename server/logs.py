@@ -2,10 +2,11 @@
 
 Two processors keep one client from flooding the log (issue 15): every string value is cut
 to `LOG_VALUE_MAX_CHARS` (a 64 KiB `Origin` header was logged whole), and a line repeated
-for one client (same event, same `client` field) more than `LOG_REPEATS_PER_WINDOW` times in
-`LOG_REPEAT_WINDOW` seconds is dropped, counted, and summed up in one `log_lines_suppressed`
-line when its window ends. The same limiter filters the stdlib records (aiohttp logs every
-malformed request from a client with a traceback).
+for one client (same event, same `client` field; lines without one are never held back) more
+than `LOG_REPEATS_PER_WINDOW` times in `LOG_REPEAT_WINDOW` seconds is dropped, counted, and
+summed up in one `log_lines_suppressed` line before the first line after its window ends.
+The same limiter filters the stdlib records (aiohttp logs every malformed request from a
+client with a traceback).
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ class RepeatLimiter:
             return event  # the summary line itself
         now = self._clock()
         self._close_expired(now)
+        if event.get("client") is None:
+            return event  # no client caused it (`run_done`, a backend's state): never held
         window = self._window(_key(event), now)
         window.lines += 1
         if window.lines > LOG_REPEATS_PER_WINDOW:
@@ -158,8 +161,9 @@ class StdlibRepeatFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        client = cut(str(args[0])) if args else None
-        event = {"event": cut(f"{record.name}: {record.msg}"), "client": client}
+        if not args:
+            return True  # no argument, no client to hold back
+        event = {"event": cut(f"{record.name}: {record.msg}"), "client": cut(str(args[0]))}
         try:
             self._limiter(None, record.levelname, event)
         except structlog.DropEvent:

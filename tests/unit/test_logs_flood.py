@@ -64,6 +64,13 @@ def test_repeats_of_one_client_are_dropped_then_counted_once_the_window_ends(
     assert reports == [("origin_refused", "10.0.0.9", 100 - LOG_REPEATS_PER_WINDOW)]
 
 
+def test_lines_no_client_caused_are_never_held_back(reports: list[tuple[str, str, int]]) -> None:
+    limiter = RepeatLimiter(Clock())
+    assert all(passed(limiter) for _ in range(100))
+    assert all(passed(limiter, client=None) for _ in range(100))
+    assert not reports
+
+
 def test_the_window_table_is_capped_and_an_evicted_window_still_reports(
     monkeypatch: pytest.MonkeyPatch, reports: list[tuple[str, str, int]]
 ) -> None:
@@ -93,7 +100,9 @@ from server.logs import configure_logging
 configure_logging("json")
 for _ in range(100):
     logging.getLogger("aiohttp.server").error("Error handling request from %s", "10.0.0.9")
-    structlog.get_logger("server.handlers.ws").warning("origin_refused", origin="o" * 70_000)
+    structlog.get_logger("server.handlers.ws").warning(
+        "origin_refused", origin="o" * 70_000, client="10.0.0.9"
+    )
 """
 
 
