@@ -23,7 +23,10 @@ import orjson
 import structlog
 
 #: Longest logged string value; longer ones keep their start, a marker and their length.
-LOG_VALUE_MAX_CHARS = 128
+#: Long enough for a backend's own error text (an operator needs its URL and reason whole),
+#: short enough that a client's header or field cannot make a line large; the repeat limit
+#: below bounds how many such lines one client gets.
+LOG_VALUE_MAX_CHARS = 1024
 #: Keys never cut: the event name is ours, a traceback is needed whole.
 _UNCUT_KEYS = frozenset({"event", "exception"})
 #: Lines of one event for one client let through per window; the rest are counted.
