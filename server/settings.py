@@ -23,6 +23,8 @@ from pydantic_settings import (
 
 from server.engine.backends.config import BackendConfig, ComfyUIBackendConfig, LLMBackendConfig
 from server.engine.backends.kinds import KINDS
+from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES
+from server.engine.sessions import DEFAULT_RESUME_BURST, DEFAULT_RESUMES_PER_MINUTE
 from server.protocol import BackendKind
 
 ENV_PREFIX = "ATELIER_"
@@ -96,22 +98,28 @@ class Settings(BaseSettings):
         2048, ge=16, le=1_000_000, description="events kept per session for replay on resume"
     )
     event_log_bytes: int = Field(
-        4 * 1024 * 1024,
+        DEFAULT_LOG_BYTES,
         ge=64 * 1024,
         le=1024 * 1024 * 1024,
         description="encoded bytes of events kept per session for replay on resume",
     )
     max_replay_bytes: int = Field(
-        1024 * 1024,
+        DEFAULT_REPLAY_BYTES,
         ge=64 * 1024,
         le=1024 * 1024 * 1024,
         description="encoded bytes one resume may replay; a larger gap gets a resync instead",
     )
     resumes_per_minute: float = Field(
-        12.0, gt=0, le=60_000, description="resumes of one session per minute, after the burst"
+        DEFAULT_RESUMES_PER_MINUTE,
+        gt=0,
+        le=60_000,
+        description="resumes of one session per minute, after the burst",
     )
     resume_burst: int = Field(
-        6, ge=1, le=10_000, description="resumes of one session allowed in quick succession"
+        DEFAULT_RESUME_BURST,
+        ge=1,
+        le=10_000,
+        description="resumes of one session allowed in quick succession",
     )
 
     # -- runs (enforced by the pipeline)

@@ -41,13 +41,19 @@ class ResumeLimited(AtelierError):
         self.retry_after = retry_after
 
 
+#: Resumes of one session per minute after its burst, and the burst (settings' defaults).
+DEFAULT_RESUMES_PER_MINUTE = 12.0
+DEFAULT_RESUME_BURST = 6
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayLimits:
-    """What one session's resumes may cost: bytes per replay, resumes per minute and burst."""
+    """What one session's resumes may cost: bytes per replay, resumes per minute and burst.
+    The defaults are the settings' defaults (`server/settings.py` reads them from here)."""
 
     max_replay_bytes: int = DEFAULT_REPLAY_BYTES
-    resumes_per_minute: float = 12.0
-    resume_burst: int = 6
+    resumes_per_minute: float = DEFAULT_RESUMES_PER_MINUTE
+    resume_burst: int = DEFAULT_RESUME_BURST
 
     def bucket(self, now: float) -> TokenBucket:
         return TokenBucket(self.resumes_per_minute / 60, self.resume_burst, now)
