@@ -68,29 +68,32 @@ class RunGraph:
     warnings: tuple[str, ...]
 
 
-def build_graph(ctx: StageContext, available_loras: frozenset[str] | None) -> RunGraph:
-    """The run's graph with the LoRAs of `available_loras`: what the instance lists (maybe
-    nothing); None when that is unknown, which skips every LoRA rather than risk ComfyUI
-    rejecting the graph.
+def build_graph(
+    ctx: StageContext, base: tuple[dict[str, Any], dict[str, Any]], available: frozenset[str] | None
+) -> RunGraph:
+    """`base_graph`'s graph (not changed: LoRA injection copies it) with the LoRAs of
+    `available`: what the instance lists (maybe nothing); None when that is unknown, which
+    skips every LoRA rather than risk ComfyUI rejecting the graph.
     """
-    graph, values = base_graph(ctx)
+    graph, values = base
     interception = ctx.services.catalog.interceptions[ctx.run.inputs.interception]
-    injected = inject_loras(graph, interception.lora_specs(), available=available_loras)
+    injected = inject_loras(graph, interception.lora_specs(), available=available)
     return RunGraph(injected.graph, values, injected.applied, injected.warnings)
 
 
-def image_needs(ctx: StageContext) -> ImageNeeds:
+def image_needs(ctx: StageContext, graph: dict[str, Any]) -> ImageNeeds:
     """The model files the run's graph loads and the LoRAs its interception asks for."""
     interception = ctx.services.catalog.interceptions[ctx.run.inputs.interception]
     loras = frozenset(spec.name for spec in interception.lora_specs())
-    return ImageNeeds(models=models_in_graph(base_graph(ctx)[0]), loras=loras)
+    return ImageNeeds(models=models_in_graph(graph), loras=loras)
 
 
 async def generation(ctx: StageContext) -> StageResult:
     detail: dict[str, Any] = {}
+    base = base_graph(ctx)  # once per run, whichever instance renders it
 
     async def attempt(instance: ComfyUIInstance, retrying: bool) -> StageResult:
-        graph, found = await prepare(ctx, instance)
+        graph, found = await prepare(ctx, instance, base)
         if retrying:  # the stage was announced with the first instance's seed and size
             detail.update(loras=found["loras"], warnings=found["warnings"])
         else:
@@ -99,17 +102,17 @@ async def generation(ctx: StageContext) -> StageResult:
         await render_on(ctx, instance, graph)
         return StageResult(detail=detail)
 
-    needs = image_needs(ctx)
+    needs = image_needs(ctx, base[0])
     stage = StageName.GENERATION
     return await with_failover(ctx, COMFYUI, needs, stage, attempt, retry_event="generation_retry")
 
 
 async def prepare(
-    ctx: StageContext, instance: ComfyUIInstance
+    ctx: StageContext, instance: ComfyUIInstance, base: tuple[dict[str, Any], dict[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The graph for `instance` (only the LoRAs it lists) and the stage's detail."""
     await instance.ensure_capabilities()
-    built = build_graph(ctx, instance.loras)
+    built = build_graph(ctx, base, instance.loras)
     detail: dict[str, Any] = {
         "seed": built.values.get("seed", ctx.run.inputs.seed),
         "width": built.values.get("width"),
