@@ -49,7 +49,7 @@ DEFAULT_RESUME_BURST = 6
 @dataclass(frozen=True, slots=True)
 class ReplayLimits:
     """What one session's resumes may cost: bytes per replay, resumes per minute and burst.
-    The defaults are the settings' defaults (`server/settings.py` reads them from here)."""
+    The defaults are the settings' defaults (`server/settings/` reads them from here)."""
 
     max_replay_bytes: int = DEFAULT_REPLAY_BYTES
     resumes_per_minute: float = DEFAULT_RESUMES_PER_MINUTE

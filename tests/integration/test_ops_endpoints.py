@@ -43,7 +43,7 @@ async def test_index_page_is_served_with_its_modules(start_server: StartServer) 
     async with ClientSession() as http:
         page = await http.get(server.make_url("/"))
         module = await http.get(server.make_url("/static/js/connection.js"))
-        escape = await http.get(server.make_url("/static/../server/settings.py"))
+        escape = await http.get(server.make_url("/static/../server/app.py"))
         assert page.status == 200
         assert "/static/js/main.js" in await page.text()
         assert module.status == 200

@@ -1,0 +1,58 @@
+"""Settings of runs: prompt bounds, queues, safety, models, time bounds, retention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from server.settings._paths import PROJECT_ROOT
+
+
+class RunFields(BaseModel):
+    """What the pipeline enforces on runs and which models it uses."""
+
+    max_prompt_chars: int = Field(
+        2000, ge=1, le=20_000, description="longest prompt a student may send"
+    )
+    max_meta_prompt_chars: int = Field(
+        8000, ge=1, le=20_000, description="longest edited meta-prompt"
+    )
+    max_runs_in_flight: int = Field(
+        2, ge=1, le=100, description="runs of one session working at once; more wait"
+    )
+    max_queued_runs: int = Field(
+        8, ge=0, le=1000, description="runs of one session waiting beyond those in flight"
+    )
+    max_waiting_runs: int = Field(
+        500, ge=1, le=100_000, description="runs waiting server-wide before new ones are refused"
+    )
+    queue_update_interval: float = Field(
+        0.25, ge=0, le=10, description="least seconds between two queue updates of one run"
+    )
+    eta_refresh_interval: float = Field(
+        3.0, ge=0.5, le=60, description="least seconds between two ETA-only updates of one run"
+    )
+    safety_level: Literal["kids", "youth", "adult", "research"] = Field(
+        "kids", description="how strictly prompts are checked; never set by a client"
+    )
+    model_safety: str = Field("llama3.2", min_length=1, description="LLM for safety verdicts")
+    model_interception: str = Field(
+        "llama3.2", min_length=1, description="LLM for prompt interception (stage 2)"
+    )
+    model_translation: str = Field(
+        "llama3.2", min_length=1, description="LLM for translation to English (stage 3)"
+    )
+    llm_stage_timeout: float = Field(
+        300.0, gt=0, le=3600, description="longest one LLM step may take once it has a slot"
+    )
+    generation_timeout: float = Field(
+        600.0, gt=0, le=7200, description="longest an image render may take once it has a slot"
+    )
+    workflows_dir: Path = Field(
+        PROJECT_ROOT / "workflows", description="interception/output configs, graphs, word lists"
+    )
+    retention_hours: float = Field(
+        72.0, ge=0, le=24 * 365, description="delete runs older than this (0: keep all)"
+    )
