@@ -19,6 +19,7 @@ from server.engine.session import WelcomeInfo
 from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
 from server.handlers import api, ops
+from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
 from server.handlers.keys import PIPELINE, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.ws import websocket_handler
 from server.protocol import CloseCode, Limits
@@ -62,6 +63,7 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
     app = web.Application(client_max_size=settings.max_message_bytes)
     stats = SocketStats()
     app[SETTINGS] = settings
+    app[TRUSTED_PROXIES] = parse_networks(settings.trusted_proxies)
     app[STATS] = stats
     app[REGISTRY] = SessionRegistry(
         SessionConfig(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from server.engine.service import RunService
@@ -21,17 +20,10 @@ from server.protocol import (
     Hello,
     Message,
     ProtocolError,
+    Role,
     RunCancel,
     RunStart,
 )
-
-
-class Role(StrEnum):
-    """Who is at the other end of a socket. Until accounts exist, every socket is a student's."""
-
-    STUDENT = "student"
-    TEACHER = "teacher"
-
 
 EVERYONE = frozenset(Role)
 STUDENTS = frozenset({Role.STUDENT})

@@ -20,7 +20,7 @@ from server.engine.connection import Connection
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session
 from server.engine.sessions import ResumeLimited, ServerFull
-from server.handlers.commands import COMMANDS, NO_SCOPE, Caller, Role
+from server.handlers.commands import COMMANDS, NO_SCOPE, Caller
 from server.handlers.errors import error_fields
 from server.handlers.keys import READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.origin import origin_allowed
@@ -33,6 +33,7 @@ from server.protocol import (
     ErrorCode,
     Hello,
     ProtocolError,
+    Role,
     encode,
     parse_client,
 )

@@ -41,6 +41,7 @@ from server.protocol._server import (
 )
 from server.protocol._vocabulary import (
     PROTOCOL_VERSION,
+    AccessMode,
     BackendKind,
     BackendReason,
     BackendState,
@@ -48,6 +49,7 @@ from server.protocol._vocabulary import (
     ErrorCode,
     Lang,
     Message,
+    Role,
     RunEndCode,
     RunId,
     RunStatus,
@@ -61,6 +63,7 @@ __all__ = [
     "CLIENT_TYPES",
     "PROTOCOL_VERSION",
     "SERVER_MODELS",
+    "AccessMode",
     "Backend",
     "BackendKind",
     "BackendReason",
@@ -80,6 +83,7 @@ __all__ = [
     "ProtocolError",
     "Queue",
     "Resync",
+    "Role",
     "RunAccepted",
     "RunCancel",
     "RunDone",

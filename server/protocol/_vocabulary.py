@@ -100,6 +100,22 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+class Role(StrEnum):
+    """Who is at the other end of a socket or a request: a student (joined, or a guest in the
+    `open` access mode) or a logged-in teacher. `welcome` says it; commands are allowed by it."""
+
+    STUDENT = "student"
+    TEACHER = "teacher"
+
+
+class AccessMode(StrEnum):
+    """Who may use the server (setting `access`): `open` lets anyone in as a guest student;
+    `codes` lets in only students who joined a class with its code, and logged-in teachers."""
+
+    OPEN = "open"
+    CODES = "codes"
+
+
 class BackendKind(StrEnum):
     """A kind of backend server. Its facts (instance class, settings, names) are one row of
     `server.engine.backends.kinds`; a new kind is a member here and a row there."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES
 from server.engine.sessions import DEFAULT_RESUME_BURST, DEFAULT_RESUMES_PER_MINUTE
@@ -15,6 +16,11 @@ class ListeningFields(BaseModel):
 
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on (0: any free port)")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="proxies (IPs or CIDR networks, JSON list) whose CF-Connecting-IP or "
+        "X-Forwarded-For names the client; none are trusted by default, not even localhost",
+    )
     data_dir: Path = Field(Path("data"), description="where run records and media are stored")
     log_format: str = Field(
         "auto", pattern="^(auto|json|console)$", description="auto: console on a terminal"
@@ -22,6 +28,13 @@ class ListeningFields(BaseModel):
     log_level: str = Field(
         "info", pattern="^(debug|info|warning|error)$", description="lowest level logged"
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            ipaddress.ip_network(value.strip(), strict=False)  # ValueError names the bad one
+        return values
 
 
 class SocketFields(BaseModel):

@@ -8,11 +8,12 @@ from typing import cast
 import pytest
 
 from server.engine.session import Session
-from server.handlers.commands import COMMANDS, Caller, Role, Scope
+from server.handlers.commands import COMMANDS, Caller, Scope
 from server.protocol import (
     CLIENT_MODELS,
     ErrorCode,
     ProtocolError,
+    Role,
     RunCancel,
     RunStart,
     parse_client,
