@@ -20,6 +20,7 @@ import structlog
 from server.engine.connection import Connection
 from server.engine.errors import InvalidState
 from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES, EventLog
+from server.engine.people.identity import Identity
 from server.engine.ratelimit import TokenBucket
 from server.engine.stats import SocketStats
 from server.protocol import (
@@ -79,11 +80,14 @@ class Session:
         *,
         log_limit: int,
         stats: SocketStats,
+        identity: Identity,
         log_bytes: int = DEFAULT_LOG_BYTES,
         replay_bytes: int = DEFAULT_REPLAY_BYTES,
     ) -> None:
         self.id = session_id
         self.secret = secret
+        #: Whose session this is: fixed at creation, never taken from a client message.
+        self.identity = identity
         self.state = SessionState.DETACHED
         self.log = EventLog(log_limit, log_bytes)
         self.replay_bytes = replay_bytes

@@ -18,6 +18,7 @@ import structlog
 from server.engine.connection import Connection
 from server.engine.errors import AtelierError
 from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES
+from server.engine.people.identity import Identity
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session, SessionState, WelcomeInfo
 from server.engine.stats import SocketStats
@@ -73,6 +74,12 @@ class SessionConfig:
     replay: ReplayLimits = ReplayLimits()
 
 
+def _same_person(owner: Identity, caller: Identity) -> bool:
+    """Whether `caller` may resume a session of `owner`: the same identity, or two clients
+    without a cookie (their sessions are proven by the resume secret alone)."""
+    return owner.key == caller.key or (owner.is_anonymous and caller.is_anonymous)
+
+
 class SessionRegistry:
     def __init__(self, config: SessionConfig, info: WelcomeInfo, stats: SocketStats) -> None:
         self.config = config
@@ -98,13 +105,18 @@ class SessionRegistry:
         session_id: str | None,
         secret: str | None,
         last_seq: int,
+        identity: Identity,
     ) -> Session:
-        """Attach `connection` to the session it asks for, or to a fresh one."""
+        """Attach `connection` to the session it asks for, or to a fresh one of `identity`.
+        A session resumes only for the identity that created it."""
         session = self._resumable(session_id, secret)
+        if session is not None and not _same_person(session.identity, identity):
+            log.warning("resume_refused", session=session.id, why="another identity")
+            session = None
         if session is None:
             if session_id is not None:
                 self.stats.resume_failures += 1
-            session = self._create()
+            session = self._create(identity)
             session.attach(connection, None, self.info)
             return session
         self._admit_resume(session)
@@ -133,7 +145,7 @@ class SessionRegistry:
             return None
         return session
 
-    def _create(self) -> Session:
+    def _create(self, identity: Identity) -> Session:
         if len(self._sessions) >= self.config.max_sessions:
             raise ServerFull("the server holds its maximum number of sessions")
         session_id = secrets.token_urlsafe(12)
@@ -144,6 +156,7 @@ class SessionRegistry:
             log_bytes=self.config.event_log_bytes,
             replay_bytes=self.config.replay.max_replay_bytes,
             stats=self.stats,
+            identity=identity,
         )
         self._sessions[session_id] = session
         self.stats.sessions_created += 1

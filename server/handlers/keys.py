@@ -7,6 +7,7 @@ import weakref
 
 from aiohttp import web
 
+from server.engine.people.identity import Identity
 from server.engine.pipeline import Pipeline
 from server.engine.service import RunService
 from server.engine.sessions import SessionRegistry
@@ -23,3 +24,5 @@ SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
 READY = web.AppKey("ready", asyncio.Event)
 #: Present only once start-up has started everything the pipeline needs (never half-built).
 PIPELINE = web.AppKey("pipeline", Pipeline)
+#: The identity a request's cookie proves (`server/handlers/identity.py`); absent: none.
+IDENTITY = web.RequestKey("identity", Identity)

@@ -10,6 +10,7 @@ command table (`server.handlers.commands`); the frame itself is written by
 from __future__ import annotations
 
 import asyncio
+import secrets
 import weakref
 from typing import Any
 
@@ -17,12 +18,13 @@ import structlog
 from aiohttp import WSMessage, WSMsgType, web
 
 from server.engine.connection import Connection
+from server.engine.people.identity import anonymous
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session
 from server.engine.sessions import ResumeLimited, ServerFull
 from server.handlers.commands import COMMANDS, NO_SCOPE, Caller
 from server.handlers.errors import error_fields
-from server.handlers.keys import READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
+from server.handlers.keys import IDENTITY, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.origin import origin_allowed
 from server.handlers.ws_transport import WebSocketTransport
 from server.protocol import (
@@ -33,7 +35,6 @@ from server.protocol import (
     ErrorCode,
     Hello,
     ProtocolError,
-    Role,
     encode,
     parse_client,
 )
@@ -80,8 +81,9 @@ class SocketHandler:
         self.sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
         self.ready = app[READY]
         self.session: Session | None = None
-        # The socket's identity comes from the upgrade; until accounts exist it is a student's.
-        self.role = Role.STUDENT
+        # The socket's identity comes from the upgrade (its cookie); without one, anonymous.
+        self.identity = request.get(IDENTITY) or anonymous(secrets.token_urlsafe(12))
+        self.role = self.identity.role
         loop = asyncio.get_running_loop()
         self.clock = loop.time
         self.bucket = TokenBucket(
@@ -167,7 +169,11 @@ class SocketHandler:
             return
         try:
             self.session = self.registry.open(
-                self.connection, message.session, message.secret, message.last_seq
+                self.connection,
+                message.session,
+                message.secret,
+                message.last_seq,
+                self.identity,
             )
         except ServerFull as exc:
             self._send_unnumbered(ErrorCode.UNAVAILABLE, str(exc))

@@ -14,6 +14,7 @@ from server.engine.backends.health import InstanceHealth
 from server.engine.comfyui.events import JobState
 from server.engine.comfyui.job import ComfyUIJob, PreviewThrottle
 from server.engine.errors import AtelierError, BackendError, InvalidState
+from server.engine.people.identity import guest
 from server.engine.run import Run, RunInputs
 from server.engine.scheduler._queueing import SlotQueue
 from server.engine.session import Session, SessionState, check_transition
@@ -25,7 +26,11 @@ DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
 
 def restart_a_settled_run() -> None:
     inputs = RunInputs("a fox", "bauhaus", "sdxl", "", False, 1, None, None, "en")
-    run = Run("r-misused", Session("s", "x", log_limit=1, stats=SocketStats()), inputs)
+    run = Run(
+        "r-misused",
+        Session("s", "x", log_limit=1, stats=SocketStats(), identity=guest("test")),
+        inputs,
+    )
     run.finish(RunStatus.CANCELLED)
     run.move(RunStatus.RUNNING)
 

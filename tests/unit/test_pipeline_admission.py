@@ -6,6 +6,7 @@ import pytest
 
 from server.engine.admission import InvalidRun, UnknownConfig, admit_inputs
 from server.engine.errors import InvalidState
+from server.engine.people.identity import guest
 from server.engine.run import Run, RunInputs
 from server.engine.session import Session
 from server.engine.stats import SocketStats
@@ -67,7 +68,7 @@ def test_bad_requests_name_the_field(
 
 
 def new_run() -> Run:
-    session = Session("s", "x", log_limit=10, stats=SocketStats())
+    session = Session("s", "x", log_limit=10, stats=SocketStats(), identity=guest("test"))
     return Run("r-test1", session, admit())
 
 

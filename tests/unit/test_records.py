@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from server.engine.people.identity import guest
 from server.engine.records import RecordStore, content_type
 from server.engine.run import Run, RunInputs
 from server.engine.session import Session
@@ -86,7 +87,7 @@ def failed_run() -> Run:
         height=768,
         lang="de",
     )
-    session = Session("s-1", "x", log_limit=10, stats=SocketStats())
+    session = Session("s-1", "x", log_limit=10, stats=SocketStats(), identity=guest("test"))
     run = Run("r-pinned01", session, inputs, created_wall=1_800_000_000.25)
     run.move(RunStatus.RUNNING)
     run.verdicts[StageName.SAFETY] = {"safe": True, "answer": "safe"}

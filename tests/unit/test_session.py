@@ -11,6 +11,7 @@ import pytest
 
 from server.engine.connection import Connection
 from server.engine.errors import InvalidState
+from server.engine.people.identity import guest
 from server.engine.session import Session, SessionState, WelcomeInfo, check_transition
 from server.engine.stats import SocketStats
 from server.protocol import CloseCode, Limits, RunSnapshot, Token
@@ -51,7 +52,9 @@ def connection(limit: int = 100) -> Connection:
 
 
 def session(log_limit: int = 100) -> Session:
-    return Session("sid", "secret", log_limit=log_limit, stats=SocketStats())
+    return Session(
+        "sid", "secret", log_limit=log_limit, stats=SocketStats(), identity=guest("test")
+    )
 
 
 def sent(conn: Connection) -> list[dict[str, Any]]:
@@ -202,7 +205,14 @@ def test_a_logged_token_message_holds_little_more_than_its_encoded_size() -> Non
 
 
 def test_resume_whose_replay_exceeds_its_byte_bound_gets_a_resync() -> None:
-    s = Session("sid", "secret", log_limit=100, stats=SocketStats(), replay_bytes=400)
+    s = Session(
+        "sid",
+        "secret",
+        log_limit=100,
+        stats=SocketStats(),
+        replay_bytes=400,
+        identity=guest("test"),
+    )
     s.attach(connection(), None, INFO)
     for i in range(20):  # about 80 bytes each: 1.6 KB in the log, all of it kept
         token(s, f"w{i}")

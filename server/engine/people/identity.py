@@ -23,6 +23,9 @@ SAFETY_ORDER: tuple[SafetyLevel, ...] = ("kids", "youth", "adult", "research")
 MEMBER_PREFIX = "m-"  # a student who joined a class: "m-<member id>"
 GUEST_PREFIX = "g-"  # a guest student in the `open` access mode: "g-<random id>"
 TEACHER_PREFIX = "t-"  # a logged-in teacher: "t-<teacher id>"
+#: A guest with no cookie at all (a script, a test client): "a-<random id>", one per session.
+#: Such a session is resumed by its secret alone, by any client that has no cookie either.
+ANONYMOUS_PREFIX = "a-"
 
 
 class ClassRules(BaseModel):
@@ -62,8 +65,22 @@ class Identity:
 
     @property
     def is_guest(self) -> bool:
-        return self.key.startswith(GUEST_PREFIX)
+        return self.key.startswith((GUEST_PREFIX, ANONYMOUS_PREFIX))
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.key.startswith(ANONYMOUS_PREFIX)
 
     @property
     def is_teacher(self) -> bool:
         return self.role is Role.TEACHER
+
+
+def guest(guest_id: str) -> Identity:
+    """A guest student of the `open` access mode, known by a random id of their browser."""
+    return Identity(Role.STUDENT, GUEST_PREFIX + guest_id)
+
+
+def anonymous(session_nonce: str) -> Identity:
+    """A guest student with no cookie (only in the `open` access mode)."""
+    return Identity(Role.STUDENT, ANONYMOUS_PREFIX + session_nonce)
