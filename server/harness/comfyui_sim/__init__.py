@@ -21,9 +21,10 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from server.harness.comfyui_sim.catalog import ModelFiles, build_catalog
+from server.harness.comfyui_sim.catalog import ModelFiles
 from server.harness.comfyui_sim.executor import ExecConfig, Executor
 from server.harness.comfyui_sim.middleware import origin_check, stopped_gate
+from server.harness.comfyui_sim.node_defs import build_catalog
 from server.harness.comfyui_sim.routes import Routes
 from server.harness.comfyui_sim.sockets import SocketHub
 from server.harness.comfyui_sim.state import SimState
