@@ -1,0 +1,127 @@
+"""Schema migrations of the people database: from an empty file, from the first schema with
+rows in it, never from a newer one, and all or nothing per step."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from server.engine.people import migrations
+from server.engine.people.db import PeopleStore
+from server.engine.people.errors import SchemaTooNew
+from server.engine.people.migrations import SCHEMA_VERSION, migrate, schema_version
+from server.engine.people.sqlite import Database
+
+NOW = 1_800_000_000.0
+
+
+def schema_of(path: Path) -> list[tuple[str, str]]:
+    """Every table and index the file defines, as SQLite stores their SQL."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
+        ).fetchall()
+    conn.close()
+    return [(str(name), str(sql)) for name, sql in rows]
+
+
+def version_of(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def a_version_1_file(path: Path) -> None:
+    """A database at schema version 1 holding a teacher, a class, a member and a picture."""
+    db = await Database.open(path)
+    await migrate(db, target=1)
+    async with db.write() as tx:
+        await tx.run(
+            "INSERT INTO teachers (id, name, name_key, password_hash, created)"
+            " VALUES (1, 'Frau Weber', 'frau weber', 'not a real hash', ?)",
+            (NOW,),
+        )
+        await tx.run(
+            "INSERT INTO classes (id, teacher_id, name, code, rules, created)"
+            " VALUES (1, 1, '7b', 'ABCDEFGH', '{}', ?)",
+            (NOW,),
+        )
+        await tx.run(
+            "INSERT INTO members (id, class_id, nickname, nickname_key, created)"
+            " VALUES (1, 1, 'Mia', 'mia', ?)",
+            (NOW,),
+        )
+        await tx.run(
+            "INSERT INTO pictures (run_id, owner_key, class_id, member_id, created, prompt,"
+            " perspective, files) VALUES ('r-0001', 'm-1', 1, 1, ?, 'a cat', 'bauhaus', '[]')",
+            (NOW,),
+        )
+    await db.close()
+
+
+async def test_an_empty_file_is_migrated_to_the_newest_schema(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    store = await PeopleStore.open(path)
+    await store.close()
+    assert version_of(path) == SCHEMA_VERSION == len(migrations.MIGRATIONS)
+    names = {name for name, _ in schema_of(path)}
+    assert {"teachers", "classes", "members", "pictures", "pins"} <= names
+
+
+async def test_a_version_1_file_keeps_its_rows_and_gains_the_new_tables(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    await a_version_1_file(path)
+    assert version_of(path) == 1
+    assert "pins" not in dict(schema_of(path))
+    store = await PeopleStore.open(path)
+    try:
+        mia = await store.member(1)
+        assert mia is not None
+        assert (mia.nickname, mia.class_name) == ("Mia", "7b")
+        assert [p.run_id for p in await store.pictures_of("m-1", 0)] == ["r-0001"]
+        pin = await store.issue_pin(1, NOW, 600)  # the table version 2 added
+        assert (await store.join(1, "Mia", pin, NOW)).version == 2
+    finally:
+        await store.close()
+    fresh = tmp_path / "fresh.db"
+    await (await PeopleStore.open(fresh)).close()
+    assert schema_of(path) == schema_of(fresh)  # upgraded and new files are the same schema
+
+
+async def test_a_migrated_file_is_not_migrated_again(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    await (await PeopleStore.open(path)).close()
+    db = await Database.open(path)
+    try:
+        assert await migrate(db) == SCHEMA_VERSION  # started there: nothing ran
+        assert await schema_version(db) == SCHEMA_VERSION
+    finally:
+        await db.close()
+
+
+async def test_a_file_from_a_newer_server_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(SchemaTooNew, match="schema version"):
+        await PeopleStore.open(path)
+    assert version_of(path) == SCHEMA_VERSION + 1
+
+
+async def test_a_failing_step_leaves_the_version_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "atelier.db"
+    await a_version_1_file(path)
+    broken = ("CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL")
+    monkeypatch.setattr(migrations, "MIGRATIONS", (migrations.MIGRATIONS[0], broken))
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+    with pytest.raises(sqlite3.OperationalError):
+        await PeopleStore.open(path)
+    assert version_of(path) == 1
+    assert "half_done" not in dict(schema_of(path))
