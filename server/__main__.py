@@ -24,6 +24,10 @@ async def freeze_startup_heap(app: web.Application) -> None:
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["teacher"]:  # `python -m server teacher ...`: accounts, not the server
+        from server.cli import main as teacher_main
+
+        raise SystemExit(teacher_main(argv[1:]))
     try:
         settings = load_settings(parse_args(argv))
     except SettingsError as exc:

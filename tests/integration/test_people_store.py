@@ -283,3 +283,27 @@ async def test_the_file_is_private_and_survives_a_reopen(tmp_path: Path) -> None
         assert found.name == "7b Kunst"
     finally:
         await reopened.close()
+
+
+async def a_deleted_nickname(path: Path, *, secure_delete: bool) -> bytes:
+    """The file's bytes after a class with the member `Zebrafant` was deleted."""
+    store = await PeopleStore.open(path)
+    if not secure_delete:  # what SQLite does by its own default, for the check below
+        async with store._db.write() as tx:
+            await tx.run("PRAGMA secure_delete = OFF")
+    class_id = await a_class(store)
+    await store.join(class_id, "Zebrafant", None, NOW)
+    await store.delete_class(class_id)
+    await store.close()  # the last connection checkpoints the WAL into the file
+    return checkpointed_bytes(path)
+
+
+def checkpointed_bytes(path: Path) -> bytes:
+    assert not path.with_name(path.name + "-wal").exists()
+    return path.read_bytes()
+
+
+async def test_a_deleted_class_leaves_no_nickname_in_the_file(tmp_path: Path) -> None:
+    assert b"Zebrafant" not in await a_deleted_nickname(tmp_path / "a.db", secure_delete=True)
+    # The check can fail: without secure_delete the deleted row stays in a free block.
+    assert b"Zebrafant" in await a_deleted_nickname(tmp_path / "b.db", secure_delete=False)

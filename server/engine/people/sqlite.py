@@ -26,6 +26,9 @@ BUSY_TIMEOUT_MS = 5000
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA foreign_keys = ON",
+    # Deleted rows are overwritten with zeros, not left in free pages (docs/privacy.md); many
+    # builds (Debian's) do this by default, SQLite's own default is off.
+    "PRAGMA secure_delete = ON",
     "PRAGMA synchronous = NORMAL",
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
 )
