@@ -29,7 +29,7 @@ from server.harness.comfyui_sim import ComfyUISimulator, SimConfig
 from server.harness.comfyui_sim.executor import ExecConfig
 from server.harness.llm_sim.common import SimSettings
 from server.harness.llm_sim.ollama import OllamaSimulator
-from tests.conftest import make_settings
+from tests.conftest import MONITOR_TOKEN, make_settings
 from tests.pipeline_support import connected, pipeline_of, start_run, until
 
 #: The path each simulator answers when it is up.
@@ -158,7 +158,9 @@ def start_atelier(
     """The real app with the given `llm=[...]` and `comfyui=[...]` backends."""
 
     async def start(**overrides: Any) -> TestServer:
-        settings = make_settings(**{**FAST_LIFECYCLE, "data_dir": tmp_path / "data", **overrides})
+        # The monitor token lets a test read /api/status and /metrics (MONITOR_HEADERS).
+        base = {**FAST_LIFECYCLE, "data_dir": tmp_path / "data", "monitor_token": MONITOR_TOKEN}
+        settings = make_settings(**{**base, **overrides})
         return await aiohttp_server(create_app(settings))
 
     return start

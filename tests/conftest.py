@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +27,26 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+#: Every test's `data_dir` (records, media, the people database, the secret key) lives under
+#: this directory unless the test names its own: no test writes `data/` in the checkout.
+_DATA_ROOT = Path(tempfile.mkdtemp(prefix="atelier-tests-"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remove_data_root() -> Iterator[None]:
+    yield
+    shutil.rmtree(_DATA_ROOT, ignore_errors=True)
+
+
 def make_settings(**overrides: Any) -> Settings:
+    """Settings for a test: defaults, the given overrides, and a fresh temporary `data_dir`."""
+    overrides.setdefault("data_dir", Path(tempfile.mkdtemp(dir=_DATA_ROOT)))
     return Settings(**overrides)
 
+
+#: A `monitor_token` for tests that read `/metrics` or `/api/status`, and the header it needs.
+MONITOR_TOKEN = "test-monitor-token-0123456789abcdef"
+MONITOR_HEADERS = {"Authorization": f"Bearer {MONITOR_TOKEN}"}
 
 StartServer = Callable[..., Awaitable[TestServer]]
 

@@ -7,6 +7,7 @@ import weakref
 
 from aiohttp import web
 
+from server.engine.people.db import PeopleStore
 from server.engine.people.identity import Identity
 from server.engine.pipeline import Pipeline
 from server.engine.service import RunService
@@ -26,3 +27,5 @@ READY = web.AppKey("ready", asyncio.Event)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 #: The identity a request's cookie proves (`server/handlers/identity.py`); absent: none.
 IDENTITY = web.RequestKey("identity", Identity)
+#: Teachers, classes, members and the pictures index (opened with the app, `handlers/people.py`).
+PEOPLE = web.AppKey("people", PeopleStore)

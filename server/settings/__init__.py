@@ -25,6 +25,9 @@ from server.settings._backends import BackendFields
 from server.settings._limits import PersonLimitFields
 from server.settings._paths import PROJECT_ROOT as PROJECT_ROOT
 from server.settings._people import PeopleFields
+from server.settings._people import access_mode as access_mode
+from server.settings._people import public_host as public_host
+from server.settings._people import public_https as public_https
 from server.settings._runs import RunFields
 from server.settings._server import ListeningFields, SessionFields, SocketFields
 

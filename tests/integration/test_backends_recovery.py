@@ -16,6 +16,7 @@ from tests.backends_support import (
     llm_killed_mid_stream,
     state_becomes,
 )
+from tests.conftest import MONITOR_HEADERS
 from tests.pipeline_support import (
     connected,
     events_of,
@@ -81,9 +82,10 @@ async def test_llm_killed_mid_stream_run_completes_on_the_second_instance(
     assert backends.open_responses == 0
     assert pipeline_of(server).services.scheduler.held_slots == 0
     async with ClientSession() as http:
-        status = await (await http.get(server.make_url("/api/status"))).json()
+        status_url, metrics_url = server.make_url("/api/status"), server.make_url("/metrics")
+        status = await (await http.get(status_url, headers=MONITOR_HEADERS)).json()
         ready = await http.get(server.make_url("/readyz"))
-        metrics = await (await http.get(server.make_url("/metrics"))).text()
+        metrics = await (await http.get(metrics_url, headers=MONITOR_HEADERS)).text()
     states = {b["instance"]: b["state"] for b in status["backends"]}
     assert states == {"first": "down", "second": "healthy", "img": "healthy"}
     assert ready.status == 200  # one healthy instance of each kind is enough

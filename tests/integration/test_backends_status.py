@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
 from tests.backends_support import StartAtelier, free_port
+from tests.conftest import MONITOR_HEADERS
 
 pytest_plugins = ["tests.backends_support"]
 
@@ -46,7 +47,8 @@ async def three_backends(start_atelier: StartAtelier, ollama: str, comfyui: str)
 
 
 async def get(server: TestServer, path: str) -> tuple[int, str]:
-    async with ClientSession() as http, http.get(server.make_url(path)) as response:
+    url = server.make_url(path)
+    async with ClientSession() as http, http.get(url, headers=MONITOR_HEADERS) as response:
         return response.status, await response.text()
 
 
@@ -54,7 +56,8 @@ async def test_api_status_serves_every_instance_in_configured_order(
     start_atelier: StartAtelier, ollama_sim: str, comfyui_sim: str
 ) -> None:
     server = await three_backends(start_atelier, ollama_sim, comfyui_sim)
-    async with ClientSession() as http, http.get(server.make_url("/api/status")) as response:
+    url = server.make_url("/api/status")
+    async with ClientSession() as http, http.get(url, headers=MONITOR_HEADERS) as response:
         body = await response.json()
         assert response.headers["Cache-Control"] == "no-store"
     lazy = body["backends"][1]

@@ -11,7 +11,7 @@ from server.harness.demo import DemoSpeed
 from server.harness.load import LoadPlan, QueueProbes, SessionLedger, build_report, run_load
 from server.harness.load.metrics import metrics_url, parse_metrics
 from server.harness.load.report import Traffic, percentile, render_table
-from tests.conftest import ws_url
+from tests.conftest import MONITOR_TOKEN, ws_url
 from tests.pipeline_support import StartPipeline, assert_nothing_left
 
 ZERO = {"atelier_upstream_open": 0.0, "atelier_slots_held": 0.0, "atelier_runs_active": 0.0}
@@ -19,11 +19,13 @@ ZERO = {"atelier_upstream_open": 0.0, "atelier_slots_held": 0.0, "atelier_runs_a
 
 def plan_for(url: str, **fields: Any) -> LoadPlan:
     base: dict[str, Any] = {"sessions": 3, "runs_per_session": 2, "pause": (0.0, 0.02)}
-    return LoadPlan(url=url, ramp=0.0, run_timeout=15.0, **(base | fields))
+    return LoadPlan(
+        url=url, ramp=0.0, run_timeout=15.0, monitor_token=MONITOR_TOKEN, **(base | fields)
+    )
 
 
 async def test_load_counts_every_run_of_every_session(start_pipeline: StartPipeline) -> None:
-    server = await start_pipeline()
+    server = await start_pipeline(monitor_token=MONITOR_TOKEN)
     async with asyncio.timeout(20):
         report = await run_load(plan_for(ws_url(server)))
     assert report["problems"] == []
@@ -43,7 +45,7 @@ async def test_load_counts_every_run_of_every_session(start_pipeline: StartPipel
 
 
 async def test_dropped_links_resume_without_losing_an_event(start_pipeline: StartPipeline) -> None:
-    server = await start_pipeline()
+    server = await start_pipeline(monitor_token=MONITOR_TOKEN)
     plan = plan_for(ws_url(server), drop_rate=1.0, cancel_rate=0.5, seed=7)
     async with asyncio.timeout(20):
         report = await run_load(plan)
@@ -57,7 +59,7 @@ async def test_dropped_links_resume_without_losing_an_event(start_pipeline: Star
 async def test_load_reports_how_far_off_the_image_etas_were(start_pipeline: StartPipeline) -> None:
     # Renders long enough that the runs pile up in the image line behind the first one.
     speed = DemoSpeed(tokens_per_second=0, first_token_delay=0, step_time=0.05, steps=8)
-    server = await start_pipeline(speed=speed)
+    server = await start_pipeline(speed=speed, monitor_token=MONITOR_TOKEN)
     async with asyncio.timeout(30):
         report = await run_load(plan_for(ws_url(server), sessions=4))
     assert report["problems"] == []

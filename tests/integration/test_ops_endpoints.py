@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import ClientSession
 
 from server.harness.client import AtelierClient
-from tests.conftest import StartServer, ws_url
+from tests.conftest import MONITOR_HEADERS, MONITOR_TOKEN, StartServer, ws_url
 
 
 async def test_healthz_and_readyz_answer(start_server: StartServer) -> None:
@@ -19,13 +19,13 @@ async def test_healthz_and_readyz_answer(start_server: StartServer) -> None:
 
 
 async def test_metrics_count_sessions_sockets_and_messages(start_server: StartServer) -> None:
-    server = await start_server()
+    server = await start_server(monitor_token=MONITOR_TOKEN)
     client = AtelierClient(ws_url(server))
     await client.connect()
     await client.send_raw("{oops")
     await client.wait_for(lambda m: m["type"] == "error")
     async with ClientSession() as http:
-        response = await http.get(server.make_url("/metrics"))
+        response = await http.get(server.make_url("/metrics"), headers=MONITOR_HEADERS)
         text = await response.text()
     assert response.headers["Content-Type"].startswith("text/plain")
     lines = set(text.splitlines())

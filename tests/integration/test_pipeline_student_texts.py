@@ -24,6 +24,7 @@ from tests.backends_support import (
     llm_killed_mid_stream,
     state_becomes,
 )
+from tests.conftest import MONITOR_HEADERS
 from tests.pipeline_support import connected, record_of, run_done, start_run
 
 pytest_plugins = ["tests.backends_support"]
@@ -57,7 +58,8 @@ def assert_no_server_details(client: AtelierClient, *ports: int) -> None:
 
 async def status_messages(server: TestServer) -> str:
     async with ClientSession() as http:
-        return await (await http.get(server.make_url("/api/status"))).text()
+        url = server.make_url("/api/status")
+        return await (await http.get(url, headers=MONITOR_HEADERS)).text()
 
 
 async def test_an_llm_killed_mid_stream(

@@ -26,7 +26,7 @@ from server.app import create_app
 from server.engine.backends.config import ComfyUIBackendConfig
 from tests.backends_support import comfyui_sim as comfyui_sim  # the quick in-process ComfyUI
 from tests.backends_support import free_port
-from tests.conftest import make_settings
+from tests.conftest import MONITOR_TOKEN, make_settings
 from tests.real.llama_server import (
     MODEL_ALIAS,
     RECOMMENDED_FLAGS,
@@ -121,6 +121,7 @@ def start_atelier(
                 "safety_level": "adult",
                 "demo": "off",
                 "data_dir": tmp_path / "data",
+                "monitor_token": MONITOR_TOKEN,  # support.api_status reads /api/status
                 "workflows_dir": real_catalog(tmp_path),
                 "llm": [llm_backend(llm_url)],
                 "comfyui": [ComfyUIBackendConfig(name="img", url=comfyui_sim)],

@@ -17,6 +17,7 @@ from server.engine.backends.config import LLMBackendConfig
 from server.engine.llm.types import Dialect
 from server.harness.client import AtelierClient, Message
 from server.settings import PROJECT_ROOT
+from tests.conftest import MONITOR_HEADERS
 from tests.pipeline_support import connected, events_of, start_run
 from tests.real.llama_server import LlamaServer
 
@@ -106,7 +107,8 @@ async def cpu_settles(server: LlamaServer, timeout: float = SERVER_WAIT) -> floa
 
 
 async def api_status(server: TestServer) -> dict[str, Any]:
-    async with ClientSession() as http, http.get(server.make_url("/api/status")) as response:
+    url = server.make_url("/api/status")
+    async with ClientSession() as http, http.get(url, headers=MONITOR_HEADERS) as response:
         status: dict[str, Any] = await response.json()
     return status
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +66,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--origin", help="Origin header to send (when the server checks it)")
     p.add_argument("--json", type=Path, help="also write the report here")
+    p.add_argument(
+        "--monitor-token",
+        default=os.environ.get("ATELIER_MONITOR_TOKEN"),
+        help="the server's monitor_token, to read /metrics (default: $ATELIER_MONITOR_TOKEN; "
+        "--spawn makes one)",
+    )
     spawn = p.add_argument_group("--spawn: simulator speed and server")
     spawn.add_argument("--tokens-per-second", type=float, default=0.0, help="0: unthrottled")
     spawn.add_argument("--first-token-delay", type=float, default=0.0)
@@ -81,6 +89,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not args.spawn and not args.url:
         p.error("give --url of a running server, or --spawn")
+    if args.spawn and not args.monitor_token:
+        args.monitor_token = secrets.token_urlsafe(32)
     return args
 
 
@@ -98,6 +108,7 @@ def plan_of(args: argparse.Namespace, url: str) -> LoadPlan:
         settle_timeout=args.settle_timeout,
         seed=args.seed,
         origin=args.origin,
+        monitor_token=args.monitor_token,
     )
 
 
@@ -120,6 +131,7 @@ def _target(args: argparse.Namespace) -> Iterator[str]:
         llm_instances=args.llm_instances,
         health_interval=args.health_interval,
         health_timeout=args.health_timeout,
+        monitor_token=args.monitor_token,
     )
     with spawned(plan) as url:
         yield url

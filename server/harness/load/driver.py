@@ -45,6 +45,8 @@ class LoadPlan:
     settle_timeout: float = 15.0  # longest to wait for the server's gauges to return to 0
     seed: int = 1
     origin: str | None = None
+    #: The server's `monitor_token`, sent to read /metrics (None: the server serves it so).
+    monitor_token: str | None = None
 
 
 class LoadClient(AtelierClient):
@@ -174,14 +176,14 @@ class SessionDriver:
 async def run_load(plan: LoadPlan) -> dict[str, Any]:
     """Drive the whole load and return the report (see report.build_report)."""
     url = metrics_url(plan.url)
-    before = await scrape(url)
+    before = await scrape(url, token=plan.monitor_token)
     probes = QueueProbes()
     everyone: list[RunRecord] = []
     drivers = [SessionDriver(plan, i, probes, everyone) for i in range(plan.sessions)]
     started = time.monotonic()
     await asyncio.gather(*(d.run() for d in drivers))
     seconds = time.monotonic() - started
-    after = await settle(url, MUST_BE_ZERO, plan.settle_timeout)
+    after = await settle(url, MUST_BE_ZERO, plan.settle_timeout, plan.monitor_token)
     traffic = Traffic(
         seconds=seconds,
         reconnects=sum(d.client.reconnects for d in drivers),

@@ -57,11 +57,16 @@ def metrics_url(ws_url: str) -> str:
     return f"{'https' if scheme == 'wss' else 'http'}://{host}/metrics"
 
 
-async def scrape(url: str, timeout: float = 10.0) -> dict[str, float]:
+def monitor_headers(token: str | None) -> dict[str, str]:
+    """The header that lets a monitor read /metrics (the server's `monitor_token`)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+async def scrape(url: str, timeout: float = 10.0, token: str | None = None) -> dict[str, float]:
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     async with (
         aiohttp.ClientSession(timeout=client_timeout) as http,
-        http.get(url) as response,
+        http.get(url, headers=monitor_headers(token)) as response,
     ):
         response.raise_for_status()
         return parse_metrics(await response.text())
@@ -71,12 +76,14 @@ def leaked(values: dict[str, float], zero: tuple[str, ...]) -> list[str]:
     return [name for name in zero if values.get(name)]
 
 
-async def settle(url: str, zero: tuple[str, ...], timeout: float) -> dict[str, float]:
+async def settle(
+    url: str, zero: tuple[str, ...], timeout: float, token: str | None = None
+) -> dict[str, float]:
     """Scrape until every gauge in `zero` reads 0, or `timeout` passes; the last scrape."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        values = await scrape(url)
+        values = await scrape(url, token=token)
         if not leaked(values, zero) or loop.time() >= deadline:
             return values
         await asyncio.sleep(0.1)

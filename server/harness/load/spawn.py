@@ -40,6 +40,8 @@ class SpawnPlan:
     #: Server health settings (None: the server's defaults).
     health_interval: float | None = None
     health_timeout: float | None = None
+    #: The spawned server's `monitor_token` (the load reads /metrics with it).
+    monitor_token: str | None = None
 
 
 #: Each LLM mode: the simulator, and the flags that give it that real server's habits.
@@ -124,6 +126,8 @@ def server_env(
         "ATELIER_MESSAGE_BURST": "1000",
         "ATELIER_OUTBOX_LIMIT": "100000",
     }
+    if plan.monitor_token is not None:
+        env["ATELIER_MONITOR_TOKEN"] = plan.monitor_token
     if plan.health_interval is not None:
         env["ATELIER_HEALTH_INTERVAL"] = str(plan.health_interval)
     if plan.health_timeout is not None:

@@ -1,0 +1,147 @@
+"""Who am I, joining a class, leaving, and teachers' login and logout (docs/http-api.md).
+
+Joining is limited per client address and logging in per client address and per name
+(`AttemptWindow`), so neither a join code nor a password can be guessed at speed; a refused
+attempt says when to try again. Revoking (a re-join with a PIN, a logout) bumps the row's
+version, which invalidates every cookie issued before, and closes that person's sockets.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import structlog
+from aiohttp import web
+
+from server.engine.attempts import AttemptWindow
+from server.engine.people.errors import PeopleError
+from server.engine.people.identity import MEMBER_PREFIX
+from server.engine.people.tokens import Token, TokenKind
+from server.handlers.client_address import client_address
+from server.handlers.csrf import ensure_token
+from server.handlers.identity import (
+    clear,
+    identity_of,
+    issue,
+    issue_guest,
+    teacher_identity,
+    token_of,
+)
+from server.handlers.keys import PEOPLE, REGISTRY, SETTINGS
+from server.handlers.problems import problem, read_body, store_problem
+from server.protocol import AccessMode, CloseCode, Role
+from server.protocol._http import ApiErrorCode, JoinRequest, LoginRequest, Me, Person
+from server.settings import Settings, access_mode
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthLimits:
+    """The attempt windows of one app."""
+
+    join: AttemptWindow
+    login_address: AttemptWindow
+    login_name: AttemptWindow
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuthLimits:
+        joins, logins = settings.join_attempts_per_minute, settings.login_attempts_per_minute
+        return cls(AttemptWindow(joins), AttemptWindow(logins), AttemptWindow(logins))
+
+
+LIMITS = web.AppKey("auth_limits", AuthLimits)
+
+
+def _limited(request: web.Request, windows: list[tuple[AttemptWindow, str]]) -> None:
+    """Count one attempt in each window, or refuse (429) if any of them is full."""
+    now = time.monotonic()
+    full = [(window, key) for window, key in windows if not window.allows(key, now)]
+    if full:
+        wait = max(window.retry_after(key, now) for window, key in full)
+        log.warning("attempts_refused", path=request.path, client=client_address(request))
+        headers = {"Retry-After": str(max(1, round(wait)))}
+        raise problem(request, ApiErrorCode.RATE_LIMITED, headers=headers)
+    for window, key in windows:
+        window.count(key, now)
+
+
+def _json(model: Me | Person, status: int = 200) -> web.Response:
+    return web.json_response(text=model.model_dump_json(), status=status)
+
+
+async def me(request: web.Request) -> web.Response:
+    """The caller, the access mode, and the CSRF token; a guest cookie in open mode."""
+    mode = access_mode(request.app[SETTINGS])
+    response = web.Response(content_type="application/json")
+    identity = identity_of(request)
+    if identity is None and mode is AccessMode.OPEN:
+        identity = issue_guest(request, response)
+    csrf = ensure_token(request, response)
+    role = identity.role if identity else None
+    nickname, class_name = (identity.nickname, identity.class_name) if identity else (None, None)
+    body = Me(access=mode, role=role, nickname=nickname, class_name=class_name, csrf=csrf)
+    response.text = body.model_dump_json()
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def join(request: web.Request) -> web.Response:
+    """A student joins a class with its code and a nickname (and the teacher's PIN to take
+    back a nickname that is theirs)."""
+    body = await read_body(request, JoinRequest)
+    limits = request.app[LIMITS]
+    _limited(request, [(limits.join, client_address(request))])
+    people, now = request.app[PEOPLE], time.time()
+    try:
+        klass = await people.class_for_code(body.code, now)
+        member = await people.join(klass.id, body.nickname, body.pin, now)
+    except PeopleError as exc:
+        raise store_problem(request, exc) from None
+    if body.pin is not None:  # a re-join with a PIN: the old device's sockets go
+        request.app[REGISTRY].close_identity(
+            f"{MEMBER_PREFIX}{member.id}", CloseCode.IDENTITY_REVOKED
+        )
+    response = _json(Person(role=Role.STUDENT, nickname=member.nickname, class_name=klass.name))
+    issue(request, response, Token(TokenKind.MEMBER, str(member.id), member.version, int(now)))
+    log.info("member_joined", member=member.id, class_id=klass.id, pin=body.pin is not None)
+    return response
+
+
+async def leave(request: web.Request) -> web.Response:
+    """Forget this browser's identity (the member stays in the class; a PIN brings them back)."""
+    response = web.Response(status=204)
+    clear(request, response)
+    return response
+
+
+async def teacher_login(request: web.Request) -> web.Response:
+    body = await read_body(request, LoginRequest)
+    limits = request.app[LIMITS]
+    name_key = body.name.strip().casefold()
+    address = client_address(request)
+    _limited(request, [(limits.login_address, address), (limits.login_name, name_key)])
+    teacher = await request.app[PEOPLE].check_login(body.name, body.password)
+    if teacher is None:
+        log.warning("teacher_login_refused", client=address)
+        raise problem(request, ApiErrorCode.BAD_LOGIN)
+    identity = teacher_identity(teacher)
+    response = _json(Person(role=Role.TEACHER, nickname=identity.nickname, class_name=None))
+    token = Token(TokenKind.TEACHER, str(teacher.id), teacher.version, int(time.time()))
+    issue(request, response, token)
+    log.info("teacher_logged_in", teacher=teacher.id)
+    return response
+
+
+async def teacher_logout(request: web.Request) -> web.Response:
+    """End every login of this teacher (all devices): their version moves on."""
+    identity = identity_of(request)
+    token = token_of(request)
+    if identity is not None and identity.is_teacher and token is not None:
+        await request.app[PEOPLE].bump_teacher_version(int(token.id))
+        request.app[REGISTRY].close_identity(identity.key, CloseCode.IDENTITY_REVOKED)
+        log.info("teacher_logged_out", teacher=int(token.id))
+    response = web.Response(status=204)
+    clear(request, response)
+    return response

@@ -1,0 +1,205 @@
+"""Teachers' class management over HTTP: classes, their codes and rules, members, PINs.
+
+Every call here is a teacher's (403 `teachers_only` otherwise), and a teacher sees only their
+own classes: someone else's class, or a member of another class, is 404 `not_found`, so ids
+cannot be probed. Removing a member or deleting a class also closes their sockets
+(`IDENTITY_REVOKED`) and deletes their runs' folders; the store's cascade takes the rest.
+"""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from server.engine.people.codes import show_code
+from server.engine.people.errors import PeopleError
+from server.engine.people.identity import MEMBER_PREFIX, ClassRules
+from server.engine.people.rows import ClassRow, MemberRow
+from server.handlers.identity import identity_of, token_of
+from server.handlers.keys import PEOPLE, PIPELINE, REGISTRY
+from server.handlers.problems import problem, read_body, store_problem
+from server.protocol import CloseCode
+from server.protocol._http import (
+    ApiErrorCode,
+    ClassChange,
+    ClassCreate,
+    ClassInfo,
+    ClassList,
+    CodeRotate,
+    MemberInfo,
+    MemberList,
+    PinInfo,
+)
+
+log = structlog.get_logger(__name__)
+
+#: How long a PIN the teacher shows a student lets that student's nickname back in.
+PIN_SECONDS = 15 * 60
+
+
+def _json(model: BaseModel, status: int = 200) -> web.Response:
+    return web.json_response(text=model.model_dump_json(), status=status)
+
+
+def teacher_id(request: web.Request) -> int:
+    """The calling teacher's id; 403 `teachers_only` for anyone else."""
+    identity, token = identity_of(request), token_of(request)
+    if identity is None or not identity.is_teacher or token is None:
+        raise problem(request, ApiErrorCode.TEACHERS_ONLY)
+    return int(token.id)
+
+
+def _number(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not text.isdecimal() or len(text) > 18:
+        raise problem(request, ApiErrorCode.NOT_FOUND)
+    return int(text)
+
+
+async def own_class(request: web.Request) -> ClassRow:
+    """The class in the path, if it is the caller's; 404 otherwise."""
+    owner = teacher_id(request)
+    klass = await request.app[PEOPLE].get_class(_number(request, "id"))
+    if klass is None or klass.teacher_id != owner:
+        raise problem(request, ApiErrorCode.NOT_FOUND)
+    return klass
+
+
+async def own_member(request: web.Request) -> tuple[ClassRow, MemberRow]:
+    klass = await own_class(request)
+    member = await request.app[PEOPLE].member(_number(request, "member"))
+    if member is None or member.class_id != klass.id:
+        raise problem(request, ApiErrorCode.NOT_FOUND)
+    return klass, member
+
+
+def class_info(row: ClassRow) -> ClassInfo:
+    rules = row.rules.model_dump(mode="json", exclude_none=True)
+    code = show_code(row.code)
+    return ClassInfo(
+        id=row.id, name=row.name, code=code, code_expires=row.code_expires, rules=rules
+    )
+
+
+def _rules(request: web.Request, given: dict[str, object] | None) -> ClassRules:
+    """A class's rules from a body: the engine's model bounds them; perspectives must be
+    ones the catalog offers."""
+    try:
+        rules = ClassRules.model_validate(given or {})
+    except ValidationError:
+        raise problem(request, ApiErrorCode.INVALID_FIELD) from None
+    pipeline = request.app.get(PIPELINE)
+    known = pipeline.services.catalog.interceptions if pipeline is not None else None
+    if rules.perspectives and known is not None and not set(rules.perspectives) <= set(known):
+        raise problem(request, ApiErrorCode.INVALID_FIELD)
+    return rules
+
+
+def _expires(hours: float | None) -> float | None:
+    return None if hours is None else time.time() + hours * 3600
+
+
+async def list_classes(request: web.Request) -> web.Response:
+    rows = await request.app[PEOPLE].classes_of(teacher_id(request))
+    return _json(ClassList(classes=[class_info(row) for row in rows]))
+
+
+async def create_class(request: web.Request) -> web.Response:
+    owner = teacher_id(request)
+    body = await read_body(request, ClassCreate)
+    rules = _rules(request, body.rules)
+    try:
+        row = await request.app[PEOPLE].create_class(
+            owner, body.name, rules, _expires(body.code_expires_hours)
+        )
+    except PeopleError as exc:
+        raise store_problem(request, exc) from None
+    log.info("class_created", teacher=owner, class_id=row.id)
+    return _json(class_info(row), status=201)
+
+
+async def get_class(request: web.Request) -> web.Response:
+    return _json(class_info(await own_class(request)))
+
+
+async def change_class(request: web.Request) -> web.Response:
+    klass = await own_class(request)
+    body = await read_body(request, ClassChange)
+    people = request.app[PEOPLE]
+    try:
+        if body.rules is not None:
+            klass = await people.set_rules(klass.id, _rules(request, body.rules))
+        if body.name is not None:
+            klass = await people.rename_class(klass.id, body.name)
+    except PeopleError as exc:
+        raise store_problem(request, exc) from None
+    return _json(class_info(klass))
+
+
+async def rotate_code(request: web.Request) -> web.Response:
+    klass = await own_class(request)
+    body = await read_body(request, CodeRotate)
+    row = await request.app[PEOPLE].rotate_code(klass.id, _expires(body.code_expires_hours))
+    log.info("class_code_rotated", class_id=row.id)
+    return _json(class_info(row))
+
+
+async def delete_class(request: web.Request) -> web.Response:
+    klass = await own_class(request)
+    people = request.app[PEOPLE]
+    members = await people.members_of(klass.id)
+    run_ids = await people.delete_class(klass.id)
+    for member in members:
+        _revoke(request, member)
+    await _delete_runs(request, run_ids)
+    log.info("class_deleted", class_id=klass.id, members=len(members), runs=len(run_ids))
+    return web.Response(status=204)
+
+
+async def list_members(request: web.Request) -> web.Response:
+    klass = await own_class(request)
+    rows = await request.app[PEOPLE].members_of(klass.id)
+    members = [MemberInfo(id=row.id, nickname=row.nickname) for row in rows]
+    return _json(MemberList(members=members))
+
+
+async def issue_pin(request: web.Request) -> web.Response:
+    _, member = await own_member(request)
+    now = time.time()
+    pin = await request.app[PEOPLE].issue_pin(member.id, now, PIN_SECONDS)
+    return _json(PinInfo(pin=pin, expires=now + PIN_SECONDS))
+
+
+async def remove_member(request: web.Request) -> web.Response:
+    _, member = await own_member(request)
+    run_ids = await request.app[PEOPLE].remove_member(member.id)
+    _revoke(request, member)
+    await _delete_runs(request, run_ids)
+    log.info("member_removed", member=member.id, runs=len(run_ids))
+    return web.Response(status=204)
+
+
+def _revoke(request: web.Request, member: MemberRow) -> None:
+    """The member's sockets close now; their cookie no longer finds a row."""
+    request.app[REGISTRY].close_identity(f"{MEMBER_PREFIX}{member.id}", CloseCode.IDENTITY_REVOKED)
+
+
+async def _delete_runs(request: web.Request, run_ids: list[str]) -> None:
+    pipeline = request.app.get(PIPELINE)
+    if pipeline is not None and run_ids:
+        await pipeline.services.records.delete_runs(run_ids)
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/api/classes", list_classes)
+    router.add_post("/api/classes", create_class)
+    router.add_get("/api/classes/{id}", get_class)
+    router.add_patch("/api/classes/{id}", change_class)
+    router.add_delete("/api/classes/{id}", delete_class)
+    router.add_post("/api/classes/{id}/code", rotate_code)
+    router.add_get("/api/classes/{id}/members", list_members)
+    router.add_post("/api/classes/{id}/members/{member}/pin", issue_pin)
+    router.add_delete("/api/classes/{id}/members/{member}", remove_member)

@@ -1,0 +1,154 @@
+"""The one place where HTTP API refusals become responses: `{"error": {"code", "message"}}`.
+
+Each `ApiErrorCode` has its status and a sentence in English and German that a child or a
+teacher can read (the page shows it as it is). The store's refusals (`PeopleError`, by their
+`reason`) map onto these codes here, and nowhere else. Request bodies are read here too, so
+that a bad one is refused the same way by every endpoint.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from server.engine.people.errors import PeopleError
+from server.protocol import Lang
+from server.protocol._http import ApiError, ApiErrorCode, Body, ErrorDetail
+
+BodyT = TypeVar("BodyT", bound=Body)
+E = ApiErrorCode
+
+#: Status and texts of every code, in the order of docs/http-api.md.
+TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
+    E.BAD_JSON: (400, "The request was not readable.", "Die Anfrage war nicht lesbar."),
+    E.INVALID_FIELD: (
+        400,
+        "Something in the request is missing or not allowed.",
+        "In der Anfrage fehlt etwas oder etwas ist nicht erlaubt.",
+    ),
+    E.INVALID_NAME: (
+        400,
+        "Please choose a name of 1 to 64 letters.",
+        "Bitte wähle einen Namen mit 1 bis 64 Zeichen.",
+    ),
+    E.INVALID_NICKNAME: (
+        400,
+        "This nickname cannot be used. Please choose another one.",
+        "Diesen Spitznamen kannst du nicht nehmen. Bitte wähle einen anderen.",
+    ),
+    E.JOIN_REQUIRED: (
+        401,
+        "Please join your class first, with the code your teacher gave you.",
+        "Bitte tritt zuerst deiner Klasse bei, mit dem Code von deiner Lehrerin oder deinem "
+        "Lehrer.",
+    ),
+    E.BAD_LOGIN: (
+        401,
+        "The name or the password is not right.",
+        "Der Name oder das Passwort stimmt nicht.",
+    ),
+    E.WRONG_PIN: (
+        403,
+        "This PIN is not right, or it is no longer valid. Ask your teacher for a new one.",
+        "Diese PIN stimmt nicht oder gilt nicht mehr. Frag nach einer neuen.",
+    ),
+    E.TEACHERS_ONLY: (403, "Only teachers can do this.", "Das dürfen nur Lehrkräfte."),
+    E.OPERATORS_ONLY: (
+        403,
+        "Only teachers and the server's operators can see this.",
+        "Das sehen nur Lehrkräfte und wer den Server betreibt.",
+    ),
+    E.CSRF: (
+        403,
+        "Please reload the page and try again.",
+        "Bitte lade die Seite neu und versuche es noch einmal.",
+    ),
+    E.UNKNOWN_CODE: (
+        404,
+        "There is no class with this code. Check the code and try again.",
+        "Es gibt keine Klasse mit diesem Code. Prüfe den Code und versuche es noch einmal.",
+    ),
+    E.NOT_FOUND: (404, "This was not found.", "Das wurde nicht gefunden."),
+    E.NICKNAME_TAKEN: (
+        409,
+        "This nickname is already taken in this class. Choose another one, or ask your "
+        "teacher for a PIN if it is yours.",
+        "Diesen Spitznamen gibt es in dieser Klasse schon. Wähle einen anderen, oder frag "
+        "nach einer PIN, wenn es deiner ist.",
+    ),
+    E.CODE_EXPIRED: (
+        410,
+        "This code is no longer valid. Ask your teacher for the new one.",
+        "Dieser Code gilt nicht mehr. Frag nach dem neuen.",
+    ),
+    E.RATE_LIMITED: (
+        429,
+        "That was too many tries. Please wait a minute and try again.",
+        "Das waren zu viele Versuche. Bitte warte eine Minute und versuche es dann noch einmal.",
+    ),
+    E.INTERNAL: (500, "Something went wrong on the server.", "Auf dem Server ging etwas schief."),
+}
+
+#: The store's refusal reasons (`PeopleError.reason`) as API codes; the rest are `not_found`.
+_REASONS: dict[str, ApiErrorCode] = {
+    "invalid_field": E.INVALID_FIELD,
+    "invalid_name": E.INVALID_NAME,
+    "invalid_nickname": E.INVALID_NICKNAME,
+    "unknown_code": E.UNKNOWN_CODE,
+    "code_expired": E.CODE_EXPIRED,
+    "nickname_taken": E.NICKNAME_TAKEN,
+    "wrong_pin": E.WRONG_PIN,
+    "internal": E.INTERNAL,
+}
+
+
+def request_lang(request: web.Request) -> Lang:
+    """German when the browser asks for it first (`Accept-Language: de...`), else English."""
+    first = request.headers.get("Accept-Language", "").split(",")[0].strip().lower()
+    return "de" if first.startswith("de") else "en"
+
+
+def message_of(code: ApiErrorCode, lang: Lang) -> str:
+    _, english, german = TEXTS[code]
+    return german if lang == "de" else english
+
+
+def problem(
+    request: web.Request,
+    code: ApiErrorCode,
+    message: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> web.HTTPException:
+    """The refusal to raise (or return) for `code`: its status, JSON body and a message."""
+    status = TEXTS[code][0]
+    text = message or message_of(code, request_lang(request))
+    body = ApiError(error=ErrorDetail(code=code, message=text)).model_dump_json()
+    error = web.HTTPException(text=body, content_type="application/json", headers=headers)
+    error.set_status(status)
+    return error
+
+
+def store_problem(request: web.Request, exc: PeopleError) -> web.HTTPException:
+    """A refusal of the store as the API's: a nickname rule keeps its own text."""
+    code = _REASONS.get(exc.reason, E.NOT_FOUND)
+    texts: dict[str, str] | None = getattr(exc, "texts", None)
+    message = texts.get(request_lang(request)) if texts else None
+    return problem(request, code, message)
+
+
+async def read_body(request: web.Request, model: type[BodyT]) -> BodyT:
+    """The request's JSON body as `model`; `bad_json` or `invalid_field` when it is not one.
+    An empty body counts as `{}`."""
+    raw = await request.read()
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        code = E.BAD_JSON if _is_json_error(exc) else E.INVALID_FIELD
+        raise problem(request, code) from None
+
+
+def _is_json_error(exc: ValidationError) -> bool:
+    return any(err["type"] == "json_invalid" for err in exc.errors())
