@@ -53,6 +53,9 @@ async def a_class(store: PeopleStore, expires: float | None = None) -> int:
 async def test_a_teacher_logs_in_with_their_password_only(store: PeopleStore) -> None:
     added = await store.add_teacher("Frau Weber", PASSWORD)
     assert await store.check_login("frau weber", PASSWORD) == added
+    assert await store.check_login(" ＦＲＡＵ   weber", PASSWORD) == added  # typed as stored
+    assert await store.check_login("", PASSWORD) is None
+    assert await store.check_login("x" * 10_000, PASSWORD) is None
     assert await store.check_login("Frau Weber", PASSWORD + "x") is None
     assert await store.check_login("Herr Nobody", PASSWORD) is None
 

@@ -29,6 +29,12 @@ async def mia(store: PeopleStore) -> MemberRow:
     return await store.join(created.id, "Mia", None, NOW)
 
 
+async def pins_stored(store: PeopleStore) -> int:
+    row = await store._db.one("SELECT count(*) FROM pins")
+    assert row is not None
+    return int(row[0])
+
+
 def wrong(pin: str) -> str:
     return f"{(int(pin) + 1) % 1_000_000:06d}"
 
@@ -54,6 +60,7 @@ async def test_a_pin_expires(store: PeopleStore) -> None:
     pin = await store.issue_pin(member.id, NOW, 600)
     with pytest.raises(WrongPin):
         await store.join(member.class_id, "Mia", pin, NOW + 600)
+    assert await pins_stored(store) == 0  # an expired PIN is deleted when it is tried
 
 
 async def test_a_wrong_pin_counts_and_the_last_allowed_try_still_works(
@@ -73,6 +80,7 @@ async def test_a_pin_dies_after_its_tries(store: PeopleStore) -> None:
     for _ in range(MAX_PIN_TRIES):
         with pytest.raises(WrongPin):
             await store.join(member.class_id, "Mia", wrong(pin), NOW)
+    assert await pins_stored(store) == 0  # the last wrong try deleted it
     with pytest.raises(WrongPin):
         await store.join(member.class_id, "Mia", pin, NOW)
 

@@ -44,12 +44,11 @@ async def use_pin(tx: Transaction, member_id: int, typed: str, now: float) -> bo
     )
     if row is None:
         return False
-    if now >= row["expires"] or row["tries"] >= MAX_PIN_TRIES:
-        await tx.run("DELETE FROM pins WHERE member_id = ?", (member_id,))
-        return False
     typed = typed.strip()[: 2 * PIN_LENGTH]
-    if hmac.compare_digest(_digest(row["salt"], typed), row["digest"]):
+    matches = hmac.compare_digest(_digest(row["salt"], typed), row["digest"])
+    valid = matches and now < row["expires"]
+    if valid or now >= row["expires"] or row["tries"] + 1 >= MAX_PIN_TRIES:
         await tx.run("DELETE FROM pins WHERE member_id = ?", (member_id,))
-        return True
-    await tx.run("UPDATE pins SET tries = tries + 1 WHERE member_id = ?", (member_id,))
-    return False
+    else:
+        await tx.run("UPDATE pins SET tries = tries + 1 WHERE member_id = ?", (member_id,))
+    return valid

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from server.engine.people.errors import TeacherNameTaken, UnknownTeacher
+from server.engine.people.errors import InvalidName, TeacherNameTaken, UnknownTeacher
 from server.engine.people.identity import TEACHER_PREFIX
 from server.engine.people.names import MAX_TEACHER_NAME, clean_name, name_key
 from server.engine.people.passwords import hash_password, needs_rehash, verify_password
@@ -17,6 +17,15 @@ _COLUMNS = "id, name, version, created"
 
 def _row(row: sqlite3.Row) -> TeacherRow:
     return TeacherRow(row["id"], row["name"], row["version"], row["created"])
+
+
+def _lookup_key(typed: str) -> str:
+    """The key a typed login name is looked up by: stored names are cleaned the same way; a
+    name no teacher can have looks up nothing (and a login still costs a hash)."""
+    try:
+        return name_key(clean_name(typed, MAX_TEACHER_NAME, "A teacher's name"))
+    except InvalidName:
+        return ""
 
 
 class Teachers:
@@ -44,7 +53,7 @@ class Teachers:
         """The teacher when name and password match, else None, in the same time either way."""
         row = await self._db.one(
             f"SELECT {_COLUMNS}, password_hash FROM teachers WHERE name_key = ?",
-            (name_key(name[: 4 * MAX_TEACHER_NAME]),),
+            (_lookup_key(name),),
         )
         stored = None if row is None else str(row["password_hash"])
         if not await verify_password(stored, password) or row is None:
@@ -59,7 +68,7 @@ class Teachers:
 
     async def teacher_named(self, name: str) -> TeacherRow | None:
         row = await self._db.one(
-            f"SELECT {_COLUMNS} FROM teachers WHERE name_key = ?", (name_key(name),)
+            f"SELECT {_COLUMNS} FROM teachers WHERE name_key = ?", (_lookup_key(name),)
         )
         return None if row is None else _row(row)
 
