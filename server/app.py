@@ -98,6 +98,7 @@ def _add_socket_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/readyz", ops.readyz)
     router.add_get("/metrics", ops.metrics)
     router.add_get("/", _index)
+    router.add_get("/teacher", _teacher_page)
     router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
 
 
@@ -130,6 +131,10 @@ def _publish(app: web.Application, started: StartedPipeline) -> None:
 
 async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def _teacher_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "teacher.html", headers={"Cache-Control": "no-cache"})
 
 
 async def _mark_ready(app: web.Application) -> None:
