@@ -3,12 +3,17 @@
 // welcome message plus `fresh`: true when the server started a new session), "message"
 // (every message once, in order, duplicates dropped; `welcome` carries `fresh` here too, since
 // a fresh session means every run this page still waits for is gone), "fatal" (the page must
-// be reloaded).
+// be reloaded), "identity" (the server needs a (new) identity first: the page stops trying
+// until it calls open() again) and "crowded" (this person has too many tabs open; the page
+// keeps trying, slowly).
 
 const STORE_KEY = "atelier.session";
 const PROTOCOL = 1;
 const PROTOCOL_MISMATCH = 4012;
 const SESSION_REPLACED = 4010;
+const JOIN_REQUIRED = 4014;
+const TOO_MANY_SESSIONS = 4015;
+const IDENTITY_REVOKED = 4016;
 // After this many failed attempts in a row the indicator says "offline" rather than
 // "reconnecting"; the page keeps trying all the same.
 const OFFLINE_AFTER = 4;
@@ -106,12 +111,22 @@ export class Connection extends EventTarget {
       this.dispatchEvent(new CustomEvent("fatal", { detail: code }));
       return;
     }
+    if (code === JOIN_REQUIRED || code === IDENTITY_REVOKED) return this.needIdentity(code);
     if (code === SESSION_REPLACED) this.forget(); // another tab took this session over
+    if (code === TOO_MANY_SESSIONS) this.dispatchEvent(new CustomEvent("crowded", { detail: code }));
     this.attempt += 1;
     const base = Math.min(30_000, 500 * 2 ** Math.min(this.attempt - 1, 6));
     const delay = base / 2 + (Math.random() * base) / 2;
     this.setState(this.retryState());
     this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+
+  // The session belonged to an identity the server no longer accepts: retrying cannot help.
+  needIdentity(code) {
+    this.forget();
+    this.attempt = 0;
+    this.setState("offline");
+    this.dispatchEvent(new CustomEvent("identity", { detail: code }));
   }
 
   retryState() {

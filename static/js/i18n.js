@@ -6,6 +6,8 @@ import { STRINGS } from "./strings.js";
 
 const STORE_KEY = "atelier.lang";
 export const LANGS = ["de", "en"];
+// The students' strings, and whatever another page adds with addStrings().
+const TABLE = { en: { ...STRINGS.en }, de: { ...STRINGS.de } };
 
 let current = initialLang();
 
@@ -27,8 +29,13 @@ export function setLang(next) {
   translatePage();
 }
 
+// A page's own strings (the teacher page's), language -> key -> template.
+export function addStrings(more) {
+  for (const name of LANGS) Object.assign(TABLE[name], more[name]);
+}
+
 export function t(key, vars = {}) {
-  const template = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  const template = TABLE[current][key] ?? TABLE.en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 

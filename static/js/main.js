@@ -1,18 +1,24 @@
-// Wiring: connection -> store -> views, the form -> run.start, the language switch, and what
-// gets announced. Each piece lives in its own module; this one only connects them.
+// Wiring: who uses the page -> connection -> store -> views, the form -> run.start, "My
+// pictures", the language switch, and what gets announced. Each piece lives in its own module;
+// this one only connects them.
 
+import { Api } from "./api.js";
 import { loadCatalog } from "./catalog.js";
 import { PerspectiveCards } from "./cards.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Gallery } from "./gallery.js";
 import { lang, ordinal, setLang, t, translatePage } from "./i18n.js";
+import { People } from "./people.js";
+import { MyPictures } from "./pictures.js";
 import { Store } from "./store.js";
 import { StatusBar } from "./status.js";
 
 const $ = (selector) => document.querySelector(selector);
 
 const store = new Store();
+const api = new Api();
+const people = new People(document, api);
 const connection = new Connection();
 const status = new StatusBar(document);
 const cards = new PerspectiveCards($("#cards"));
@@ -24,6 +30,18 @@ const gallery = new Gallery($("#runs"), $("#runs-empty"), store, {
   },
   perspective: (id) => cards.byId(id),
 });
+const pictures = new MyPictures($("#my-pictures"), api, { perspective: (id) => cards.byId(id) });
+
+// The socket opens only once the page knows who uses it (in `codes` mode: after the join).
+people.addEventListener("ready", () => {
+  pictures.load();
+  connection.open();
+});
+pictures.addEventListener("signedout", () => people.revoked());
+connection.addEventListener("identity", () => people.revoked());
+connection.addEventListener("crowded", () => composer.showError(t("error.too_many_sessions")));
+// Another tab or device may have made or deleted pictures meanwhile.
+document.addEventListener("visibilitychange", () => !document.hidden && people.started && pictures.load());
 
 connection.addEventListener("state", (event) => {
   status.setConnection(event.detail);
@@ -34,6 +52,8 @@ connection.addEventListener("message", (event) => store.receive(event.detail));
 connection.addEventListener("fatal", () => composer.showError(t("error.reload")));
 
 store.addEventListener("welcome", (event) => {
+  people.welcome(event.detail);
+  if (pictures.loaded) pictures.load(); // after a reconnect: runs may have ended meanwhile
   status.setDemo(event.detail.demo);
   composer.setLimits(store.limits);
 });
@@ -44,10 +64,16 @@ store.addEventListener("runs", (event) => {
 });
 store.addEventListener("backend", () => status.setBackends(store.backends));
 store.addEventListener("run", (event) => {
-  gallery.render(event.detail.run);
-  if (connection.state === "connected") announceChange(event.detail);
+  const { run, message } = event.detail;
+  gallery.render(run);
+  if (connection.state !== "connected") return; // replayed history arrives before `welcome`
+  announceChange(event.detail);
+  if (message.type === "run.done" && run.status === "completed") pictures.arrived(run.id);
 });
-store.addEventListener("notice", (event) => composer.showError(errorText(event.detail.error)));
+store.addEventListener("notice", (event) => {
+  // The socket's close follows, and the join screen says what to do.
+  if (event.detail.error.code !== "join_required") composer.showError(errorText(event.detail.error));
+});
 
 // The prompt stays in the box: students often change one word and try again.
 composer.addEventListener("start", (event) => startRun(event.detail));
@@ -95,6 +121,7 @@ async function showCatalog() {
   cards.render(catalog.interceptions);
   composer.loadMeta();
   gallery.renderAll();
+  pictures.render(); // perspective names
 }
 
 function switchLanguage(next) {
@@ -105,6 +132,8 @@ function switchLanguage(next) {
   status.render();
   composer.refresh();
   gallery.renderAll();
+  people.render();
+  pictures.render();
   status.announce(t("announce.lang"));
   showCatalog();
 }
@@ -121,5 +150,5 @@ for (const button of document.querySelectorAll("[data-lang]")) {
 status.render();
 composer.refresh();
 showCatalog();
-connection.open();
-window.atelier = { connection, store }; // for debugging in the browser console and tests
+people.start();
+window.atelier = { connection, store, people, pictures }; // for debugging in the browser console and tests

@@ -39,7 +39,7 @@ async def test_switching_language_translates_every_visible_string(
     english = await visible_text(page)
     card_names = await page.locator(".card-name").all_text_contents()
 
-    await page.get_by_role("button", name="DE").click()
+    await page.get_by_role("button", name="DE", exact=True).click()
     await expect(page.locator("html")).to_have_attribute("lang", "de")
     await expect(page.locator("#start")).to_have_text("Bild erzeugen")
     await expect(page.locator(".card-name").nth(1)).not_to_have_text(card_names[1])
