@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from server.engine.people import classes as classes_module
 from server.engine.people.codes import show_code
@@ -66,10 +67,15 @@ async def test_a_teachers_name_is_taken_whatever_its_case(store: PeopleStore) ->
         await store.add_teacher("FRAU  weber ", PASSWORD)
 
 
-async def test_a_short_password_is_refused(store: PeopleStore) -> None:
-    with pytest.raises(WeakPassword):
+async def test_a_password_out_of_its_bounds_is_refused(store: PeopleStore) -> None:
+    with pytest.raises(WeakPassword, match="at least 10"):
         await store.add_teacher("Frau Weber", "x" * 9)
+    with pytest.raises(WeakPassword, match="at most 1024"):
+        await store.add_teacher("Frau Weber", "x" * 1025)
     assert await store.teachers() == []
+    await store.add_teacher("Frau Weber", "x" * 1024)
+    assert await store.check_login("Frau Weber", "x" * 1024) is not None
+    assert await store.check_login("Frau Weber", "x" * 1025) is None
 
 
 async def test_the_password_hash_never_leaves_the_store(store: PeopleStore) -> None:
@@ -89,8 +95,24 @@ async def test_bumping_and_a_new_password_raise_the_version(store: PeopleStore) 
     assert await store.check_login("Frau Weber", "another long secret") is not None
 
 
+async def test_a_hash_made_with_weaker_parameters_is_renewed_at_login(
+    store: PeopleStore,
+) -> None:
+    added = await store.add_teacher("Frau Weber", PASSWORD)
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    async with store._db.write() as tx:
+        await tx.run("UPDATE teachers SET password_hash = ? WHERE id = ?", (weak, added.id))
+    assert await store.check_login("Frau Weber", PASSWORD) == added  # no sign-out for it
+    row = await store._db.one("SELECT password_hash FROM teachers WHERE id = ?", (added.id,))
+    assert row is not None
+    assert row[0] != weak
+    assert not PasswordHasher().check_needs_rehash(row[0])
+
+
 async def test_unknown_teachers_are_named_errors(store: PeopleStore) -> None:
     assert await store.teacher(99) is None
+    with pytest.raises(UnknownTeacher):
+        await store.set_password(99, PASSWORD)
     with pytest.raises(UnknownTeacher):
         await store.bump_teacher_version(99)
     with pytest.raises(UnknownTeacher):

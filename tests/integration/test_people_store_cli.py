@@ -124,3 +124,16 @@ async def test_remove_asks_for_yes_then_deletes_classes_and_run_folders(tmp_path
 
 def test_bad_usage_exits_2(tmp_path: Path) -> None:
     assert teacher(tmp_path, "promote", "x").returncode == 2
+
+
+async def test_a_teacher_added_while_the_server_has_the_file_open_can_log_in(
+    tmp_path: Path,
+) -> None:
+    store = await PeopleStore.open(tmp_path / DB_NAME)
+    try:
+        await store.add_teacher("Frau Weber", PASSWORD)  # the server holds the file, written
+        done = teacher(tmp_path, "add", "Herr Huber", stdin=PASSWORD)
+        assert done.returncode == 0, done.stderr
+        assert await store.check_login("Herr Huber", PASSWORD) is not None
+    finally:
+        await store.close()

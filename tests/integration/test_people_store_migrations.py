@@ -3,6 +3,7 @@ rows in it, never from a newer one, and all or nothing per step."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -101,6 +102,20 @@ async def test_a_migrated_file_is_not_migrated_again(tmp_path: Path) -> None:
         assert await schema_version(db) == SCHEMA_VERSION
     finally:
         await db.close()
+
+
+async def test_two_processes_opening_a_new_file_at_once_migrate_it_once(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "atelier.db"
+    first, second = await asyncio.gather(PeopleStore.open(path), PeopleStore.open(path))
+    try:
+        teacher = await first.add_teacher("Frau Weber", "correct horse battery")
+        assert await second.teacher(teacher.id) == teacher
+    finally:
+        await first.close()
+        await second.close()
+    assert version_of(path) == SCHEMA_VERSION
 
 
 async def test_a_file_from_a_newer_server_is_refused(tmp_path: Path) -> None:

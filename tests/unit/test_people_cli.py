@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import getpass
 import io
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +52,22 @@ def test_a_short_password_is_refused_before_it_is_asked_again(
     with pytest.raises(WeakPassword):
         cli.read_password(Terminal())
     assert next(left) == "never asked"
+
+
+def test_remove_asks_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["yes", "n"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    assert cli._confirmed("Frau Weber", 2)
+    assert not cli._confirmed("Frau Weber", 2)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("yes\n"))
+    assert not cli._confirmed("Frau Weber", 2)  # a pipe never confirms: --yes does
+
+
+def test_a_bad_setting_exits_2_before_the_database_is_opened(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ATELIER_PORT", "not a port")
+    assert cli.main(["list", "--data-dir", str(tmp_path)]) == 2
+    assert "ATELIER_PORT" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

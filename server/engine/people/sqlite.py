@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,14 @@ Params = tuple[Any, ...]
 #: How long a statement waits for another process (the `teacher` command) holding the file.
 BUSY_TIMEOUT_MS = 5000
 _PRAGMAS = (
+    # First: switching to WAL needs a moment's lock that the other process may be holding.
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA journal_mode = WAL",
     "PRAGMA foreign_keys = ON",
     # Deleted rows are overwritten with zeros, not left in free pages (docs/privacy.md); many
     # builds (Debian's) do this by default, SQLite's own default is off.
     "PRAGMA secure_delete = ON",
     "PRAGMA synchronous = NORMAL",
-    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
 )
 
 
@@ -103,6 +104,3 @@ class Transaction:
     async def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
-
-    async def many(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
