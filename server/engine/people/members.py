@@ -9,7 +9,6 @@ the cookies of every other device.
 from __future__ import annotations
 
 import sqlite3
-import time
 
 from server.engine.people.errors import NicknameTaken, UnknownClass, UnknownMember, WrongPin
 from server.engine.people.identity import ClassRules
@@ -118,7 +117,7 @@ async def _join(
     if row is None:
         member_id = await tx.insert(
             "INSERT INTO members (class_id, nickname, nickname_key, created) VALUES (?, ?, ?, ?)",
-            (class_id, nickname, key, time.time()),
+            (class_id, nickname, key, now),
         )
         return member_id, None
     if pin is None:
