@@ -140,3 +140,41 @@ async def test_a_failing_step_leaves_the_version_before_it(
         await PeopleStore.open(path)
     assert version_of(path) == 1
     assert "half_done" not in dict(schema_of(path))
+
+
+#: Every column of the newest schema. A new one joins this list and docs/privacy.md together;
+#: none may hold an address, a user agent, an e-mail or a real name.
+COLUMNS = {
+    "teachers": ["id", "name", "name_key", "password_hash", "version", "created"],
+    "classes": ["id", "teacher_id", "name", "code", "code_expires", "rules", "created"],
+    "members": ["id", "class_id", "nickname", "nickname_key", "version", "created"],
+    "pins": ["member_id", "salt", "digest", "expires", "tries"],
+    "pictures": [
+        "run_id",
+        "owner_key",
+        "class_id",
+        "member_id",
+        "created",
+        "prompt",
+        "perspective",
+        "files",
+    ],
+}
+
+
+async def test_the_schema_holds_the_documented_columns_only(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    await (await PeopleStore.open(path)).close()
+    conn = sqlite3.connect(path)
+    try:
+        tables = [
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        found = {
+            table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+            for table in tables
+            if table != "sqlite_sequence"  # AUTOINCREMENT's own bookkeeping
+        }
+    finally:
+        conn.close()
+    assert found == COLUMNS
