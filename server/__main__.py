@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from server.app import create_app
 from server.engine.errors import AtelierError
+from server.listener import FileLimit, raise_soft_limit, serve, too_low
 from server.logs import configure_logging
 from server.settings import SettingsError, load_settings, parse_args
 
@@ -35,6 +37,8 @@ def main(argv: list[str]) -> None:
         raise SystemExit(2) from None
     configure_logging(settings.log_format, settings.log_level)
     log = structlog.get_logger("server")
+    file_limit = checked_file_limit(settings.max_connections)
+    log.info("open_file_limit", limit=file_limit.soft, hard=file_limit.hard, was=file_limit.found)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
@@ -47,16 +51,19 @@ def main(argv: list[str]) -> None:
         print(f"atelier: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     app.on_startup.append(freeze_startup_heap)  # after cleanup_ctx: its sessions are built
-    log.info("listening", url=f"http://{settings.host}:{settings.port}/")
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=10.0,
-        loop=loop_factory() if loop_factory else None,
-    )
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(serve(app, settings, file_limit.soft))
+
+
+def checked_file_limit(max_connections: int) -> FileLimit:
+    """The open-file limit, raised to the hard one; start-up stops when it cannot hold the
+    connections the caps allow (a full descriptor table refuses everyone, silently)."""
+    file_limit = raise_soft_limit()
+    problem = too_low(file_limit, max_connections)
+    if problem is not None:
+        print(f"atelier: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    return file_limit
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from server.engine.service import NoRuns, RunService
 from server.engine.session import WelcomeInfo
 from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
-from server.handlers import api, ops, people
+from server.handlers import api, connlimit, ops, people
 from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
 from server.handlers.keys import PIPELINE, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.ws import websocket_handler
@@ -61,6 +61,7 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
     """The socket layer alone: sessions, `/ws`, health, metrics and the page. Run commands go
     to `runs` until a pipeline is published in its place; `demo` is what `welcome` says."""
     app = web.Application(client_max_size=settings.max_message_bytes)
+    connlimit.install(app, settings)  # before any middleware that costs (cookies, database)
     app.middlewares.extend(people.MIDDLEWARES)
     stats = SocketStats()
     app[SETTINGS] = settings

@@ -31,9 +31,18 @@ class ClientClosed(Exception):
 
 
 class AtelierClient:
-    def __init__(self, url: str, *, origin: str | None = None, max_size: int = 4 * 2**20) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        origin: str | None = None,
+        max_size: int = 4 * 2**20,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.url = url
         self.origin = origin
+        #: Sent with every upgrade (a proxy's `X-Forwarded-For` naming this client's address).
+        self.headers = dict(headers or {})
         self.max_size = max_size
         self.ws: ClientConnection | None = None
         self.session: str | None = None
@@ -51,7 +60,7 @@ class AtelierClient:
 
     async def connect(self, *, resume: bool = True, timeout: float = 10.0) -> Message:
         """Open the socket, say hello (resuming if we can), return the `welcome`."""
-        headers = {"Origin": self.origin} if self.origin else None
+        headers = {**self.headers, **({"Origin": self.origin} if self.origin else {})}
         # close_timeout: a socket the server already aborted must not hold a reconnect for
         # the library's default 10 s.
         self.ws = await connect(

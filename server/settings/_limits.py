@@ -2,8 +2,48 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class PersonLimitFields(BaseModel):
     """Per-person and per-address bounds: sessions, runs, connections, pending upgrades."""
+
+    # Connections (docs/operations.md, "Connections and descriptors"). One client address can
+    # be a whole class behind a school's NAT: 60 browsers with a socket and up to 6 page
+    # connections each are 420, so an address gets 512 and all together 8 such.
+    max_connections: int = Field(
+        4096,
+        ge=16,
+        le=1_000_000,
+        description="open connections of all clients together; more are closed at once "
+        "(the open-file limit must hold them plus 256)",
+    )
+    max_connections_per_address: int = Field(
+        512,
+        ge=1,
+        le=1_000_000,
+        description="open connections (WebSockets included) of one client address; a class "
+        "behind one NAT address is one address",
+    )
+    max_pending_upgrades: int = Field(
+        512,
+        ge=1,
+        le=1_000_000,
+        description="WebSocket upgrades being answered at once, all clients together",
+    )
+    max_pending_upgrades_per_address: int = Field(
+        128,
+        ge=1,
+        le=1_000_000,
+        description="WebSocket upgrades of one client address being answered at once",
+    )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="seconds a new or idle connection has to send a whole request head; "
+        "then it is closed",
+    )
+    body_timeout: float = Field(
+        10.0, gt=0, le=300, description="seconds a request has to send its whole body"
+    )

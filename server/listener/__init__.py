@@ -1,0 +1,149 @@
+"""Listening: the app on its TCP sites, every connection behind the guard, until a signal.
+
+`listening(app, settings)` starts the app (its start-up hooks), the main site on
+`host`/`port` and, when `monitor_port` is set, a second site for monitoring on
+`monitor_host` (default: `host`), both behind one `ConnectionGuard`; it watches the open
+descriptors while it serves. aiohttp's keep-alive timer is its header timeout too: it starts
+when a connection opens (and again after each response) and closes a connection whose next
+request head has not arrived whole when it fires, however slowly bytes trickle in
+(slowloris). So `header_timeout` sets it. `serve` listens until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import structlog
+from aiohttp import web
+
+from server.engine.tally import Tally
+from server.handlers.client_address import TRUSTED_PROXIES
+from server.listener._descriptors import (
+    FileLimit,
+    open_descriptors,
+    raise_soft_limit,
+    too_low,
+    watch_descriptors,
+)
+from server.listener._guard import ConnectionGuard, GuardedProtocol
+from server.settings import Settings
+
+__all__ = [
+    "ConnectionGuard",
+    "FileLimit",
+    "GuardedProtocol",
+    "Listening",
+    "listening",
+    "open_descriptors",
+    "raise_soft_limit",
+    "serve",
+    "too_low",
+]
+
+log = structlog.get_logger(__name__)
+
+#: Seconds the shutdown waits for requests in progress (sockets are closed before that).
+SHUTDOWN_TIMEOUT = 10.0
+
+
+class GuardedSite(web.BaseSite):
+    """A TCP site whose connections pass the guard first."""
+
+    __slots__ = ("_guard", "_host", "_port", "port")
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int, guard: ConnectionGuard):
+        super().__init__(runner)
+        self._host, self._port, self._guard = host, port, guard
+        self.port = port
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self.port}/"
+
+    async def start(self) -> None:
+        await super().start()
+        server = self._runner.server
+        assert server is not None  # the runner is set up before sites are made
+        self._server = await asyncio.get_running_loop().create_server(
+            self._guard.wrap(server), self._host, self._port, backlog=self._backlog
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """A running server: its app, its sites (the main one first) and its guard."""
+
+    app: web.Application
+    sites: tuple[GuardedSite, ...]
+    guard: ConnectionGuard
+
+    @property
+    def port(self) -> int:
+        return self.sites[0].port
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    app: web.Application, settings: Settings, file_limit: int | None = None
+) -> AsyncIterator[Listening]:
+    """Start `app` and its sites; on exit stop them and shut the app down. `file_limit`:
+    the open-file limit to watch (None: none is watched)."""
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        access_log=None,
+        keepalive_timeout=settings.header_timeout,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
+    await runner.setup()
+    try:
+        guard = ConnectionGuard(
+            Tally(settings.max_connections_per_address, settings.max_connections),
+            app[TRUSTED_PROXIES],
+        )
+        sites = tuple(GuardedSite(runner, host, port, guard) for host, port in _addresses(settings))
+        for site in sites:
+            await site.start()
+        async with _watching(file_limit):
+            yield Listening(app, sites, guard)
+    finally:
+        await runner.cleanup()
+
+
+def _addresses(settings: Settings) -> list[tuple[str, int]]:
+    """Where to listen: `host`/`port`, and the monitor's port when one is set."""
+    addresses = [(settings.host, settings.port)]
+    if settings.monitor_port is not None:
+        addresses.append((settings.monitor_host or settings.host, settings.monitor_port))
+    return addresses
+
+
+@contextlib.asynccontextmanager
+async def _watching(file_limit: int | None) -> AsyncIterator[None]:
+    if file_limit is None:
+        yield
+        return
+    watcher = asyncio.create_task(watch_descriptors(file_limit))
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def serve(app: web.Application, settings: Settings, file_limit: int) -> None:
+    """Listen until SIGTERM or SIGINT, then shut down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with listening(app, settings, file_limit) as server:
+        for site in server.sites:
+            log.info("listening", url=site.name)
+        await stop.wait()
