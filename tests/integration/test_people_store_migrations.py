@@ -178,3 +178,14 @@ async def test_the_schema_holds_the_documented_columns_only(tmp_path: Path) -> N
     finally:
         conn.close()
     assert found == COLUMNS
+
+
+def write_junk(path: Path) -> None:
+    path.write_bytes(b"this is not a database, it only has its name" * 100)
+
+
+async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    write_junk(path)
+    with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+        await PeopleStore.open(path)

@@ -49,8 +49,12 @@ class Database:
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        for pragma in _PRAGMAS:
-            await conn.execute(pragma)
+        try:
+            for pragma in _PRAGMAS:
+                await conn.execute(pragma)
+        except BaseException:  # not a database, or locked past the timeout: no thread left
+            await conn.close()
+            raise
         return cls(conn)
 
     async def close(self) -> None:
