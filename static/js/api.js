@@ -22,7 +22,18 @@ export class Api {
     return this.call("DELETE", path);
   }
 
+  // A refused CSRF token (the browser lost its cookie, the server's key changed) is renewed
+  // from GET /api/me once, and the call made again.
   async call(method, path, body) {
+    const answer = await this.send(method, path, body);
+    if (answer.code !== "csrf") return answer;
+    const me = await this.send("GET", "/api/me");
+    if (!me.ok) return answer;
+    this.csrf = me.data?.csrf ?? null;
+    return this.send(method, path, body);
+  }
+
+  async send(method, path, body) {
     const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
     if (!SAFE.has(method) && this.csrf) init.headers["X-CSRF-Token"] = this.csrf;
     if (body !== undefined) {

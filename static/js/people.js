@@ -24,9 +24,13 @@ export class People extends EventTarget {
     this.who = root.querySelector("#who");
     this.joinButton = root.querySelector("#join-open");
     this.note = root.querySelector("#access-note");
+    this.teacherNote = root.querySelector("#teacher-note");
     this.form = new JoinForm(root.querySelector("#join-form"), api);
     this.form.addEventListener("joined", () => this.joined());
-    this.form.addEventListener("cancel", () => this.showApp());
+    this.form.addEventListener("cancel", () => {
+      this.showApp();
+      this.joinButton.focus();
+    });
     root.querySelector("#leave").addEventListener("click", () => this.leave());
     this.joinButton.addEventListener("click", () => this.showJoin({ cancellable: true }));
   }
@@ -103,11 +107,13 @@ export class People extends EventTarget {
 
   render() {
     if (!this.me) return;
-    const { access, nickname, class_name: className } = this.me;
+    const { access, nickname, class_name: className, role } = this.me;
     this.who.hidden = !nickname;
+    this.who.querySelector("#leave").hidden = role === "teacher"; // teachers sign out there
+    this.teacherNote.hidden = role !== "teacher";
     this.who.querySelector("#who-name").textContent = nickname ?? "";
     this.who.querySelector("#who-class").textContent = className ? t("who.class", { name: className }) : "";
-    this.joinButton.hidden = Boolean(nickname) || access !== "open" || this.me.role === "teacher";
+    this.joinButton.hidden = Boolean(nickname) || access !== "open" || role === "teacher";
     this.note.hidden = access !== "open";
     this.form.refresh();
   }
