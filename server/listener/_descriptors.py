@@ -18,8 +18,11 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-#: Descriptors kept beyond `max_connections` for the server itself: its listeners, the log,
-#: the backend clients' connections, SQLite, media files being written or sent.
+#: Descriptors per allowed connection: its socket, and the file a response may be sending
+#: (a slow reader of an image holds both).
+PER_CONNECTION = 2
+#: Descriptors kept beyond the connections' for the server itself: its listeners, the log,
+#: the backend clients' connections, SQLite, media files being written.
 DESCRIPTOR_RESERVE = 256
 #: Open descriptors at this share of the limit are "near it".
 NEAR_SHARE = 0.8
@@ -42,8 +45,8 @@ class FileLimit:
 
 
 def needed(max_connections: int) -> int:
-    """Descriptors the caps need: every allowed connection, and the server's own."""
-    return max_connections + DESCRIPTOR_RESERVE
+    """Descriptors the caps need: every allowed connection's, and the server's own."""
+    return PER_CONNECTION * max_connections + DESCRIPTOR_RESERVE
 
 
 def raise_soft_limit() -> FileLimit:
@@ -67,8 +70,8 @@ def too_low(limit: FileLimit, max_connections: int) -> str | None:
         return None
     return (
         f"the open-file limit is {limit.soft} (hard limit {limit.hard}), below the {need} "
-        f"that max_connections={max_connections} needs ({DESCRIPTOR_RESERVE} more than the "
-        "connections, for the server itself): raise LimitNOFILE= in the systemd unit "
+        f"that max_connections={max_connections} needs ({PER_CONNECTION} per connection and "
+        f"{DESCRIPTOR_RESERVE} for the server itself): raise LimitNOFILE= in the systemd unit "
         "(docs/operations.md) or lower max_connections"
     )
 
