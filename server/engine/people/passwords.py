@@ -9,7 +9,6 @@ tell whether the name exists.
 from __future__ import annotations
 
 import asyncio
-from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -21,6 +20,13 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 
 _HASHER = PasswordHasher()
+#: What an unknown name is verified against: the hash of 32 random bytes nobody kept, made
+#: with the hasher's parameters (a test fails when a new argon2-cffi changes them, since a
+#: dummy cheaper than real hashes would tell unknown names apart by time again).
+DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$ghuVUfogy7vJfvjcPRXMkQ$"
+    "K/eZbyig66xoKG/iev3TjOALBTKVtPHd//1EQS3e92c"
+)
 
 
 def check_password_rules(password: str) -> None:
@@ -50,15 +56,8 @@ def needs_rehash(stored: str) -> bool:
 
 
 def _verify(stored: str | None, password: str) -> bool:
-    """In a worker thread: the dummy hash is made there too, the first time it is needed."""
     try:
-        matches = _HASHER.verify(stored or _dummy_hash(), password)
+        matches = _HASHER.verify(stored or DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return matches and stored is not None
-
-
-@cache
-def _dummy_hash() -> str:
-    """A hash of nothing anyone types, made once, for unknown names to be verified against."""
-    return _HASHER.hash("\x00 no teacher has this name \x00")
