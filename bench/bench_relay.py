@@ -213,6 +213,7 @@ def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
             "ATELIER_LOG_FORMAT": "json",
             "ATELIER_DATA_DIR": tempfile.mkdtemp(prefix="bench-relay-"),
             "ATELIER_MAX_WAITING_RUNS": "5000",
+            "ATELIER_MAX_SESSIONS_PER_ADDRESS": "20000",  # every stream comes from 127.0.0.1
         }
         atelier_pid = start([sys.executable, "-m", "server"], ate, env)
         yield {
@@ -428,6 +429,7 @@ async def emit_cost(tokens: int) -> None:
     """`Session.emit(Token, ...)` through a Connection, yielding to the loop after each token
     as the LLM read does: encode, event log, outbox and writer (or the direct write)."""
     from server.engine.connection import Connection
+    from server.engine.people.identity import anonymous
     from server.engine.session import Session, WelcomeInfo
     from server.engine.stats import SocketStats
     from server.protocol import CloseCode, Limits, StageName, Token
@@ -443,7 +445,7 @@ async def emit_cost(tokens: int) -> None:
     )
     writer = asyncio.create_task(conn.run_writer())
     await asyncio.sleep(0)
-    session = Session("bench", "secret", log_limit=1000, stats=stats)
+    session = Session("bench", "secret", log_limit=1000, stats=stats, identity=anonymous("bench"))
     limits = Limits(
         max_message_bytes=1,
         max_prompt_chars=1,

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from server.engine.service import NoRuns, RunService
 from server.engine.session import WelcomeInfo
+from server.engine.session_table import SessionBounds
 from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
 from server.handlers import api, connlimit, ops, people
@@ -23,7 +24,7 @@ from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
 from server.handlers.keys import PIPELINE, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.ws import websocket_handler
 from server.protocol import CloseCode, Limits
-from server.settings import Settings
+from server.settings import Settings, access_mode
 from server.wiring import (
     DEMO,
     DemoOptions,
@@ -45,7 +46,7 @@ def welcome_info(settings: Settings, demo: bool) -> WelcomeInfo:
         max_runs_in_flight=settings.max_runs_in_flight,
         messages_per_second=settings.messages_per_second,
     )
-    return WelcomeInfo(limits, settings.heartbeat_idle, demo)
+    return WelcomeInfo(limits, settings.heartbeat_idle, demo, access_mode(settings))
 
 
 def create_app(settings: Settings, *, demo_options: DemoOptions | None = None) -> web.Application:
@@ -75,6 +76,9 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
             event_log_bytes=settings.event_log_bytes,
             replay=ReplayLimits(
                 settings.max_replay_bytes, settings.resumes_per_minute, settings.resume_burst
+            ),
+            bounds=SessionBounds(
+                settings.max_sessions_per_person, settings.max_sessions_per_address
             ),
         ),
         welcome_info(settings, demo),

@@ -24,6 +24,7 @@ from server.engine.people.identity import Identity
 from server.engine.ratelimit import TokenBucket
 from server.engine.stats import SocketStats
 from server.protocol import (
+    AccessMode,
     CloseCode,
     Heartbeat,
     Limits,
@@ -31,6 +32,7 @@ from server.protocol import (
     RunSnapshot,
     ServerEvent,
     Welcome,
+    You,
     encode_event,
 )
 
@@ -61,12 +63,24 @@ def check_transition(current: SessionState, new: SessionState) -> None:
 class WelcomeInfo:
     """What every `welcome` says besides the session's own id and secret."""
 
-    __slots__ = ("demo", "heartbeat_interval", "limits")
+    __slots__ = ("access", "demo", "heartbeat_interval", "limits")
 
-    def __init__(self, limits: Limits, heartbeat_interval: float, demo: bool) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        heartbeat_interval: float,
+        demo: bool,
+        access: AccessMode = AccessMode.OPEN,
+    ) -> None:
         self.limits = limits
         self.heartbeat_interval = heartbeat_interval
         self.demo = demo
+        self.access = access
+
+
+def you_of(identity: Identity) -> You:
+    """What `welcome` tells a socket about its own person: never the owner key."""
+    return You(role=identity.role, nickname=identity.nickname, class_name=identity.class_name)
 
 
 class Session:
@@ -142,6 +156,8 @@ class Session:
             limits=info.limits,
             heartbeat_interval=info.heartbeat_interval,
             demo=info.demo,
+            you=you_of(self.identity),
+            access=info.access,
         )
 
     def _catch_up(self, connection: Connection, last_seq: int) -> None:

@@ -1,7 +1,8 @@
 """The registry of live sessions: create, resume (secret checked in constant time), expire.
 
 A detached session is closed after `resume_grace` seconds without a reconnect; closing runs
-the session's cleanup hooks (later layers attach: cancel runs, release slots).
+the session's cleanup hooks (later layers attach: cancel runs, release slots). Sessions are
+bounded per person and per client address (`session_table.py`) as well as in all.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hmac
 import secrets
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -21,6 +22,7 @@ from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES
 from server.engine.people.identity import Identity
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session, SessionState, WelcomeInfo
+from server.engine.session_table import Group, SessionBounds, SessionTable, TooManySessions
 from server.engine.stats import SocketStats
 from server.protocol import CloseCode, ErrorCode
 
@@ -72,6 +74,7 @@ class SessionConfig:
     event_log_limit: int
     event_log_bytes: int = DEFAULT_LOG_BYTES
     replay: ReplayLimits = ReplayLimits()
+    bounds: SessionBounds = field(default_factory=SessionBounds)
 
 
 def _same_person(owner: Identity, caller: Identity) -> bool:
@@ -86,6 +89,7 @@ class SessionRegistry:
         self.info = info
         self.stats = stats
         self._sessions: dict[str, Session] = {}
+        self._table = SessionTable(config.bounds)
         self._closing: set[asyncio.Task[None]] = set()
         self.new_session_hooks: list[Callable[[Session], None]] = []
 
@@ -106,9 +110,10 @@ class SessionRegistry:
         secret: str | None,
         last_seq: int,
         identity: Identity,
+        address: str | None = None,
     ) -> Session:
-        """Attach `connection` to the session it asks for, or to a fresh one of `identity`.
-        A session resumes only for the identity that created it."""
+        """Attach `connection` to the session it asks for, or to a fresh one of `identity`
+        from client `address`. A session resumes only for the identity that created it."""
         session = self._resumable(session_id, secret)
         if session is not None and not _same_person(session.identity, identity):
             log.warning("resume_refused", session=session.id, why="another identity")
@@ -116,7 +121,7 @@ class SessionRegistry:
         if session is None:
             if session_id is not None:
                 self.stats.resume_failures += 1
-            session = self._create(identity)
+            session = self._create(identity, address)
             session.attach(connection, None, self.info)
             return session
         self._admit_resume(session)
@@ -145,7 +150,9 @@ class SessionRegistry:
             return None
         return session
 
-    def _create(self, identity: Identity) -> Session:
+    def _create(self, identity: Identity, address: str | None) -> Session:
+        groups = self._table.groups(identity, address)
+        self._make_room(groups, address)
         if len(self._sessions) >= self.config.max_sessions:
             raise ServerFull("the server holds its maximum number of sessions")
         session_id = secrets.token_urlsafe(12)
@@ -159,11 +166,55 @@ class SessionRegistry:
             identity=identity,
         )
         self._sessions[session_id] = session
+        self._table.add(session, groups)
         self.stats.sessions_created += 1
         for hook in self.new_session_hooks:
             hook(session)
         log.info("session_created", session=session_id)
         return session
+
+    def _make_room(self, groups: tuple[Group, ...], address: str | None) -> None:
+        """Close the person's (or address's) oldest detached sessions a new one displaces."""
+        try:
+            displaced = self._table.make_room(groups)
+        except TooManySessions:
+            self.stats.sessions_refused += 1
+            # The address is logged only here, for abuse (cut and rate-limited by the log guards).
+            log.warning("sessions_refused", client=address, why="all attached")
+            raise
+        for session in displaced:
+            self.stats.sessions_displaced += 1
+            log.info("session_displaced", session=session.id)
+            self._close_later(session, CloseCode.NORMAL)
+
+    def sessions_of(self, key: str) -> list[Session]:
+        """The live sessions of the identity with owner key `key`, oldest first."""
+        return self._table.of_person(key)
+
+    def held_at(self, address: str) -> int:
+        """Sessions of clients that have not joined, counted for client `address`."""
+        return len(self._table.at_address(address))
+
+    def close_identity(self, key: str, code: CloseCode) -> int:
+        """Close every session of one identity (removed from its class, class deleted): their
+        sockets get `code` now, their cleanup hooks run in the background; how many."""
+        sessions = self._table.of_person(key)
+        for session in sessions:
+            self._close_later(session, code)
+        if sessions:
+            log.info("identity_sessions_closed", sessions=len(sessions), code=int(code))
+        return len(sessions)
+
+    def _close_later(self, session: Session, code: CloseCode) -> None:
+        """Take `session` off the table now (it no longer counts) and close it in a task."""
+        self._forget(session)
+        task = asyncio.create_task(self.close(session, code))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def _forget(self, session: Session) -> None:
+        if self._sessions.pop(session.id, None) is not None:
+            self._table.remove(session)
 
     def detach(self, session: Session, connection: Connection) -> None:
         """The socket went away: keep the session for `resume_grace` seconds."""
@@ -179,12 +230,10 @@ class SessionRegistry:
             return
         self.stats.sessions_expired += 1
         log.info("session_expired", session=session.id)
-        task = asyncio.create_task(self.close(session))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        self._close_later(session, CloseCode.NORMAL)
 
     async def close(self, session: Session, code: CloseCode = CloseCode.NORMAL) -> None:
-        self._sessions.pop(session.id, None)
+        self._forget(session)
         await session.close(code)
         log.info("session_closed", session=session.id)
 

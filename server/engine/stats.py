@@ -19,3 +19,5 @@ class SocketStats:
     replayed_events: int = 0
     sessions_created: int = 0
     sessions_expired: int = 0
+    sessions_displaced: int = 0
+    sessions_refused: int = 0

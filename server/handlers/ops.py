@@ -29,6 +29,8 @@ _COUNTERS = {
     "replayed_events": "events replayed to resuming clients",
     "sessions_created": "sessions created",
     "sessions_expired": "detached sessions closed after the grace period",
+    "sessions_displaced": "detached sessions closed to make room for a new one of that person",
+    "sessions_refused": "new sessions refused: the person or address held all theirs attached",
 }
 
 

@@ -5,6 +5,10 @@ outbox and writer task (`server.engine.connection`). It checks the Origin before
 waits for `hello`, then validates each message, rate-limits, and dispatches it through the
 command table (`server.handlers.commands`); the frame itself is written by
 `server.handlers.ws_transport`.
+
+The socket belongs to the identity its upgrade proved (the identity middleware's cookie check;
+none: a cookie-less guest). In the `codes` access mode a socket without a joined identity is
+refused in answer to its `hello`, before any session exists.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ import structlog
 from aiohttp import WSMessage, WSMsgType, web
 
 from server.engine.connection import Connection
-from server.engine.people.identity import anonymous
+from server.engine.errors import AtelierError
+from server.engine.people.identity import Identity, anonymous
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session
+from server.engine.session_table import TooManySessions
 from server.engine.sessions import ResumeLimited, ServerFull
+from server.handlers.client_address import client_address
 from server.handlers.commands import COMMANDS, NO_SCOPE, Caller
 from server.handlers.errors import error_fields
 from server.handlers.keys import IDENTITY, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
@@ -29,6 +36,7 @@ from server.handlers.origin import origin_allowed
 from server.handlers.ws_transport import WebSocketTransport
 from server.protocol import (
     PROTOCOL_VERSION,
+    AccessMode,
     ClientMessage,
     CloseCode,
     Error,
@@ -45,6 +53,16 @@ log = structlog.get_logger(__name__)
 #: Frames above this are refused by aiohttp itself (close 1009); below it but above the
 #: message limit the client gets a `too_large` error and the socket stays open.
 HARD_FRAME_CAP = 1024 * 1024
+
+
+#: A new session refused: the `error` goes out, then this close.
+_REFUSALS: dict[type[AtelierError], tuple[CloseCode, str]] = {
+    ServerFull: (CloseCode.TRY_AGAIN_LATER, "server full"),
+    ResumeLimited: (CloseCode.RESUME_LIMITED, "resumed too often"),
+    TooManySessions: (CloseCode.TOO_MANY_SESSIONS, "too many sessions"),
+}
+
+JOIN_FIRST = "Join your class first: ask your teacher for the class code."
 
 
 def frame_cap(settings: Settings) -> int:
@@ -68,6 +86,12 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+def _must_join(access: AccessMode, proven: Identity | None) -> bool:
+    """Whether this socket must join a class before it gets a session: in the `codes` mode
+    only members and teachers get one (a guest's cookie, should one be sent, is not enough)."""
+    return access is AccessMode.CODES and (proven is None or proven.is_guest)
+
+
 class SocketHandler:
     """The life of one socket: handshake, read loop, detach."""
 
@@ -82,8 +106,11 @@ class SocketHandler:
         self.ready = app[READY]
         self.session: Session | None = None
         # The socket's identity comes from the upgrade (its cookie); without one, anonymous.
-        self.identity = request.get(IDENTITY) or anonymous(secrets.token_urlsafe(12))
+        proven = request.get(IDENTITY)
+        self.identity = proven or anonymous(secrets.token_urlsafe(12))
         self.role = self.identity.role
+        self.join_required = _must_join(self.registry.info.access, proven)
+        self.address = client_address(request)
         loop = asyncio.get_running_loop()
         self.clock = loop.time
         self.bucket = TokenBucket(
@@ -167,6 +194,10 @@ class SocketHandler:
                 CloseCode.PROTOCOL_VERSION, "unsupported protocol version", drain=True
             )
             return
+        if self.join_required:
+            self._send_unnumbered(ErrorCode.JOIN_REQUIRED, JOIN_FIRST)
+            self.connection.close(CloseCode.JOIN_REQUIRED, "join a class first", drain=True)
+            return
         try:
             self.session = self.registry.open(
                 self.connection,
@@ -174,13 +205,12 @@ class SocketHandler:
                 message.secret,
                 message.last_seq,
                 self.identity,
+                self.address,
             )
-        except ServerFull as exc:
-            self._send_unnumbered(ErrorCode.UNAVAILABLE, str(exc))
-            self.connection.close(CloseCode.TRY_AGAIN_LATER, "server full", drain=True)
-        except ResumeLimited as exc:
+        except (ServerFull, ResumeLimited, TooManySessions) as exc:
+            close, reason = _REFUSALS[type(exc)]
             self._send_unnumbered(**error_fields(exc))
-            self.connection.close(CloseCode.RESUME_LIMITED, "resumed too often", drain=True)
+            self.connection.close(close, reason, drain=True)
 
     def _send_unnumbered(self, code: ErrorCode, message: str, **fields: Any) -> None:
         """An `error` answering a message of this socket: sent live with seq 0, never logged.

@@ -37,6 +37,7 @@ from server.protocol._server import (
     Stage,
     Token,
     Welcome,
+    You,
     server_adapter,
 )
 from server.protocol._vocabulary import (
@@ -100,6 +101,7 @@ __all__ = [
     "StageStatus",
     "Token",
     "Welcome",
+    "You",
     "describe_validation",
     "encode",
     "encode_event",

@@ -8,11 +8,13 @@ from pydantic import Field, TypeAdapter
 
 from server.protocol._vocabulary import (
     PROTOCOL_VERSION,
+    AccessMode,
     BackendKind,
     BackendReason,
     BackendState,
     ErrorCode,
     Message,
+    Role,
     RunEndCode,
     RunStatus,
     StageName,
@@ -35,6 +37,14 @@ class Limits(Message):
     messages_per_second: float
 
 
+class You(Message):
+    """Who the socket belongs to, as its upgrade proved it (never what a client message says)."""
+
+    role: Role
+    nickname: str | None = None  # a member's nickname, a teacher's name; None: a guest
+    class_name: str | None = None
+
+
 class Welcome(ServerEvent):
     type: Literal["welcome"] = "welcome"
     protocol: int = PROTOCOL_VERSION
@@ -44,6 +54,8 @@ class Welcome(ServerEvent):
     limits: Limits
     heartbeat_interval: float
     demo: bool
+    you: You
+    access: AccessMode
 
 
 class Heartbeat(ServerEvent):

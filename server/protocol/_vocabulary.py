@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_FRAME = "unsupported_frame"
     RATE_LIMITED = "rate_limited"
     RESUME_LIMITED = "resume_limited"
+    JOIN_REQUIRED = "join_required"
+    TOO_MANY_SESSIONS = "too_many_sessions"
     HELLO_REQUIRED = "hello_required"
     ALREADY_GREETED = "already_greeted"
     PROTOCOL_VERSION = "protocol_version"
@@ -72,6 +74,9 @@ class CloseCode(IntEnum):
     HELLO_TIMEOUT = 4011  # no `hello` within the handshake timeout
     PROTOCOL_VERSION = 4012  # the client speaks a protocol version we do not
     RESUME_LIMITED = 4013  # the session was resumed more often than `resumes_per_minute`
+    JOIN_REQUIRED = 4014  # `codes` access mode and the socket carried no identity
+    TOO_MANY_SESSIONS = 4015  # the person (or client address) holds all its sessions attached
+    IDENTITY_REVOKED = 4016  # the person was removed, or their class deleted
 
 
 class StageName(StrEnum):

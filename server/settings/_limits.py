@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from server.engine.session_table import DEFAULT_SESSIONS_PER_ADDRESS, DEFAULT_SESSIONS_PER_PERSON
+
 
 class PersonLimitFields(BaseModel):
     """Per-person and per-address bounds: sessions, runs, connections, pending upgrades."""
+
+    max_sessions_per_person: int = Field(
+        DEFAULT_SESSIONS_PER_PERSON,
+        ge=1,
+        le=10_000,
+        description="sessions (tabs, devices) one student or teacher holds at once; a new one "
+        "closes their oldest detached session, or is refused when all are open",
+    )
+    max_sessions_per_address: int = Field(
+        DEFAULT_SESSIONS_PER_ADDRESS,
+        ge=1,
+        le=1_000_000,
+        description="sessions of guests and cookie-less clients from one client address "
+        "(members and teachers are counted per person only)",
+    )
 
     # Connections (docs/operations.md, "Connections and descriptors"). One client address can
     # be a whole class behind a school's NAT: 60 browsers with a socket and up to 6 page
@@ -16,7 +33,7 @@ class PersonLimitFields(BaseModel):
         ge=16,
         le=1_000_000,
         description="open connections of all clients together; more are closed at once "
-        "(the open-file limit must hold twice as many, plus 256)",
+        "(the open-file limit must hold them plus 256)",
     )
     max_connections_per_address: int = Field(
         512,

@@ -210,7 +210,7 @@ def test_resume_whose_replay_exceeds_its_byte_bound_gets_a_resync() -> None:
         "secret",
         log_limit=100,
         stats=SocketStats(),
-        replay_bytes=400,
+        replay_bytes=500,
         identity=guest("test"),
     )
     s.attach(connection(), None, INFO)
