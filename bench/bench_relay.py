@@ -34,6 +34,7 @@ import contextlib
 import gc
 import os
 import resource
+import secrets
 import socket
 import subprocess
 import sys
@@ -214,6 +215,7 @@ def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
             "ATELIER_DATA_DIR": tempfile.mkdtemp(prefix="bench-relay-"),
             "ATELIER_MAX_WAITING_RUNS": "5000",
             "ATELIER_MAX_SESSIONS_PER_ADDRESS": "20000",  # every stream comes from 127.0.0.1
+            "ATELIER_MONITOR_TOKEN": MONITOR_TOKEN,  # /metrics is for operators only
         }
         atelier_pid = start([sys.executable, "-m", "server"], ate, env)
         yield {
@@ -305,13 +307,18 @@ async def measure(
     return tokens, wall, cpu, lat, steady
 
 
+#: The spawned Atelier's monitor token: /metrics is served to operators only.
+MONITOR_TOKEN = secrets.token_urlsafe(32)
+MONITOR_HEADERS = {"Authorization": f"Bearer {MONITOR_TOKEN}"}
+
+
 async def watch_upstream(ws_url: str) -> None:
     """Poll Atelier's /metrics for `atelier_upstream_open` (its streams to the LLM servers):
     with a pool smaller than the slots, runs holding a slot wait here unseen."""
     metrics = ws_url.replace("ws://", "http://").removesuffix("/ws") + "/metrics"
     async with aiohttp.ClientSession() as http:
         while True:
-            async with http.get(metrics) as response:
+            async with http.get(metrics, headers=MONITOR_HEADERS) as response:
                 for line in (await response.text()).splitlines():
                     if line.startswith("atelier_upstream_open "):
                         UPSTREAM_PEAK[0] = max(UPSTREAM_PEAK[0], float(line.split()[1]))

@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 import orjson
 import uvloop
-from bench_relay import cpu_seconds, measure, pct, processes
+from bench_relay import MONITOR_HEADERS, cpu_seconds, measure, pct, processes
 
 
 def masked_frame(payload: bytes) -> bytes:
@@ -91,7 +91,10 @@ async def reading_flood(url: str, done: asyncio.Event) -> None:
 
 async def metrics(url: str) -> dict[str, float]:
     http_url = url.replace("ws://", "http://").replace("/ws", "/metrics")
-    async with aiohttp.ClientSession() as http, http.get(http_url) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(http_url, headers=MONITOR_HEADERS) as response,
+    ):
         text = await response.text()
     wanted = ("atelier_outbox_overflows_total", "atelier_send_timeouts_total")
     return {
