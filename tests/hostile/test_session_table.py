@@ -16,12 +16,14 @@ from aiohttp import ClientSession, ClientWebSocketResponse, web
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
+from server.engine.people.identity import GUEST_PREFIX
 from server.engine.session import SessionState
 from server.handlers.keys import REGISTRY, STATS
 from server.protocol import CloseCode
 from server.wiring import DemoOptions
-from tests.conftest import make_settings, ws_url
+from tests.conftest import StartServer, make_settings, ws_url
 from tests.identity_support import close_code, greet, headers, socket_of, with_people
+from tests.people_support import ID_COOKIE, cookie, people_client
 from tests.pipeline_support import (
     FAST,
     assert_nothing_left,
@@ -36,6 +38,8 @@ AiohttpServer = Callable[[web.Application], Awaitable[TestServer]]
 
 BOUND = 4
 ATTACKER = "203.0.113.7"
+#: One school router in front of a whole class.
+SCHOOL = "198.51.100.1"
 #: Opened and closed one after another: more than the bound many times over.
 CHURN = 5 * BOUND
 EVERY_STAGE_DONE = [
@@ -125,12 +129,12 @@ async def test_a_person_holds_at_most_their_bound_wherever_they_connect_from(
     url = ws_url(server)
     async with ClientSession() as http:
         # A member's sessions count per person, never per address: a class shares a router.
-        held = [await socket_of(http, url, "fox", f"198.51.100.{i}") for i in range(BOUND)]
+        held = [await socket_of(http, url, "fox", SCHOOL) for _ in range(BOUND)]
         assert [answer["type"] for _, answer in held] == ["welcome"] * BOUND
-        one_more, refused = await socket_of(http, url, "fox", "198.51.100.9")
+        one_more, refused = await socket_of(http, url, "fox", "198.51.100.9")  # from home
         assert refused["code"] == "too_many_sessions"
         assert await close_code(one_more) == CloseCode.TOO_MANY_SESSIONS
-        classmate, welcome = await socket_of(http, url, "owl", "198.51.100.0")
+        classmate, welcome = await socket_of(http, url, "owl", SCHOOL)
         assert welcome["type"] == "welcome"
         oldest_ws, oldest = held[0]
         await oldest_ws.close()
@@ -141,6 +145,36 @@ async def test_a_person_holds_at_most_their_bound_wherever_they_connect_from(
         assert len(registry.sessions_of("m-1")) == BOUND
         for ws in [again, classmate, *(ws for ws, _ in held[1:])]:
             await ws.close()
+
+
+async def test_fresh_guest_cookies_do_not_lift_the_bound_of_their_address(
+    start_server: StartServer,
+) -> None:
+    """A guest's cookie costs one `GET /api/me`: an attacker minting one per socket is still
+    one client address."""
+    server = await start_server(trusted_proxies=["127.0.0.1"], max_sessions_per_address=BOUND)
+    answers, sockets, clients = [], [], []
+    for _ in range(BOUND + 1):
+        http = people_client()  # a new browser: no cookie until /api/me gives it a guest's
+        clients.append(http)
+        async with http.get(server.make_url("/api/me"), headers=headers(address=ATTACKER)) as me:
+            assert (me.status, (await me.json())["role"]) == (200, "student")
+        assert cookie(http, ID_COOKIE) is not None
+        ws, answer = await socket_of(http, ws_url(server), address=ATTACKER)
+        sockets.append(ws)
+        answers.append(answer)
+    assert [a["type"] for a in answers] == ["welcome"] * BOUND + ["error"]
+    assert answers[-1]["code"] == "too_many_sessions"
+    assert await close_code(sockets[-1]) == CloseCode.TOO_MANY_SESSIONS
+    registry = server.app[REGISTRY]
+    assert registry.held_at(ATTACKER) == BOUND
+    held = [registry.get(answer["session"]) for answer in answers[:BOUND]]
+    keys = {session.identity.key for session in held if session is not None}
+    assert len(keys) == BOUND  # every socket held, each a guest of its own
+    assert all(key.startswith(GUEST_PREFIX) for key in keys)
+    for ws, http in zip(sockets, clients, strict=True):
+        await ws.close()
+        await http.close()
 
 
 async def test_resume_is_not_a_new_session_and_passes_a_full_table(
