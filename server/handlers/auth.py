@@ -15,8 +15,9 @@ import structlog
 from aiohttp import web
 
 from server.engine.attempts import AttemptWindow
-from server.engine.people.errors import PeopleError
+from server.engine.people.errors import InvalidName, PeopleError
 from server.engine.people.identity import MEMBER_PREFIX
+from server.engine.people.names import MAX_TEACHER_NAME, clean_name, name_key
 from server.engine.people.tokens import Token, TokenKind
 from server.handlers.client_address import client_address
 from server.handlers.csrf import ensure_token
@@ -65,6 +66,15 @@ def _limited(request: web.Request, windows: list[tuple[AttemptWindow, str]]) -> 
         raise problem(request, ApiErrorCode.RATE_LIMITED, headers=headers)
     for window, key in windows:
         window.count(key, now)
+
+
+def login_key(typed: str) -> str:
+    """The name a login attempt counts against: the store's own key for it, so that spellings
+    of one name (case, full-width letters, spaces) share one limit."""
+    try:
+        return name_key(clean_name(typed, MAX_TEACHER_NAME, "A teacher's name"))
+    except InvalidName:
+        return typed.casefold()
 
 
 def _json(model: Me | Person, status: int = 200) -> web.Response:
@@ -119,9 +129,8 @@ async def leave(request: web.Request) -> web.Response:
 async def teacher_login(request: web.Request) -> web.Response:
     body = await read_body(request, LoginRequest)
     limits = request.app[LIMITS]
-    name_key = body.name.strip().casefold()
     address = client_address(request)
-    _limited(request, [(limits.login_address, address), (limits.login_name, name_key)])
+    _limited(request, [(limits.login_address, address), (limits.login_name, login_key(body.name))])
     teacher = await request.app[PEOPLE].check_login(body.name, body.password)
     if teacher is None:
         log.warning("teacher_login_refused", client=address)

@@ -34,6 +34,7 @@ SIGNING_KEY = web.AppKey("signing_key", bytes)
 _TOKEN = web.RequestKey("identity_token", Token)
 _UNCHECKED = ("/static/",)
 _GUEST_ID_BYTES = 16
+_ROW_ID_DIGITS = 18  # a row id is a SQLite integer (63 bits)
 
 
 def lifetimes(settings: Settings) -> dict[TokenKind, float]:
@@ -56,7 +57,7 @@ async def _person(app: web.Application, token: Token) -> Identity | None:
     """The person a valid token names, if their row still has the token's version."""
     if token.kind is TokenKind.GUEST:
         return guest(token.id) if access_mode(app[SETTINGS]) is AccessMode.OPEN else None
-    if not token.id.isdecimal():
+    if not token.id.isdecimal() or len(token.id) > _ROW_ID_DIGITS:
         return None
     people = app[PEOPLE]
     if token.kind is TokenKind.MEMBER:

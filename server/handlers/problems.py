@@ -30,8 +30,10 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
     ),
     E.INVALID_NAME: (
         400,
-        "Please choose a name of 1 to 64 letters.",
-        "Bitte wähle einen Namen mit 1 bis 64 Zeichen.",
+        "This name cannot be used: it may not be empty, longer than 80 characters or hold "
+        "control characters.",
+        "Diesen Namen kannst du nicht nehmen: Er darf nicht leer und nicht länger als 80 "
+        "Zeichen sein und keine Steuerzeichen enthalten.",
     ),
     E.INVALID_NICKNAME: (
         400,
@@ -134,8 +136,11 @@ def problem(
 def store_problem(request: web.Request, exc: PeopleError) -> web.HTTPException:
     """A refusal of the store as the API's: a nickname rule keeps its own text."""
     code = _REASONS.get(exc.reason, E.NOT_FOUND)
+    lang = request_lang(request)
     texts: dict[str, str] | None = getattr(exc, "texts", None)
-    message = texts.get(request_lang(request)) if texts else None
+    message = texts.get(lang) if texts else None
+    if code is E.INVALID_NAME and lang == "en":
+        message = str(exc)  # which rule, in English (the store has no German for it)
     return problem(request, code, message)
 
 

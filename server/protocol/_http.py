@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.protocol._vocabulary import AccessMode, Role
 
-CLASS_NAME_CHARS = 64
+#: As typed: the store refuses more than 80 characters after NFKC, with a clear text.
+CLASS_NAME_CHARS = 320
 #: A join code as a person may type it: 8 characters, maybe with a dash and spaces.
 CODE_CHARS = 32
 #: Before normalisation; the store refuses more than 24 after it, with a clear text.

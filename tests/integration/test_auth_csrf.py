@@ -91,11 +91,21 @@ async def test_the_public_origin_and_listed_origins_pass(start_server: StartServ
     assert await login_status(server, listed, token=True) == 200
 
 
-async def test_every_unsafe_method_needs_the_token_even_on_unknown_paths(
+async def test_every_unsafe_method_needs_the_token(start_server: StartServer) -> None:
+    server = await start_server(access="open")
+    calls = [("POST", "/api/leave"), ("PATCH", "/api/classes/1"), ("DELETE", "/api/classes/1")]
+    async with people_client() as http:
+        for method, path in calls:
+            async with http.request(method, server.make_url(path)) as response:
+                assert await error_of(response) == (403, "csrf"), method
+
+
+async def test_a_request_no_route_takes_gets_its_plain_404_or_405(
     start_server: StartServer,
 ) -> None:
     server = await start_server(access="open")
     async with people_client() as http:
-        for method in ("POST", "PUT", "PATCH", "DELETE"):
-            async with http.request(method, server.make_url("/api/anything")) as response:
-                assert await error_of(response) == (403, "csrf"), method
+        async with http.put(server.make_url("/api/classes/1")) as response:
+            assert response.status == 405
+        async with http.post(server.make_url("/api/anything")) as response:
+            assert response.status == 404

@@ -82,6 +82,18 @@ async def test_one_name_is_limited_across_client_addresses(start_server: StartSe
     )
 
 
+async def test_spellings_of_one_name_share_its_limit(start_server: StartServer) -> None:
+    server = await start_server(access="codes", trusted_proxies=["127.0.0.1"])
+    await add_teacher(server)
+    spellings = ["MS-LEE", " ms-lee ", "\uff4d\uff53-lee", "Ms-Lee", "ms-LEE"]  # full-width m, s
+    for i, name in enumerate(spellings):
+        assert await attempt(server, "wrong", name=name, client=f"192.0.2.{i}") == (
+            401,
+            "bad_login",
+        )
+    assert await attempt(server, PASSWORD, client="192.0.2.99") == (429, "rate_limited")
+
+
 async def test_one_address_is_limited_across_names(start_server: StartServer) -> None:
     server = await start_server(access="codes", trusted_proxies=["127.0.0.1"])
     await add_teacher(server)

@@ -70,6 +70,12 @@ async def test_bad_names_and_rules_are_refused_with_their_code(start_server: Sta
             400,
             "invalid_name",
         )
+        long_name = {"name": "x" * 81}
+        async with await api_send(teacher, server, "POST", post, long_name) as response:
+            assert (await response.json())["error"] == {
+                "code": "invalid_name",
+                "message": "A class's name can have at most 80 characters.",
+            }
         for rules in ({"safety_level": "wild"}, {"max_runs_in_flight": 0}, {"colour": "red"}):
             body = {"name": "4b", "rules": rules}
             assert await refusal(teacher, server, "POST", post, body) == (400, "invalid_field")
