@@ -55,6 +55,8 @@ def start_server(port: int, sessions: int) -> subprocess.Popen[bytes]:
         "ATELIER_LOG_FORMAT": "json",
         "ATELIER_MAX_SESSIONS": str(sessions + 1000),
         "ATELIER_MAX_SESSIONS_PER_ADDRESS": str(sessions + 1000),  # all from 127.0.0.1
+        "ATELIER_MAX_CONNECTIONS": str(sessions + 1000),
+        "ATELIER_MAX_CONNECTIONS_PER_ADDRESS": str(sessions + 1000),
         "ATELIER_DATA_DIR": tempfile.mkdtemp(prefix="bench-idle-"),
     }
     proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=env)

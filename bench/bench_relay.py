@@ -215,6 +215,7 @@ def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
             "ATELIER_DATA_DIR": tempfile.mkdtemp(prefix="bench-relay-"),
             "ATELIER_MAX_WAITING_RUNS": "5000",
             "ATELIER_MAX_SESSIONS_PER_ADDRESS": "20000",  # every stream comes from 127.0.0.1
+            "ATELIER_MAX_CONNECTIONS_PER_ADDRESS": "4096",  # and is a connection of that address
             "ATELIER_MONITOR_TOKEN": MONITOR_TOKEN,  # /metrics is for operators only
         }
         atelier_pid = start([sys.executable, "-m", "server"], ate, env)

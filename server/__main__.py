@@ -11,7 +11,7 @@ from aiohttp import web
 
 from server.app import create_app
 from server.engine.errors import AtelierError
-from server.listener import FileLimit, raise_soft_limit, serve, too_low
+from server.listener import FileLimit, raise_soft_limit, serve, tight, too_low
 from server.logs import configure_logging
 from server.settings import SettingsError, load_settings, parse_args
 
@@ -39,6 +39,8 @@ def main(argv: list[str]) -> None:
     log = structlog.get_logger("server")
     file_limit = checked_file_limit(settings.max_connections)
     log.info("open_file_limit", limit=file_limit.soft, hard=file_limit.hard, was=file_limit.found)
+    if (want := tight(file_limit, settings.max_connections)) is not None:
+        log.warning("open_file_limit_tight", limit=file_limit.soft, want=want)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux

@@ -26,6 +26,7 @@ from server.listener._descriptors import (
     FileLimit,
     open_descriptors,
     raise_soft_limit,
+    tight,
     too_low,
     watch_descriptors,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "open_descriptors",
     "raise_soft_limit",
     "serve",
+    "tight",
     "too_low",
 ]
 

@@ -18,9 +18,10 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-#: Descriptors per allowed connection: its socket, and the file a response may be sending
-#: (a slow reader of an image holds both).
-PER_CONNECTION = 2
+#: Descriptors a connection may hold: its socket, and the file a response is sending (a slow
+#: reader of an image holds both). Below this many per connection start-up only warns: few
+#: connections send files at once, and a failed file open answers one request with 500.
+PER_CONNECTION_SENDING = 2
 #: Descriptors kept beyond the connections' for the server itself: its listeners, the log,
 #: the backend clients' connections, SQLite, media files being written.
 DESCRIPTOR_RESERVE = 256
@@ -44,9 +45,9 @@ class FileLimit:
     found: int
 
 
-def needed(max_connections: int) -> int:
+def needed(max_connections: int, per_connection: int = 1) -> int:
     """Descriptors the caps need: every allowed connection's, and the server's own."""
-    return PER_CONNECTION * max_connections + DESCRIPTOR_RESERVE
+    return per_connection * max_connections + DESCRIPTOR_RESERVE
 
 
 def raise_soft_limit() -> FileLimit:
@@ -70,10 +71,16 @@ def too_low(limit: FileLimit, max_connections: int) -> str | None:
         return None
     return (
         f"the open-file limit is {limit.soft} (hard limit {limit.hard}), below the {need} "
-        f"that max_connections={max_connections} needs ({PER_CONNECTION} per connection and "
-        f"{DESCRIPTOR_RESERVE} for the server itself): raise LimitNOFILE= in the systemd unit "
+        f"that max_connections={max_connections} needs ({DESCRIPTOR_RESERVE} more than the "
+        "connections, for the server itself): raise LimitNOFILE= in the systemd unit "
         "(docs/operations.md) or lower max_connections"
     )
+
+
+def tight(limit: FileLimit, max_connections: int) -> int | None:
+    """What the limit should be when it holds the connections but not a file sent on each."""
+    want = needed(max_connections, PER_CONNECTION_SENDING)
+    return want if limit.soft < want else None
 
 
 def open_descriptors() -> int | None:

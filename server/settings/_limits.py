@@ -33,7 +33,7 @@ class PersonLimitFields(BaseModel):
         ge=16,
         le=1_000_000,
         description="open connections of all clients together; more are closed at once "
-        "(the open-file limit must hold twice as many, plus 256)",
+        "(the open-file limit must hold them plus 256)",
     )
     max_connections_per_address: int = Field(
         512,

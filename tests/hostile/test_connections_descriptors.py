@@ -1,5 +1,6 @@
-"""The open-file limit: raised to the hard limit at start-up, a limit too low for the caps
-stops start-up with one clear line, and open descriptors near the limit are logged.
+"""The open-file limit: raised to the hard limit at start-up (a warning when it cannot also
+hold a file sent on every connection), a limit too low for the caps stops start-up with one
+clear line, and open descriptors near the limit are logged.
 
 The first two run `python -m server` as its own process with the limits it is given.
 """
@@ -55,12 +56,13 @@ async def test_a_limit_too_low_for_the_caps_stops_start_up_in_one_line(tmp_path:
         _, err = await proc.communicate()
     assert proc.returncode == 2
     [line] = err.decode().strip().splitlines()
-    assert line.startswith("atelier: the open-file limit is 300 (hard limit 300), below the 8448")
+    assert line.startswith("atelier: the open-file limit is 300 (hard limit 300), below the 4352")
     assert "LimitNOFILE=" in line
 
 
 async def test_the_soft_limit_is_raised_to_the_hard_one_and_logged(tmp_path: Path) -> None:
-    proc = await server_process(tmp_path, soft=300, hard=3000, ATELIER_MAX_CONNECTIONS="1024")
+    """3,000 hold 2,000 connections and the server's own 256, not a file sent on each too."""
+    proc = await server_process(tmp_path, soft=300, hard=3000, ATELIER_MAX_CONNECTIONS="2000")
     assert proc.stdout is not None
     lines: list[dict[str, object]] = []
     try:
@@ -74,6 +76,8 @@ async def test_the_soft_limit_is_raised_to_the_hard_one_and_logged(tmp_path: Pat
     assert proc.returncode == 0
     [limit] = [line for line in lines if line["event"] == "open_file_limit"]
     assert (limit["limit"], limit["hard"], limit["was"]) == (3000, 3000, 300)
+    [tight] = [line for line in lines if line["event"] == "open_file_limit_tight"]
+    assert (tight["limit"], tight["want"]) == (3000, 2 * 2000 + 256)
 
 
 def test_near_the_limit_is_worth_a_warning_once_a_minute() -> None:

@@ -121,6 +121,9 @@ def server_env(
         "ATELIER_MAX_SESSIONS": str(max(20_000, plan.sessions * 2)),
         # Every simulated student connects from 127.0.0.1 without a cookie: one address.
         "ATELIER_MAX_SESSIONS_PER_ADDRESS": str(max(20_000, plan.sessions * 2)),
+        # and every socket is a connection of that address (the open-file limit holds these).
+        "ATELIER_MAX_CONNECTIONS": str(max(4096, plan.sessions + 1000)),
+        "ATELIER_MAX_CONNECTIONS_PER_ADDRESS": str(max(4096, plan.sessions + 1000)),
         "ATELIER_MAX_WAITING_RUNS": str(min(100_000, max(500, runs * 2))),
         "ATELIER_MAX_RUNS_IN_FLIGHT": str(min(100, max(2, plan.runs_per_session))),
         "ATELIER_MAX_QUEUED_RUNS": str(min(1000, max(8, plan.runs_per_session))),
