@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from server.engine.people.tokens import Token, TokenKind, sign
 from server.handlers.identity import SIGNING_KEY
+from server.handlers.keys import PEOPLE
 from tests.conftest import StartServer
 from tests.people_support import (
     ID_COOKIE,
@@ -156,3 +157,25 @@ async def test_leave_forgets_the_browsers_identity(start_server: StartServer) ->
             assert response.status == 204
             [header] = [h for h in response.headers.getall("Set-Cookie") if ID_COOKIE in h]
     assert SimpleCookie(header)[ID_COOKIE]["max-age"] == "0"
+
+
+async def test_a_teachers_cookie_lasts_teacher_session_hours(start_server: StartServer) -> None:
+    server = await start_server(access="codes", teacher_session_hours=1)
+    async with await logged_in_teacher(server) as teacher:
+        value = cookie(teacher, ID_COOKIE)
+    assert value is not None
+    teacher_id, version = value.split(".")[2:4]
+    key, now = server.app[SIGNING_KEY], int(time.time())
+    recent = Token(TokenKind.TEACHER, teacher_id, int(version), now - 3500)
+    old = Token(TokenKind.TEACHER, teacher_id, int(version), now - 3700)
+    assert await role_with_cookie(server, sign(key, recent)) == "teacher"
+    assert await role_with_cookie(server, sign(key, old)) is None
+
+
+async def test_a_new_password_ends_the_teachers_logins(start_server: StartServer) -> None:
+    server = await start_server(access="codes")
+    async with await logged_in_teacher(server) as teacher:
+        value = cookie(teacher, ID_COOKIE)
+    assert value is not None
+    await server.app[PEOPLE].set_password(int(value.split(".")[2]), "another long password")
+    assert await role_with_cookie(server, value) is None

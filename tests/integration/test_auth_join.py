@@ -4,7 +4,9 @@ back, and every way a join is refused."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
+import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestServer
 
@@ -50,7 +52,7 @@ async def test_a_code_is_accepted_as_typed_lower_case_and_without_its_dash(
         assert (await me(student, server))["class_name"] == "4b"
 
 
-async def join_error(server: TestServer, body: dict[str, str]) -> tuple[int, str]:
+async def join_error(server: TestServer, body: dict[str, Any]) -> tuple[int, str]:
     async with (
         people_client() as http,
         await api_send(http, server, "POST", "/api/join", body) as response,
@@ -175,3 +177,26 @@ async def test_joins_are_limited_per_client_address(start_server: StartServer) -
     body = {"code": "ABCD-EFGH", "nickname": "Mika"}
     refusals = [await join_error(server, body) for _ in range(4)]
     assert refusals == [(404, "unknown_code")] * 3 + [(429, "rate_limited")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "A" * 33, "nickname": "Mika"},
+        {"code": "", "nickname": "Mika"},
+        {"code": "ABCD-EFGH", "nickname": "M" * 201},
+        {"code": "ABCD-EFGH", "nickname": "Mika", "pin": "1" * 17},
+        {"code": "ABCD-EFGH", "nickname": "Mika", "admin": True},
+        {"code": "ABCD-EFGH"},
+        {"code": 12345678, "nickname": "Mika"},
+    ],
+)
+async def test_a_join_body_beyond_its_bounds_is_refused_before_any_attempt_counts(
+    start_server: StartServer, body: dict[str, Any]
+) -> None:
+    server = await start_server(access="codes", join_attempts_per_minute=1)
+    assert await join_error(server, body) == (400, "invalid_field")
+    assert await join_error(server, {"code": "ABCD-EFGH", "nickname": "Mika"}) == (
+        404,
+        "unknown_code",
+    )

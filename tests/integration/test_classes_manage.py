@@ -120,3 +120,23 @@ async def test_another_teachers_class_is_not_found(start_server: StartServer) ->
             assert await refusal(other, server, method, path, {}) == (404, "not_found"), path
         for path in ("/api/classes/999", "/api/classes/abc", "/api/classes/" + "9" * 40):
             assert await refusal(other, server, "GET", path, None) == (404, "not_found")
+
+
+async def test_a_code_lasts_at_most_a_school_year_and_rules_have_at_most_16_keys(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(access="codes")
+    async with await logged_in_teacher(server) as teacher:
+        year = await create_class(teacher, server, code_expires_hours=24 * 366)
+        assert year["code_expires"] is not None
+        for body in (
+            {"name": "4b", "code_expires_hours": 24 * 366 + 1},
+            {"name": "4b", "rules": {f"k{i}": 1 for i in range(17)}},
+        ):
+            assert await refusal(teacher, server, "POST", "/api/classes", body) == (
+                400,
+                "invalid_field",
+            )
+        path = f"/api/classes/{year['id']}/code"
+        too_long = {"code_expires_hours": 24 * 366 + 1}
+        assert await refusal(teacher, server, "POST", path, too_long) == (400, "invalid_field")
