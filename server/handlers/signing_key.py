@@ -11,6 +11,7 @@ import contextlib
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 
 import structlog
@@ -45,8 +46,13 @@ def load_or_create(path: Path) -> bytes:
 
 
 def _create(path: Path) -> None:
-    """Write a new key, failing if the file exists (two servers starting at once keep one)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(secrets.token_bytes(KEY_BYTES))
+    """Write a new key whole, then link it into place: failing if the file exists, so two
+    servers starting at once keep one key and neither ever reads a half-written file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(KEY_BYTES))
+        os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
     log.info("signing_key_created", path=str(path))

@@ -31,3 +31,10 @@ def test_the_key_lives_in_data_dir_unless_a_file_is_named(tmp_path: Path) -> Non
     assert key_path(Settings(data_dir=tmp_path)) == tmp_path / KEY_FILE
     named = tmp_path / "elsewhere.key"
     assert key_path(Settings(data_dir=tmp_path, secret_key_file=named)) == named
+
+
+def test_a_key_being_created_elsewhere_is_never_replaced(tmp_path: Path) -> None:
+    path = tmp_path / KEY_FILE
+    path.write_bytes(b"k" * 32)  # another server won the race
+    assert load_or_create(path) == b"k" * 32
+    assert sorted(p.name for p in tmp_path.iterdir()) == [KEY_FILE]  # no temporary file left
