@@ -19,7 +19,12 @@ client, its own address) connects (`welcome` time: connect + hello to welcome) a
 prompt (run time: `run.start` to `run.done`), `--rounds` times; then the attackers stop.
 RSS is the server's (/proc VmRSS) at the end of each level.
 
+Without cookies (the default) every socket of an attacker is its own anonymous person, the
+worst case of open access mode; `--guests` gives every client a guest cookie first
+(GET /api/me, as the page does), so an attacker's sockets are one person.
+
 Run: .venv/bin/python bench/bench_hostile.py [--rounds 5] [--levels 1,4,16] [--kinds ...]
+     [--guests]
 Prints a table; asserts nothing about time.
 """
 
@@ -36,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +55,6 @@ HELLO = '{"type":"hello","protocol":1}'
 RATE = 20.0
 WARMUP = 2.0
 VICTIM = "198.51.100.2"
-
-Attack = Callable[[str, str, asyncio.Event], Coroutine[None, None, None]]
 
 
 def free_port() -> int:
@@ -99,8 +102,38 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("server did not start")
 
 
-def named(address: str) -> dict[str, str]:
-    return {"X-Forwarded-For": address}
+@dataclass(frozen=True)
+class Client:
+    """One client address; with `guest`, a browser's guest cookie (GET /api/me) on every socket
+    (one person in the per-person bounds); without, every socket is its own anonymous one."""
+
+    url: str
+    address: str
+    guest: bool
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[aiohttp.ClientSession]:
+        jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP-address host
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as http:
+            if self.guest:
+                me = self.url.replace("ws://", "http://").replace("/ws", "/api/me")
+                async with http.get(me, headers=self.headers) as answer:
+                    answer.raise_for_status()
+            yield http
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Forwarded-For": self.address}
+
+    async def open(self, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
+        return await http.ws_connect(self.url, headers=self.headers, compress=0)
+
+    async def greeted(self, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
+        ws = await self.open(http)
+        await ws.send_str(HELLO)
+        await until_type(ws, "welcome")
+        return ws
 
 
 # -- the victim
@@ -113,13 +146,11 @@ class Victim:
     failures: int = 0
 
 
-async def victim_round(http: aiohttp.ClientSession, url: str, victim: Victim) -> None:
+async def victim_round(client: Client, victim: Victim) -> None:
     try:
-        async with asyncio.timeout(120):
+        async with asyncio.timeout(120), client.session() as http:
             t0 = time.perf_counter()
-            async with http.ws_connect(url, headers=named(VICTIM), compress=0) as ws:
-                await ws.send_str(HELLO)
-                await until_type(ws, "welcome")
+            async with await client.greeted(http) as ws:
                 victim.welcome.append(time.perf_counter() - t0)
                 t1 = time.perf_counter()
                 await ws.send_json(
@@ -161,24 +192,15 @@ async def paced(ws: aiohttp.ClientWebSocketResponse, text: str, stop: asyncio.Ev
         reader.cancel()
 
 
-async def greeted(
-    http: aiohttp.ClientSession, url: str, address: str
-) -> aiohttp.ClientWebSocketResponse:
-    ws = await http.ws_connect(url, headers=named(address), compress=0)
-    await ws.send_str(HELLO)
-    await until_type(ws, "welcome")
-    return ws
-
-
-async def sending(url: str, address: str, stop: asyncio.Event, text: str, sockets: int = 1) -> None:
+async def sending(client: Client, stop: asyncio.Event, text: str, sockets: int = 1) -> None:
     async def one(http: aiohttp.ClientSession) -> None:
         while not stop.is_set():
             with contextlib.suppress(aiohttp.ClientError, RuntimeError):
-                async with await greeted(http, url, address) as ws:
+                async with await client.greeted(http) as ws:
                     await paced(ws, text, stop)
             await asyncio.sleep(0.05)
 
-    async with aiohttp.ClientSession() as http:
+    async with client.session() as http:
         await asyncio.gather(*(one(http) for _ in range(sockets)))
 
 
@@ -189,41 +211,39 @@ def unknown_keys_message() -> str:
     return text
 
 
-async def unknown_keys(url: str, address: str, stop: asyncio.Event) -> None:
-    await sending(url, address, stop, unknown_keys_message())
+async def unknown_keys(client: Client, stop: asyncio.Event) -> None:
+    await sending(client, stop, unknown_keys_message())
 
 
-async def unicode(url: str, address: str, stop: asyncio.Event) -> None:
+async def unicode(client: Client, stop: asyncio.Event) -> None:
     start = {"type": "run.start", "prompt": "\ufdfa" * 2000, "interception": "bauhaus"}
-    await sending(url, address, stop, orjson.dumps(start).decode())
+    await sending(client, stop, orjson.dumps(start).decode())
 
 
-async def runs(url: str, address: str, stop: asyncio.Event) -> None:
+async def runs(client: Client, stop: asyncio.Event) -> None:
     start = {"type": "run.start", "prompt": "a dog", "interception": "bauhaus"}
-    await sending(url, address, stop, orjson.dumps(start).decode(), sockets=8)
+    await sending(client, stop, orjson.dumps(start).decode(), sockets=8)
 
 
-async def churn(url: str, address: str, stop: asyncio.Event) -> None:
-    async with aiohttp.ClientSession() as http:
+async def churn(client: Client, stop: asyncio.Event) -> None:
+    async with client.session() as http:
         while not stop.is_set():
             with contextlib.suppress(aiohttp.ClientError, RuntimeError):
-                await (await greeted(http, url, address)).close()
+                await (await client.greeted(http)).close()
             await asyncio.sleep(0)
 
 
-async def resume(url: str, address: str, stop: asyncio.Event) -> None:
-    async with aiohttp.ClientSession() as http:
+async def resume(client: Client, stop: asyncio.Event) -> None:
+    async with client.session() as http:
         while not stop.is_set():
             with contextlib.suppress(aiohttp.ClientError, RuntimeError):
-                await resuming(http, url, address, stop)
+                await resuming(client, http, stop)
             await asyncio.sleep(0.05)
 
 
-async def resuming(
-    http: aiohttp.ClientSession, url: str, address: str, stop: asyncio.Event
-) -> None:
+async def resuming(client: Client, http: aiohttp.ClientSession, stop: asyncio.Event) -> None:
     """One session with a run in its log, then resumes from seq 0 until refused or stopped."""
-    ws = await http.ws_connect(url, headers=named(address), compress=0)
+    ws = await client.open(http)
     await ws.send_str(HELLO)
     first = await until_type(ws, "welcome")
     await ws.send_json({"type": "run.start", "prompt": "a fox", "interception": "bauhaus"})
@@ -232,26 +252,26 @@ async def resuming(
     hello = {"type": "hello", "protocol": 1, "session": first["session"], "last_seq": 0}
     hello["secret"] = first["secret"]
     while not stop.is_set():
-        async with http.ws_connect(url, headers=named(address), compress=0) as again:
+        async with await client.open(http) as again:
             await again.send_json(hello)
             await until_type(again, "welcome")
 
 
-async def connections(url: str, address: str, stop: asyncio.Event) -> None:
+async def connections(client: Client, stop: asyncio.Event) -> None:
     """WebSockets that never say hello: as many as the server takes; refused ones retry."""
 
     async def hold(http: aiohttp.ClientSession) -> None:
         while not stop.is_set():
             with contextlib.suppress(aiohttp.ClientError, RuntimeError):
-                async with http.ws_connect(url, headers=named(address), compress=0) as ws:
+                async with await client.open(http) as ws:
                     await drain(ws)  # until the server's hello timeout closes it
             await asyncio.sleep(0.1)
 
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    async with client.session() as http:
         await asyncio.gather(*(hold(http) for _ in range(600)))
 
 
+Attack = Callable[[Client, asyncio.Event], Coroutine[None, None, None]]
 KINDS: dict[str, Attack] = {
     "unknown_keys": unknown_keys,
     "resume": resume,
@@ -273,27 +293,38 @@ class Row:
     rss: float
 
 
-async def level(url: str, pid: int, kind: str, attackers: int, rounds: int) -> Row:
+@dataclass(frozen=True)
+class Level:
+    """One line of the table: which attack, how many attackers, how the clients look."""
+
+    url: str
+    pid: int
+    kind: str
+    attackers: int
+    guests: bool
+
+
+async def level(at: Level, rounds: int) -> Row:
     stop = asyncio.Event()
-    attack = KINDS[kind]
+    attack = KINDS.get(at.kind)
     tasks = [
-        asyncio.create_task(attack(url, f"10.{i // 250}.{i % 250}.{len(kind)}", stop))
-        for i in range(attackers)
+        asyncio.create_task(attack(Client(at.url, f"10.{i // 250}.{i % 250}.1", at.guests), stop))
+        for i in range(at.attackers)
+        if attack is not None
     ]
     victim = Victim()
     try:
-        await asyncio.sleep(WARMUP if attackers else 0)
-        async with aiohttp.ClientSession() as http:
-            for _ in range(rounds):
-                await victim_round(http, url, victim)
-        rss = rss_mib(pid)
+        await asyncio.sleep(WARMUP if tasks else 0)
+        for _ in range(rounds):
+            await victim_round(Client(at.url, VICTIM, at.guests), victim)
+        rss = rss_mib(at.pid)
     finally:
         stop.set()
         if tasks:
             await asyncio.wait(tasks, timeout=15)
         for task in tasks:
             task.cancel()
-    return Row(kind, attackers, victim, rss)
+    return Row(at.kind, at.attackers, victim, rss)
 
 
 def p(values: list[float], q: float, scale: float = 1.0) -> str:
@@ -316,6 +347,7 @@ async def bench(args: argparse.Namespace) -> None:
     levels = [int(x) for x in args.levels.split(",")]
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"; clients: {'guest cookies' if args.guests else 'no cookies'}"
     )
     print(
         "| attack | attackers | welcome p50 ms | welcome max ms | run p50 s | run max s "
@@ -327,10 +359,7 @@ async def bench(args: argparse.Namespace) -> None:
         with server_process(port) as proc:
             url = f"ws://127.0.0.1:{port}/ws"
             for attackers in [0] if kind == "alone" else levels:
-                row = await level(
-                    url, proc.pid, "runs" if kind == "alone" else kind, attackers, args.rounds
-                )
-                row.kind = kind
+                row = await level(Level(url, proc.pid, kind, attackers, args.guests), args.rounds)
                 print(line(row), flush=True)
 
 
@@ -339,6 +368,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="victim runs per level")
     parser.add_argument("--levels", default="1,4,16", help="attacking clients per level")
     parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument(
+        "--guests", action="store_true", help="every client holds a guest cookie, as a browser"
+    )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 16 x 600 sockets of our own
