@@ -78,7 +78,9 @@ def login_key(typed: str) -> str:
 
 
 def _json(model: Me | Person, status: int = 200) -> web.Response:
-    return web.json_response(text=model.model_dump_json(), status=status)
+    # Whose answer it is depends on the cookie: no cache may keep it.
+    headers = {"Cache-Control": "no-store"}
+    return web.json_response(text=model.model_dump_json(), status=status, headers=headers)
 
 
 async def me(request: web.Request) -> web.Response:

@@ -41,7 +41,9 @@ PIN_SECONDS = 15 * 60
 
 
 def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(text=model.model_dump_json(), status=status)
+    # Whose answer it is depends on the cookie: no cache may keep it.
+    headers = {"Cache-Control": "no-store"}
+    return web.json_response(text=model.model_dump_json(), status=status, headers=headers)
 
 
 def teacher_id(request: web.Request) -> int:

@@ -55,6 +55,7 @@ async def test_the_identity_cookie_is_http_only_strict_and_on_the_whole_site(
         body = {"code": klass["code"], "nickname": "Mika"}
         async with await api_send(teacher, server, "POST", "/api/join", body) as response:
             [header] = [h for h in response.headers.getall("Set-Cookie") if ID_COOKIE in h]
+            assert response.headers["Cache-Control"] == "no-store"
     morsel = SimpleCookie(header)[ID_COOKIE]
     assert morsel["httponly"] is True
     assert morsel["samesite"] == "Strict"
