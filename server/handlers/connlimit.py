@@ -23,26 +23,33 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import orjson
 import structlog
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from server.engine.tally import EpisodeEnd, Refusal, Scope, Tally
 from server.handlers.client_address import client_address
+from server.handlers.problems import problem, request_lang
+from server.protocol import Lang
+from server.protocol._http import ApiErrorCode
 from server.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 #: Seconds a refused client is asked to wait (`Retry-After`).
 RETRY_AFTER = 5
-#: The stable code of a refusal (the HTTP API's `rate_limited`).
-REFUSED_CODE = "rate_limited"
-_MESSAGES = {
-    Scope.KEY: "Too many connections from your network at once. Wait a moment and try again.",
-    Scope.TOTAL: "The server is very busy right now. Wait a moment and try again.",
+_MESSAGES: dict[Scope, dict[Lang, str]] = {
+    Scope.KEY: {
+        "en": "Too many connections from your network at once. Wait a moment and try again.",
+        "de": "Zu viele Verbindungen aus deinem Netz auf einmal. Warte kurz und versuch es "
+        "noch einmal.",
+    },
+    Scope.TOTAL: {
+        "en": "The server is very busy right now. Wait a moment and try again.",
+        "de": "Der Server ist gerade sehr beschäftigt. Warte kurz und versuch es noch einmal.",
+    },
 }
-_STATUS = {Scope.KEY: web.HTTPTooManyRequests, Scope.TOTAL: web.HTTPServiceUnavailable}
+_STATUS = {Scope.KEY: 429, Scope.TOTAL: 503}
 #: The address whose pending upgrade this request holds, until the upgrade is answered.
 _PENDING = web.RequestKey("pending_upgrade", str)
 
@@ -82,10 +89,10 @@ def install(app: web.Application, settings: Settings) -> None:
 async def connection_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
     limits = request.app[CONNECTION_LIMITS]
     address = client_address(request)
-    _take(limits.requests, address, "connections_refused")
+    _take(request, limits.requests, address, "connections_refused")
     try:
         if _is_upgrade(request):
-            _take(limits.upgrades, address, "upgrades_refused")
+            _take(request, limits.upgrades, address, "upgrades_refused")
             request[_PENDING] = address
         try:
             await _read_body(request, limits.body_timeout)
@@ -100,23 +107,22 @@ def _is_upgrade(request: web.Request) -> bool:
     return request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
 
 
-def _take(tally: Tally, address: str, event: str) -> None:
+def _take(request: web.Request, tally: Tally, address: str, event: str) -> None:
     refusal = tally.take(address)
     if refusal is None:
         return
     limit = tally.per_key if refusal.scope is Scope.KEY else tally.total
     log_refusal(event, refusal, address, limit)
-    raise refused(refusal.scope)
+    raise refused(request, refusal.scope)
 
 
-def refused(scope: Scope) -> web.HTTPException:
-    """The answer to a request beyond a cap; its connection is closed after it."""
-    body = {"error": {"code": REFUSED_CODE, "message": _MESSAGES[scope]}}
-    exc = _STATUS[scope](
-        text=orjson.dumps(body).decode(),
-        content_type="application/json",
-        headers={hdrs.RETRY_AFTER: str(RETRY_AFTER)},
-    )
+def refused(request: web.Request, scope: Scope) -> web.HTTPException:
+    """The answer to a request beyond a cap (the API's `rate_limited`, in the browser's
+    language); its connection is closed after it."""
+    message = _MESSAGES[scope][request_lang(request)]
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    exc = problem(request, ApiErrorCode.RATE_LIMITED, message, headers=headers)
+    exc.set_status(_STATUS[scope])
     exc.force_close()
     return exc
 

@@ -140,11 +140,17 @@ async def _watching(file_limit: int | None) -> AsyncIterator[None]:
 
 
 async def serve(app: web.Application, settings: Settings, file_limit: int) -> None:
-    """Listen until SIGTERM or SIGINT, then shut down cleanly."""
+    """Listen until SIGTERM or SIGINT, then shut down cleanly; a second one of the same
+    signal ends the process at once (its default action is back)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping(signum: int) -> None:
+        stop.set()
+        loop.remove_signal_handler(signum)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stopping, signum)
     async with listening(app, settings, file_limit) as server:
         for site in server.sites:
             log.info("listening", url=site.name)

@@ -120,6 +120,13 @@ async def test_requests_beyond_an_addresses_cap_behind_the_proxy_are_refused() -
             b"HTTP/1.1 429 Too Many Requests"
         )
         assert await upgrade_status(http, server, VICTIM) == 101
+        headers = {"X-Forwarded-For": ATTACKER, "Accept-Language": "de-DE,de;q=0.9"}
+        async with http.get(http_url(server, "/api/me"), headers=headers) as refused:
+            assert (refused.status, refused.headers["Retry-After"]) == (429, "5")
+            assert refused.headers["Connection"] == "close"
+            error = (await refused.json())["error"]
+        assert error["code"] == "rate_limited"
+        assert error["message"].startswith("Zu viele Verbindungen aus deinem Netz")
         await held.close()
         for connection in idle:
             await connection.close()
