@@ -59,7 +59,7 @@ async def bench(waiting: int, handovers: int) -> None:
         pools=(PoolSettings(name="gpu", slots=1),),
         max_waiting_runs=waiting + 10,
         queue_update_interval=0.0,
-        max_runs_in_flight_per_session=2,
+        max_runs_in_flight_per_person=2,
     )
     clock = Clock()
     scheduler = Scheduler(settings, clock=clock)

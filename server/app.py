@@ -14,6 +14,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
+from server.engine.pipeline import Pipeline
 from server.engine.service import NoRuns, RunService
 from server.engine.session import WelcomeInfo
 from server.engine.session_table import SessionBounds
@@ -21,6 +22,8 @@ from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
 from server.handlers import api, connlimit, ops, people
 from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
+from server.handlers.headers import security_headers
+from server.handlers.hostcheck import AllowedHosts, host_check
 from server.handlers.keys import PIPELINE, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.ws import websocket_handler
 from server.protocol import CloseCode, Limits
@@ -62,6 +65,8 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
     """The socket layer alone: sessions, `/ws`, health, metrics and the page. Run commands go
     to `runs` until a pipeline is published in its place; `demo` is what `welcome` says."""
     app = web.Application(client_max_size=settings.max_message_bytes)
+    app.middlewares.append(host_check(AllowedHosts.of(settings)))  # first: outermost
+    app.on_response_prepare.append(security_headers)
     connlimit.install(app, settings)  # before any middleware that costs (cookies, database)
     app.middlewares.extend(people.MIDDLEWARES)
     stats = SocketStats()
@@ -147,11 +152,23 @@ async def _mark_ready(app: web.Application) -> None:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    """Shutdown: every socket gets GOING_AWAY and every session runs its cleanup hooks."""
+    """Shutdown: unfinished runs end first (their `run.done` says the server is restarting),
+    then every socket gets GOING_AWAY and every session runs its cleanup hooks."""
     app[READY].clear()
+    if PIPELINE in app:
+        await _end_runs(app, app[PIPELINE])
     await app[REGISTRY].close_all(CloseCode.GOING_AWAY)
     sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
     for ws in list(sockets):  # sockets that never said hello
         if not ws.closed:
             await ws.close(code=CloseCode.GOING_AWAY, message=b"server shutting down")
     log.info("shutdown_sockets_closed")
+
+async def _end_runs(app: web.Application, pipeline: Pipeline) -> None:
+    """End every unfinished run while its socket is open, and have those sockets send what
+    they hold (the `run.done`s) before the close: the first close asked for is the one kept,
+    so the registry's close after this one does not drop the outbox."""
+    for session_id in await pipeline.shutdown():
+        session = app[REGISTRY].get(session_id)
+        if session is not None and session.connection is not None:
+            session.connection.close(CloseCode.GOING_AWAY, "server restarting", drain=True)

@@ -104,8 +104,8 @@ def pipeline_models(settings: Settings, catalog: Catalog) -> list[str]:
 def scheduler_settings(settings: Settings, backends: Backends) -> SchedulerSettings:
     return SchedulerSettings(
         pools=backends.pools(),
-        max_runs_in_flight_per_session=settings.max_runs_in_flight,
-        max_queued_runs_per_session=settings.max_queued_runs,
+        max_runs_in_flight_per_person=settings.max_runs_in_flight,
+        max_queued_runs_per_person=settings.max_queued_runs,
         max_waiting_runs=settings.max_waiting_runs,
         queue_update_interval=settings.queue_update_interval,
         eta_refresh_interval=settings.eta_refresh_interval,

@@ -77,12 +77,12 @@ class Job:
         self,
         scheduler: Scheduler,
         run_id: str,
-        session_id: str,
+        person: str,
         served: list[str],
         stages: Sequence[tuple[str, str]] = (("llm", "interception"),),
     ) -> None:
         self.recorder = Recorder()
-        self.ticket: RunTicket = scheduler.admit(run_id, session_id, on_queue=self.recorder)
+        self.ticket: RunTicket = scheduler.admit(run_id, person, on_queue=self.recorder)
         self.run_id = run_id
         self.stages = list(stages)
         self.served = served

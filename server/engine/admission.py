@@ -1,15 +1,19 @@
-"""Turning a `run.start` into a run's checked inputs, or a clear error. Pure.
+"""Turning a `run.start` into a run's checked inputs, or a clear error, and what a student's
+class rules make of a run (its perspectives, its safety level). Pure.
 
 An edited meta-prompt belongs to this run's inputs only; the shared config is never touched
-(before, an edit leaked into a cached config and so into other students' runs).
+(before, an edit leaked into a cached config and so into other students' runs). A class only
+ever narrows: fewer perspectives, a stricter safety level (`people.identity`).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 
-from server.engine.catalog import Catalog
+from server.engine.catalog import Catalog, SafetyLevel
 from server.engine.errors import AtelierError
+from server.engine.people.identity import SAFETY_ORDER, ClassRules, stricter_level
 from server.engine.run import RunInputs
 from server.engine.safety_normalize import TextTooLong, normalize
 from server.engine.workflows.catalog import Workflow
@@ -32,7 +36,10 @@ def admit_inputs(
     *,
     max_prompt_chars: int,
     max_meta_prompt_chars: int,
+    perspectives: Collection[str] | None = None,
 ) -> RunInputs:
+    """The run's inputs; `perspectives`, when given, are the only interceptions allowed (the
+    student's class's list)."""
     prompt = message.prompt.strip()
     if not prompt:
         raise InvalidRun("prompt: the prompt is empty")
@@ -42,6 +49,8 @@ def admit_inputs(
     config = catalog.interceptions.get(message.interception)
     if config is None:
         raise UnknownConfig(f"interception: no perspective called {message.interception!r}")
+    if perspectives is not None and config.id not in perspectives:
+        raise UnknownConfig(_NOT_IN_CLASS.get(message.lang) or _NOT_IN_CLASS["en"])
     output = message.output or config.output
     workflow = workflows.get(output)
     if workflow is None:
@@ -64,6 +73,21 @@ def admit_inputs(
         height=_size("height", message.height, parameters.get("height")),
         lang=message.lang,
     )
+
+
+#: What a student reads who picked a perspective their class does not use (their page may still
+#: list it: the catalog is the server's).
+_NOT_IN_CLASS = {
+    "en": "Your class does not use this perspective. Please choose another one.",
+    "de": "Deine Klasse nutzt diese Perspektive nicht. Bitte wähle eine andere.",
+}
+
+
+def run_safety_level(operator: SafetyLevel, rules: ClassRules | None) -> SafetyLevel:
+    """The level a run is checked at: the operator's, or the class's when that is stricter."""
+    chosen = None if rules is None else rules.safety_level
+    mine = next(level for level in SAFETY_ORDER if level == operator)
+    return SafetyLevel(stricter_level(mine, chosen))
 
 
 def _check_normalizable(field: str, text: str) -> None:

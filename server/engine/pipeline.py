@@ -1,7 +1,10 @@
 """The pipeline: admits runs, runs their four stages as one task each, ends every run once.
 
-It is the RunService behind the socket. A run is admitted through the scheduler (refused at
-once when the queue is full), answered with `run.accepted`, then executed by its own task:
+It is the RunService behind the socket. A run belongs to its session's person (identity key):
+their class's rules narrow its perspectives, limits and safety level, and the scheduler counts
+and orders it with every other run of that person, from any of their sessions. It is admitted
+through the scheduler (refused at once when the person or the queue is full), answered with
+`run.accepted`, then executed by its own task:
 stage events, tokens, queue positions, progress, previews and outputs all go out as session
 events. Cancel (client, session expiry, shutdown) cancels that task; the stage in progress
 cleans up through its client's cancel path, the slot is released, and the run ends with
@@ -17,10 +20,11 @@ from dataclasses import dataclass
 
 import structlog
 
-from server.engine.admission import admit_inputs
+from server.engine.admission import admit_inputs, run_safety_level
 from server.engine.errors import AtelierError, BackendError
+from server.engine.people.identity import ClassRules, lower_bound
 from server.engine.run import Run, new_run_id
-from server.engine.scheduler import QueueInfo, RunTicket
+from server.engine.scheduler import QueueInfo, RunLimits, RunTicket
 from server.engine.session import Session
 from server.engine.stages import texts
 from server.engine.stages.context import Blocked, Services, StageContext, StageResult
@@ -103,15 +107,23 @@ class Pipeline:
 
     def start(self, session: Session, message: RunStart) -> None:
         services = self.services
+        rules = session.identity.rules
         inputs = admit_inputs(
             message,
             services.catalog,
             services.workflows,
             max_prompt_chars=services.config.max_prompt_chars,
             max_meta_prompt_chars=services.config.max_meta_prompt_chars,
+            perspectives=None if rules is None else rules.perspectives,
         )
-        run = Run(new_run_id(), session, inputs)
-        ticket = services.scheduler.admit(run.id, session.id, on_queue=self._queue_reporter(run))
+        level = run_safety_level(services.config.safety_level, rules)
+        run = Run(new_run_id(), session, inputs, safety_level=level)
+        ticket = services.scheduler.admit(
+            run.id,
+            session.identity.key,
+            limits=self._limits(rules),
+            on_queue=self._queue_reporter(run),
+        )
         self._runs.setdefault(session.id, {})[run.id] = run
         run.emit(
             RunAccepted, ref=message.ref, interception=inputs.interception, output=inputs.output
@@ -131,6 +143,16 @@ class Pipeline:
     @property
     def active_runs(self) -> int:
         return len(self._tasks)
+
+    def _limits(self, rules: ClassRules | None) -> RunLimits | None:
+        """A class's lower run limits for its members; None: the operator's."""
+        if rules is None:
+            return None
+        operator = self.services.scheduler.settings.limits
+        return RunLimits(
+            lower_bound(operator.in_flight, rules.max_runs_in_flight),
+            lower_bound(operator.queued, rules.max_queued_runs),
+        )
 
     # -- one run
 

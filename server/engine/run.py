@@ -4,8 +4,8 @@ Before, per-run state lived on a shared global object and concurrent runs overwr
 (BACKGROUND.md). A `Run` is created per `run.start` and owned by its task; stages read their
 inputs from it and write their results into it, per stage keyed by `StageName`.
 
-Pure: a run knows its session only as a `SessionLike` (an id and `emit`), so this module and
-`admission` load without asyncio or aiohttp.
+Pure: a run knows its session only as a `SessionLike` (an id, its owner's identity and `emit`),
+so this module and `admission` load without asyncio or aiohttp.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from server.engine.catalog import SafetyLevel
 from server.engine.errors import InvalidState
+from server.engine.people.identity import Identity
 from server.engine.run_record import RecordedInputs, RunRecord, Verdict
 from server.protocol import (
     RunDone,
@@ -38,11 +40,14 @@ _ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
 
 
 class SessionLike(Protocol):
-    """What a run needs of its session: the session's id, and numbering and sending one of
-    its events (`Session` is the real one)."""
+    """What a run needs of its session: the session's id, whose it is (the run's owner), and
+    numbering and sending one of its events (`Session` is the real one)."""
 
     @property
     def id(self) -> str: ...
+
+    @property
+    def identity(self) -> Identity: ...
 
     def emit(self, message_type: type[ServerEvent], **fields: Any) -> object: ...
 
@@ -85,6 +90,9 @@ class Run:
     id: str
     session: SessionLike
     inputs: RunInputs
+    #: The level its safety checks use: the operator's or its class's, whichever is stricter
+    #: (set at admission; the strictest by default, so a run never goes unchecked by mistake).
+    safety_level: SafetyLevel = SafetyLevel.KIDS
     status: RunStatus = RunStatus.QUEUED
     stage: StageName | None = None
     #: Each stage's final text, set when the stage is done.

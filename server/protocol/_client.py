@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from server.protocol._vocabulary import Lang, Message, RunId, SessionId
 
 
-class Hello(Message):
+class ClientMessageBase(Message):
+    """A message from a client: strict types, so `"7"` or `true` is no number and `1` no
+    string; what a client means must be what it sends (the fuzz tests hold every field to it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Hello(ClientMessageBase):
     type: Literal["hello"]
     protocol: int
     session: SessionId | None = None
@@ -17,7 +24,7 @@ class Hello(Message):
     last_seq: Annotated[int, Field(ge=0)] = 0
 
 
-class RunStart(Message):
+class RunStart(ClientMessageBase):
     type: Literal["run.start"]
     # Lengths are checked against the server's settings after parsing; these are hard caps.
     prompt: Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -31,7 +38,7 @@ class RunStart(Message):
     ref: Annotated[str, Field(max_length=64)] | None = None
 
 
-class RunCancel(Message):
+class RunCancel(ClientMessageBase):
     type: Literal["run.cancel"]
     run: RunId
 

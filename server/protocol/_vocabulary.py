@@ -59,6 +59,8 @@ class RunEndCode(StrEnum):
     BACKEND_EXECUTION_ERROR = "backend_execution_error"
     BACKEND_PROMPT_LOST = "backend_prompt_lost"
     MODEL_NOT_FOUND = "model_not_found"
+    SERVER_RESTARTING = "server_restarting"
+    DISK_FULL = "disk_full"
 
 
 class CloseCode(IntEnum):

@@ -20,10 +20,18 @@ class RunFields(BaseModel):
         8000, ge=1, le=20_000, description="longest edited meta-prompt"
     )
     max_runs_in_flight: int = Field(
-        2, ge=1, le=100, description="runs of one session working at once; more wait"
+        2,
+        ge=1,
+        le=100,
+        description="runs of one student working at once, across all their sessions; "
+        "more wait (a class may set fewer)",
     )
     max_queued_runs: int = Field(
-        8, ge=0, le=1000, description="runs of one session waiting beyond those in flight"
+        8,
+        ge=0,
+        le=1000,
+        description="runs of one student waiting beyond those in flight, across all "
+        "their sessions; more are refused (a class may set fewer)",
     )
     max_waiting_runs: int = Field(
         500, ge=1, le=100_000, description="runs waiting server-wide before new ones are refused"
@@ -35,7 +43,9 @@ class RunFields(BaseModel):
         3.0, ge=0.5, le=60, description="least seconds between two ETA-only updates of one run"
     )
     safety_level: Literal["kids", "youth", "adult", "research"] = Field(
-        "kids", description="how strictly prompts are checked; never set by a client"
+        "kids",
+        description="how strictly prompts are checked; never set by a client "
+        "(a class may set a stricter level)",
     )
     model_safety: str = Field("llama3.2", min_length=1, description="LLM for safety verdicts")
     model_interception: str = Field(

@@ -60,7 +60,7 @@ async def test_an_eta_that_follows_the_countdown_is_not_told_again() -> None:
     scheduler.close()
 
 
-async def test_one_pass_refreshes_every_waiting_run_of_a_session_together() -> None:
+async def test_one_pass_refreshes_every_waiting_run_of_a_person_together() -> None:
     clock = FakeClock()
     scheduler = make_scheduler(clock=clock)
     await measure(scheduler, clock, 6.0, "llm")

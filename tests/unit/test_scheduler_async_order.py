@@ -59,8 +59,8 @@ async def test_a_run_in_a_later_stage_goes_before_fresh_first_stage_work() -> No
     ]
 
 
-async def test_a_single_run_does_not_wait_behind_another_sessions_whole_burst() -> None:
-    scheduler = make_scheduler(max_runs_in_flight_per_session=2)
+async def test_a_single_run_does_not_wait_behind_another_persons_whole_burst() -> None:
+    scheduler = make_scheduler(max_runs_in_flight_per_person=2)
     served: list[str] = []
     burst = [Job(scheduler, f"g{i}", "greedy", served) for i in range(6)]
     lone = Job(scheduler, "lone", "modest", served)
@@ -72,8 +72,8 @@ async def test_a_single_run_does_not_wait_behind_another_sessions_whole_burst() 
     assert served.index("lone:interception") == 2  # behind the two in flight, not the six
 
 
-async def test_ties_in_a_fairness_window_interleave_sessions() -> None:
-    scheduler = make_scheduler(fairness_window=5.0, max_runs_in_flight_per_session=3)
+async def test_ties_in_a_fairness_window_interleave_people() -> None:
+    scheduler = make_scheduler(fairness_window=5.0, max_runs_in_flight_per_person=3)
     served: list[str] = []
     holder = Job(scheduler, "holder", "x", served)
     await holder.wait_entered()
@@ -88,26 +88,26 @@ async def test_ties_in_a_fairness_window_interleave_sessions() -> None:
     assert served[1:3] == ["g0:interception", "lone:interception"]
 
 
-async def test_runs_beyond_the_session_limit_wait_in_the_sessions_own_line() -> None:
-    scheduler = make_scheduler(max_runs_in_flight_per_session=2)
+async def test_runs_beyond_the_person_limit_wait_in_the_persons_own_line() -> None:
+    scheduler = make_scheduler(max_runs_in_flight_per_person=2)
     served: list[str] = []
     jobs = [Job(scheduler, f"r{i}", "s", served, stages=[("comfy", "image")]) for i in range(4)]
     await jobs[0].wait_entered()
     await settle()
     assert [j.ticket.phase for j in jobs] == [RunPhase.ACTIVE] * 2 + [RunPhase.QUEUED] * 2
-    assert jobs[2].recorder.last == QueueInfo(WaitReason.SESSION, None, None, 1, 2, None)
-    assert jobs[3].recorder.last == QueueInfo(WaitReason.SESSION, None, None, 2, 2, None)
+    assert jobs[2].recorder.last == QueueInfo(WaitReason.PERSON, None, None, 1, 2, None)
+    assert jobs[3].recorder.last == QueueInfo(WaitReason.PERSON, None, None, 2, 2, None)
     jobs[0].finish()
     await jobs[0].outcome()
     await settle()
     assert jobs[2].ticket.phase is RunPhase.ACTIVE
-    assert jobs[3].recorder.last == QueueInfo(WaitReason.SESSION, None, None, 1, 1, None)
-    assert scheduler.snapshot().queued_for_session == 1
+    assert jobs[3].recorder.last == QueueInfo(WaitReason.PERSON, None, None, 1, 1, None)
+    assert scheduler.snapshot().queued_for_person == 1
     for job in jobs[1:]:
         await job.wait_entered()
         job.finish()
         await job.outcome()
-    assert scheduler.snapshot().sessions == 0
+    assert scheduler.snapshot().people == 0
 
 
 async def test_a_full_queue_refuses_new_runs_and_keeps_the_queued_ones() -> None:
@@ -132,8 +132,8 @@ async def test_a_full_queue_refuses_new_runs_and_keeps_the_queued_ones() -> None
     assert served == ["r0:interception", "r1:interception", "r2:interception"]
 
 
-async def test_one_session_cannot_queue_without_bound() -> None:
-    scheduler = make_scheduler(max_runs_in_flight_per_session=1, max_queued_runs_per_session=1)
+async def test_one_person_cannot_queue_without_bound() -> None:
+    scheduler = make_scheduler(max_runs_in_flight_per_person=1, max_queued_runs_per_person=1)
     first, second = scheduler.admit("a", "s"), scheduler.admit("b", "s")
     with pytest.raises(TooManyRuns) as refused:
         scheduler.admit("c", "s")
@@ -141,7 +141,7 @@ async def test_one_session_cannot_queue_without_bound() -> None:
     scheduler.admit("d", "other").close()
     first.close()
     second.close()
-    assert scheduler.snapshot().sessions == 0
+    assert scheduler.snapshot().people == 0
 
 
 async def test_eta_is_unknown_until_a_job_finished_then_follows_the_average() -> None:

@@ -54,8 +54,8 @@ def check_invariants(scheduler: Scheduler, jobs: list[Job]) -> None:
 async def scenario(slots: int, script: list[tuple[str, int, int]]) -> None:
     scheduler = make_scheduler(
         slots=slots,
-        max_runs_in_flight_per_session=2,
-        max_queued_runs_per_session=3,
+        max_runs_in_flight_per_person=2,
+        max_queued_runs_per_person=3,
         max_waiting_runs=10,
     )
     served: list[str] = []
@@ -84,7 +84,7 @@ async def scenario(slots: int, script: list[tuple[str, int, int]]) -> None:
     await drain(jobs)
     assert scheduler.snapshot().held_slots == 0
     assert scheduler.waiting_runs == 0
-    assert scheduler.snapshot().sessions == 0
+    assert scheduler.snapshot().people == 0
 
 
 async def apply(op: str, job: Job, jobs: list[Job]) -> None:
@@ -103,7 +103,7 @@ async def apply(op: str, job: Job, jobs: list[Job]) -> None:
         for j in jobs
         if j.holding and id(j) not in before and j.stages[j.current][0] == pool and j is not job
     ]
-    if expected is None:  # only a run of the closing run's session line may start now
+    if expected is None:  # only a run of the closing run's person line may start now
         assert all(id(j) in queued for j in granted)
     else:
         assert granted[:1] == [expected], "the slot did not go to the oldest waiter"

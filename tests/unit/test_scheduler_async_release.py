@@ -28,7 +28,7 @@ async def test_cancel_while_waiting_removes_the_run_and_moves_up_everyone_behind
         await job.outcome()
     assert "r2:interception" not in served
     assert scheduler.snapshot().held_slots == 0
-    assert scheduler.snapshot().sessions == 0
+    assert scheduler.snapshot().people == 0
 
 
 async def test_cancel_while_holding_runs_the_stage_cleanup_then_frees_the_slot() -> None:
@@ -120,13 +120,13 @@ async def test_closing_a_ticket_fails_its_waiting_stage_and_updates_the_others()
     assert scheduler.waiting_runs == 0
 
 
-async def test_cancel_while_waiting_in_the_session_line_frees_the_place_at_once() -> None:
-    scheduler = make_scheduler(max_runs_in_flight_per_session=1)
+async def test_cancel_while_waiting_in_the_person_line_frees_the_place_at_once() -> None:
+    scheduler = make_scheduler(max_runs_in_flight_per_person=1)
     served: list[str] = []
     jobs = [Job(scheduler, f"r{i}", "s", served) for i in range(3)]
     await settle()
     assert jobs[2].recorder.last is not None
-    assert jobs[2].recorder.last.reason is WaitReason.SESSION
+    assert jobs[2].recorder.last.reason is WaitReason.PERSON
     assert jobs[2].recorder.last.position == 2
     jobs[1].task.cancel()
     await jobs[2].recorder.until(lambda i: i.position == 1)
@@ -136,7 +136,7 @@ async def test_cancel_while_waiting_in_the_session_line_frees_the_place_at_once(
     jobs[2].finish()
     await jobs[2].outcome()
     assert served == ["r0:interception", "r2:interception"]
-    assert scheduler.snapshot().sessions == 0
+    assert scheduler.snapshot().people == 0
 
 
 async def test_a_burst_of_changes_reaches_a_waiter_as_one_update() -> None:

@@ -23,20 +23,20 @@ def key(tick: int, rank: int = 0, seq: int = 0, lease: int = 0) -> WaitKey:
 
 
 def test_runs_starting_later_get_later_priorities() -> None:
-    first = run_priority(10.0, 1.0, session_starts=5, start_seq=1)
-    second = run_priority(11.5, 1.0, session_starts=0, start_seq=2)
+    first = run_priority(10.0, 1.0, person_starts=5, start_seq=1)
+    second = run_priority(11.5, 1.0, person_starts=0, start_seq=2)
     assert first < second
 
 
-def test_ties_within_a_fairness_window_go_to_the_session_with_fewer_starts() -> None:
-    heavy = run_priority(10.1, 1.0, session_starts=3, start_seq=1)
-    light = run_priority(10.9, 1.0, session_starts=0, start_seq=2)
+def test_ties_within_a_fairness_window_go_to_the_person_with_fewer_starts() -> None:
+    heavy = run_priority(10.1, 1.0, person_starts=3, start_seq=1)
+    light = run_priority(10.9, 1.0, person_starts=0, start_seq=2)
     assert light < heavy
 
 
 def test_a_zero_fairness_window_is_strict_first_come_first_served() -> None:
-    heavy = run_priority(10.0, 0.0, session_starts=3, start_seq=1)
-    light = run_priority(10.0, 0.0, session_starts=0, start_seq=2)
+    heavy = run_priority(10.0, 0.0, person_starts=3, start_seq=1)
+    light = run_priority(10.0, 0.0, person_starts=0, start_seq=2)
     assert heavy < light
 
 

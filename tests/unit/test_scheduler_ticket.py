@@ -21,7 +21,7 @@ def test_a_closed_ticket_cannot_become_active_again() -> None:
 
 
 def test_an_active_ticket_cannot_be_activated_twice() -> None:
-    ticket = make_scheduler().admit("r", "s")  # a free session place: active at once
+    ticket = make_scheduler().admit("r", "s")  # a free place of its person: active at once
     with pytest.raises(InvalidState, match="illegal transition active -> active"):
         ticket.activate(PRIORITY)
     assert ticket.phase is RunPhase.ACTIVE

@@ -1,4 +1,4 @@
-"""The lines a run waits in: a pool's line for a slot, a session's line for an in-flight place.
+"""The lines a run waits in: a pool's line for a slot, a person's line for an in-flight place.
 
 Each line coalesces its queue updates through a `Notifier`, so a burst of changes costs one
 flush per interval rather than one message per change. The scheduler's ETA refresh pass runs
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from server.engine.scheduler._queueing import SlotQueue, Throttle
+from server.engine.scheduler._queueing import RunLimits, SlotQueue, Throttle
 from server.engine.scheduler._ticket import Lease, RunTicket
 
 
@@ -95,11 +95,19 @@ class Pool:
         self.notifier = Notifier(interval, lambda: flush(self))
 
 
-class SessionLine:
-    """One session's runs in flight and, behind them, its runs waiting for a place."""
+class PersonLine:
+    """One person's runs in flight (from all their sessions) and, behind them, their runs
+    waiting for a place; `limits` are the person's latest (a class may lower them)."""
 
-    def __init__(self, session_id: str, interval: float, flush: Callable[[SessionLine], None]):
-        self.id = session_id
+    def __init__(
+        self,
+        person: str,
+        limits: RunLimits,
+        interval: float,
+        flush: Callable[[PersonLine], None],
+    ) -> None:
+        self.id = person
+        self.limits = limits
         self.in_flight: set[str] = set()
         self.line: dict[str, RunTicket] = {}  # insertion-ordered: O(1) append, pop, remove
         self.starts = 0

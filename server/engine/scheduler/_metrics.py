@@ -29,10 +29,10 @@ class PoolSnapshot:
 class SchedulerSnapshot:
     pools: dict[str, PoolSnapshot]
     held_slots: int  # returns to 0 when nothing runs: the leak check
-    waiting_runs: int  # in a session line or in a pool's line: what max_waiting_runs bounds
-    queued_for_session: int
+    waiting_runs: int  # in a person's line or in a pool's line: what max_waiting_runs bounds
+    queued_for_person: int
     active_runs: int
-    sessions: int
+    people: int  # owner keys with runs admitted
     refusals: int
 
 
@@ -92,7 +92,7 @@ class _SnapshotCollector(Collector):
         yield waiting
         yield running
         yield GaugeMetricFamily(
-            "atelier_scheduler_session_queued",
-            "Runs waiting for a place among their session's runs in flight",
-            value=snap.queued_for_session,
+            "atelier_scheduler_person_queued",
+            "Runs waiting for a place among their person's runs in flight",
+            value=snap.queued_for_person,
         )

@@ -3,11 +3,17 @@
 Nothing here awaits or touches an event loop, so the rules are tested with plain function calls
 (`tests/unit/test_scheduler_rules.py`); the scheduler (`_scheduler`) wraps them in futures.
 
-Ordering. A run gets its `RunPriority` once, when it starts (takes one of its session's in-flight
+Admission. Runs are counted per person (an owner key: one student across all their sessions and
+tabs), never per session, so more sessions buy no more runs: a person's run starts at once while
+they have fewer than `RunLimits.in_flight` runs working, waits in the person's own line while
+that line is shorter than `RunLimits.queued`, and is refused otherwise (`admission`).
+
+Ordering. A run gets its `RunPriority` once, when it starts (takes one of its person's in-flight
 places), and keeps it for every stage: a run that finished stage 2 therefore waits ahead of runs
 that started later, whatever stage they are in. Runs that start within the same fairness window
-(a class pressing "go" together) are ties; a tie goes to the session that has started fewer runs
-so far, which interleaves a burst from one session with single runs from the others.
+(a class pressing "go" together) are ties; a tie goes to the person who has started fewer runs
+so far, which interleaves a burst from one person with single runs from the others. A person's
+queued runs get their priority only when they start, so they never stand before anyone else's.
 
 Telling. A change of place is coalesced per line by `Throttle`; an ETA that moves while the
 place stays is told only when it drifted materially from what the page counts down
@@ -40,11 +46,40 @@ ETA_DRIFT_SECONDS = 2.0
 ETA_DRIFT_SHARE = 0.1
 
 
+@dataclass(frozen=True, slots=True)
+class RunLimits:
+    """One person's bounds: runs working at once, and runs waiting behind those."""
+
+    in_flight: int
+    queued: int
+
+    def __post_init__(self) -> None:
+        if self.in_flight < 1 or self.queued < 0:
+            raise ValueError(f"invalid run limits {self}")
+
+
+class Admission(enum.Enum):
+    """What becomes of a person's new run."""
+
+    START = "start"  # it takes an in-flight place at once
+    QUEUE = "queue"  # it waits in the person's own line
+    REFUSE = "refuse"  # the person already has every run they may have
+
+
+def admission(in_flight: int, queued: int, limits: RunLimits) -> Admission:
+    """Where a person's new run goes, given how many of their runs work and wait already."""
+    if in_flight < limits.in_flight:
+        return Admission.START
+    if queued < limits.queued:
+        return Admission.QUEUE
+    return Admission.REFUSE
+
+
 class RunPriority(NamedTuple):
     """Order of runs across every pool; smaller goes first."""
 
     tick: int
-    session_rank: int
+    person_rank: int
     start_seq: int
 
 
@@ -56,23 +91,23 @@ class WaitKey(NamedTuple):
 
 
 def run_priority(
-    now: float, fairness_window: float, session_starts: int, start_seq: int
+    now: float, fairness_window: float, person_starts: int, start_seq: int
 ) -> RunPriority:
     """The priority of a run starting at `now` (the `start_seq`-th start of the scheduler),
-    its session having started `session_starts` runs before.
+    its person having started `person_starts` runs before (while they had runs admitted).
 
-    Start order, not admission order: a session's queued run that starts late must not jump
-    ahead of other sessions' runs that started while it waited in its own line. With a window
+    Start order, not admission order: a person's queued run that starts late must not jump
+    ahead of other people's runs that started while it waited in its own line. With a window
     of 0 every start is its own tick: strict first come, first served.
     """
     tick = math.floor(now / fairness_window) if fairness_window > 0 else start_seq
-    return RunPriority(tick, session_starts, start_seq)
+    return RunPriority(tick, person_starts, start_seq)
 
 
 class WaitReason(enum.StrEnum):
     """Why a run is waiting; goes onto the wire in `queue` events."""
 
-    SESSION = "session"  # its session already has the maximum number of runs in flight
+    PERSON = "person"  # its person already has the maximum number of runs in flight
     SLOT = "slot"  # it waits for a slot of a backend pool
 
 
@@ -80,7 +115,7 @@ class WaitReason(enum.StrEnum):
 class QueueInfo:
     """Where a waiting run stands. `position` is 1 for the next to be served.
 
-    For `WaitReason.SESSION` the position is within the session's own line and pool/stage are
+    For `WaitReason.PERSON` the position is within the person's own line and pool/stage are
     None. `eta_seconds` is None while there is no measurement to base it on.
     """
 

@@ -1,12 +1,13 @@
-"""`Scheduler`: admission, session lines, pool slots and the hand-over between them.
+"""`Scheduler`: admission, person lines, pool slots and the hand-over between them.
 
-A run first takes one of its session's in-flight places (`max_runs_in_flight_per_session`);
-the session's other runs wait in the session's own line. Each stage then waits for a slot in
-its pool, ordered by `_queueing.RunPriority`. Releasing a slot hands it to the next live waiter
-in the same call, so no wake-up is lost and no slot is granted twice. The ordering, position,
-coalescing and ETA rules are pure (`_queueing`, `_eta`); this module adds the futures,
-`_lines` the timers and `_updates` what a waiting run is told and when. Tickets reach the
-scheduler through `TicketOwner` (`acquire`, `release`, `close_run`).
+A run belongs to a person (an owner key: a student across all their sessions) and first takes
+one of that person's in-flight places (`RunLimits.in_flight`); the person's other runs wait in
+their own line, up to `RunLimits.queued`, and beyond that are refused (`_queueing.admission`).
+Each stage then waits for a slot in its pool, ordered by `_queueing.RunPriority`. Releasing a
+slot hands it to the next live waiter in the same call, so no wake-up is lost and no slot is
+granted twice. The ordering, position, coalescing and ETA rules are pure (`_queueing`, `_eta`);
+this module adds the futures, `_lines` the timers and `_updates` what a waiting run is told and
+when. Tickets reach the scheduler through `TicketOwner` (`acquire`, `release`, `close_run`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry
 
 from server.engine.scheduler._eta import ServiceTimes, suggest_retry_after
-from server.engine.scheduler._lines import Pool, SessionLine, Ticker
+from server.engine.scheduler._lines import PersonLine, Pool, Ticker
 from server.engine.scheduler._metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
-from server.engine.scheduler._queueing import WaitKey, run_priority
+from server.engine.scheduler._queueing import Admission, RunLimits, WaitKey, admission, run_priority
 from server.engine.scheduler._settings import (
     Busy,
     RunClosed,
@@ -30,11 +31,11 @@ from server.engine.scheduler._settings import (
     UnknownPool,
 )
 from server.engine.scheduler._ticket import Lease, Outcome, QueueCallback, RunPhase, RunTicket
-from server.engine.scheduler._updates import tell_pool, tell_session
+from server.engine.scheduler._updates import tell_person, tell_pool
 
 
 class Scheduler:
-    """Admission, session lines and pool slots for every run of the server."""
+    """Admission, person lines and pool slots for every run of the server."""
 
     def __init__(
         self,
@@ -50,13 +51,13 @@ class Scheduler:
             p.name: Pool(p.name, p.slots, interval, self._flush_pool) for p in settings.pools
         }
         self._eta_refresh = Ticker(settings.eta_refresh_interval, self.refresh_etas)
-        self._sessions: dict[str, SessionLine] = {}
+        self._people: dict[str, PersonLine] = {}
         self._runs: dict[str, RunTicket] = {}
         self._times = ServiceTimes(settings.eta_window)
         self._run_seq = itertools.count(1)
         self._lease_seq = itertools.count(1)
         self._start_seq = itertools.count(1)  # start order, not admission order: see _queueing
-        self._queued = 0  # runs in session lines
+        self._queued = 0  # runs in person lines
         self._pool_waiting = 0  # leases in pool lines
         self.refusals = 0
         self._metrics = SchedulerMetrics(registry, self.snapshot) if registry is not None else None
@@ -80,9 +81,9 @@ class Scheduler:
             pools=pools,
             held_slots=self.held_slots,
             waiting_runs=self.waiting_runs,
-            queued_for_session=self._queued,
+            queued_for_person=self._queued,
             active_runs=len(self._runs) - self._queued,
-            sessions=len(self._sessions),
+            people=len(self._people),
             refusals=self.refusals,
         )
 
@@ -97,53 +98,71 @@ class Scheduler:
     def typical_service_time(self, pool: str, stage: str) -> float | None:
         return self._times.typical(pool, stage)
 
-    # -- admission and session lines -----------------------------------------------------
+    # -- admission and person lines ------------------------------------------------------
 
     def admit(
-        self, run_id: str, session_id: str, *, on_queue: QueueCallback | None = None
+        self,
+        run_id: str,
+        person: str,
+        *,
+        limits: RunLimits | None = None,
+        on_queue: QueueCallback | None = None,
     ) -> RunTicket:
-        """Admit a run or refuse it at once (Busy, TooManyRuns); nothing queued is touched."""
+        """Admit `person`'s run or refuse it at once (Busy, TooManyRuns); nothing queued is
+        touched. `limits` default to the settings' (a class passes its lower ones)."""
         if run_id in self._runs:
             raise ValueError(f"run {run_id} is already admitted")
-        session = self._sessions.get(session_id)
-        self._check_room(session)
-        if session is None:
-            interval = self.settings.queue_update_interval
-            session = self._sessions[session_id] = SessionLine(session_id, interval, tell_session)
-        ticket = RunTicket(self, run_id, session_id, next(self._run_seq), on_queue)
+        line = self._line_of(person, limits or self.settings.limits)
+        verdict = admission(len(line.in_flight), len(line.line), line.limits)
+        self._check_room(line, verdict)
+        ticket = RunTicket(self, run_id, person, next(self._run_seq), on_queue)
         self._runs[run_id] = ticket
-        if len(session.in_flight) < self.settings.max_runs_in_flight_per_session:
-            self._activate(session, ticket)
+        if verdict is Admission.START:
+            self._activate(line, ticket)
         else:
-            session.line[run_id] = ticket
+            line.line[run_id] = ticket
             self._queued += 1
-            session.notifier.mark()
+            line.notifier.mark()
         return ticket
 
-    def _check_room(self, session: SessionLine | None) -> None:
-        s = self.settings
-        if (
-            session is not None
-            and len(session.line) >= s.max_queued_runs_per_session
-            and len(session.in_flight) >= s.max_runs_in_flight_per_session
-        ):
-            self._refuse("session")
-            raise TooManyRuns("this session has too many runs", retry_after=self.retry_after())
-        if self.waiting_runs >= s.max_waiting_runs:
+    def _line_of(self, person: str, limits: RunLimits) -> PersonLine:
+        """The person's line with their latest limits; made (not yet kept) if they have none."""
+        line = self._people.get(person)
+        if line is None:
+            interval = self.settings.queue_update_interval
+            return PersonLine(person, limits, interval, tell_person)
+        line.limits = limits
+        return line
+
+    def _check_room(self, line: PersonLine, verdict: Admission) -> None:
+        """Refuse, or keep the person's line (a new one is kept only once a run is in it)."""
+        if verdict is Admission.REFUSE:
+            self._refuse("person")
+            raise TooManyRuns(
+                "you already have as many runs as you may; wait until one has finished",
+                retry_after=self.retry_after(),
+            )
+        if self.waiting_runs >= self.settings.max_waiting_runs:
             self._refuse("busy")
             raise Busy("the queue is full", retry_after=self.retry_after())
+        self._people[line.id] = line
+
+    def _forget_if_idle(self, line: PersonLine) -> None:
+        if not line.in_flight and not line.line:
+            line.notifier.cancel()
+            self._people.pop(line.id, None)
 
     def _refuse(self, reason: str) -> None:
         self.refusals += 1
         if self._metrics is not None:
             self._metrics.refused(reason)
 
-    def _activate(self, session: SessionLine, ticket: RunTicket) -> None:
+    def _activate(self, line: PersonLine, ticket: RunTicket) -> None:
         s = self.settings
         start = next(self._start_seq)
-        ticket.activate(run_priority(self._clock(), s.fairness_window, session.starts, start))
-        session.starts += 1
-        session.in_flight.add(ticket.run_id)
+        ticket.activate(run_priority(self._clock(), s.fairness_window, line.starts, start))
+        line.starts += 1
+        line.in_flight.add(ticket.run_id)
 
     def close_run(self, ticket: RunTicket, *, cancelled: bool) -> None:
         """The ticket's `close`: free its place, fail its waiting requests, forget it."""
@@ -151,34 +170,31 @@ class Scheduler:
             return
         if not cancelled:
             self._times.record_run(ticket.jobs)
-        session = self._sessions[ticket.session_id]
+        line = self._people[ticket.person]
         if ticket.phase is RunPhase.QUEUED:
-            del session.line[ticket.run_id]
+            del line.line[ticket.run_id]
             self._queued -= 1
-            session.notifier.mark()
+            line.notifier.mark()
         else:
-            session.in_flight.discard(ticket.run_id)
-            self._start_next(session)
+            line.in_flight.discard(ticket.run_id)
+            self._start_next(line)
         ticket.end()
         for lease in list(ticket.waiting):
             self._drop_waiter(lease)
             if not lease.future.done():
                 lease.future.set_exception(RunClosed(f"run {ticket.run_id} was closed"))
         del self._runs[ticket.run_id]
-        if not session.in_flight and not session.line:
-            session.notifier.cancel()
-            del self._sessions[session.id]
+        self._forget_if_idle(line)
 
-    def _start_next(self, session: SessionLine) -> None:
-        limit = self.settings.max_runs_in_flight_per_session
+    def _start_next(self, line: PersonLine) -> None:
         started = False
-        while session.line and len(session.in_flight) < limit:
-            ticket = session.line.pop(next(iter(session.line)))
+        while line.line and len(line.in_flight) < line.limits.in_flight:
+            ticket = line.line.pop(next(iter(line.line)))
             self._queued -= 1
-            self._activate(session, ticket)
+            self._activate(line, ticket)
             started = True
         if started:
-            session.notifier.mark()
+            line.notifier.mark()
 
     # -- slots ---------------------------------------------------------------------------
 
@@ -261,5 +277,5 @@ class Scheduler:
         self._eta_refresh.cancel()
         for pool in self._pools.values():
             pool.notifier.cancel()
-        for session in self._sessions.values():
-            session.notifier.cancel()
+        for line in self._people.values():
+            line.notifier.cancel()

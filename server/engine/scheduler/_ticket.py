@@ -33,7 +33,7 @@ Outcome = Literal["ok", "error", "cancelled"]
 
 
 class RunPhase(enum.StrEnum):
-    QUEUED = "queued"  # waiting for one of its session's in-flight places
+    QUEUED = "queued"  # waiting for one of its person's in-flight places
     ACTIVE = "active"  # may take slots
     CLOSED = "closed"
 
@@ -62,18 +62,18 @@ class RunTicket:
         self,
         owner: TicketOwner,
         run_id: str,
-        session_id: str,
+        person: str,
         seq: int,
         on_queue: QueueCallback | None,
     ) -> None:
         self.run_id = run_id
-        self.session_id = session_id
+        self.person = person  # the owner key its limits and fairness count by
         self.seq = seq
         self.phase = RunPhase.QUEUED
         self.priority: RunPriority | None = None  # set by `activate`
         self.waiting: set[Lease] = set()  # its slot requests still in a pool's line
         self.jobs: list[Job] = []  # finished normally, in order: what its rests are made of
-        self.last_info: QueueInfo | None = None  # last told about its session's line
+        self.last_info: QueueInfo | None = None  # last told about its person's line
         self._owner = owner
         self._on_queue = on_queue
         self._started = asyncio.Event()
@@ -99,7 +99,7 @@ class RunTicket:
             self._owner.release(lease, outcome)
 
     def close(self, *, cancelled: bool = False) -> None:
-        """The run ended: free its session place (starting the next run). Idempotent.
+        """The run ended: free its person's place (starting their next run). Idempotent.
 
         A cancelled run's jobs say nothing about how much pool time a run goes on to need."""
         self._owner.close_run(self, cancelled=cancelled)

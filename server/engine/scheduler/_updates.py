@@ -6,8 +6,8 @@ the line's `Notifier` (the first change at once, then at most one per
 while the place stays is told only by the refresh pass: one timer for the whole scheduler,
 running while anyone waits in a pool's line, which every `eta_refresh_interval` recomputes
 every waiter's ETA (O(waiters) per pass, see `bench/bench_scheduler.py`) and tells those whose
-estimate drifted materially from the page's countdown (`_queueing.eta_drifted`). So a run, and
-a session, hears at most one ETA-only update per interval, all of a session's in one pass.
+estimate drifted materially from the page's countdown (`_queueing.eta_drifted`). So a run hears
+at most one ETA-only update per interval.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterator
 
 from server.engine.scheduler._eta import ServiceTimes, Work, estimate_waits
-from server.engine.scheduler._lines import Pool, SessionLine
+from server.engine.scheduler._lines import PersonLine, Pool
 from server.engine.scheduler._queueing import QueueInfo, WaitReason, eta_drifted
 from server.engine.scheduler._ticket import Lease
 
@@ -63,11 +63,11 @@ def pool_infos(pool: Pool, times: ServiceTimes, now: float) -> Iterator[tuple[Le
         yield lease, QueueInfo(WaitReason.SLOT, name, lease.stage, position, length, rounded)
 
 
-def tell_session(session: SessionLine) -> None:
-    """Tell the runs in a session's own line their place (they have no ETA)."""
-    length = len(session.line)
-    for position, ticket in enumerate(session.line.values(), 1):
-        info = QueueInfo(WaitReason.SESSION, None, None, position, length, None)
+def tell_person(person: PersonLine) -> None:
+    """Tell the runs in a person's own line their place (they have no ETA)."""
+    length = len(person.line)
+    for position, ticket in enumerate(person.line.values(), 1):
+        info = QueueInfo(WaitReason.PERSON, None, None, position, length, None)
         if info != ticket.last_info:
             ticket.last_info = info
             ticket.notify(info)

@@ -2,7 +2,8 @@
 
 Fail-closed: when the LLM cannot answer (down, timeout, garbage), the run is blocked with a
 friendly reason, never waved through. Used by stage 1 (the student's input and an edited
-meta-prompt) and by stage 3 (the final English image prompt).
+meta-prompt) and by stage 3 (the final English image prompt), at the run's own level
+(`Run.safety_level`: the operator's, or the student's class's when that is stricter).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def lang_of(ctx: StageContext) -> Lang:
 
 def check_words(ctx: StageContext, *candidates: str) -> None:
     """Block if any candidate text contains an entry of the level's word list."""
-    words = ctx.services.catalog.word_lists[ctx.config.safety_level]
+    words = ctx.services.catalog.word_lists[ctx.run.safety_level]
     for candidate in candidates:
         try:
             hit = words.find(candidate)
@@ -41,11 +42,11 @@ def check_words(ctx: StageContext, *candidates: str) -> None:
 
 async def check_llm(ctx: StageContext, stage: StageName, prompt_name: str, text: str) -> bool:
     """Ask the safety model; True if it ran. Raises Blocked on UNSAFE or on any failure."""
-    if not ctx.config.safety_level.llm_checked:
+    if not ctx.run.safety_level.llm_checked:
         return False
     lang = lang_of(ctx)
     catalog = ctx.services.catalog
-    system = catalog.render_prompt(prompt_name, level=ctx.config.safety_level, lang=lang)
+    system = catalog.render_prompt(prompt_name, level=ctx.run.safety_level, lang=lang)
     # think=False: a reasoning preamble could outrun the token budget and read as unsafe.
     request = ctx.request(
         ctx.config.model_safety, system, text, temperature=0.0, max_tokens=120, think=False
@@ -79,5 +80,5 @@ async def input_safety(ctx: StageContext) -> StageResult:
     combined = "\n\n".join(candidates)
     if await check_llm(ctx, StageName.SAFETY, "safety_input", combined):
         checks.append(BackendKind.LLM.value)
-    detail: dict[str, Any] = {"level": ctx.config.safety_level.value, "checks": checks}
+    detail: dict[str, Any] = {"level": ctx.run.safety_level.value, "checks": checks}
     return StageResult(detail=detail)

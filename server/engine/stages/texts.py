@@ -36,6 +36,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "erzeugt. Bitte versuch es gleich noch einmal.",
     },
     "cancelled": {"en": "Stopped.", "de": "Abgebrochen."},
+    "server_restarting": {
+        "en": "The server is restarting, so this picture was stopped. "
+        "Please try again in a minute.",
+        "de": "Der Server startet gerade neu, deshalb wurde dieses Bild abgebrochen. "
+        "Bitte versuch es in einer Minute noch einmal.",
+    },
     "failed": {
         "en": "Something went wrong while {stage}: {detail}",
         "de": "Beim {stage} ist etwas schiefgegangen: {detail}",

@@ -16,9 +16,7 @@ async def translation(ctx: StageContext) -> StageResult:
     final = source
     if translated:
         catalog = ctx.services.catalog
-        system = catalog.render_prompt(
-            "translate", level=ctx.config.safety_level, lang=lang_of(ctx)
-        )
+        system = catalog.render_prompt("translate", level=ctx.run.safety_level, lang=lang_of(ctx))
         request = ctx.request(ctx.config.model_translation, system, source, temperature=0.0)
         final = (
             await stream_llm(
