@@ -164,6 +164,7 @@ async def _close_sockets(app: web.Application) -> None:
             await ws.close(code=CloseCode.GOING_AWAY, message=b"server shutting down")
     log.info("shutdown_sockets_closed")
 
+
 async def _end_runs(app: web.Application, pipeline: Pipeline) -> None:
     """End every unfinished run while its socket is open, and have those sockets send what
     they hold (the `run.done`s) before the close: the first close asked for is the one kept,

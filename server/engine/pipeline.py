@@ -25,6 +25,7 @@ from server.engine.errors import AtelierError, BackendError
 from server.engine.people.identity import ClassRules, lower_bound
 from server.engine.run import Run, new_run_id
 from server.engine.scheduler import QueueInfo, RunLimits, RunTicket
+from server.engine.service import Unavailable
 from server.engine.session import Session
 from server.engine.stages import texts
 from server.engine.stages.context import Blocked, Services, StageContext, StageResult
@@ -77,6 +78,7 @@ class Pipeline:
         self.services = services
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._runs: dict[str, dict[str, Run]] = {}  # session id -> run id -> run
+        self._restarting = False  # set by `shutdown`: cancelled runs end `server_restarting`
 
     # -- sessions
 
@@ -96,6 +98,15 @@ class Pipeline:
         """Shutdown: cancel every run and wait until each has ended."""
         await self._cancel_and_wait(list(self._tasks.values()))
 
+    async def shutdown(self) -> set[str]:
+        """SIGTERM, while the sockets are still open: end every unfinished run with
+        `server_restarting` and wait until each has sent its `run.done`. Returns the ids of the
+        sessions that had such a run (their sockets should drain before they close)."""
+        self._restarting = True
+        sessions = {sid for sid, runs in self._runs.items() if any(r in self._tasks for r in runs)}
+        await self._cancel_and_wait(list(self._tasks.values()))
+        return sessions
+
     @staticmethod
     async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
         for task in tasks:
@@ -106,6 +117,8 @@ class Pipeline:
     # -- RunService
 
     def start(self, session: Session, message: RunStart) -> None:
+        if self._restarting:  # its socket is about to close: nothing would deliver the run
+            raise Unavailable("the server is restarting; try again in a minute")
         services = self.services
         rules = session.identity.rules
         inputs = admit_inputs(
@@ -204,8 +217,13 @@ class Pipeline:
         except Blocked as exc:
             run.finish(RunStatus.BLOCKED, reason=exc.reason, code=RunEndCode.BLOCKED)
         except asyncio.CancelledError:
-            reason = texts.text("cancelled", lang)
-            run.finish(RunStatus.CANCELLED, reason=reason, code=RunEndCode.CANCELLED)
+            if self._restarting:  # not the student's doing: a failure they can retry
+                reason = texts.text("server_restarting", lang)
+                run.error = "the server shut down"
+                run.finish(RunStatus.FAILED, reason=reason, code=RunEndCode.SERVER_RESTARTING)
+            else:
+                reason = texts.text("cancelled", lang)
+                run.finish(RunStatus.CANCELLED, reason=reason, code=RunEndCode.CANCELLED)
         except BackendError as exc:
             run.error = str(exc)
             reason = texts.backend_failure(run.stage, exc, lang)

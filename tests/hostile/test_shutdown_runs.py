@@ -63,16 +63,18 @@ async def test_sigterm_ends_every_unfinished_run_with_server_restarting(tmp_path
     port = free_port()
     env = server_env(ATELIER_DATA_DIR=str(tmp_path), ATELIER_SAFETY_LEVEL="adult")
     proc = await run_server(env, "--port", str(port), "--max-runs-in-flight", "2")
+    signalled = False  # a second SIGTERM would end the process at once
     try:
         async with aiohttp.ClientSession() as http:
             await until_ready(http, port)
             async with http.ws_connect(f"ws://127.0.0.1:{port}/ws") as ws:
                 before = await start_runs(ws)
                 proc.send_signal(signal.SIGTERM)
+                signalled = True
                 after = await read_until_close(ws)
                 close_code = ws.close_code
     finally:
-        if proc.returncode is None:
+        if not signalled:
             proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(60):
             await proc.communicate()
