@@ -15,7 +15,7 @@ import structlog
 from aiohttp import web
 
 from server.engine.attempts import AttemptWindow
-from server.engine.people.errors import InvalidName, PeopleError
+from server.engine.people.errors import InvalidName
 from server.engine.people.identity import MEMBER_PREFIX
 from server.engine.people.names import MAX_TEACHER_NAME, clean_name, name_key
 from server.engine.people.tokens import Token, TokenKind
@@ -30,7 +30,7 @@ from server.handlers.identity import (
     token_of,
 )
 from server.handlers.keys import PEOPLE, REGISTRY, SETTINGS
-from server.handlers.problems import problem, read_body, store_problem
+from server.handlers.problems import problem, read_body
 from server.protocol import AccessMode, CloseCode, Role
 from server.protocol._http import ApiErrorCode, JoinRequest, LoginRequest, Me, Person
 from server.settings import Settings, access_mode
@@ -106,11 +106,8 @@ async def join(request: web.Request) -> web.Response:
     limits = request.app[LIMITS]
     _limited(request, [(limits.join, client_address(request))])
     people, now = request.app[PEOPLE], time.time()
-    try:
-        klass = await people.class_for_code(body.code, now)
-        member = await people.join(klass.id, body.nickname, body.pin, now)
-    except PeopleError as exc:
-        raise store_problem(request, exc) from None
+    klass = await people.class_for_code(body.code, now)
+    member = await people.join(klass.id, body.nickname, body.pin, now)
     if body.pin is not None:  # a re-join with a PIN: the old device's sockets go
         request.app[REGISTRY].close_identity(
             f"{MEMBER_PREFIX}{member.id}", CloseCode.IDENTITY_REVOKED

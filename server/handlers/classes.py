@@ -15,12 +15,11 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from server.engine.people.codes import show_code
-from server.engine.people.errors import PeopleError
 from server.engine.people.identity import MEMBER_PREFIX, ClassRules
 from server.engine.people.rows import ClassRow, MemberRow
 from server.handlers.identity import identity_of, token_of
 from server.handlers.keys import PEOPLE, PIPELINE, REGISTRY
-from server.handlers.problems import problem, read_body, store_problem
+from server.handlers.problems import problem, read_body
 from server.protocol import CloseCode
 from server.protocol._http import (
     ApiErrorCode,
@@ -113,12 +112,8 @@ async def create_class(request: web.Request) -> web.Response:
     owner = teacher_id(request)
     body = await read_body(request, ClassCreate)
     rules = _rules(request, body.rules)
-    try:
-        row = await request.app[PEOPLE].create_class(
-            owner, body.name, rules, _expires(body.code_expires_hours)
-        )
-    except PeopleError as exc:
-        raise store_problem(request, exc) from None
+    expires = _expires(body.code_expires_hours)
+    row = await request.app[PEOPLE].create_class(owner, body.name, rules, expires)
     log.info("class_created", teacher=owner, class_id=row.id)
     return _json(class_info(row), status=201)
 
@@ -131,13 +126,10 @@ async def change_class(request: web.Request) -> web.Response:
     klass = await own_class(request)
     body = await read_body(request, ClassChange)
     people = request.app[PEOPLE]
-    try:
-        if body.rules is not None:
-            klass = await people.set_rules(klass.id, _rules(request, body.rules))
-        if body.name is not None:
-            klass = await people.rename_class(klass.id, body.name)
-    except PeopleError as exc:
-        raise store_problem(request, exc) from None
+    if body.rules is not None:
+        klass = await people.set_rules(klass.id, _rules(request, body.rules))
+    if body.name is not None:
+        klass = await people.rename_class(klass.id, body.name)
     return _json(class_info(klass))
 
 

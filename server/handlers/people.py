@@ -19,10 +19,18 @@ from server.handlers.csrf import csrf_middleware
 from server.handlers.identity import SIGNING_KEY, identity_middleware
 from server.handlers.keys import PEOPLE, SETTINGS
 from server.handlers.operator import operator_middleware
+from server.handlers.problems import refusals_middleware
 from server.handlers.signing_key import key_path, load_or_create
 
-#: Outermost first: who the request is, then CSRF, then the gates that need the identity.
-MIDDLEWARES = (identity_middleware, csrf_middleware, operator_middleware, access_middleware)
+#: Outermost first: who the request is, then CSRF, then the gates that need the identity;
+#: innermost, the store's refusals become the API's.
+MIDDLEWARES = (
+    identity_middleware,
+    csrf_middleware,
+    operator_middleware,
+    access_middleware,
+    refusals_middleware,
+)
 
 
 async def people_context(app: web.Application) -> AsyncIterator[None]:

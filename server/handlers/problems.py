@@ -3,7 +3,8 @@
 Each `ApiErrorCode` has its status and a sentence in English and German that a child or a
 teacher can read (the page shows it as it is). The store's refusals (`PeopleError`, by their
 `reason`) map onto these codes here, and nowhere else. Request bodies are read here too, so
-that a bad one is refused the same way by every endpoint.
+that a bad one is refused the same way by every endpoint; `refusals_middleware` maps what the
+store raises, so no handler needs an `except` of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
 from server.engine.people.errors import PeopleError
@@ -142,6 +144,15 @@ def store_problem(request: web.Request, exc: PeopleError) -> web.HTTPException:
     if code is E.INVALID_NAME and lang == "en":
         message = str(exc)  # which rule, in English (the store has no German for it)
     return problem(request, code, message)
+
+
+@web.middleware
+async def refusals_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A refusal of the store (`PeopleError`) anywhere in a handler becomes the API's."""
+    try:
+        return await handler(request)
+    except PeopleError as exc:
+        raise store_problem(request, exc) from exc
 
 
 async def read_body(request: web.Request, model: type[BodyT]) -> BodyT:
