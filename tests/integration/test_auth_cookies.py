@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from http.cookies import SimpleCookie
 
+import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
@@ -180,3 +181,28 @@ async def test_a_new_password_ends_the_teachers_logins(start_server: StartServer
     assert value is not None
     await server.app[PEOPLE].set_password(int(value.split(".")[2]), "another long password")
     assert await role_with_cookie(server, value) is None
+
+
+async def test_one_store_lookup_per_request_that_may_need_the_identity(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await start_server(access="codes")
+    value = await member_cookie(server)
+    people = server.app[PEOPLE]
+    looked_up: list[int] = []
+    member = people.member
+
+    async def counting(member_id: int) -> object:
+        looked_up.append(member_id)
+        return await member(member_id)
+
+    monkeypatch.setattr(people, "member", counting)
+    for _ in range(3):
+        assert await role_with_cookie(server, value) == "student"
+    assert len(looked_up) == 3
+    async with ClientSession() as http:
+        for path in ("/", "/healthz", "/static/js/api.js"):
+            headers = {"Cookie": f"{ID_COOKIE}={value}"}
+            async with http.get(server.make_url(path), headers=headers) as response:
+                assert response.status == 200, path
+    assert len(looked_up) == 3
