@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import structlog
 
+from server.engine.media import write_file
 from server.engine.run_record import RunRecord
 
 log = structlog.get_logger(__name__)
@@ -60,10 +61,8 @@ class RecordStore:
 
     @staticmethod
     def _write_sync(folder: Path, data: bytes) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / (RECORD_NAME + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(folder / RECORD_NAME)
+        # Whole or not at all: a full disk leaves no empty or half-written record behind.
+        write_file(folder / RECORD_NAME, data)
 
     def prune(self, now: float | None = None) -> int:
         """Delete run folders older than the retention period; returns how many."""

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from server.engine.media import DEFAULT_HELD_BYTES, DEFAULT_HELD_SECONDS
 from server.settings._paths import PROJECT_ROOT
 
 
@@ -65,4 +66,17 @@ class RunFields(BaseModel):
     )
     retention_hours: float = Field(
         72.0, ge=0, le=24 * 365, description="delete runs older than this (0: keep all)"
+    )
+    held_media_bytes: int = Field(
+        DEFAULT_HELD_BYTES,
+        ge=0,
+        le=16 * 1024**3,
+        description="bytes of pictures kept in memory when the disk refuses them (full, "
+        "read-only), oldest out first; a picture larger than this fails its run",
+    )
+    held_media_minutes: float = Field(
+        DEFAULT_HELD_SECONDS / 60,
+        gt=0,
+        le=24 * 60,
+        description="minutes such a picture stays in memory to be delivered and downloaded",
     )

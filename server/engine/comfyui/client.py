@@ -43,6 +43,7 @@ from server.engine.errors import (
     BackendUnavailable,
     InvalidState,
 )
+from server.engine.media import MediaWriter, write_file
 
 
 class ComfyUIClient:
@@ -151,9 +152,12 @@ class ComfyUIClient:
     # -- runs --------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def run(self, graph: dict[str, Any], output_dir: Path) -> AsyncIterator[ComfyUIRun]:
-        """Submit `graph`; leaving early deletes or interrupts the prompt (bounded wait)."""
-        job = await self._submit(graph, output_dir)
+    async def run(
+        self, graph: dict[str, Any], output_dir: Path, writer: MediaWriter = write_file
+    ) -> AsyncIterator[ComfyUIRun]:
+        """Submit `graph`; leaving early deletes or interrupts the prompt (bounded wait).
+        Outputs are written into `output_dir` with `writer`."""
+        job = await self._submit(graph, output_dir, writer)
         try:
             yield ComfyUIRun(self.http, job)
         finally:
@@ -163,7 +167,9 @@ class ComfyUIClient:
             else:
                 self._dispatch.jobs.pop(job.prompt_id, None)
 
-    async def _submit(self, graph: dict[str, Any], output_dir: Path) -> ComfyUIJob:
+    async def _submit(
+        self, graph: dict[str, Any], output_dir: Path, writer: MediaWriter
+    ) -> ComfyUIJob:
         client_id = await self._wait_connected()
         if self.liveness.unanswered() > self.config.unreachable_timeout:
             # Stopped under an earlier run: the runs queued behind it fail now, not in turn.
@@ -176,6 +182,7 @@ class ComfyUIClient:
             buffer=self.config.job_event_buffer,
             throttle=PreviewThrottle(self.config.preview_rate, asyncio.get_running_loop().time),
             max_preview_bytes=self.config.max_preview_bytes,
+            writer=writer,
         )
         self._dispatch.jobs[job.prompt_id] = job
         try:

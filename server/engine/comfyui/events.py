@@ -66,6 +66,9 @@ class Output:
     paths: tuple[Path, ...]
     mime: str
     node: str
+    #: The file's bytes when the disk refused them (full, read-only): `paths` name where it
+    #: would have been, and nothing is there.
+    unsaved: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -89,8 +88,12 @@ class ComfyUIHttp:
                 return response.status, body.decode("utf-8", "replace")
             return response.status, self.decode(path, body)
 
-    async def download(self, params: dict[str, str], dest: Path) -> str:
-        """Stream `/view` into `dest` under the size bound; returns the Content-Type."""
+    async def download(self, params: dict[str, str]) -> tuple[bytes, str]:
+        """Read one output from `/view` under the size bound: its bytes and Content-Type.
+
+        Into memory, not onto disk: a picture the disk refuses (full, read-only) is still
+        delivered from memory (`server.engine.media`), so the bytes must exist apart from
+        the file."""
         limit = self.config.max_output_bytes
         async with self.request("GET", "/view", params=params) as response:
             if response.status != 200:
@@ -98,21 +101,15 @@ class ComfyUIHttp:
                     BackendProtocolError,
                     f"/view {params.get('filename')} answered {response.status}",
                 )
+            chunks: list[bytes] = []
             size = 0
-            partial = dest.with_name(dest.name + ".part")
-            try:
-                with partial.open("wb") as handle:
-                    async for chunk in response.content.iter_chunked(64 * 1024):
-                        size += len(chunk)
-                        if size > limit:
-                            raise self.error(
-                                BackendProtocolError, f"output is larger than {limit} bytes"
-                            )
-                        handle.write(chunk)
-                partial.replace(dest)
-            finally:
-                partial.unlink(missing_ok=True)
-            return response.headers.get("Content-Type", "application/octet-stream")
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise self.error(BackendProtocolError, f"output is larger than {limit} bytes")
+                chunks.append(chunk)
+            mime = response.headers.get("Content-Type", "application/octet-stream")
+            return b"".join(chunks), mime
 
     def decode(self, path: str, body: bytes) -> Any:
         try:

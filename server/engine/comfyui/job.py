@@ -15,6 +15,7 @@ from pathlib import Path
 
 from server.engine.comfyui.events import JobEvent, JobState, Preview, Progress
 from server.engine.errors import InvalidState
+from server.engine.media import MediaWriter, write_file
 
 
 class PreviewThrottle:
@@ -52,10 +53,12 @@ class ComfyUIJob:
         buffer: int,
         throttle: PreviewThrottle,
         max_preview_bytes: int,
+        writer: MediaWriter = write_file,
     ) -> None:
         self.prompt_id = prompt_id
         self.client_id = client_id
         self.output_dir = output_dir
+        self.writer = writer  # how outputs reach `output_dir`
         self.state = JobState.SUBMITTING
         self.buffer: deque[JobEvent] = deque()
         self.buffer_limit = buffer

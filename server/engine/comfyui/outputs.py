@@ -1,7 +1,8 @@
 """After a prompt's end: read its own /history entry and download the files it made.
 
 Never "the newest file": the outputs are exactly those the prompt's history names, saved into
-the run's own folder under safe local names.
+the run's own folder under safe local names. A file the disk refuses is handed on in memory
+(`Output.unsaved`): the render succeeded, and the stage decides what becomes of it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from server.engine.comfyui.errors import PromptLost
 from server.engine.comfyui.events import Failed, Finished, JobEvent, JobState, Output
 from server.engine.comfyui.http import ComfyUIHttp
 from server.engine.comfyui.job import ComfyUIJob
 from server.engine.comfyui.results import HistoryOutcome, outcome_from_history
 from server.engine.errors import BackendError
+from server.engine.media import disk_error
+
+log = structlog.get_logger(__name__)
 
 
 async def collect(http: ComfyUIHttp, job: ComfyUIJob) -> AsyncIterator[JobEvent]:
@@ -58,8 +64,18 @@ async def history_entry(http: ComfyUIHttp, prompt_id: str) -> dict[str, Any] | N
 async def download(
     http: ComfyUIHttp, job: ComfyUIJob, outcome: HistoryOutcome
 ) -> AsyncIterator[Output]:
-    job.output_dir.mkdir(parents=True, exist_ok=True)
     for file in outcome.files:
         dest = job.output_dir / file.local_name()
-        mime = await http.download(file.view_params(), dest)
-        yield Output((dest,), mime, file.node)
+        data, mime = await http.download(file.view_params())
+        unsaved = await save(job, dest, data)
+        yield Output((dest,), mime, file.node, unsaved)
+
+
+async def save(job: ComfyUIJob, dest: Path, data: bytes) -> bytes | None:
+    """Write one output with the job's writer; the bytes back when the disk refused them."""
+    try:
+        await asyncio.to_thread(job.writer, dest, data)
+    except OSError as exc:
+        log.error("media_not_saved", prompt=job.prompt_id, file=dest.name, error=disk_error(exc))
+        return data
+    return None
