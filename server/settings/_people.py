@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from server.protocol import AccessMode
 
@@ -75,6 +75,13 @@ class PeopleFields(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http:// or https:// address with a host name")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _monitor_apart(self) -> PeopleFields:
+        # Everything that arrives on the monitor's port is served operator endpoints.
+        if self.monitor_port is not None and self.monitor_port == getattr(self, "port", None):
+            raise ValueError("monitor_port must not be the port students use")
+        return self
 
 
 class _Listening(Protocol):

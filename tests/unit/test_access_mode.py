@@ -84,3 +84,9 @@ def test_a_monitor_token_has_at_least_32_characters_and_is_never_shown() -> None
 def test_each_bound_is_enforced(field: str, bad: Any) -> None:
     with pytest.raises(ValidationError):
         Settings(**{field: bad})
+
+
+def test_the_monitor_listener_cannot_be_the_students_port() -> None:
+    with pytest.raises(ValidationError, match="monitor_port must not be the port"):
+        Settings(port=8080, monitor_port=8080)
+    assert Settings(port=8080, monitor_port=9100).monitor_port == 9100
