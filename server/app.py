@@ -20,11 +20,20 @@ from server.engine.session import WelcomeInfo
 from server.engine.session_table import SessionBounds
 from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
-from server.handlers import api, connlimit, ops, people
+from server.handlers import api, connlimit, ops, people, pictures
 from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
 from server.handlers.headers import security_headers
 from server.handlers.hostcheck import AllowedHosts, host_check
-from server.handlers.keys import PIPELINE, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
+from server.handlers.keys import (
+    PEOPLE,
+    PIPELINE,
+    READY,
+    REGISTRY,
+    RUNS,
+    SETTINGS,
+    SOCKETS,
+    STATS,
+)
 from server.handlers.ws import websocket_handler
 from server.protocol import CloseCode, Limits
 from server.settings import Settings, access_mode
@@ -119,7 +128,10 @@ def add_pipeline(app: web.Application, settings: Settings, demo: DemoOptions | N
     definitions = load_definitions(settings)
 
     async def pipeline_context(app: web.Application) -> AsyncIterator[None]:
-        async with running_pipeline(settings, definitions, app[ops.METRICS], demo) as started:
+        # The people store is open by now: the socket app's context comes first.
+        async with running_pipeline(
+            settings, definitions, app[ops.METRICS], demo, app[PEOPLE]
+        ) as started:
             _publish(app, started)
             yield
 
@@ -127,6 +139,8 @@ def add_pipeline(app: web.Application, settings: Settings, demo: DemoOptions | N
     app.router.add_get("/api/catalog", api.catalog)
     app.router.add_get("/api/status", api.status)
     app.router.add_get("/media/{run}/{file}", api.media)
+    app.router.add_get("/api/pictures", pictures.list_pictures)
+    app.router.add_delete("/api/pictures/{run}", pictures.delete_picture)
 
 
 def _publish(app: web.Application, started: StartedPipeline) -> None:

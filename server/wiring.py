@@ -24,7 +24,7 @@ from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel, load_catalog
 from server.engine.pipeline import Pipeline
-from server.engine.records import RecordStore
+from server.engine.records import PictureIndex, RecordStore
 from server.engine.scheduler import Scheduler, SchedulerSettings
 from server.engine.stages.context import PipelineConfig, Services
 from server.engine.workflows.catalog import Workflow, load_workflows
@@ -118,9 +118,11 @@ async def running_pipeline(
     definitions: Definitions,
     registry: CollectorRegistry,
     demo: DemoOptions | None,
+    pictures: PictureIndex | None = None,
 ) -> AsyncIterator[StartedPipeline]:
     """Open everything the pipeline needs, one part after the other, and yield the pipeline;
-    on leaving (shutdown, or a failure or cancel halfway) close what was opened, in reverse."""
+    on leaving (shutdown, or a failure or cancel halfway) close what was opened, in reverse.
+    `pictures` is the people store's pictures index (opened by the app, which closes it)."""
     catalog, workflows = definitions
     models = pipeline_models(settings, catalog)
     async with contextlib.AsyncExitStack() as stack:
@@ -129,7 +131,7 @@ async def running_pipeline(
         backends = await open_backends(stack, settings, simulators, models, waiting)
         scheduler = Scheduler(scheduler_settings(settings, backends), registry=registry)
         stack.callback(scheduler.close)
-        records = RecordStore(settings.data_dir / "runs", settings.retention_hours)
+        records = RecordStore(settings.data_dir / "runs", settings.retention_hours, pictures)
         services = Services(
             pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting
         )
@@ -187,5 +189,5 @@ async def pruning(records: RecordStore) -> AsyncIterator[None]:
 
 async def _prune_forever(records: RecordStore) -> None:
     while True:
-        await asyncio.to_thread(records.prune)
+        await records.prune()
         await asyncio.sleep(PRUNE_INTERVAL)

@@ -23,7 +23,9 @@ import structlog
 from server.engine.admission import admit_inputs, run_safety_level
 from server.engine.errors import AtelierError, BackendError
 from server.engine.people.identity import ClassRules, lower_bound
+from server.engine.picture_access import live_media
 from server.engine.run import Run, new_run_id
+from server.engine.run_record import RecordedOwner
 from server.engine.scheduler import QueueInfo, RunLimits, RunTicket
 from server.engine.service import Unavailable
 from server.engine.session import Session
@@ -185,6 +187,8 @@ class Pipeline:
 
     async def _execute(self, run: Run, ticket: RunTicket, session: Session) -> None:
         crash: Exception | None = None
+        owner = RecordedOwner.of(session.identity)
+        self.services.records.begin(run.id, live_media(run, owner))
         try:
             await self._settle(run, ticket, session)
         except Exception as exc:  # a bug: the student reads a plain sentence, the log has it
@@ -200,7 +204,7 @@ class Pipeline:
                 log_run_done(run, crash)
             self._forget_finished(run)
             try:
-                await self._write_record(run)  # before run.done: a client may fetch it then
+                await self._write_record(run, owner)  # before run.done: a client may fetch it then
             finally:
                 run.announce_done()
 
@@ -272,11 +276,9 @@ class Pipeline:
         for old in finished[: max(0, len(finished) - KEPT_FINISHED)]:
             del runs[old.id]
 
-    async def _write_record(self, run: Run) -> None:
-        try:
-            await self.services.records.write(run.id, run.record())
-        except OSError as exc:
-            log.error("record_write_failed", run=run.id, error=str(exc))
+    async def _write_record(self, run: Run, owner: RecordedOwner) -> None:
+        """The record and, if the run made pictures, its row in its owner's gallery."""
+        await self.services.records.finish(run.id, run.record().with_owner(owner))
 
 
 def log_run_done(run: Run, crash: Exception | None = None) -> None:

@@ -1,12 +1,20 @@
-"""The small HTTP API: the catalog the page offers, stored run media, and backend status."""
+"""The small HTTP API: the catalog the page offers, stored run media (for those who may see
+them: `server/handlers/pictures.py`), and backend status."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from aiohttp import web
 
 from server.engine.catalog import listing, parse_lang
+from server.engine.picture_access import RunMedia
+from server.engine.picture_names import DownloadName, download_name
 from server.engine.records import content_type
 from server.handlers.keys import PIPELINE
+from server.handlers.pictures import may_read, media_url
+from server.handlers.problems import problem
+from server.protocol._http import ApiErrorCode
 
 
 async def catalog(request: web.Request) -> web.Response:
@@ -31,15 +39,32 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def media(request: web.Request) -> web.FileResponse:
+    """`GET /media/{run}/{file}`: one of a run's pictures, for those who may see it (its
+    owner, a teacher of the owner's class; anyone for a cookie-less run); `not_found` for
+    everyone else, exactly as for a file that does not exist. `?download=1` names the file."""
+    run_id, name = request.match_info["run"], request.match_info["file"]
     records = request.app[PIPELINE].services.records
-    path = records.media_path(request.match_info["run"], request.match_info["file"])
-    if path is None or not path.is_file():
-        raise web.HTTPNotFound(text="no such media")
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": content_type(path),
-            "Cache-Control": "private, max-age=86400, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    path = records.media_path(run_id, name)
+    found = await records.media_of(run_id) if path is not None else None
+    if path is None or found is None or media_url(run_id, name) not in found.outputs:
+        raise problem(request, ApiErrorCode.NOT_FOUND)
+    if not await may_read(request, found.owner) or not path.is_file():
+        raise problem(request, ApiErrorCode.NOT_FOUND)
+    headers = {
+        "Content-Type": content_type(path),
+        # private: a shared cache must never hand one person's picture to another.
+        "Cache-Control": "private, max-age=86400, immutable",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.query.get("download") == "1":
+        headers["Content-Disposition"] = download_name_of(found, run_id, path).content_disposition()
+    return web.FileResponse(path, headers=headers)
+
+
+def download_name_of(found: RunMedia, run_id: str, path: Path) -> DownloadName:
+    """Prompt, perspective and date; numbered when the run made more than one picture."""
+    outputs = list(found.outputs)
+    index = outputs.index(media_url(run_id, path.name))
+    number = index + 1 if len(outputs) > 1 else None
+    suffix = path.suffix.lstrip(".").lower()
+    return download_name(found.prompt, found.perspective, found.created, suffix, number)

@@ -65,6 +65,12 @@ class PeopleFields(BaseModel):
     monitor_port: int | None = Field(
         None, ge=1, le=65535, description="port of that listener (default none: no listener)"
     )
+    max_pictures_listed: int = Field(
+        500,
+        ge=1,
+        le=1000,
+        description="runs one person's gallery (GET /api/pictures) looks at, newest first",
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -12,9 +12,12 @@ import pytest
 from server.engine.people.identity import guest
 from server.engine.records import RecordStore, content_type
 from server.engine.run import Run, RunInputs
+from server.engine.run_record import RecordedOwner
 from server.engine.session import Session
 from server.engine.stats import SocketStats
 from server.protocol import RunEndCode, RunStatus, StageName
+
+MIKA = RecordedOwner("m-7", 3, "Mika")
 
 
 def aged_run(root: Path, name: str, age_hours: float, now: float) -> Path:
@@ -26,22 +29,22 @@ def aged_run(root: Path, name: str, age_hours: float, now: float) -> Path:
     return folder
 
 
-def test_prune_deletes_only_run_folders_older_than_the_retention(tmp_path: Path) -> None:
+async def test_prune_deletes_only_run_folders_older_than_the_retention(tmp_path: Path) -> None:
     now = 1_800_000_000.0
     store = RecordStore(tmp_path, retention_hours=72)
     old = aged_run(tmp_path, "r-oldrun01", 73, now)
     fresh = aged_run(tmp_path, "r-freshrun", 71, now)
     stranger = aged_run(tmp_path, "notes", 1000, now)  # not a run folder: never touched
-    assert store.prune(now) == 1
+    assert await store.prune(now) == 1
     assert not old.exists()
     assert fresh.exists()
     assert stranger.exists()
 
 
-def test_zero_retention_keeps_everything(tmp_path: Path) -> None:
+async def test_zero_retention_keeps_everything(tmp_path: Path) -> None:
     now = 1_800_000_000.0
     aged_run(tmp_path, "r-ancient01", 10_000, now)
-    assert RecordStore(tmp_path, retention_hours=0).prune(now) == 0
+    assert await RecordStore(tmp_path, retention_hours=0).prune(now) == 0
 
 
 @pytest.mark.parametrize(
@@ -108,6 +111,11 @@ def failed_run() -> Run:
 PINNED_RECORD = b"""{
   "run": "r-pinned01",
   "session": "s-1",
+  "owner": {
+    "key": "m-7",
+    "class_id": 3,
+    "nickname": "Mika"
+  },
   "created": 1800000000.25,
   "inputs": {
     "prompt": "ein Fuchs",
@@ -149,5 +157,5 @@ PINNED_RECORD = b"""{
 
 async def test_a_run_record_keeps_its_shape_on_disk_byte_for_byte(tmp_path: Path) -> None:
     run = failed_run()
-    await RecordStore(tmp_path, 1).write(run.id, run.record())
+    await RecordStore(tmp_path, 1).write(run.id, run.record().with_owner(MIKA))
     assert (tmp_path / run.id / "record.json").read_bytes() == PINNED_RECORD
