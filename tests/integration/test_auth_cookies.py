@@ -206,3 +206,21 @@ async def test_one_store_lookup_per_request_that_may_need_the_identity(
             async with http.get(server.make_url(path), headers=headers) as response:
                 assert response.status == 200, path
     assert len(looked_up) == 3
+
+
+async def test_a_signed_id_too_long_for_a_row_is_refused_without_a_lookup(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await start_server(access="codes")
+    looked_up: list[int] = []
+
+    async def counting(member_id: int) -> None:
+        looked_up.append(member_id)
+
+    monkeypatch.setattr(server.app[PEOPLE], "member", counting)
+    key, now = server.app[SIGNING_KEY], int(time.time())
+    longest = sign(key, Token(TokenKind.MEMBER, "9" * 18, 0, now))
+    too_long = sign(key, Token(TokenKind.MEMBER, "9" * 19, 0, now))
+    assert await role_with_cookie(server, longest) is None
+    assert await role_with_cookie(server, too_long) is None
+    assert looked_up == [10**18 - 1]

@@ -70,7 +70,12 @@ async def test_bad_names_and_rules_are_refused_with_their_code(start_server: Sta
             400,
             "invalid_name",
         )
-        long_name = {"name": "x" * 81}
+        typed_too_long = {"name": "x" * 321}
+        assert await refusal(teacher, server, "POST", post, typed_too_long) == (
+            400,
+            "invalid_field",
+        )
+        long_name = {"name": "x" * 320}
         async with await api_send(teacher, server, "POST", post, long_name) as response:
             assert (await response.json())["error"] == {
                 "code": "invalid_name",
