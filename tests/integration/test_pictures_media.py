@@ -4,11 +4,15 @@ deleting it removes it everywhere; a download is named after prompt, perspective
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
-from aiohttp import ClientSession
+import pytest
+from aiohttp import ClientSession, ClientWebSocketResponse
 
-from tests.people_support import ID_COOKIE, api_send, people_client
+from server.engine.run_record import RunRecord
+from tests.people_support import ID_COOKIE, api_send, open_socket, people_client
 from tests.pictures_support import classroom, fetch_status, gallery, make_picture
 from tests.pipeline_support import StartPipeline, pipeline_of
 
@@ -94,3 +98,41 @@ async def test_a_download_is_named_after_prompt_perspective_and_date(
     async with mika.get(server.make_url(url)) as response:
         assert "Content-Disposition" not in response.headers  # shown in the page, not saved
     await room.close()
+
+
+async def test_a_run_in_flight_shows_its_pictures_to_its_owner_alone(
+    start_pipeline: StartPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika", "Noah")
+    mika, noah = room.students["Mika"], room.students["Noah"]
+    records = pipeline_of(server).services.records
+    finish, release = records.finish, asyncio.Event()
+
+    async def held_finish(run_id: str, record: RunRecord) -> None:
+        await release.wait()  # the run has its image but no record yet
+        await finish(run_id, record)
+
+    monkeypatch.setattr(records, "finish", held_finish)
+    ws, _ = await open_socket(mika, server)
+    await ws.send_json({"type": "run.start", "prompt": "a fox", "interception": "bauhaus"})
+    output = await next_of(ws, "output")
+    assert not (records.root / output["run"] / "record.json").exists()
+    assert await fetch_status(mika, server, output["url"]) == 200
+    assert await fetch_status(room.teacher, server, output["url"]) == 200
+    assert await fetch_status(noah, server, output["url"]) == 404
+    release.set()
+    assert (await next_of(ws, "run.done"))["status"] == "completed"
+    assert await fetch_status(mika, server, output["url"]) == 200  # now from the record
+    assert await fetch_status(noah, server, output["url"]) == 404
+    await ws.close()
+    await room.close()
+
+
+async def next_of(ws: ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    async with asyncio.timeout(30):
+        while True:
+            message: dict[str, Any] = await ws.receive_json()
+            assert message["type"] != "error", message
+            if message["type"] == kind:
+                return message
