@@ -84,8 +84,9 @@ class RecordStore:
         self._live[run_id] = media
 
     async def finish(self, run_id: str, record: RunRecord) -> None:
-        """Write the record, then its index row if it made pictures; errors are logged (the
-        run still ends for its student). From here on `media_of` reads the record."""
+        """Write the record, then its index row (any run of someone with a cookie); errors
+        are logged (the run still ends for its student). From here on `media_of` reads the
+        record."""
         try:
             await self.write(run_id, record)
             if not await self._index(record):
