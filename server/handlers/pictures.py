@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from server.engine.people.identity import Identity
+from server.engine.people.pictures import MAX_PICTURES_LISTED
 from server.engine.people.rows import PictureRow
 from server.engine.picture_access import may_see, needs_class_teacher, teacher_key
 from server.engine.records import RUN_ID, RecordStore
@@ -58,15 +59,16 @@ def picture_json(row: PictureRow) -> dict[str, Any]:
 
 
 async def list_pictures(request: web.Request) -> web.Response:
-    """`GET /api/pictures`: the caller's pictures within retention, newest first, from their
-    newest `max_pictures_listed` runs."""
+    """`GET /api/pictures`: the caller's pictures within retention, newest first, at most
+    `max_pictures_listed`, found among their newest `MAX_PICTURES_LISTED` runs."""
     identity = person(request)
     settings = request.app[SETTINGS]
     since = retention_start(settings, time.time())
-    limit = settings.max_pictures_listed
-    rows = await request.app[PEOPLE].pictures_of(identity.key, since, limit)
-    # Runs without pictures have rows too (so deleting a member finds their records).
-    body = {"pictures": [picture_json(row) for row in rows if row.files]}
+    rows = await request.app[PEOPLE].pictures_of(identity.key, since, MAX_PICTURES_LISTED)
+    # Runs without pictures have rows too (so deleting a member finds their records), and
+    # must not push pictures out of the gallery: the bound counts pictures.
+    shown = [row for row in rows if row.files][: settings.max_pictures_listed]
+    body = {"pictures": [picture_json(row) for row in shown]}
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 

@@ -69,7 +69,8 @@ class PeopleFields(BaseModel):
         500,
         ge=1,
         le=1000,
-        description="runs one person's gallery (GET /api/pictures) looks at, newest first",
+        description="pictures one person's gallery (GET /api/pictures) lists, newest first "
+        "(found among their newest 1,000 runs)",
     )
 
     @field_validator("public_url")

@@ -3,11 +3,12 @@ from every client of that identity and after a restart; nobody else's pictures a
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from aiohttp import ClientSession
 
-from tests.people_support import api_json, me, people_client, people_of
+from tests.people_support import api_json, me, open_socket, people_client, people_of
 from tests.pictures_support import classroom, fetch_status, gallery, make_picture, same_person
 from tests.pipeline_support import StartPipeline, connected, pipeline_of, run_done, start_run
 
@@ -56,6 +57,27 @@ async def test_the_gallery_is_newest_first_and_bounded(start_pipeline: StartPipe
     mika = room.students["Mika"]
     runs = [(await make_picture(mika, server, f"picture {n}"))[0] for n in range(3)]
     assert [p["run"] for p in await gallery(mika, server)] == runs[:0:-1]
+    await room.close()
+
+
+async def test_runs_without_pictures_are_not_listed_and_do_not_count(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes", max_pictures_listed=1)
+    room = await classroom(server, "Mika")
+    mika = room.students["Mika"]
+    run, _ = await make_picture(mika, server, "a fox")
+    ws, _ = await open_socket(mika, server)
+    await ws.send_json({"type": "run.start", "prompt": "a pistol", "interception": "bauhaus"})
+    async with asyncio.timeout(30):
+        while (done := await ws.receive_json())["type"] != "run.done":
+            pass
+    assert done["status"] == "blocked"
+    await ws.close()
+    blocked = await people_of(server).picture(done["run"])
+    assert blocked is not None  # indexed, so that removing Mika finds its record
+    assert blocked.files == []
+    assert [p["run"] for p in await gallery(mika, server)] == [run]
     await room.close()
 
 
