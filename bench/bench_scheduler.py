@@ -112,7 +112,7 @@ async def bench(waiting: int, handovers: int) -> None:
     t0 = time.perf_counter()
     for i in range(handovers, 2 * handovers):
         pool.queue.release()  # the pure core alone: pop the head, nothing else
-        pool.queue.request(WaitKey(RunPriority(-1, 0, -i), -i), None)  # type: ignore[arg-type]
+        pool.queue.request(WaitKey(0, RunPriority(-1, 0, -i), -i), None)  # type: ignore[arg-type]
     core = time.perf_counter() - t0
     print(
         f"pure core: {handovers} head releases + head re-inserts (a run returning for its"
@@ -159,10 +159,10 @@ def bench_refresh(
 
 def bench_pure_queue(waiting: int) -> None:
     queue: SlotQueue[int] = SlotQueue(1)
-    queue.request(WaitKey(RunPriority(0, 0, 0), 0), 0)
+    queue.request(WaitKey(0, RunPriority(0, 0, 0), 0), 0)
     t0 = time.perf_counter()
     for i in range(1, waiting + 1):
-        queue.request(WaitKey(RunPriority(i, 0, i), i), i)
+        queue.request(WaitKey(0, RunPriority(i, 0, i), i), i)
     tail = time.perf_counter() - t0
     t0 = time.perf_counter()
     positions = sum(1 for _ in queue)

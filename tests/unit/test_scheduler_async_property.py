@@ -37,11 +37,27 @@ def waiting_in(jobs: list[Job], pool: str) -> list[Job]:
     ]
 
 
+def wait_order(job: Job, jobs: list[Job]) -> tuple[int, tuple[int, ...]]:
+    """The model of a waiter's place: its share of its person's runs in flight (how many of
+    them started before it), then its run's priority."""
+    priority = job.ticket.priority
+    assert priority is not None
+    share = sum(
+        1
+        for other in jobs
+        if other.ticket.person == job.ticket.person
+        and other.ticket.phase is RunPhase.ACTIVE
+        and other.ticket.priority is not None
+        and other.ticket.priority.start_seq < priority.start_seq
+    )
+    return share, tuple(priority)
+
+
 def check_invariants(scheduler: Scheduler, jobs: list[Job]) -> None:
     snapshot = scheduler.snapshot()
     for name, pool in snapshot.pools.items():
         holders = [j for j in jobs if j.holding and j.stages[j.current][0] == name]
-        waiters = sorted(waiting_in(jobs, name), key=lambda j: j.ticket.priority or ())
+        waiters = sorted(waiting_in(jobs, name), key=lambda j: wait_order(j, jobs))
         assert len(holders) == pool.running <= pool.slots, "slot count drifted"
         assert len(waiters) == pool.waiting
         assert not waiters or pool.running == pool.slots, "a slot idles while a run waits"
@@ -95,7 +111,7 @@ async def apply(op: str, job: Job, jobs: list[Job]) -> None:
     pool = job.stages[job.current][0]
     before = {id(j) for j in jobs if j.holding}
     queued = {id(j) for j in jobs if j.ticket.phase is RunPhase.QUEUED}
-    expected = min(waiting_in(jobs, pool), key=lambda j: j.ticket.priority or (), default=None)
+    expected = min(waiting_in(jobs, pool), key=lambda j: wait_order(j, jobs), default=None)
     job.finish(job.current) if op == "finish" else job.fail(job.current)
     await settle()
     granted = [

@@ -84,12 +84,13 @@ async def test_a_persons_queued_run_starting_late_goes_behind_runs_started_meanw
     victor = Job(scheduler, "v", "m-victor", served)
     await settle()
     assert victor.recorder.last is not None
-    assert (victor.recorder.last.position, victor.recorder.last.queue_length) == (2, 2)
-    for job in [mallory[0], mallory[1], victor, mallory[2], mallory[3]]:
+    # Mallory's second run in flight waits behind Victor's first.
+    assert (victor.recorder.last.position, victor.recorder.last.queue_length) == (1, 2)
+    for job in [mallory[0], victor, mallory[1], mallory[2], mallory[3]]:
         await job.wait_entered()
         job.finish()
         await job.outcome()
-    assert served == [f"{n}:interception" for n in ("m0", "m1", "v", "m2", "m3")]
+    assert served == [f"{n}:interception" for n in ("m0", "v", "m1", "m2", "m3")]
     assert scheduler.snapshot().people == 0
 
 
@@ -108,3 +109,23 @@ async def test_a_burst_of_many_people_at_once_interleaves_by_person_not_by_order
         await job.outcome()
     # One tick: each person's first start goes before anyone's second.
     assert served[1:] == [f"{n}:interception" for n in ("g0", "o0", "o1", "g1", "g2")]
+
+
+async def test_a_persons_waiting_run_moves_up_when_their_older_run_ends() -> None:
+    scheduler = make_scheduler(fairness_window=0, max_runs_in_flight_per_person=2)
+    served: list[str] = []
+    first = Job(scheduler, "a1", "m-ada", served)
+    await first.wait_entered()
+    second = Job(scheduler, "a2", "m-ada", served)  # Ada's second run in flight: share 1
+    bob = Job(scheduler, "b1", "m-bob", served)
+    await settle()
+    first.finish()  # Ada's first run ends: Bob's first run gets the slot, Ada's second moves up
+    await bob.wait_entered()
+    cleo = Job(scheduler, "c1", "m-cleo", served)  # started after Ada's second: goes behind it
+    await settle()
+    assert cleo.recorder.last is not None and cleo.recorder.last.position == 2
+    for job in [bob, second, cleo]:
+        await job.wait_entered()
+        job.finish()
+        await job.outcome()
+    assert served == [f"{n}:interception" for n in ("a1", "b1", "a2", "c1")]

@@ -24,7 +24,7 @@ def test_slot_queue_keeps_its_invariants_under_any_interleaving(
     waiting: set[WaitKey] = set()
     for lease, (op, n) in enumerate(script):
         if op == "request":
-            key = WaitKey(RunPriority(n, 0, n), lease)
+            key = WaitKey(0, RunPriority(n, 0, n), lease)
             if queue.request(key, key):
                 assert not waiting, "granted past someone waiting"
                 holders.append(key)

@@ -19,7 +19,7 @@ from server.engine.scheduler._queueing import (
 
 
 def key(tick: int, rank: int = 0, seq: int = 0, lease: int = 0) -> WaitKey:
-    return WaitKey(RunPriority(tick, rank, seq or tick), lease or seq or tick)
+    return WaitKey(0, RunPriority(tick, rank, seq or tick), lease or seq or tick)
 
 
 def test_runs_starting_later_get_later_priorities() -> None:

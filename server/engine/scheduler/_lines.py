@@ -108,7 +108,18 @@ class PersonLine:
     ) -> None:
         self.id = person
         self.limits = limits
-        self.in_flight: set[str] = set()
+        self.in_flight: dict[str, RunTicket] = {}  # by run id, in start order
         self.line: dict[str, RunTicket] = {}  # insertion-ordered: O(1) append, pop, remove
         self.starts = 0
         self.notifier = Notifier(interval, lambda: flush(self))
+
+    def share(self, ticket: RunTicket) -> int:
+        """How many of the person's runs in flight started before `ticket` (its wait keys'
+        first field); at most `limits.in_flight - 1`."""
+        assert ticket.priority is not None  # only runs in flight take slots
+        start = ticket.priority.start_seq
+        return sum(
+            1
+            for other in self.in_flight.values()
+            if other.priority is not None and other.priority.start_seq < start
+        )

@@ -8,7 +8,11 @@ tabs), never per session, so more sessions buy no more runs: a person's run star
 they have fewer than `RunLimits.in_flight` runs working, waits in the person's own line while
 that line is shorter than `RunLimits.queued`, and is refused otherwise (`admission`).
 
-Ordering. A run gets its `RunPriority` once, when it starts (takes one of its person's in-flight
+Ordering. A slot request goes first by its run's share: how many of its person's runs in flight
+started before it. Every person's oldest run (share 0) goes before anyone's second (share 1), so
+one student's two runs in flight hold a victim back by at most one job per pool, not two; when a
+person's older run ends, their waiting requests move up (`Scheduler` re-keys them). Within a
+share, a run gets its `RunPriority` once, when it starts (takes one of its person's in-flight
 places), and keeps it for every stage: a run that finished stage 2 therefore waits ahead of runs
 that started later, whatever stage they are in. Runs that start within the same fairness window
 (a class pressing "go" together) are ties; a tie goes to the person who has started fewer runs
@@ -84,8 +88,12 @@ class RunPriority(NamedTuple):
 
 
 class WaitKey(NamedTuple):
-    """One slot request: the run's priority, then the request's own number (keys are unique)."""
+    """One slot request: its run's share of its person's runs in flight (0 for a person's
+    oldest run, 1 for the next, ...), the run's priority, then the request's own number (keys
+    are unique). The share comes first: a person's second run never goes before anyone's first.
+    """
 
+    share: int
     priority: RunPriority
     lease: int
 

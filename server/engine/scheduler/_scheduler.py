@@ -162,7 +162,7 @@ class Scheduler:
         start = next(self._start_seq)
         ticket.activate(run_priority(self._clock(), s.fairness_window, line.starts, start))
         line.starts += 1
-        line.in_flight.add(ticket.run_id)
+        line.in_flight[ticket.run_id] = ticket
 
     def close_run(self, ticket: RunTicket, *, cancelled: bool) -> None:
         """The ticket's `close`: free its place, fail its waiting requests, forget it."""
@@ -176,7 +176,8 @@ class Scheduler:
             self._queued -= 1
             line.notifier.mark()
         else:
-            line.in_flight.discard(ticket.run_id)
+            line.in_flight.pop(ticket.run_id, None)
+            self._move_up(line)
             self._start_next(line)
         ticket.end()
         for lease in list(ticket.waiting):
@@ -205,7 +206,9 @@ class Scheduler:
             raise UnknownPool(f"no backend pool named {pool_name!r}")
         await ticket.started()
         assert ticket.priority is not None  # set on activation
-        key = WaitKey(ticket.priority, next(self._lease_seq))
+        key = WaitKey(
+            self._people[ticket.person].share(ticket), ticket.priority, next(self._lease_seq)
+        )
         future = asyncio.get_running_loop().create_future()
         lease = Lease(ticket, pool_name, stage, key, future, self._clock())
         if pool.queue.request(key, lease):
@@ -227,6 +230,20 @@ class Scheduler:
             self.release(lease, "cancelled")
             raise RunClosed(f"run {ticket.run_id} was closed")
         return lease
+
+    def _move_up(self, line: PersonLine) -> None:
+        """A run of the person ended: their waiting requests whose share fell take their new
+        places (a slot is never free while anyone waits, so each one waits again)."""
+        for ticket in line.in_flight.values():
+            for lease in ticket.waiting:
+                share = line.share(ticket)
+                if share != lease.key.share:
+                    queue = self._pools[lease.pool].queue
+                    queue.remove(lease.key)
+                    lease.key = lease.key._replace(share=share)
+                    granted = queue.request(lease.key, lease)
+                    assert not granted, "a pool had a free slot while a request waited"
+                    self._pools[lease.pool].notifier.mark()
 
     def _drop_waiter(self, lease: Lease) -> None:
         lease.run.waiting.discard(lease)
