@@ -4,6 +4,7 @@ export const STAGES = ["safety", "interception", "translation", "generation"];
 export const FINAL = new Set(["completed", "blocked", "cancelled", "failed", "lost"]);
 // Messages that prove a stage has its backend slot (the server sends no "served" event).
 const WORK = new Set(["token", "progress", "preview", "output"]);
+const RESTARTING = "server_restarting";
 
 export function newRun(id, meta = {}) {
   return {
@@ -68,7 +69,10 @@ const HANDLERS = {
     run.outputs[m.index ?? run.outputs.length] = { url: m.url, mime: m.mime };
   },
   "run.done"(run, m) {
-    Object.assign(run, { status: m.status, reason: m.reason, queue: null, total: m.total });
+    // A run the server ended because it is restarting was interrupted, as one lost with its
+    // session is: the child reads the same sentence and can try again.
+    const status = m.code === RESTARTING ? "lost" : m.status;
+    Object.assign(run, { status, reason: m.reason, queue: null, total: m.total });
     run.timings = m.timings ?? {};
     for (const [name, seconds] of Object.entries(run.timings)) {
       if (run.stages[name] && run.stages[name].elapsed == null) run.stages[name].elapsed = seconds;

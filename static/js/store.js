@@ -17,6 +17,7 @@ export class Store extends EventTarget {
     this.pending = new Map(); // ref -> what run.start asked for
     this.meta = JSON.parse(sessionStorage.getItem(META_KEY) || "{}");
     this.refCounter = 0;
+    this.interrupted = 0; // runs the server ended for a restart since the last welcome
   }
 
   // Remember what a run.start asked for until its run.accepted (or error) names the ref.
@@ -38,11 +39,14 @@ export class Store extends EventTarget {
   welcome(m) {
     this.limits = { ...this.limits, ...m.limits };
     this.demo = Boolean(m.demo);
+    // Told again once connected: only now can the child press "try again".
+    const interrupted = this.interrupted;
+    this.interrupted = 0;
     if (m.fresh) {
       const lost = [...this.runs.values()].filter((run) => markLost(run));
       this.backends.clear();
       this.emit("backend");
-      this.emit("runs", { lost: lost.length });
+      this.emit("runs", { lost: lost.length + interrupted });
     }
     this.emit("welcome", m);
   }
@@ -68,6 +72,7 @@ export class Store extends EventTarget {
     if (!run) return; // a run this page never heard of (its run.accepted left the log)
     const before = { status: run.status, queue: run.queue };
     applyMessage(run, m);
+    if (m.type === "run.done" && run.status === "lost") this.interrupted += 1;
     this.emit("run", { run, message: m, before });
   }
 
