@@ -147,3 +147,17 @@ async def test_a_teacher_rotates_the_code_and_manages_members(
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT_MS)
     assert await csp_violations(page) == []
+
+
+async def test_both_pages_have_every_string_in_english_and_german(
+    start_pipeline: StartPipeline, open_page: OpenPage
+) -> None:
+    server = await start_pipeline(access="codes")
+    page = await open_page(server)
+    for module, name in (("strings.js", "STRINGS"), ("teacher-strings.js", "TEACHER_STRINGS")):
+        table: dict[str, dict[str, str]] = await page.evaluate(
+            f"import('/static/js/{module}').then((module) => module.{name})"
+        )
+        assert set(table) == {"en", "de"}
+        assert table["en"].keys() == table["de"].keys(), module
+        assert all(text.strip() for language in table.values() for text in language.values())
