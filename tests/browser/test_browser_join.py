@@ -98,7 +98,13 @@ async def test_a_student_joins_makes_a_picture_and_finds_it_again_in_a_new_tab(
     loaded = await image.evaluate("img => img.complete && img.naturalWidth > 0")
     assert loaded, "the kept picture did not load"
     download = picture.locator(".picture-download")
-    assert (await download.get_attribute("href") or "").endswith("?download=1")
+    href = await download.get_attribute("href")
+    assert href is not None
+    assert href.endswith("?download=1")
+    disposition = await again.evaluate(
+        "(href) => fetch(href).then((r) => r.headers.get('content-disposition'))", href
+    )
+    assert disposition.startswith("attachment;"), disposition
     await assert_nothing_technical(again)
     assert await csp_violations(again) == []
     await screenshot(again, "join-new-tab")
