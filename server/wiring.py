@@ -23,6 +23,7 @@ from server.engine.backends.config import LifecycleSettings
 from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel, load_catalog
+from server.engine.media import HeldMedia
 from server.engine.pipeline import Pipeline
 from server.engine.records import PictureIndex, RecordStore
 from server.engine.scheduler import Scheduler, SchedulerSettings
@@ -135,6 +136,7 @@ async def running_pipeline(
         services = Services(
             pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting
         )
+        services.held_media = HeldMedia(settings.held_media_bytes, settings.held_media_minutes * 60)
         pipeline = Pipeline(services)
         stack.push_async_callback(pipeline.close)
         await stack.enter_async_context(pruning(records))

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import orjson
 import structlog
 
+from server.engine.media import write_file
 from server.engine.people.rows import PictureRow
 from server.engine.picture_access import RunMedia
 from server.engine.run_record import RecordedOwner, RunRecord
@@ -129,10 +130,8 @@ class RecordStore:
 
     @staticmethod
     def _write_sync(folder: Path, data: bytes) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / (RECORD_NAME + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(folder / RECORD_NAME)
+        # Whole or not at all: a full disk leaves no empty or half-written record behind.
+        write_file(folder / RECORD_NAME, data)
 
     # -- deleting
 

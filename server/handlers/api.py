@@ -38,17 +38,21 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
-async def media(request: web.Request) -> web.FileResponse:
+async def media(request: web.Request) -> web.StreamResponse:
     """`GET /media/{run}/{file}`: one of a run's pictures, for those who may see it (its
     owner, a teacher of the owner's class; anyone for a cookie-less run); `not_found` for
     everyone else, exactly as for a file that does not exist. `?download=1` names the file."""
     run_id, name = request.match_info["run"], request.match_info["file"]
-    records = request.app[PIPELINE].services.records
+    services = request.app[PIPELINE].services
+    records = services.records
     path = records.media_path(run_id, name)
+    # A picture the disk refused is in memory, with whose it is (its record is not on disk).
+    held = services.held_media.get(run_id, name) if path is not None else None
     found = await records.media_of(run_id) if path is not None else None
+    found = found or (held.facts if held is not None else None)
     if path is None or found is None or media_url(run_id, name) not in found.outputs:
         raise problem(request, ApiErrorCode.NOT_FOUND)
-    if not await may_read(request, found.owner) or not path.is_file():
+    if not await may_read(request, found.owner) or not (held is not None or path.is_file()):
         raise problem(request, ApiErrorCode.NOT_FOUND)
     headers = {
         "Content-Type": content_type(path),
@@ -58,6 +62,8 @@ async def media(request: web.Request) -> web.FileResponse:
     }
     if request.query.get("download") == "1":
         headers["Content-Disposition"] = download_name_of(found, run_id, path).content_disposition()
+    if held is not None:
+        return web.Response(body=held.data, headers=headers)
     return web.FileResponse(path, headers=headers)
 
 

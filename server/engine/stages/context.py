@@ -16,6 +16,14 @@ from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel
 from server.engine.errors import AtelierError, BackendTimeout
 from server.engine.llm import ChatMessage, ChatRequest
+from server.engine.media import (
+    DEFAULT_HELD_BYTES,
+    DEFAULT_HELD_SECONDS,
+    HeldMedia,
+    MediaWriter,
+    write_file,
+)
+from server.engine.picture_access import RunMedia
 from server.engine.records import RecordStore
 from server.engine.run import Run
 from server.engine.scheduler import RunTicket, Scheduler
@@ -49,6 +57,12 @@ class Services:
     scheduler: Scheduler
     records: RecordStore
     waiting: WaitingSessions = field(default_factory=WaitingSessions)
+    #: Pictures the disk refused, served from memory (`server.engine.media`).
+    held_media: HeldMedia[RunMedia] = field(
+        default_factory=lambda: HeldMedia(DEFAULT_HELD_BYTES, DEFAULT_HELD_SECONDS)
+    )
+    #: How the image stage writes a picture into its run's folder (a seam for tests).
+    media_writer: MediaWriter = write_file
 
 
 class Blocked(AtelierError):

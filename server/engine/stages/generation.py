@@ -6,6 +6,11 @@ this prompt's own history, saved into this run's folder, never "the newest file"
 The instance is the least-loaded usable one that has the graph's model files; if it crashes
 mid-render (marked down by its health checks, or the prompt is lost), `failover` resubmits the
 prompt once on another instance, with the LoRAs that one lists.
+
+A picture the disk refuses (full, read-only `data_dir`) is held in memory and served from there
+(`server.engine.media`); the stage's text then tells the student that the server's disk is full.
+One that memory cannot hold either fails the run (`disk_full`), never the image server: it did
+its work, so its health and breaker do not hear of it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from server.engine.backends.routing import ImageNeeds, models_in_graph
 from server.engine.comfyui import Failed, Output, Preview, Progress
 from server.engine.comfyui.handle import ComfyUIRun
 from server.engine.errors import BackendError, BackendUnavailable
+from server.engine.media import MediaNotKept
+from server.engine.stages import texts
 from server.engine.stages.context import StageContext, StageResult
 from server.engine.stages.failover import on_instance, with_failover
 from server.engine.workflows.loras import inject_loras
@@ -39,6 +46,15 @@ class RenderFailed(BackendError):
 
 class InstanceLost(BackendUnavailable):
     """The instance vanished under the render (crash, restart): worth another instance."""
+
+
+class PictureNotKept(Exception):
+    """Neither disk nor memory took a picture. Not a BackendError while it crosses the
+    instance's bounds (its health would count it); `generation` turns it into one."""
+
+    def __init__(self, instance: str, size: int) -> None:
+        super().__init__(f"a picture of {size} bytes: the disk refused it, memory is full")
+        self.instance = instance
 
 
 def base_graph(ctx: StageContext) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -100,11 +116,24 @@ async def generation(ctx: StageContext) -> StageResult:
             detail.update(found)
             ctx.run.stage_event(StageName.GENERATION, StageStatus.STARTED, detail=detail)
         await render_on(ctx, instance, graph)
-        return StageResult(detail=detail)
+        return StageResult(detail=detail, text=disk_note(ctx))
 
     needs = image_needs(ctx, base[0])
     stage = StageName.GENERATION
-    return await with_failover(ctx, COMFYUI, needs, stage, attempt, retry_event="generation_retry")
+    try:
+        return await with_failover(
+            ctx, COMFYUI, needs, stage, attempt, retry_event="generation_retry"
+        )
+    except PictureNotKept as exc:
+        raise MediaNotKept(str(exc), backend=COMFYUI.kind, instance=exc.instance) from None
+
+
+def disk_note(ctx: StageContext) -> str | None:
+    """What the student reads when a picture of the run is held in memory, not on disk."""
+    held = ctx.services.held_media
+    if any(held.get(ctx.run.id, url.rsplit("/", 1)[-1]) for url in ctx.run.outputs):
+        return texts.text("disk_full", ctx.run.inputs.lang)
+    return None
 
 
 async def prepare(
@@ -139,7 +168,7 @@ async def render_on(ctx: StageContext, instance: ComfyUIInstance, graph: dict[st
 async def render(
     ctx: StageContext, instance: ComfyUIInstance, graph: dict[str, Any], folder: Path
 ) -> None:
-    async with instance.client.run(graph, folder) as job:
+    async with instance.client.run(graph, folder, ctx.services.media_writer) as job:
         await follow(ctx, job, instance.name)
 
 
@@ -179,9 +208,19 @@ async def follow(ctx: StageContext, job: ComfyUIRun, instance: str) -> None:
             run.emit(PreviewMessage, mime=event.mime, data=data)
         elif isinstance(event, Output):
             for path in event.paths:
+                if event.unsaved is not None:
+                    await hold(ctx, instance, path.name, event.unsaved, event.mime)
                 url = f"/media/{run.id}/{path.name}"
                 run.outputs.append(url)
                 run.emit(OutputMessage, url=url, mime=event.mime, index=len(run.outputs) - 1)
         elif isinstance(event, Failed):
             kind = InstanceLost if event.retryable else RenderFailed
             raise kind(event.message, backend=COMFYUI.kind, instance=instance)
+
+
+async def hold(ctx: StageContext, instance: str, name: str, data: bytes, mime: str) -> None:
+    """Keep a picture the disk refused in memory, for its media URL, with whose it is."""
+    run_id = ctx.run.id
+    facts = await ctx.services.records.media_of(run_id)
+    if not ctx.services.held_media.hold(run_id, name, data, mime, facts):
+        raise PictureNotKept(instance, len(data))

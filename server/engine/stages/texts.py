@@ -13,6 +13,7 @@ from server.engine.errors import (
     BackendUnavailable,
     ModelNotFound,
 )
+from server.engine.media import MediaNotKept
 from server.protocol import StageName
 
 _TEXTS: dict[str, dict[str, str]] = {
@@ -42,6 +43,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Der Server startet gerade neu, deshalb wurde dieses Bild abgebrochen. "
         "Bitte versuch es in einer Minute noch einmal.",
     },
+    "disk_full": {
+        "en": "The server's disk is full, so this picture is not saved there. "
+        "Download it now if you want to keep it.",
+        "de": "Die Festplatte des Servers ist voll, deshalb wird dieses Bild dort nicht "
+        "gespeichert. Lade es jetzt herunter, wenn du es behalten willst.",
+    },
     "failed": {
         "en": "Something went wrong while {stage}: {detail}",
         "de": "Beim {stage} ist etwas schiefgegangen: {detail}",
@@ -58,6 +65,15 @@ _ANY_SERVER = {"en": "the server", "de": "der Server"}
 #: What went wrong with a backend, for students: no addresses, paths or stack traces (those go
 #: to the run record and the log). The first matching class wins.
 _PROBLEMS: tuple[tuple[type[BackendError], dict[str, str]], ...] = (
+    (
+        MediaNotKept,  # not the image server's fault: it made the picture
+        {
+            "en": "the server's disk is full, so the picture could not be kept; "
+            "please tell your teacher",
+            "de": "die Festplatte des Servers ist voll, deshalb konnte das Bild nicht "
+            "aufbewahrt werden; bitte sag deiner Lehrkraft Bescheid",
+        },
+    ),
     (
         BackendTimeout,
         {
