@@ -1,5 +1,6 @@
 // The teacher's classes: creating one, each class's join code (big enough to read from the
-// back of a room, and bigger still on the projector), a new code, and its members. Emits
+// back of a room, and bigger still on the projector), a new code, its members, deleting it
+// (with its members and their pictures). Emits
 // "signedout" when the server no longer takes the teacher's cookie.
 
 import { t } from "./i18n.js";
@@ -56,7 +57,7 @@ export class ClassList extends EventTarget {
     syncChildren(this.list, rows.map((row) => this.card(row).render(row)));
     const status = this.section.querySelector("#classes-status");
     const empty = this.classes !== null && rows.length === 0 && !this.status;
-    status.textContent = empty ? t("classes.empty") : this.status ? t(this.status) : "";
+    status.textContent = empty ? t("classes.empty") : this.status ? t(...this.status) : "";
     const error = this.section.querySelector("#create-error");
     error.hidden = !this.createError;
     error.textContent = this.createError ? t(this.createError) : "";
@@ -83,9 +84,15 @@ export class ClassList extends EventTarget {
     this.projector.showModal();
   }
 
-  setStatus(key) {
-    this.status = key;
+  setStatus(key, vars = {}) {
+    this.status = key ? [key, vars] : null;
     this.render();
+  }
+
+  removed(id, name) {
+    this.classes = this.classes.filter((row) => row.id !== id);
+    this.setStatus("class.deleted", { name });
+    this.section.querySelector("#classes-title").focus();
   }
 
   setCreateError(key, input = null) {
@@ -107,6 +114,7 @@ class ClassCard {
     this.part(".class-project").addEventListener("click", (event) => owner.project(this.row, event.currentTarget));
     this.part(".class-rotate").addEventListener("click", () => this.rotate());
     this.part(".class-members").addEventListener("click", () => this.toggleMembers());
+    this.part(".class-delete").addEventListener("click", () => this.delete());
   }
 
   part(selector) {
@@ -122,6 +130,7 @@ class ClassCard {
     this.part(".class-expiry").textContent = expires ? t("class.expires", { date: formatTime(expires) }) : t("class.no_expiry");
     this.part(".class-project").textContent = t("class.project");
     this.part(".class-rotate").textContent = t("class.rotate");
+    this.part(".class-delete").textContent = t("class.delete");
     const open = Boolean(this.members && !this.members.root.hidden);
     const toggle = this.part(".class-members");
     toggle.textContent = t(open ? "class.members_hide" : "class.members");
@@ -138,6 +147,15 @@ class ClassCard {
     if (!answer.ok) return this.owner.setStatus(errorKey(answer));
     this.owner.replace({ ...answer.data, id: this.id });
     this.owner.setStatus("class.rotated");
+  }
+
+  async delete() {
+    const name = this.row.name ?? "";
+    if (!(await askInline(this.part(".class-delete"), t("class.delete_confirm", { name })))) return;
+    const answer = await this.owner.api.delete(`/api/classes/${encodeURIComponent(this.id)}`);
+    if (this.owner.signedOut(answer)) return;
+    if (!answer.ok && answer.status !== 404) return this.owner.setStatus(errorKey(answer));
+    this.owner.removed(this.id, name);
   }
 
   async toggleMembers() {
@@ -163,5 +181,6 @@ const TEMPLATE = `
     <button type="button" class="class-project primary"></button>
     <button type="button" class="class-rotate secondary"></button>
     <button type="button" class="class-members secondary" aria-expanded="false"></button>
+    <button type="button" class="class-delete secondary"></button>
   </div>
 </li>`;

@@ -1,5 +1,5 @@
 """The teacher page in real Chromium: signing in, a class and its code (readable from the back
-of a room), a new code, the members with a PIN and a removal, signing out."""
+of a room), a new code, the members with a PIN and a removal, deleting the class, signing out."""
 
 from __future__ import annotations
 
@@ -143,6 +143,13 @@ async def test_a_teacher_rotates_the_code_and_manages_members(
         assert await people_of(server).members_of(new.id) == []
     finally:
         await student.close()
+
+    await card.get_by_role("button", name="Delete class").click()
+    await expect(card.locator(".inline-confirm")).to_contain_text("Delete the class 4b?")
+    await card.get_by_role("button", name="Yes").click()
+    await expect(page.locator(".class-card")).to_have_count(0)
+    await expect(page.locator("#classes-status")).to_have_text("The class 4b was deleted.")
+    assert await people_of(server).classes_of(teacher_id) == []
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT_MS)
