@@ -5,7 +5,7 @@ talk to a local `./run.sh` as if it were `evil.example`; the one thing it cannot
 `Host` header, which names `evil.example`. So a request is served only when its `Host` names:
 
 - the public host of `public_url`, with that address's port (none written: the scheme's);
-- the configured `host`, when it is not a wildcard (`0.0.0.0`, `::`, empty);
+- the configured `host` and `monitor_host`, when they are not a wildcard (`0.0.0.0`, `::`);
 - a loopback name (`localhost`, `127.0.0.1`, `[::1]`), or any IP address: an address in the
   address bar is its own origin, so it cannot be a rebinding, and a class on a school network
   reaches the server by its IP. Any port: a container or a proxy may map the listening one.
@@ -47,8 +47,9 @@ class AllowedHosts:
     @classmethod
     def of(cls, settings: Settings) -> AllowedHosts:
         local = set(LOOPBACK_NAMES)
-        if settings.host.strip().lower() not in WILDCARD_HOSTS:
-            local.add(settings.host.strip().lower().strip("[]"))
+        for host in (settings.host, settings.monitor_host or ""):
+            if host.strip().lower() not in WILDCARD_HOSTS:
+                local.add(host.strip().lower().strip("[]"))
         if settings.public_url is None:
             return cls(None, frozenset(), frozenset(local))
         url = urlsplit(settings.public_url)

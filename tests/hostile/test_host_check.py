@@ -71,6 +71,12 @@ def test_configured_host_is_served_unless_it_is_a_wildcard() -> None:
     assert not allowed(host="::").allows("atelier.lan:8080")
 
 
+def test_the_monitor_listeners_host_is_served_too() -> None:
+    hosts = allowed(host="0.0.0.0", monitor_host="metrics.lan", monitor_port=9100)
+    assert hosts.allows("metrics.lan:9100")
+    assert not hosts.allows("atelier.lan:8080")
+
+
 def test_split_host_gives_the_name_without_brackets_and_the_port() -> None:
     assert split_host("[::1]:8080") == ("::1", 8080)
     assert split_host("Example.ORG.") == ("example.org", None)
