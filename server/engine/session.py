@@ -20,7 +20,7 @@ import structlog
 from server.engine.connection import Connection
 from server.engine.errors import InvalidState
 from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES, EventLog
-from server.engine.people.identity import Identity
+from server.engine.people.identity import ClassRules, Identity, lower_bound
 from server.engine.ratelimit import TokenBucket
 from server.engine.stats import SocketStats
 from server.protocol import (
@@ -81,6 +81,15 @@ class WelcomeInfo:
 def you_of(identity: Identity) -> You:
     """What `welcome` tells a socket about its own person: never the owner key."""
     return You(role=identity.role, nickname=identity.nickname, class_name=identity.class_name)
+
+
+def limits_for(limits: Limits, rules: ClassRules | None) -> Limits:
+    """The limits a person's `welcome` shows: the operator's, lowered by their class's rules
+    (`Pipeline` enforces the same lower bound at run start)."""
+    if rules is None or rules.max_runs_in_flight is None:
+        return limits
+    lowered = lower_bound(limits.max_runs_in_flight, rules.max_runs_in_flight)
+    return limits.model_copy(update={"max_runs_in_flight": lowered})
 
 
 class Session:
@@ -153,7 +162,7 @@ class Session:
             session=self.id,
             secret=self.secret,
             resumed=last_seq is not None,
-            limits=info.limits,
+            limits=limits_for(info.limits, self.identity.rules),
             heartbeat_interval=info.heartbeat_interval,
             demo=info.demo,
             you=you_of(self.identity),

@@ -11,6 +11,7 @@ from server.engine.catalog import listing, parse_lang
 from server.engine.picture_access import RunMedia
 from server.engine.picture_names import DownloadName, download_name
 from server.engine.records import content_type
+from server.handlers.identity import identity_of
 from server.handlers.keys import PIPELINE
 from server.handlers.pictures import may_read, media_url
 from server.handlers.problems import problem
@@ -22,7 +23,11 @@ async def catalog(request: web.Request) -> web.Response:
     lang = parse_lang(request.query.get("lang"))
     outputs = [{"id": wf.config.id, "name": wf.config.name} for wf in services.workflows.values()]
     body = listing(services.catalog, lang, outputs)
-    return web.json_response(body, headers={"Cache-Control": "no-cache"})
+    identity = identity_of(request)
+    allowed = identity.rules.perspectives if identity and identity.rules else None
+    if allowed is not None:  # a class offers its members only the perspectives it uses
+        body["interceptions"] = [i for i in body["interceptions"] if i["id"] in allowed]
+    return web.json_response(body, headers={"Cache-Control": "private, no-cache"})
 
 
 async def status(request: web.Request) -> web.Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from aiohttp import ClientSession
+
 from server.engine.people.identity import ClassRules
 from tests.hostile.run_queue_support import (
     StartClass,
@@ -95,3 +97,19 @@ async def test_a_classs_lower_limits_bound_its_members_only(start_class: StartCl
     for client, run in [(careful, runs[0]), *((plain, r) for r in runs[1:])]:
         assert (await run_done(client, run, timeout=30))["status"] == "completed"
     assert_nothing_left(server)
+
+
+async def test_a_class_shows_its_members_only_its_own_perspectives_and_lower_limits(
+    start_class: StartClass,
+) -> None:
+    server = await start_class(PEOPLE, safety_level="adult")
+    async with ClientSession() as http:
+        listed = await (await http.get(server.make_url("/api/catalog?as=mika"))).json()
+        everything = await (await http.get(server.make_url("/api/catalog?as=plain"))).json()
+    assert {i["id"] for i in listed["interceptions"]} == {"passthrough", "haiku"}
+    assert len(everything["interceptions"]) > 2
+    careful, plain = await socket_of(server, "careful"), await socket_of(server, "plain")
+    assert careful.welcome is not None
+    assert plain.welcome is not None
+    assert careful.welcome["limits"]["max_runs_in_flight"] == 1
+    assert plain.welcome["limits"]["max_runs_in_flight"] == 2
