@@ -61,7 +61,7 @@ def one_server() -> list[TestServer]:
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     # One server for every example, on purpose: the fixture is the server's starter.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
