@@ -8,16 +8,21 @@ each attacker is one address (one client, as behind cloudflared) and the victim 
 kinds, each as fast as the server lets one client go (issue 15's trial):
 
   unknown_keys  `run.start` with ~7,000 unknown keys (64 KiB) at the socket's message rate;
-  resume        one session, then resume `hello`s with `last_seq` 0 over and over;
+  resume        one session with a run, then resume `hello`s with `last_seq` 0, over and
+                over (after a refusal, again a second later);
   churn         new sessions: connect, `hello`, close, again;
   runs          8 sessions, each sending `run.start` at the message rate;
   connections   WebSockets that never say `hello`, as many at once as the server accepts;
   unicode       `run.start` whose prompt is 2,000 U+FDFA (NFKC: 18 characters each).
 
-For each level the attackers start, get 2 s to reach full pressure, then the victim (one
-client, its own address) connects (`welcome` time: connect + hello to welcome) and runs one
-prompt (run time: `run.start` to `run.done`), `--rounds` times; then the attackers stop.
-RSS is the server's (/proc VmRSS) at the end of each level.
+For each level the attackers start; once each is under way (greeted; `resume`: its run
+done) they get 2 s more, then the victim (one client, its own address) connects (`welcome`
+time: connect + hello to welcome) and runs one prompt (run time: `run.start` to `run.done`),
+`--rounds` times; then the attackers stop.
+The attackers run in a process of their own (the victim's figures must not include the
+bench's event loop serving their sockets), but on the same two cores as the server: what
+they cost the machine is part of the figures. RSS is the server's (/proc VmRSS) at the end
+of each level, CPU its share of one core while the victim ran.
 
 Without cookies (the default) every socket of an attacker is its own anonymous person, the
 worst case of open access mode; `--guests` gives every client a guest cookie first
@@ -33,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import platform
 import resource
@@ -44,6 +50,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 import orjson
@@ -51,16 +58,33 @@ import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = '{"type":"hello","protocol":1}'
+Stop = asyncio.Event
+TICK = os.sysconf("SC_CLK_TCK")
 #: The socket's default message rate (`messages_per_second`): an attacker keeps to it.
 RATE = 20.0
+#: Seconds the attackers get, once each is under way, before the victim's first round.
 WARMUP = 2.0
 VICTIM = "198.51.100.2"
+#: A victim round that takes longer counts as a failure (the page would say "busy" long before).
+VICTIM_TIMEOUT = 60.0
+
+
+class EventLike(Protocol):
+    """A multiprocessing event, as far as the bench uses it."""
+
+    def set(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def rss_mib(pid: int) -> float:
@@ -110,6 +134,8 @@ class Client:
     url: str
     address: str
     guest: bool
+    #: Set by an attacker once it is under way.
+    ready: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[aiohttp.ClientSession]:
@@ -148,7 +174,7 @@ class Victim:
 
 async def victim_round(client: Client, victim: Victim) -> None:
     try:
-        async with asyncio.timeout(120), client.session() as http:
+        async with asyncio.timeout(VICTIM_TIMEOUT), client.session() as http:
             t0 = time.perf_counter()
             async with await client.greeted(http) as ws:
                 victim.welcome.append(time.perf_counter() - t0)
@@ -181,7 +207,7 @@ async def drain(ws: aiohttp.ClientWebSocketResponse) -> None:
         pass
 
 
-async def paced(ws: aiohttp.ClientWebSocketResponse, text: str, stop: asyncio.Event) -> None:
+async def paced(ws: aiohttp.ClientWebSocketResponse, text: str, stop: Stop) -> None:
     """Send `text` at the message rate, reading whatever comes back, until stopped or closed."""
     reader = asyncio.create_task(drain(ws))
     try:
@@ -192,11 +218,12 @@ async def paced(ws: aiohttp.ClientWebSocketResponse, text: str, stop: asyncio.Ev
         reader.cancel()
 
 
-async def sending(client: Client, stop: asyncio.Event, text: str, sockets: int = 1) -> None:
+async def sending(client: Client, stop: Stop, text: str, sockets: int = 1) -> None:
     async def one(http: aiohttp.ClientSession) -> None:
         while not stop.is_set():
             with contextlib.suppress(aiohttp.ClientError, RuntimeError):
                 async with await client.greeted(http) as ws:
+                    client.ready.set()
                     await paced(ws, text, stop)
             await asyncio.sleep(0.05)
 
@@ -211,53 +238,66 @@ def unknown_keys_message() -> str:
     return text
 
 
-async def unknown_keys(client: Client, stop: asyncio.Event) -> None:
+async def unknown_keys(client: Client, stop: Stop) -> None:
     await sending(client, stop, unknown_keys_message())
 
 
-async def unicode(client: Client, stop: asyncio.Event) -> None:
+async def unicode(client: Client, stop: Stop) -> None:
     start = {"type": "run.start", "prompt": "\ufdfa" * 2000, "interception": "bauhaus"}
     await sending(client, stop, orjson.dumps(start).decode())
 
 
-async def runs(client: Client, stop: asyncio.Event) -> None:
+async def runs(client: Client, stop: Stop) -> None:
     start = {"type": "run.start", "prompt": "a dog", "interception": "bauhaus"}
     await sending(client, stop, orjson.dumps(start).decode(), sockets=8)
 
 
-async def churn(client: Client, stop: asyncio.Event) -> None:
+async def churn(client: Client, stop: Stop) -> None:
     async with client.session() as http:
         while not stop.is_set():
             with contextlib.suppress(aiohttp.ClientError, RuntimeError):
                 await (await client.greeted(http)).close()
+                client.ready.set()
             await asyncio.sleep(0)
 
 
-async def resume(client: Client, stop: asyncio.Event) -> None:
+async def resume(client: Client, stop: Stop) -> None:
+    """One session with a run in its log (the kind's warm-up covers that run), then resumes
+    of it from seq 0, again after a second whenever one is refused (close 4013)."""
     async with client.session() as http:
-        while not stop.is_set():
+        hello: dict[str, object] | None = None
+        while hello is None and not stop.is_set():
             with contextlib.suppress(aiohttp.ClientError, RuntimeError):
-                await resuming(client, http, stop)
-            await asyncio.sleep(0.05)
+                hello = await session_with_a_run(client, http)
+        client.ready.set()
+        while hello is not None and not stop.is_set():
+            with contextlib.suppress(aiohttp.ClientError, RuntimeError):
+                await resuming(client, http, hello, stop)
+            await asyncio.sleep(1.0)
 
 
-async def resuming(client: Client, http: aiohttp.ClientSession, stop: asyncio.Event) -> None:
-    """One session with a run in its log, then resumes from seq 0 until refused or stopped."""
-    ws = await client.open(http)
-    await ws.send_str(HELLO)
-    first = await until_type(ws, "welcome")
-    await ws.send_json({"type": "run.start", "prompt": "a fox", "interception": "bauhaus"})
-    await until_type(ws, "run.done")
-    await ws.close()
-    hello = {"type": "hello", "protocol": 1, "session": first["session"], "last_seq": 0}
-    hello["secret"] = first["secret"]
+async def session_with_a_run(client: Client, http: aiohttp.ClientSession) -> dict[str, object]:
+    """The resume `hello` (seq 0) of a fresh session that has one whole run in its log."""
+    async with await client.open(http) as ws:
+        await ws.send_str(HELLO)
+        first = await until_type(ws, "welcome")
+        await ws.send_json({"type": "run.start", "prompt": "a fox", "interception": "bauhaus"})
+        await until_type(ws, "run.done")
+    return {"type": "hello", "protocol": 1, "session": first["session"], "last_seq": 0} | {
+        "secret": first["secret"]
+    }
+
+
+async def resuming(
+    client: Client, http: aiohttp.ClientSession, hello: dict[str, object], stop: Stop
+) -> None:
     while not stop.is_set():
         async with await client.open(http) as again:
             await again.send_json(hello)
             await until_type(again, "welcome")
 
 
-async def connections(client: Client, stop: asyncio.Event) -> None:
+async def connections(client: Client, stop: Stop) -> None:
     """WebSockets that never say hello: as many as the server takes; refused ones retry."""
 
     async def hold(http: aiohttp.ClientSession) -> None:
@@ -268,10 +308,11 @@ async def connections(client: Client, stop: asyncio.Event) -> None:
             await asyncio.sleep(0.1)
 
     async with client.session() as http:
+        client.ready.set()
         await asyncio.gather(*(hold(http) for _ in range(600)))
 
 
-Attack = Callable[[Client, asyncio.Event], Coroutine[None, None, None]]
+Attack = Callable[[Client, Stop], Coroutine[None, None, None]]
 KINDS: dict[str, Attack] = {
     "unknown_keys": unknown_keys,
     "resume": resume,
@@ -291,6 +332,7 @@ class Row:
     attackers: int
     victim: Victim
     rss: float
+    cpu: float
 
 
 @dataclass(frozen=True)
@@ -304,27 +346,50 @@ class Level:
     guests: bool
 
 
+def attackers_process(at: Level, ready: EventLike, stop: EventLike) -> None:
+    """The attackers, in a process of their own: the victim's figures must not include the
+    bench's own event loop serving thousands of attacking sockets."""
+    uvloop.run(attack_all(at, ready, stop))
+
+
+async def attack_all(at: Level, ready: EventLike, stop: EventLike) -> None:
+    stopping = asyncio.Event()
+    attack = KINDS[at.kind]
+    clients = [Client(at.url, f"10.{i // 250}.{i % 250}.1", at.guests) for i in range(at.attackers)]
+    tasks = [asyncio.create_task(attack(client, stopping)) for client in clients]
+    async with asyncio.timeout(180):
+        await asyncio.gather(*(client.ready.wait() for client in clients))
+    ready.set()
+    await asyncio.to_thread(stop.wait)
+    stopping.set()
+    await asyncio.wait(tasks, timeout=15)
+    for task in tasks:
+        task.cancel()
+
+
 async def level(at: Level, rounds: int) -> Row:
-    stop = asyncio.Event()
-    attack = KINDS.get(at.kind)
-    tasks = [
-        asyncio.create_task(attack(Client(at.url, f"10.{i // 250}.{i % 250}.1", at.guests), stop))
-        for i in range(at.attackers)
-        if attack is not None
-    ]
+    context = multiprocessing.get_context("spawn")
+    ready, stop = context.Event(), context.Event()
+    attackers = context.Process(target=attackers_process, args=(at, ready, stop), daemon=True)
+    if at.attackers:
+        attackers.start()
     victim = Victim()
     try:
-        await asyncio.sleep(WARMUP if tasks else 0)
+        if at.attackers:
+            if not await asyncio.to_thread(ready.wait, 240):
+                raise SystemExit(f"the {at.kind} attackers did not get under way")
+            await asyncio.sleep(WARMUP)
+        cpu0, t0 = cpu_seconds(at.pid), time.perf_counter()
         for _ in range(rounds):
             await victim_round(Client(at.url, VICTIM, at.guests), victim)
+        cpu = (cpu_seconds(at.pid) - cpu0) / (time.perf_counter() - t0) * 100
         rss = rss_mib(at.pid)
     finally:
         stop.set()
-        if tasks:
-            await asyncio.wait(tasks, timeout=15)
-        for task in tasks:
-            task.cancel()
-    return Row(at.kind, at.attackers, victim, rss)
+        if at.attackers:
+            await asyncio.to_thread(attackers.join, 30)
+            attackers.kill()
+    return Row(at.kind, at.attackers, victim, rss, cpu)
 
 
 def p(values: list[float], q: float, scale: float = 1.0) -> str:
@@ -339,7 +404,7 @@ def line(row: Row) -> str:
     v = row.victim
     return (
         f"| {row.kind} | {row.attackers} | {p(v.welcome, 0.5, 1000)} | {p(v.welcome, 1, 1000)} "
-        f"| {p(v.run, 0.5)} | {p(v.run, 1)} | {v.failures} | {row.rss:.0f} |"
+        f"| {p(v.run, 0.5)} | {p(v.run, 1)} | {v.failures} | {row.rss:.0f} | {row.cpu:.0f} |"
     )
 
 
@@ -351,9 +416,9 @@ async def bench(args: argparse.Namespace) -> None:
     )
     print(
         "| attack | attackers | welcome p50 ms | welcome max ms | run p50 s | run max s "
-        "| victim failures | server RSS MiB |"
+        "| victim failures | server RSS MiB | server CPU % |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for kind in ["alone", *args.kinds.split(",")]:
         port = free_port()
         with server_process(port) as proc:

@@ -50,6 +50,10 @@ log = structlog.get_logger(__name__)
 
 #: Seconds the shutdown waits for requests in progress (sockets are closed before that).
 SHUTDOWN_TIMEOUT = 10.0
+#: Connections the kernel queues before we accept them (capped by net.core.somaxconn). At
+#: aiohttp's 128 a burst (a class reconnecting at once, or a flood beside it) overflowed it
+#: and a dropped SYN cost its client a 1 s retransmit before its `welcome`.
+LISTEN_BACKLOG = 1024
 
 
 class GuardedSite(web.BaseSite):
@@ -58,7 +62,7 @@ class GuardedSite(web.BaseSite):
     __slots__ = ("_guard", "_host", "_port", "port")
 
     def __init__(self, runner: web.AppRunner, host: str, port: int, guard: ConnectionGuard):
-        super().__init__(runner)
+        super().__init__(runner, backlog=LISTEN_BACKLOG)
         self._host, self._port, self._guard = host, port, guard
         self.port = port
 

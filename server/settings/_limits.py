@@ -27,9 +27,10 @@ class PersonLimitFields(BaseModel):
 
     # Connections (docs/operations.md, "Connections and descriptors"). One client address can
     # be a whole class behind a school's NAT: 60 browsers with a socket and up to 6 page
-    # connections each are 420, so an address gets 512 and all together 8 such.
+    # connections each are 420, so an address gets 512; all together hold 32 such addresses
+    # (a flood from 16 addresses at their caps leaves room for every class).
     max_connections: int = Field(
-        4096,
+        16_384,
         ge=16,
         le=1_000_000,
         description="open connections of all clients together; more are closed at once "

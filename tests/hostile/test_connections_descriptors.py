@@ -56,7 +56,7 @@ async def test_a_limit_too_low_for_the_caps_stops_start_up_in_one_line(tmp_path:
         _, err = await proc.communicate()
     assert proc.returncode == 2
     [line] = err.decode().strip().splitlines()
-    assert line.startswith("atelier: the open-file limit is 300 (hard limit 300), below the 4352")
+    assert line.startswith("atelier: the open-file limit is 300 (hard limit 300), below the 16640")
     assert "LimitNOFILE=" in line
 
 

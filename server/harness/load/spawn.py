@@ -122,7 +122,7 @@ def server_env(
         # Every simulated student connects from 127.0.0.1 without a cookie: one address.
         "ATELIER_MAX_SESSIONS_PER_ADDRESS": str(max(20_000, plan.sessions * 2)),
         # and every socket is a connection of that address (the open-file limit holds these).
-        "ATELIER_MAX_CONNECTIONS": str(max(4096, plan.sessions + 1000)),
+        "ATELIER_MAX_CONNECTIONS": str(max(16_384, plan.sessions + 1000)),
         "ATELIER_MAX_CONNECTIONS_PER_ADDRESS": str(max(4096, plan.sessions + 1000)),
         "ATELIER_MAX_WAITING_RUNS": str(min(100_000, max(500, runs * 2))),
         "ATELIER_MAX_RUNS_IN_FLIGHT": str(min(100, max(2, plan.runs_per_session))),
