@@ -231,10 +231,15 @@ async def sending(client: Client, stop: Stop, text: str, sockets: int = 1) -> No
         await asyncio.gather(*(one(http) for _ in range(sockets)))
 
 
-def unknown_keys_message() -> str:
-    keys = {f"k{i}": 0 for i in range(7000)}
+def unknown_keys_message(size: int = 64_000) -> str:
+    """A `run.start` of about `size` bytes (under the 64 KiB message limit) that is nearly all
+    unknown keys: about 7,000 of them."""
+    keys: dict[str, int] = {}
+    while 30 + 9 * len(keys) < size:
+        keys[f"{len(keys):x}"] = 0
     text = orjson.dumps({"type": "run.start", **keys}).decode()
-    assert len(text) < 64 * 1024
+    if len(text) >= 64 * 1024:
+        raise ValueError(f"{len(text)} bytes: above the message limit")
     return text
 
 
@@ -352,13 +357,22 @@ def attackers_process(at: Level, ready: EventLike, stop: EventLike) -> None:
     uvloop.run(attack_all(at, ready, stop))
 
 
+async def all_ready(clients: list[Client]) -> None:
+    await asyncio.gather(*(client.ready.wait() for client in clients))
+
+
 async def attack_all(at: Level, ready: EventLike, stop: EventLike) -> None:
     stopping = asyncio.Event()
     attack = KINDS[at.kind]
     clients = [Client(at.url, f"10.{i // 250}.{i % 250}.1", at.guests) for i in range(at.attackers)]
     tasks = [asyncio.create_task(attack(client, stopping)) for client in clients]
-    async with asyncio.timeout(180):
-        await asyncio.gather(*(client.ready.wait() for client in clients))
+    under_way = asyncio.create_task(all_ready(clients))
+    pending: list[asyncio.Task[None]] = [under_way, *tasks]
+    done, _ = await asyncio.wait(pending, timeout=180, return_when=asyncio.FIRST_COMPLETED)
+    for task in done - {under_way}:
+        task.result()  # an attacker that ended before it got under way: its error, in full
+    if under_way not in done:
+        raise SystemExit("the attackers did not get under way in 180 s")
     ready.set()
     await asyncio.to_thread(stop.wait)
     stopping.set()
