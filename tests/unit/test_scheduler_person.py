@@ -123,7 +123,8 @@ async def test_a_persons_waiting_run_moves_up_when_their_older_run_ends() -> Non
     await bob.wait_entered()
     cleo = Job(scheduler, "c1", "m-cleo", served)  # started after Ada's second: goes behind it
     await settle()
-    assert cleo.recorder.last is not None and cleo.recorder.last.position == 2
+    assert cleo.recorder.last is not None
+    assert cleo.recorder.last.position == 2
     for job in [bob, second, cleo]:
         await job.wait_entered()
         job.finish()
