@@ -121,6 +121,8 @@ def _minimal(model: type) -> dict[str, object]:
         "instance": "a",
         "state": "healthy",
         "total": 1.0,
+        "you": {"role": "student", "nickname": "Mika", "class_name": "4b"},
+        "access": "codes",
         "limits": {
             "max_message_bytes": 1,
             "max_prompt_chars": 1,
