@@ -108,8 +108,10 @@ async def test_a_teacher_rotates_the_code_and_manages_members(
     await sign_in(page, PASSWORD)
     await page.get_by_label("Name of a new class").fill("4b")
     await page.get_by_role("button", name="Create class").click()
-    (old,) = await people_of(server).classes_of(teacher_id)
     card = page.locator(".class-card")
+    # The card is drawn from the server's answer: once it is there, the class is stored.
+    await expect(card.get_by_role("heading", name="4b")).to_be_focused()
+    (old,) = await people_of(server).classes_of(teacher_id)
     await expect(card.locator(".class-code")).to_have_text(show_code(old.code))
 
     await card.get_by_role("button", name="Make a new code").click()
