@@ -44,6 +44,10 @@ class ResumeLimited(AtelierError):
         self.retry_after = retry_after
 
 
+#: Seconds a revocation is remembered for sockets that have not said `hello` yet: longer than
+#: the longest `hello_timeout` a setting allows (120 s).
+REVOKED_MEMORY = 300.0
+
 #: Resumes of one session per minute after its burst, and the burst (settings' defaults).
 DEFAULT_RESUMES_PER_MINUTE = 12.0
 DEFAULT_RESUME_BURST = 6
@@ -91,6 +95,9 @@ class SessionRegistry:
         self._sessions: dict[str, Session] = {}
         self._table = SessionTable(config.bounds)
         self._closing: set[asyncio.Task[None]] = set()
+        #: Identities revoked lately, with when: a socket upgraded before its identity was
+        #: revoked has no session yet, so it is refused at its `hello` (`revoked_since`).
+        self._revoked: dict[str, float] = {}
         self.new_session_hooks: list[Callable[[Session], None]] = []
 
     def __len__(self) -> int:
@@ -198,12 +205,24 @@ class SessionRegistry:
     def close_identity(self, key: str, code: CloseCode) -> int:
         """Close every session of one identity (removed from its class, class deleted): their
         sockets get `code` now, their cleanup hooks run in the background; how many."""
+        self._remember_revoked(key)
         sessions = self._table.of_person(key)
         for session in sessions:
             self._close_later(session, code)
         if sessions:
             log.info("identity_sessions_closed", sessions=len(sessions), code=int(code))
         return len(sessions)
+
+    def _remember_revoked(self, key: str) -> None:
+        now = asyncio.get_running_loop().time()
+        for old in [k for k, at in self._revoked.items() if now - at > REVOKED_MEMORY]:
+            del self._revoked[old]
+        self._revoked[key] = now
+
+    def revoked_since(self, key: str, since: float) -> bool:
+        """Whether `key` was revoked at or after `since` (the event loop's clock)."""
+        revoked = self._revoked.get(key)
+        return revoked is not None and revoked >= since
 
     def _close_later(self, session: Session, code: CloseCode) -> None:
         """Take `session` off the table now (it no longer counts) and close it in a task."""

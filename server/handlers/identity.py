@@ -14,6 +14,7 @@ Cookies are issued here too, with the attributes the contract fixes: httpOnly,
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import secrets
 import time
@@ -33,6 +34,9 @@ ID_COOKIE = "atelier_id"
 #: The signing key (`signing_key.py`), loaded once when the app starts.
 SIGNING_KEY = web.AppKey("signing_key", bytes)
 _TOKEN = web.RequestKey("identity_token", Token)
+#: When (the event loop's clock) the person's row was read: a revocation after this moment is
+#: one the request's identity may not have seen (`SessionRegistry.revoked_since`).
+LOOKED_UP_AT = web.RequestKey("identity_looked_up_at", float)
 #: Where an identity is read: everything else (the pages, static files, health) needs none, and
 #: a store lookup costs about half a millisecond (aiosqlite's thread hop and the query).
 _CHECKED = ("/api/", "/media/", "/ws", "/metrics")
@@ -79,6 +83,7 @@ async def identify(request: web.Request) -> Identity | None:
     token = read(request.app[SIGNING_KEY], value, now=time.time(), lifetimes=lifetimes(settings))
     if token is None:
         return None
+    request[LOOKED_UP_AT] = asyncio.get_running_loop().time()
     identity = await _person(request.app, token)
     if identity is not None:
         request[IDENTITY] = identity

@@ -31,6 +31,7 @@ from server.engine.sessions import ResumeLimited, ServerFull
 from server.handlers.client_address import client_address
 from server.handlers.commands import COMMANDS, NO_SCOPE, Caller
 from server.handlers.errors import error_fields
+from server.handlers.identity import LOOKED_UP_AT
 from server.handlers.keys import IDENTITY, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
 from server.handlers.origin import origin_allowed
 from server.handlers.ws_transport import WebSocketTransport
@@ -113,6 +114,8 @@ class SocketHandler:
         self.address = client_address(request)
         loop = asyncio.get_running_loop()
         self.clock = loop.time
+        # When the cookie's person was read (revocations after it are checked at `hello`).
+        self.looked_up_at = request.get(LOOKED_UP_AT, self.clock())
         self.bucket = TokenBucket(
             self.settings.messages_per_second, self.settings.message_burst, self.clock()
         )
@@ -197,6 +200,10 @@ class SocketHandler:
         if self.join_required:
             self._send_unnumbered(ErrorCode.JOIN_REQUIRED, JOIN_FIRST)
             self.connection.close(CloseCode.JOIN_REQUIRED, "join a class first", drain=True)
+            return
+        if self.registry.revoked_since(self.identity.key, self.looked_up_at):
+            self._send_unnumbered(ErrorCode.JOIN_REQUIRED, JOIN_FIRST)
+            self.connection.close(CloseCode.IDENTITY_REVOKED, "identity revoked", drain=True)
             return
         try:
             self.session = self.registry.open(

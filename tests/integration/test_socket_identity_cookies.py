@@ -5,14 +5,15 @@ middleware (`tests/people_support.py` makes the clients)."""
 from __future__ import annotations
 
 from server.handlers.keys import REGISTRY
-from server.protocol import CloseCode
-from tests.conftest import StartServer
+from server.protocol import PROTOCOL_VERSION, CloseCode
+from tests.conftest import StartServer, ws_url
 from tests.identity_support import close_code
 from tests.people_support import (
     api_json,
     create_class,
     joined_student,
     logged_in_teacher,
+    members_of,
     open_socket,
     people_client,
 )
@@ -61,6 +62,28 @@ async def test_removing_a_member_closes_their_socket_with_identity_revoked(
         again, refused = await open_socket(student, server)  # the cookie no longer holds
         assert refused["code"] == "join_required"
         await again.close()
+    finally:
+        for http in (teacher, student):
+            await http.close()
+
+
+async def test_a_socket_upgraded_before_its_member_was_removed_is_refused_at_hello(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(access="codes")
+    teacher = await logged_in_teacher(server)
+    klass = await create_class(teacher, server, "4b")
+    student = await joined_student(server, klass["code"], "Mika")
+    try:
+        ws = await student.ws_connect(ws_url(server))  # the cookie is checked here
+        [member] = await members_of(teacher, server, klass["id"])
+        path = f"/api/classes/{klass['id']}/members/{member['id']}"
+        await api_json(teacher, server, "DELETE", path, status=204)
+        await ws.send_json({"type": "hello", "protocol": PROTOCOL_VERSION})
+        refused = await ws.receive_json()
+        assert (refused["type"], refused["code"]) == ("error", "join_required")
+        assert await close_code(ws) == CloseCode.IDENTITY_REVOKED
+        assert len(server.app[REGISTRY]) == 0
     finally:
         for http in (teacher, student):
             await http.close()
