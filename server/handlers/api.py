@@ -61,8 +61,10 @@ async def media(request: web.Request) -> web.StreamResponse:
         raise problem(request, ApiErrorCode.NOT_FOUND)
     headers = {
         "Content-Type": content_type(path),
-        # private: a shared cache must never hand one person's picture to another.
-        "Cache-Control": "private, max-age=86400, immutable",
+        # private: a shared cache must never hand one person's picture to another; no-cache:
+        # the browser asks again each time (a 304 from the file's ETag), so a picture deleted,
+        # or a student who left the class on a shared computer, is not shown from its cache.
+        "Cache-Control": "private, no-cache",
         "X-Content-Type-Options": "nosniff",
     }
     if request.query.get("download") == "1":

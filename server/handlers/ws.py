@@ -74,7 +74,9 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     if not origin_allowed(request.headers.get("Origin"), request.host, settings.allowed_origins):
         # Cut to a bound and rate-limited per client by the log's flood guards (server/logs.py).
-        log.warning("origin_refused", origin=request.headers.get("Origin"), client=request.remote)
+        log.warning(
+            "origin_refused", origin=request.headers.get("Origin"), client=client_address(request)
+        )
         raise web.HTTPForbidden(text="origin not allowed")
     ws = web.WebSocketResponse(
         compress=False,
