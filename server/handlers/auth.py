@@ -15,7 +15,7 @@ import structlog
 from aiohttp import web
 
 from server.engine.attempts import AttemptWindow
-from server.engine.people.errors import InvalidName
+from server.engine.people.errors import CodeExpired, InvalidName, UnknownCode, WrongPin
 from server.engine.people.identity import MEMBER_PREFIX
 from server.engine.people.names import MAX_TEACHER_NAME, clean_name, name_key
 from server.engine.people.tokens import Token, TokenKind
@@ -57,15 +57,23 @@ LIMITS = web.AppKey("auth_limits", AuthLimits)
 
 def _limited(request: web.Request, windows: list[tuple[AttemptWindow, str]]) -> None:
     """Count one attempt in each window, or refuse (429) if any of them is full."""
+    for window, key in windows:
+        _refuse_if_full(request, window, key)
     now = time.monotonic()
-    full = [(window, key) for window, key in windows if not window.allows(key, now)]
-    if full:
-        wait = max(window.retry_after(key, now) for window, key in full)
-        log.warning("attempts_refused", path=request.path, client=client_address(request))
-        headers = {"Retry-After": str(max(1, round(wait)))}
-        raise problem(request, ApiErrorCode.RATE_LIMITED, headers=headers)
     for window, key in windows:
         window.count(key, now)
+
+
+#: Join answers that could be a guess at a code or a PIN: the attempts that count.
+GUESSES = (UnknownCode, CodeExpired, WrongPin)
+
+
+def _refuse_if_full(request: web.Request, window: AttemptWindow, key: str) -> None:
+    now = time.monotonic()
+    if not window.allows(key, now):
+        log.warning("attempts_refused", path=request.path, client=client_address(request))
+        headers = {"Retry-After": str(max(1, round(window.retry_after(key, now))))}
+        raise problem(request, ApiErrorCode.RATE_LIMITED, headers=headers)
 
 
 def login_key(typed: str) -> str:
@@ -103,11 +111,17 @@ async def join(request: web.Request) -> web.Response:
     """A student joins a class with its code and a nickname (and the teacher's PIN to take
     back a nickname that is theirs)."""
     body = await read_body(request, JoinRequest)
-    limits = request.app[LIMITS]
-    _limited(request, [(limits.join, client_address(request))])
+    window, address = request.app[LIMITS].join, client_address(request)
+    _refuse_if_full(request, window, address)
     people, now = request.app[PEOPLE], time.time()
-    klass = await people.class_for_code(body.code, now)
-    member = await people.join(klass.id, body.nickname, body.pin, now)
+    try:
+        klass = await people.class_for_code(body.code, now)
+        member = await people.join(klass.id, body.nickname, body.pin, now)
+    except GUESSES:
+        # Only what could be a guess counts: a whole class joining from one school address
+        # (one NAT) must not be refused, but codes and PINs must not be guessed at speed.
+        window.count(address, time.monotonic())
+        raise
     if body.pin is not None:  # a re-join with a PIN: the old device's sockets go
         request.app[REGISTRY].close_identity(
             f"{MEMBER_PREFIX}{member.id}", CloseCode.IDENTITY_REVOKED

@@ -44,7 +44,11 @@ class PeopleFields(BaseModel):
         12.0, gt=0, le=24 * 31, description="hours a teacher's login stays valid"
     )
     join_attempts_per_minute: int = Field(
-        10, ge=1, le=10_000, description="join attempts per client address per minute"
+        10,
+        ge=1,
+        le=10_000,
+        description="failed join attempts (unknown or expired code, wrong PIN) per client "
+        "address per minute; successful joins never count",
     )
     login_attempts_per_minute: int = Field(
         5,

@@ -200,3 +200,17 @@ async def test_a_join_body_beyond_its_bounds_is_refused_before_any_attempt_count
         404,
         "unknown_code",
     )
+
+
+async def test_a_whole_class_joins_from_one_address_while_guesses_are_limited(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(access="codes", join_attempts_per_minute=3)
+    async with await logged_in_teacher(server) as teacher:
+        klass = await create_class(teacher, server, "4b")
+    for number in range(12):  # a class behind one school NAT: every join succeeds
+        async with await joined_student(server, klass["code"], f"Kind {number}"):
+            pass
+    guess = {"code": "ABCD-EFGH", "nickname": "Mika"}
+    refusals = [await join_error(server, guess) for _ in range(4)]
+    assert refusals == [(404, "unknown_code")] * 3 + [(429, "rate_limited")]
