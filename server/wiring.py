@@ -77,6 +77,8 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         model_interception=settings.model_interception,
         model_translation=settings.model_translation,
         llm_stage_timeout=settings.llm_stage_timeout,
+        screen_tail_chars=settings.screen_tail_chars,
+        screen_hold_ms=settings.screen_hold_ms,
         generation_timeout=settings.generation_timeout,
         max_prompt_chars=settings.max_prompt_chars,
         max_meta_prompt_chars=settings.max_meta_prompt_chars,

@@ -58,6 +58,20 @@ class RunFields(BaseModel):
     llm_stage_timeout: float = Field(
         300.0, gt=0, le=3600, description="longest one LLM step may take once it has a slot"
     )
+    screen_tail_chars: int = Field(
+        40,
+        ge=8,
+        le=400,
+        description="stage-2 text held back to the next word boundary before the word check "
+        "shows it; a longer word is checked as it stands and shown",
+    )
+    screen_hold_ms: int = Field(
+        100,
+        ge=10,
+        le=2000,
+        description="milliseconds a held word waits for more text before it is checked as it "
+        "stands and shown",
+    )
     generation_timeout: float = Field(
         600.0, gt=0, le=7200, description="longest an image render may take once it has a slot"
     )

@@ -24,10 +24,16 @@ log = structlog.get_logger(__name__)
 
 
 async def stream_llm(
-    ctx: StageContext, stage: StageName, request: ChatRequest, on_text: Callable[[str], None]
+    ctx: StageContext,
+    stage: StageName,
+    request: ChatRequest,
+    on_text: Callable[[str], None],
+    on_restart: Callable[[], None] | None = None,
 ) -> str:
-    """Stream a completion for `stage`, passing each piece of text to `on_text`."""
-    return await complete(ctx, stage, request, on_text, visible=True)
+    """Stream a completion for `stage`, passing each piece of text to `on_text`; `on_restart`
+    hears when a retry starts the answer again from nothing. An exception `on_text` raises
+    ends the stream and closes the response (the word screen's block)."""
+    return await complete(ctx, stage, request, on_text, visible=True, on_restart=on_restart)
 
 
 async def ask_llm(ctx: StageContext, stage: StageName, request: ChatRequest) -> str:
@@ -42,10 +48,13 @@ async def complete(
     on_text: Callable[[str], None],
     *,
     visible: bool,
+    on_restart: Callable[[], None] | None = None,
 ) -> str:
     async def attempt(instance: LLMInstance, retrying: bool) -> str:
         if retrying and visible:
             ctx.run.token(stage, "", clear=True)  # the new stream starts from nothing
+        if retrying and on_restart is not None:
+            on_restart()
         limit = ctx.config.llm_stage_timeout
         work = functools.partial(stream, ctx, instance, request, on_text)
         return await on_instance(ctx, instance, stage, request.model, limit, work)

@@ -41,6 +41,9 @@ class PipelineConfig:
     model_interception: str
     model_translation: str
     llm_stage_timeout: float
+    #: The stage-2 word screen (`stages.screened`): longest held tail, longest hold.
+    screen_tail_chars: int
+    screen_hold_ms: int
     generation_timeout: float
     max_prompt_chars: int
     max_meta_prompt_chars: int

@@ -1,10 +1,16 @@
-"""Stage 2: the LLM re-imagines the prompt through the chosen perspective, token by token."""
+"""Stage 2: the LLM re-imagines the prompt through the chosen perspective, token by token.
+
+The tokens reach the client only through the word screen (`stages.screened`): a listed word in
+the answer blocks the run, withdraws what was shown and closes the LLM's stream. At kids and
+youth stage 3 still asks the safety model about the final text.
+"""
 
 from __future__ import annotations
 
 from server.engine.errors import BackendProtocolError
 from server.engine.stages.completion import stream_llm
 from server.engine.stages.context import StageContext, StageResult
+from server.engine.stages.screened import ScreenedText
 from server.protocol import BackendKind, StageName, StageStatus
 
 
@@ -24,9 +30,14 @@ async def interception(ctx: StageContext) -> StageResult:
         max_tokens=params.max_tokens,
         seed=inputs.seed % 2**31,
     )
-    text = await stream_llm(
-        ctx, StageName.INTERCEPTION, request, lambda t: run.token(StageName.INTERCEPTION, t)
-    )
+    screened = ScreenedText(ctx, StageName.INTERCEPTION)
+    try:
+        streamed = await stream_llm(
+            ctx, StageName.INTERCEPTION, request, screened.text, screened.restart
+        )
+        text = screened.finish(streamed)
+    finally:
+        screened.close()
     if not text.strip():
         raise BackendProtocolError(
             "the language model answered with no text", backend=BackendKind.LLM, instance="-"

@@ -22,6 +22,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Dein Text enthält ein Wort, das hier nicht erlaubt ist. "
         "Versuch es mit anderen Worten.",
     },
+    "stream_blocked": {
+        "en": "The re-imagined text went somewhere it should not, so it was stopped. "
+        "Try again or pick another perspective.",
+        "de": "Der umgedeutete Text ging in eine Richtung, die hier nicht passt, deshalb wurde "
+        "er gestoppt. Versuch es noch einmal oder wähl eine andere Perspektive.",
+    },
     "llm_blocked": {
         "en": "This idea can't be turned into a picture here: {reason}",
         "de": "Diese Idee kann hier nicht in ein Bild verwandelt werden: {reason}",

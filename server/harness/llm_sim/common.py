@@ -117,8 +117,16 @@ def thinking_for(answer: str) -> str:
     return f"Let me think about how to say: {answer}"
 
 
+#: A scripted answer may place token boundaries itself, inside words too ("g\x1fun"): the
+#: character marks where one token ends and is never sent.
+TOKEN_BREAK = "\x1f"
+
+
 def tokenize(text: str) -> list[str]:
-    """Word-like tokens that keep their leading space, so they join back to `text` exactly."""
+    """Word-like tokens that keep their leading space, so they join back to `text` exactly;
+    an answer holding `TOKEN_BREAK` is split there instead."""
+    if TOKEN_BREAK in text:
+        return [piece for piece in text.split(TOKEN_BREAK) if piece]
     return re.findall(r"\s*\S+|\s+$", text) or ([text] if text else [])
 
 

@@ -1,0 +1,85 @@
+"""Streamed stage text through the word screen (`server.engine.stream_screen`) to the client.
+
+The screen decides what may be shown; this adds the clock and the consequences. A held tail
+is flushed (still checked) once no new text came for `screen_hold_ms`, so a slow model's last
+word is not held indefinitely. On a hit the shown text is withdrawn (`clear`), the entry goes
+to the run's record for the teacher, and `Blocked` is raised from inside the stream, which
+leaves the upstream `async with` and so closes the LLM's response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from server.engine.stages import texts
+from server.engine.stages.context import Blocked, StageContext
+from server.engine.stream_screen import Screened, StreamScreen, overlap_for
+from server.protocol import StageName
+
+log = structlog.get_logger(__name__)
+
+
+class ScreenedText:
+    """One stage's streamed text: `text` per piece, `restart` on a retry, `finish` at the end,
+    `close` always (it stops the clock)."""
+
+    def __init__(self, ctx: StageContext, stage: StageName) -> None:
+        words = ctx.services.catalog.word_lists[ctx.run.safety_level]
+        config = ctx.config
+        self._ctx, self._stage = ctx, stage
+        self._screen = StreamScreen(words.find, config.screen_tail_chars, overlap_for(words))
+        self._hold = config.screen_hold_ms / 1000
+        self._timer: asyncio.TimerHandle | None = None
+
+    def text(self, piece: str) -> None:
+        self._apply(self._screen.feed(piece))
+        self._arm()
+
+    def restart(self) -> None:
+        self._stop_clock()
+        self._screen.reset()
+
+    def finish(self, final: str) -> str:
+        """Check the whole answer once and release the rest; the stage's text."""
+        self._stop_clock()
+        self._apply(self._screen.finish(final))
+        return final
+
+    def close(self) -> None:
+        self._stop_clock()
+
+    def _apply(self, step: Screened) -> None:
+        if step.hit is not None:
+            self._block(step.hit)
+        if step.release:
+            self._ctx.run.token(self._stage, step.release)
+
+    def _block(self, hit: str) -> None:
+        self._stop_clock()
+        run = self._ctx.run
+        run.token(self._stage, "", clear=True)  # withdraw everything shown of this answer
+        fail_closed = hit == ""
+        log.info("stream_screen_blocked", run=run.id, stage=self._stage, fail_closed=fail_closed)
+        answer = "too costly to check" if fail_closed else f"listed entry {hit!r}"
+        run.verdicts[self._stage] = {"safe": False, "answer": f"stream screen: {answer}"}
+        lang = "de" if run.inputs.lang == "de" else "en"
+        raise Blocked(texts.text("stream_blocked", lang), {"check": "words", "streamed": True})
+
+    def _arm(self) -> None:
+        self._stop_clock()
+        if self._screen.holding:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self._hold, self._quiet)
+
+    def _quiet(self) -> None:
+        self._timer = None
+        step = self._screen.flush()  # never a block: a held hit waits for the next piece
+        if step.release:
+            self._ctx.run.token(self._stage, step.release)
+
+    def _stop_clock(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
