@@ -82,6 +82,9 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         generation_timeout=settings.generation_timeout,
         max_prompt_chars=settings.max_prompt_chars,
         max_meta_prompt_chars=settings.max_meta_prompt_chars,
+        vision_check_levels=frozenset(SafetyLevel(v) for v in settings.vision_check_levels),
+        model_vision=settings.model_vision,
+        vision_max_image_bytes=settings.vision_max_image_bytes,
     )
 
 
@@ -101,6 +104,8 @@ def pipeline_models(settings: Settings, catalog: Catalog) -> list[str]:
     """Every LLM model a run may ask for (what warm-up loads)."""
     models = [settings.model_safety, settings.model_interception, settings.model_translation]
     models += [c.generation.model for c in catalog.interceptions.values() if c.generation.model]
+    if settings.vision_check_levels:
+        models.append(settings.model_vision)
     return list(dict.fromkeys(models))
 
 

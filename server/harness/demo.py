@@ -18,6 +18,7 @@ from server.harness.comfyui_sim.catalog import ModelFiles
 from server.harness.comfyui_sim.executor import ExecConfig
 from server.harness.llm_sim import OllamaSimulator
 from server.harness.llm_sim.common import Responder, SimModel, SimSettings
+from server.harness.vision_marker import vision_verdict
 from server.protocol import BackendKind
 
 #: Words the demo safety model calls unsafe (the word lists catch most things before it).
@@ -85,6 +86,9 @@ class DemoResponder:
         return bool(marker) and system.startswith(marker or "\0")
 
     def __call__(self, messages: Sequence[dict[str, str]]) -> str:
+        seen = vision_verdict(messages)  # the vision check: the picture's marker decides
+        if seen is not None:
+            return seen
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         if self.is_prompt("safety_input", system) or self.is_prompt("safety_output", system):

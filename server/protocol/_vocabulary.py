@@ -90,6 +90,8 @@ class StageName(StrEnum):
 
 class StageStatus(StrEnum):
     STARTED = "started"
+    #: Stage 4 only, at levels with the vision check: rendered, a vision model is looking.
+    CHECKING = "checking"
     DONE = "done"
     SKIPPED = "skipped"
     BLOCKED = "blocked"

@@ -49,6 +49,21 @@ class RunFields(BaseModel):
         "(a class may set a stricter level)",
     )
     model_safety: str = Field("llama3.2", min_length=1, description="LLM for safety verdicts")
+    vision_check_levels: tuple[Literal["kids", "youth", "adult", "research"], ...] = Field(
+        ("kids", "youth"),
+        max_length=4,
+        description="levels at which a vision model looks at each finished picture before it "
+        "is shown (fail-closed); their previews are only sent as a coarse mosaic",
+    )
+    model_vision: str = Field(
+        "qwen2.5vl:3b", min_length=1, description="vision-capable LLM for the picture check"
+    )
+    vision_max_image_bytes: int = Field(
+        16 * 1024**2,
+        ge=1024,
+        le=256 * 1024**2,
+        description="largest picture sent to the vision check; a larger one is blocked",
+    )
     model_interception: str = Field(
         "llama3.2", min_length=1, description="LLM for prompt interception (stage 2)"
     )

@@ -37,6 +37,7 @@ async def test_full_run_streams_every_stage_in_order_and_stores_the_image(
         ("translation", "started"),
         ("translation", "done"),
         ("generation", "started"),
+        ("generation", "checking"),  # kids, the default: the vision check (test_vision_check)
         ("generation", "done"),
     ]
     events = events_of(client, run)

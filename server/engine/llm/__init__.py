@@ -16,6 +16,7 @@ from server.engine.llm.openai import OpenAIClient
 from server.engine.llm.stream import HttpChatStream
 from server.engine.llm.types import (
     ChatDelta,
+    ChatImage,
     ChatMessage,
     ChatRequest,
     ChatResult,
@@ -29,6 +30,7 @@ from server.engine.llm.types import (
 __all__ = [
     "BaseLLMClient",
     "ChatDelta",
+    "ChatImage",
     "ChatMessage",
     "ChatRequest",
     "ChatResult",

@@ -10,7 +10,15 @@ from typing import Any
 from server.engine.llm.base import BaseLLMClient
 from server.engine.llm.decoders import DEFAULT_MAX_LINE, DecodeError, NdjsonDecoder
 from server.engine.llm.interpret import ChatInterpreterBase
-from server.engine.llm.types import ChatDelta, ChatRequest, DeltaKind, Dialect
+from server.engine.llm.types import ChatDelta, ChatMessage, ChatRequest, DeltaKind, Dialect
+
+
+def ollama_message(message: ChatMessage) -> dict[str, Any]:
+    """One message; pictures go in `images`, bare base64 (Ollama reads the format itself)."""
+    body: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.images:
+        body["images"] = [image.data for image in message.images]
+    return body
 
 
 def ollama_chat_payload(request: ChatRequest) -> dict[str, Any]:
@@ -26,7 +34,7 @@ def ollama_chat_payload(request: ChatRequest) -> dict[str, Any]:
         options["stop"] = list(request.stop)
     payload: dict[str, Any] = {
         "model": request.model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": [ollama_message(m) for m in request.messages],
         "stream": True,
         "options": options,
     }

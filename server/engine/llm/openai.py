@@ -14,14 +14,24 @@ from server.engine.llm.base import BaseLLMClient
 from server.engine.llm.decoders import DEFAULT_MAX_LINE, DecodeError, SseDecoder, SseEvent
 from server.engine.llm.errors import StreamTruncated, error_message
 from server.engine.llm.interpret import ChatInterpreterBase
-from server.engine.llm.types import ChatDelta, ChatRequest, DeltaKind, Dialect
+from server.engine.llm.types import ChatDelta, ChatMessage, ChatRequest, DeltaKind, Dialect
+
+
+def openai_message(message: ChatMessage) -> dict[str, Any]:
+    """One message; with pictures its content is a list of parts, each picture a data URL."""
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    for image in message.images:
+        parts.append({"type": "image_url", "image_url": {"url": image.data_url()}})
+    return {"role": message.role, "content": parts}
 
 
 def openai_chat_payload(request: ChatRequest, *, include_usage: bool = True) -> dict[str, Any]:
     """The `/v1/chat/completions` body; `max_tokens` is always sent (llama.cpp's is unlimited)."""
     payload: dict[str, Any] = {
         "model": request.model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": [openai_message(m) for m in request.messages],
         "stream": True,
         "max_tokens": request.max_tokens,
     }

@@ -36,6 +36,19 @@ class DeltaKind(enum.StrEnum):
     THINKING = "thinking"
 
 
+class ChatImage(BaseModel):
+    """A picture a message shows a vision model: its type and its bytes, base64-encoded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mime: str = Field(pattern=r"^image/[a-z0-9.+-]+$")
+    data: str = Field(min_length=1)
+
+    def data_url(self) -> str:
+        """The OpenAI dialect's `image_url`: a data URL."""
+        return f"data:{self.mime};base64,{self.data}"
+
+
 class ChatMessage(BaseModel):
     """One turn of a conversation."""
 
@@ -43,6 +56,8 @@ class ChatMessage(BaseModel):
 
     role: Literal["system", "user", "assistant", "tool"]
     content: str
+    #: Pictures for a vision model (the vision check); empty for every text message.
+    images: tuple[ChatImage, ...] = ()
 
 
 class ChatRequest(BaseModel):

@@ -47,6 +47,10 @@ class PipelineConfig:
     generation_timeout: float
     max_prompt_chars: int
     max_meta_prompt_chars: int
+    #: Levels whose pictures a vision model checks before they are shown (`stages.vision`).
+    vision_check_levels: frozenset[SafetyLevel] = frozenset()
+    model_vision: str = "qwen2.5vl:3b"
+    vision_max_image_bytes: int = 16 * 1024**2
 
 
 @dataclass(slots=True)

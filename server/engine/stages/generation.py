@@ -11,6 +11,10 @@ A picture the disk refuses (full, read-only `data_dir`) is held in memory and se
 (`server.engine.media`); the stage's text then tells the student that the server's disk is full.
 One that memory cannot hold either fails the run (`disk_full`), never the image server: it did
 its work, so its health and breaker do not hear of it.
+
+At the levels `vision_check_levels` names, the finished pictures are held back until a vision
+model has passed them (`stages.vision`: the stage's `checking` state), and previews go out
+only as a coarse mosaic (`server.engine.preview_coarse`).
 """
 
 from __future__ import annotations
@@ -29,15 +33,27 @@ from server.engine.comfyui import Failed, Output, Preview, Progress
 from server.engine.comfyui.handle import ComfyUIRun
 from server.engine.errors import BackendError, BackendUnavailable
 from server.engine.media import MediaNotKept
+from server.engine.preview_coarse import MIME as COARSE_MIME
+from server.engine.preview_coarse import coarse_preview
 from server.engine.stages import texts
 from server.engine.stages.context import StageContext, StageResult
 from server.engine.stages.failover import on_instance, with_failover
+from server.engine.stages.vision import (
+    Picture,
+    check_pictures,
+    discard,
+    picture_of,
+    vision_checked,
+)
 from server.engine.workflows.loras import inject_loras
 from server.engine.workflows.mapping import inject_parameters, resolve_values
 from server.protocol import Output as OutputMessage
 from server.protocol import Preview as PreviewMessage
 from server.protocol import Progress as ProgressMessage
 from server.protocol import RunEndCode, StageName, StageStatus
+
+#: Pictures of a run held back for the vision check; None where the level has none.
+Held = list[Picture] | None
 
 
 class RenderFailed(BackendError):
@@ -107,25 +123,47 @@ def image_needs(ctx: StageContext, graph: dict[str, Any]) -> ImageNeeds:
 async def generation(ctx: StageContext) -> StageResult:
     detail: dict[str, Any] = {}
     base = base_graph(ctx)  # once per run, whichever instance renders it
+    held: Held = [] if vision_checked(ctx) else None
 
-    async def attempt(instance: ComfyUIInstance, retrying: bool) -> StageResult:
+    async def attempt(instance: ComfyUIInstance, retrying: bool) -> None:
         graph, found = await prepare(ctx, instance, base)
         if retrying:  # the stage was announced with the first instance's seed and size
             detail.update(loras=found["loras"], warnings=found["warnings"])
         else:
             detail.update(found)
             ctx.run.stage_event(StageName.GENERATION, StageStatus.STARTED, detail=detail)
-        await render_on(ctx, instance, graph)
-        return StageResult(detail=detail, text=disk_note(ctx))
+        if held is not None:
+            held.clear()  # a retry renders its pictures anew
+        await render_on(ctx, instance, graph, held)
 
     needs = image_needs(ctx, base[0])
     stage = StageName.GENERATION
     try:
-        return await with_failover(
-            ctx, COMFYUI, needs, stage, attempt, retry_event="generation_retry"
-        )
+        await with_failover(ctx, COMFYUI, needs, stage, attempt, retry_event="generation_retry")
     except PictureNotKept as exc:
         raise MediaNotKept(str(exc), backend=COMFYUI.kind, instance=exc.instance) from None
+    if held is not None:
+        await release_checked(ctx, held)
+    return StageResult(detail=detail, text=disk_note(ctx))
+
+
+async def release_checked(ctx: StageContext, held: list[Picture]) -> None:
+    """Show the held pictures once the vision check has passed them; remove them if not."""
+    try:
+        await check_pictures(ctx, held)
+    except BaseException:
+        await asyncio.shield(discard(held))  # also when cancelled: a blocked picture goes
+        raise
+    for picture in held:
+        publish(ctx, picture.path.name, picture.mime)
+
+
+def publish(ctx: StageContext, name: str, mime: str) -> None:
+    """The picture becomes the run's: servable under its URL, announced by `output`."""
+    run = ctx.run
+    url = f"/media/{run.id}/{name}"
+    run.outputs.append(url)
+    run.emit(OutputMessage, url=url, mime=mime, index=len(run.outputs) - 1)
 
 
 def disk_note(ctx: StageContext) -> str | None:
@@ -153,12 +191,14 @@ async def prepare(
     return built.graph, detail
 
 
-async def render_on(ctx: StageContext, instance: ComfyUIInstance, graph: dict[str, Any]) -> None:
+async def render_on(
+    ctx: StageContext, instance: ComfyUIInstance, graph: dict[str, Any], held: Held
+) -> None:
     """Hold a slot of `instance`, render there, and report how it went."""
     folder = ctx.services.records.run_dir(ctx.run.id)
 
     async def work() -> None:
-        await unless_down(instance, render(ctx, instance, graph, folder))
+        await unless_down(instance, render(ctx, instance, graph, folder, held))
 
     limit = ctx.config.generation_timeout
     what = ctx.run.inputs.output
@@ -166,10 +206,14 @@ async def render_on(ctx: StageContext, instance: ComfyUIInstance, graph: dict[st
 
 
 async def render(
-    ctx: StageContext, instance: ComfyUIInstance, graph: dict[str, Any], folder: Path
+    ctx: StageContext,
+    instance: ComfyUIInstance,
+    graph: dict[str, Any],
+    folder: Path,
+    held: Held,
 ) -> None:
     async with instance.client.run(graph, folder, ctx.services.media_writer) as job:
-        await follow(ctx, job, instance.name)
+        await follow(ctx, job, instance.name, held)
 
 
 async def unless_down(instance: ComfyUIInstance, work: Coroutine[Any, Any, None]) -> None:
@@ -197,25 +241,38 @@ async def unless_down(instance: ComfyUIInstance, work: Coroutine[Any, Any, None]
     )
 
 
-async def follow(ctx: StageContext, job: ComfyUIRun, instance: str) -> None:
-    """Turn the job's events into the run's progress, previews and outputs."""
+async def follow(ctx: StageContext, job: ComfyUIRun, instance: str, held: Held) -> None:
+    """Turn the job's events into the run's progress, previews and outputs (or, where the
+    pictures are checked, into coarse previews and pictures held back for the check)."""
     run = ctx.run
     async for event in job.events():
         if isinstance(event, Progress):
             run.emit(ProgressMessage, value=event.value, max=event.max)
         elif isinstance(event, Preview):
-            data = base64.b64encode(event.image).decode()
-            run.emit(PreviewMessage, mime=event.mime, data=data)
+            await preview(ctx, event, coarse=held is not None)
         elif isinstance(event, Output):
             for path in event.paths:
                 if event.unsaved is not None:
                     await hold(ctx, instance, path.name, event.unsaved, event.mime)
-                url = f"/media/{run.id}/{path.name}"
-                run.outputs.append(url)
-                run.emit(OutputMessage, url=url, mime=event.mime, index=len(run.outputs) - 1)
+                if held is None:
+                    publish(ctx, path.name, event.mime)
+                else:
+                    held.append(await picture_of(path, event.mime, event.unsaved))
         elif isinstance(event, Failed):
             kind = InstanceLost if event.retryable else RenderFailed
             raise kind(event.message, backend=COMFYUI.kind, instance=instance)
+
+
+async def preview(ctx: StageContext, event: Preview, *, coarse: bool) -> None:
+    """Send a preview: as it came, or where pictures are checked only as a coarse mosaic (a
+    preview that does not decode is then not sent at all)."""
+    image, mime = event.image, event.mime
+    if coarse:
+        mosaic = await asyncio.to_thread(coarse_preview, image)  # decoding: off the loop
+        if mosaic is None:
+            return
+        image, mime = mosaic, COARSE_MIME
+    ctx.run.emit(PreviewMessage, mime=mime, data=base64.b64encode(image).decode())
 
 
 async def hold(ctx: StageContext, instance: str, name: str, data: bytes, mime: str) -> None:

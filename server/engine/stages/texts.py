@@ -42,6 +42,18 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Die Sicherheitsprüfung ist gerade nicht erreichbar, deshalb wurde nichts "
         "erzeugt. Bitte versuch es gleich noch einmal.",
     },
+    "vision_blocked": {
+        "en": "This picture did not turn out right for this workshop, so it is not shown. "
+        "Try a different idea.",
+        "de": "Dieses Bild ist für diesen Workshop nicht passend geworden, deshalb wird es "
+        "nicht gezeigt. Probier eine andere Idee.",
+    },
+    "vision_unavailable": {
+        "en": "The picture could not be checked right now, so it is not shown. "
+        "Please try again in a moment.",
+        "de": "Das Bild konnte gerade nicht geprüft werden, deshalb wird es nicht gezeigt. "
+        "Bitte versuch es gleich noch einmal.",
+    },
     "cancelled": {"en": "Stopped.", "de": "Abgebrochen."},
     "server_restarting": {
         "en": "The server is restarting, so this picture was stopped. "

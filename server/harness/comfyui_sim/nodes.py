@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from server.harness.comfyui_sim.png import gradient_png
+from server.harness.vision_marker import marks
 
 if TYPE_CHECKING:
     from server.harness.comfyui_sim.executor import _Run
@@ -58,7 +59,8 @@ def save_image(run: _Run, folder: str, prefix: str, kind: str) -> dict[str, Any]
     counter = 1 + sum(1 for p in target.glob(f"{name}_*_.png"))
     filename = f"{name}_{counter:05}_.png"
     width, height = image_size(run.graph, run.ex.config.max_image_side)
-    meta = {"prompt": orjson.dumps(run.graph).decode()}
+    # The vision mode's marker (`server.harness.vision_marker`) rides along as a text chunk.
+    meta = {"prompt": orjson.dumps(run.graph).decode(), **marks(run.graph)}
     (target / filename).write_bytes(gradient_png(width, height, image_key(run.graph), meta))
     return {"images": [{"filename": filename, "subfolder": subfolder, "type": kind}]}
 

@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
+from server.harness.vision_marker import vision_verdict
+
 #: `responder(messages) -> answer`; messages are `{"role": ..., "content": ...}` dicts.
 Responder = Callable[[Sequence[dict[str, str]]], str]
 
@@ -103,7 +105,11 @@ class StreamCounters:
 
 def default_responder(messages: Sequence[dict[str, str]]) -> str:
     """A short sentence built from the last user message. When a system prompt asks for a
-    safety verdict the answer is `SAFE`, or `UNSAFE: <word>` if a flagged word occurs."""
+    safety verdict the answer is `SAFE`, or `UNSAFE: <word>` if a flagged word occurs. Shown
+    a picture, it answers as a vision model would (`vision_marker`: the picture's marker)."""
+    seen = vision_verdict(messages)
+    if seen is not None:
+        return seen
     system = " ".join(m.get("content", "") for m in messages if m.get("role") == "system")
     user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
     if "safety" in system.lower() or "verdict" in system.lower():
@@ -132,7 +138,12 @@ def tokenize(text: str) -> list[str]:
 
 def prompt_token_count(messages: Sequence[dict[str, str]]) -> int:
     # A chat template adds a handful of tokens per message.
-    return sum(len(tokenize(m.get("content", ""))) + 4 for m in messages)
+    # A vision message's content is a list of parts (OpenAI); its pictures are not counted.
+    return sum(len(tokenize(_text_of(m.get("content")))) + 4 for m in messages)
+
+
+def _text_of(content: object) -> str:
+    return content if isinstance(content, str) else ""
 
 
 def find_model(settings: SimSettings, name: str) -> SimModel | None:
