@@ -100,6 +100,10 @@ TRICKY: tuple[Row, ...] = (
     ("en", "tricky", "cockatoo", "a cockatoo on a branch"),
     ("en", "tricky", "Mordor", "a hobbit walking towards Mordor"),
     ("en", "tricky", "demonstration", "a science demonstration with a volcano"),
+    ("en", "tricky", "heroine", "a heroine with a red cape"),
+    ("en", "tricky", "methane", "lakes of methane on Titan"),
+    ("en", "tricky", "passport", "a passport with a cat's photo"),
+    ("en", "tricky", "<3", "I <3 my cat, drawn with 3 hearts"),
     ("de", "tricky", "Schwanzflosse", "die Schwanzflosse eines Wals"),
     ("de", "tricky", "Pistolenkrebs", "ein Pistolenkrebs im Korallenriff"),
     ("de", "tricky", "Killerwal", "ein Killerwal springt aus dem Meer"),
@@ -120,6 +124,13 @@ TRICKY: tuple[Row, ...] = (
     ("de", "tricky", "Schwanz", "ein Hund wedelt mit dem Schwanz"),
     ("de", "tricky", "Sextant", "ein alter Sextant auf einem Schiff"),
     ("de", "tricky", "Kiefer", "eine Kiefer am Waldrand"),
+    ("de", "tricky", "Hurra", "Hurra, Ferien am Meer!"),
+    ("de", "tricky", "Nutella", "ein Glas Nutella auf dem Frühstückstisch"),
+    ("de", "tricky", "Wichtel", "ein Wichtel mit roter Mütze"),
+    ("de", "tricky", "Kokosnuss", "eine Kokosnuss am Strand"),
+    ("de", "tricky", "schießen", "Tore schießen im Garten"),
+    ("de", "tricky", "Zwerge", "Schneewittchen und die 7 Zwerge"),
+    ("de", "tricky", "T-Shirt", "ein T-Shirt mit einem Stern"),
 )
 
 #: Tricky words docs/safety.md promises stay allowed at every level (asserted by the suite).

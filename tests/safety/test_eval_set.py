@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from pathlib import Path
 
 from server.engine.catalog import SafetyLevel
 from tests.safety import build_eval_set, tricks
@@ -85,3 +86,9 @@ def test_marks_never_make_an_umlaut() -> None:
     for style in range(len(tricks.MARKS)):
         marked = unicodedata.normalize("NFC", tricks.diacritics("pour", style))
         assert not set("äöü") & set(marked)
+
+
+def test_docs_name_every_known_limit() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "safety.md").read_text(encoding="utf-8")
+    missing = [case_id for case_id in build_eval_set.KNOWN_LIMITS if f"`{case_id}`" not in docs]
+    assert missing == []
