@@ -4,6 +4,8 @@ export const STAGES = ["safety", "interception", "translation", "generation"];
 export const FINAL = new Set(["completed", "blocked", "cancelled", "failed", "lost"]);
 // Messages that prove a stage has its backend slot (the server sends no "served" event).
 const WORK = new Set(["token", "progress", "preview", "output"]);
+// A stage still at work: running, or (stage 4) having its picture checked.
+const WORKING = new Set(["started", "checking"]);
 const RESTARTING = "server_restarting";
 
 export function newRun(id, meta = {}) {
@@ -78,7 +80,7 @@ const HANDLERS = {
       if (run.stages[name] && run.stages[name].elapsed == null) run.stages[name].elapsed = seconds;
     }
     for (const stage of Object.values(run.stages)) {
-      if (stage.status === "started" && m.status !== "completed") stage.status = stageEnd(m.status);
+      if (WORKING.has(stage.status) && m.status !== "completed") stage.status = stageEnd(m.status);
     }
   },
 };
@@ -119,7 +121,7 @@ export function markLost(run) {
   if (isFinal(run)) return false;
   run.status = "lost";
   run.queue = null;
-  for (const stage of Object.values(run.stages)) if (stage.status === "started") stage.status = "failed";
+  for (const stage of Object.values(run.stages)) if (WORKING.has(stage.status)) stage.status = "failed";
   return true;
 }
 

@@ -6,7 +6,8 @@
 import { duration, elapsed, ordinal, t } from "./i18n.js";
 import { STAGES, canRetry, isFinal, waitingStage } from "./runstate.js";
 
-const MARKS = { pending: "○", waiting: "⏳", started: "◐", done: "✓", skipped: "–", blocked: "✋", failed: "!" };
+// `checking`: the picture is made and a vision model looks at it before it is shown (kids, youth).
+const MARKS = { pending: "○", waiting: "⏳", started: "◐", checking: "🔍", done: "✓", skipped: "–", blocked: "✋", failed: "!" };
 
 export class RunView {
   constructor(runId, { onCancel, onRetry, perspective }) {
