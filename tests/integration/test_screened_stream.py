@@ -40,31 +40,47 @@ class Scripted(DemoResponder):
     stops after that many tokens and stays open until its client goes away."""
 
     answer: str = HARMLESS
+    #: Stage 3's answer instead of the demo's translation; the hang then applies to it.
+    translation: str | None = None
     hang_after: int | None = None
     faults: Faults | None = None
 
+    def __call__(self, messages: Sequence[dict[str, str]]) -> str:
+        if self.translation is not None and self.is_prompt("translate", messages[0]["content"]):
+            self._hang()
+            return self.translation
+        return super().__call__(messages)
+
     def reimagine(self, system: str, user: str) -> str:
+        if self.translation is None:
+            self._hang()
+        return self.answer
+
+    def _hang(self) -> None:
         if self.faults is not None:
             self.faults.hang_after_tokens = self.hang_after
-        return self.answer
 
 
 async def scripted(
-    start_pipeline: StartPipeline, answer: str, hang_after: int | None = None
+    start_pipeline: StartPipeline,
+    answer: str,
+    hang_after: int | None = None,
+    translation: str | None = None,
 ) -> TestServer:
     responder = Scripted(load_definitions(make_settings())[0])
     responder.answer, responder.hang_after = answer, hang_after
+    responder.translation = translation
     server = await start_pipeline(safety_level="kids", responder=responder)
     responder.faults = demo_of(server).llm.faults
     return server
 
 
-def shown_texts(events: Sequence[dict[str, object]]) -> list[str]:
-    """Every piece of interception text the client received: tokens and stage texts."""
+def shown_texts(events: Sequence[dict[str, object]], stage: str = "interception") -> list[str]:
+    """Every piece of `stage`'s text the client received: tokens and stage texts."""
     return [
         str(m.get("text") or "")
         for m in events
-        if m["type"] in ("token", "stage") and m.get("stage") == "interception"
+        if m["type"] in ("token", "stage") and m.get("stage") == stage
     ]
 
 
@@ -79,8 +95,7 @@ async def test_a_listed_word_mid_answer_never_reaches_the_client_and_closes_the_
     assert done["status"] == "blocked"
     assert "gun" not in done["reason"]  # the word is never named to a child
     events = events_of(client, run)
-    shown = shown_texts(events)
-    assert not any("g" in text.replace("A calm lake and a", "") for text in shown)
+    assert "".join(shown_texts(events)) == " A calm lake and a "  # up to the word, no further
     tokens = [m for m in events if m["type"] == "token"]
     assert tokens[-1] == {**tokens[-1], "text": "", "clear": True}  # what was shown, withdrawn
     assert stage_trail(client, run)[-1] == ("interception", "blocked")
@@ -120,4 +135,35 @@ async def test_a_held_word_is_released_when_the_stream_pauses(
     assert demo_of(server).llm.active_streams == 1
     await client.send({"type": "run.cancel", "run": run})
     assert (await run_done(client, run))["status"] == "cancelled"
+    assert_nothing_left(server)
+
+
+async def test_a_listed_word_in_the_streamed_translation_never_reaches_the_client(
+    start_pipeline: StartPipeline,
+) -> None:
+    german = "Ein ruhiger See mit einer Ente."  # German: stage 3 translates it
+    server = await scripted(start_pipeline, german, HANG_AFTER, translation=FORBIDDEN)
+    client = await connected(server)
+    run = await start_run(client, "ein ruhiger See", lang="de")
+    done = await run_done(client, run)
+    assert done["status"] == "blocked"
+    assert stage_trail(client, run)[-1] == ("translation", "blocked")
+    shown = shown_texts(events_of(client, run), "translation")
+    assert "".join(shown) == " A calm lake and a "  # up to the word, then withdrawn
+    assert [m["clear"] for m in events_of(client, run) if m["type"] == "token"][-1]
+    assert demo_of(server).llm.cancelled_streams == 1
+    assert_nothing_left(server)
+
+
+async def test_an_answer_too_costly_to_check_is_blocked_unseen(
+    start_pipeline: StartPipeline,
+) -> None:
+    # U+FDFA grows to 18 characters when normalized: past the normalizer's bound, fail-closed.
+    server = await scripted(start_pipeline, B.join([" A", " calm", " " + "\ufdfa" * 40, " lake"]))
+    client = await connected(server)
+    run = await start_run(client, "a calm lake")
+    assert (await run_done(client, run))["status"] == "blocked"
+    assert "\ufdfa" not in "".join(shown_texts(events_of(client, run)))
+    verdict = record_of(server, run)["verdicts"]["interception"]
+    assert verdict == {"safe": False, "answer": "stream screen: too costly to check"}
     assert_nothing_left(server)

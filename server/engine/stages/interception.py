@@ -8,9 +8,8 @@ youth stage 3 still asks the safety model about the final text.
 from __future__ import annotations
 
 from server.engine.errors import BackendProtocolError
-from server.engine.stages.completion import stream_llm
 from server.engine.stages.context import StageContext, StageResult
-from server.engine.stages.screened import ScreenedText
+from server.engine.stages.screened import stream_screened
 from server.protocol import BackendKind, StageName, StageStatus
 
 
@@ -30,14 +29,7 @@ async def interception(ctx: StageContext) -> StageResult:
         max_tokens=params.max_tokens,
         seed=inputs.seed % 2**31,
     )
-    screened = ScreenedText(ctx, StageName.INTERCEPTION)
-    try:
-        streamed = await stream_llm(
-            ctx, StageName.INTERCEPTION, request, screened.text, screened.restart
-        )
-        text = screened.finish(streamed)
-    finally:
-        screened.close()
+    text = await stream_screened(ctx, StageName.INTERCEPTION, request)
     if not text.strip():
         raise BackendProtocolError(
             "the language model answered with no text", backend=BackendKind.LLM, instance="-"

@@ -13,12 +13,24 @@ import asyncio
 
 import structlog
 
+from server.engine.llm import ChatRequest
 from server.engine.stages import texts
+from server.engine.stages.completion import stream_llm
 from server.engine.stages.context import Blocked, StageContext
 from server.engine.stream_screen import Screened, StreamScreen, overlap_for
 from server.protocol import StageName
 
 log = structlog.get_logger(__name__)
+
+
+async def stream_screened(ctx: StageContext, stage: StageName, request: ChatRequest) -> str:
+    """Stream `stage`'s answer to the client through the screen; the whole, checked answer."""
+    screened = ScreenedText(ctx, stage)
+    try:
+        streamed = await stream_llm(ctx, stage, request, screened.text, screened.restart)
+        return screened.finish(streamed)
+    finally:
+        screened.close()
 
 
 class ScreenedText:
