@@ -19,7 +19,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from server.engine.errors import AtelierError
-from server.engine.safety_words import WordList, WordListError
+from server.engine.safety_lists import WordListFileError, load_lists
+from server.engine.safety_words import WordList
 from server.engine.workflows.loras import LoraSpec
 
 Lang = Literal["de", "en"]
@@ -229,22 +230,13 @@ def _parse_interception(path: Path, shown: str, output_ids: set[str]) -> Interce
 
 
 def load_word_lists(root: Path) -> dict[SafetyLevel, WordList]:
-    """`root/safety/<level>.txt` for every level, each merged with the levels it includes."""
-    own: dict[SafetyLevel, WordList] = {}
-    for level in SafetyLevel:
-        path = root / "safety" / f"{level.value}.txt"
-        shown = _display(path, root)
-        try:
-            own[level] = WordList.from_text(_read_text(path, shown))
-        except WordListError as exc:
-            raise CatalogError(f"{shown}: {exc}") from None
-    merged: dict[SafetyLevel, WordList] = {}
-    for level in SafetyLevel:
-        words = own[level]
-        for included in INCLUDES[level]:
-            words = words.merged(own[included])
-        merged[level] = words
-    return merged
+    """`root/safety/<lang>/<level>.txt` (server/engine/safety_lists.py), stacked by level."""
+    includes = {level.value: [other.value for other in INCLUDES[level]] for level in SafetyLevel}
+    try:
+        lists = load_lists(root / "safety", includes, lambda path: _display(path, root))
+    except WordListFileError as exc:
+        raise CatalogError(str(exc)) from None
+    return {level: lists[level.value] for level in SafetyLevel}
 
 
 def load_prompts(root: Path) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """The canonical text form the word lists match on, with its work bounded. Pure.
 
 The same `normalize` runs over the list entries and over the student's prompt, so spelling
-tricks (case, accents, umlaut spellings, common leetspeak, invisible characters) meet the list
-in one canonical form. Its cost stays linear in the input: a text that would grow by more than
+tricks (case, accents, umlaut spellings, look-alike letters from other alphabets
+(server/engine/safety_fold.py), common leetspeak, invisible characters) meet the list in one
+canonical form. Its cost stays linear in the input: a text that would grow by more than
 `MAX_EXPANSION` (U+FDFA alone becomes 18 characters) or that stacks more than
 `MAX_COMBINING_RUN` combining marks on one letter (Unicode's canonical reordering sorts such a
 run, quadratically) is refused with `TextTooLong`, never matched in part: fail-closed.
@@ -10,17 +11,24 @@ run, quadratically) is refused with `TextTooLong`, never matched in part: fail-c
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from server.engine.errors import AtelierError
+from server.engine.safety_fold import fold_confusables
 from server.protocol import ErrorCode
 
 # German umlauts are spelled out (not stripped to a/o/u) so "Mörder" and "Moerder" are the
-# same word; stripping would turn "schwül" into "schwul" and similar collisions.
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-# Only substitutions that are unambiguous inside words. "5" and "7" are left alone: numbers
-# such as "455" would otherwise become words.
+# same word; stripping would turn "schwül" into "schwul" and similar collisions. Matched on
+# the decomposed text, so an umlaut with a second mark on it ("ǘ") is still spelled out.
+_UMLAUT = re.compile("([aou])((?:(?!\u0308)[\u0300-\u036f])*)\u0308")
+# Leetspeak, undone in every word but a number of two or more digits ("5h!7", "k1ll", "4$$",
+# a spaced-out "5 3 x"), so numbers such as "455" stay numbers; "!" only before a letter
+# or digit, so "kill!" keeps its word.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"})
+_LEET_IN_WORDS = str.maketrans({"5": "s", "7": "t"})
+_BANG = re.compile(r"!(?=[^\W_])")
+_TOKEN = re.compile(r"\S+")
 _MAX_ROUNDS = 4
 #: How many times its own length (plus `EXPANSION_SLACK`) a text may grow while normalized.
 #: Umlauts double, ligatures such as "ﬃ" triple; a prompt made mostly of such characters is
@@ -62,11 +70,23 @@ def _normalize_once(text: str, limit: int) -> str:
     text = _bounded(unicodedata.normalize("NFKC", text), limit)
     # Cf holds zero-width spaces and joiners, soft hyphens, bidi marks and tag characters.
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = _bounded(text.casefold().translate(_UMLAUTS), limit)
-    decomposed = _bounded(unicodedata.normalize("NFKD", text), limit)
+    # Before case-folding: a Greek capital "Ν" looks like "N", its small "ν" like "v".
+    text = _bounded(fold_confusables(text), limit)
+    decomposed = _bounded(unicodedata.normalize("NFKD", text.casefold()), limit)
+    decomposed = _UMLAUT.sub(r"\1e", decomposed)
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Again once the accents are gone, so "ӓ" (Cyrillic, with diaeresis) folds like "а".
+    text = _bounded(fold_confusables(text), limit)
     text = _bounded(unicodedata.normalize("NFKC", text).casefold(), limit)
-    return " ".join(text.translate(_LEET).split())
+    return " ".join(_TOKEN.sub(_leet_word, text).split())
+
+
+def _leet_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    # A number ("455", "1337") stays a number; a lone "4" or "5" may be a spaced-out letter.
+    if len(word) > 1 and word.isdigit():
+        return word
+    return _BANG.sub("i", word.translate(_LEET).translate(_LEET_IN_WORDS))
 
 
 def _bounded(text: str, limit: int) -> str:

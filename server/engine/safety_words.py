@@ -7,6 +7,7 @@ cost is bounded; the matcher itself costs about one regex step per character and
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,13 +15,16 @@ from dataclasses import dataclass
 # Re-exported: callers match, and catch a refused text, through this module.
 from server.engine.safety_normalize import TextTooLong as TextTooLong
 from server.engine.safety_normalize import normalize as normalize
+from server.engine.safety_spelling import MAX_RUN, spellings
 
 
 class WordListError(ValueError):
     """A word list line that cannot become a pattern (names the line number)."""
 
 
-_SEP = r"[\s\-_]+"
+# Between the words of a phrase: nothing, or spaces, hyphens, underscores ("self harm",
+# "self-harm", "selfharm"; "s e l f - h a r m" is joined to the last).
+_SEP = r"[\s\-_]*+"
 _END = r"(?!\w)"
 _END_WILD = r"\w*(?!\w)"
 
@@ -43,21 +47,37 @@ class WordList:
 
     An entry is a word or a phrase. A `*` at its start or end lets the word continue
     ("porno*" also finds "pornofilm"); without it "schwanz" does not find "schwanzflosse".
-    Words inside a phrase may be separated by spaces, hyphens or underscores in the text.
+    Words inside a phrase may be separated by spaces, hyphens or underscores in the text, or
+    written together.
     """
 
     entries: tuple[str, ...]
     pattern: re.Pattern[str] | None
     _parsed: tuple[_Entry, ...]
+    #: Harmless phrases ("!killer whale" in a file): their words are never a hit.
+    allowed: tuple[str, ...] = ()
+    _allow: re.Pattern[str] | None = None
 
     @classmethod
     def from_entries(cls, entries: Iterable[str]) -> WordList:
-        """Build a list from raw entries; duplicates (after normalization) are dropped."""
-        unique: dict[str, str] = {}
-        for raw in entries:
-            unique.setdefault(_entry_key(raw), raw.strip())
-        parsed = tuple(_parse_entry(raw, body) for body, raw in unique.items())
-        return cls(entries=tuple(unique.values()), pattern=_compile(parsed), _parsed=parsed)
+        """Build a list from raw entries; duplicates (after normalization) are dropped.
+
+        An entry starting with "!" is an allowed phrase, not a blocked one.
+        """
+        blocked: dict[str, str] = {}
+        allowed: dict[str, str] = {}
+        for raw in (entry.strip() for entry in entries):
+            target, entry = (allowed, raw[1:].strip()) if raw.startswith("!") else (blocked, raw)
+            target.setdefault(_entry_key(entry), entry)
+        parsed = tuple(_parse_entry(raw, body) for body, raw in blocked.items())
+        allow = tuple(_parse_entry(raw, body) for body, raw in allowed.items())
+        return cls(
+            entries=tuple(blocked.values()),
+            pattern=_compile(parsed),
+            _parsed=parsed,
+            allowed=tuple(allowed.values()),
+            _allow=_compile(allow),
+        )
 
     @classmethod
     def from_text(cls, text: str) -> WordList:
@@ -65,14 +85,19 @@ class WordList:
         return cls.from_entries(parse_lines(text))
 
     def merged(self, other: WordList) -> WordList:
-        """A list holding the entries of both."""
-        return WordList.from_entries((*self.entries, *other.entries))
+        """A list holding the entries (and allowed phrases) of both."""
+        allowed = (f"!{phrase}" for phrase in (*self.allowed, *other.allowed))
+        return WordList.from_entries((*self.entries, *other.entries, *allowed))
 
     def find(self, text: str) -> str | None:
         """The first entry found in `text` (as written in the list), or None."""
         if self.pattern is None:
             return None
-        match = self.pattern.search(normalize(text))
+        forms = spellings(normalize(text))
+        if self._allow is not None:
+            # Blanked, not deleted: the words either side stay apart.
+            forms = tuple(self._allow.sub(" ", form) for form in forms)
+        match = _first_match(self.pattern, forms)
         if match is None:
             return None
         hit, inner = match.group(0), match.lastgroup == "inner"
@@ -93,7 +118,7 @@ def parse_lines(text: str) -> list[str]:
         if not entry:
             continue
         try:
-            _entry_key(entry)
+            _entry_key(entry.removeprefix("!"))
         except WordListError as exc:
             raise WordListError(f"line {number}: {exc}") from None
         found.append(entry)
@@ -109,13 +134,31 @@ def _entry_key(raw: str) -> str:
     return body
 
 
+def _first_match(pattern: re.Pattern[str], forms: Iterable[str]) -> re.Match[str] | None:
+    return next((m for m in map(pattern.search, forms) if m is not None), None)
+
+
+def _run_atom(char: str, count: int) -> str:
+    """One run of a character: a letter stretched up to MAX_RUN copies still matches."""
+    if not char.isalpha():
+        return re.escape(char) * count
+    return f"{re.escape(char)}{{{min(count, MAX_RUN)},{MAX_RUN}}}+"
+
+
+def _word_atoms(word: str) -> list[str]:
+    return [_run_atom(char, len(list(run))) for char, run in itertools.groupby(word)]
+
+
 def _atoms(body: str) -> list[str]:
-    """The entry as regex pieces, one per character, ending in its word-end condition."""
+    """The entry as regex pieces, one per run of a character, ending in its word-end condition.
+
+    Possessive runs (`l{2,3}+`) never backtrack, so each piece costs at most MAX_RUN steps.
+    """
     atoms: list[str] = []
     for number, word in enumerate(body.strip("*").split()):
         if number:
             atoms.append(_SEP)
-        atoms.extend(re.escape(char) for char in word)
+        atoms.extend(_word_atoms(word))
     atoms.append(_END_WILD if body.endswith("*") else _END)
     return atoms
 

@@ -171,14 +171,27 @@ def test_no_interception_configs_is_an_error(root: Path) -> None:
 
 
 def test_missing_word_list_names_the_file(root: Path) -> None:
-    (root / "safety" / "youth.txt").unlink()
-    assert error_of(root) == "workflows/safety/youth.txt: file is missing"
+    (root / "safety" / "de" / "youth.txt").unlink()
+    assert error_of(root) == "workflows/safety/de/youth.txt: file is missing"
+
+
+def test_missing_required_language_names_its_first_file(root: Path) -> None:
+    shutil.rmtree(root / "safety" / "en")
+    assert error_of(root) == "workflows/safety/en/kids.txt: file is missing"
+
+
+def test_a_new_language_folder_needs_every_level(root: Path) -> None:
+    (root / "safety" / "tr").mkdir(exist_ok=True)
+    for level in ("kids", "youth", "adult", "research"):
+        (root / "safety" / "tr" / f"{level}.txt").unlink(missing_ok=True)
+    (root / "safety" / "tr" / "kids.txt").write_text("silah\n", encoding="utf-8")
+    assert error_of(root) == "workflows/safety/tr/youth.txt: file is missing"
 
 
 def test_bad_word_list_entry_names_file_and_line(root: Path) -> None:
-    path = root / "safety" / "kids.txt"
+    path = root / "safety" / "en" / "kids.txt"
     path.write_text("# fine\nkill\nbad*entry\n", encoding="utf-8")
-    assert error_of(root).startswith("workflows/safety/kids.txt: line 3: ")
+    assert error_of(root).startswith("workflows/safety/en/kids.txt: line 3: ")
 
 
 def test_missing_stage_prompt_names_the_file(root: Path) -> None:

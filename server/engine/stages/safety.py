@@ -28,16 +28,23 @@ def lang_of(ctx: StageContext) -> Lang:
 
 
 def check_words(ctx: StageContext, *candidates: str) -> None:
-    """Block if any candidate text contains an entry of the level's word list."""
+    """Block if any candidate text contains an entry of the level's word list.
+
+    The entry found goes to the run's record (`run.verdicts`, for the teacher); the child's
+    sentence and the stage's detail never name it.
+    """
     words = ctx.services.catalog.word_lists[ctx.run.safety_level]
+    stage = ctx.run.stage or StageName.SAFETY
     for candidate in candidates:
         try:
             hit = words.find(candidate)
-        except TextTooLong:
+        except TextTooLong as exc:
             # Fail-closed: a text too costly to normalize is never waved through unchecked.
-            hit = ""
+            ctx.run.verdicts[stage] = {"safe": False, "fail_closed": True, "error": str(exc)}
+            raise Blocked(texts.text("word_blocked", lang_of(ctx)), {"check": "words"}) from exc
         if hit is not None:
-            raise Blocked(texts.text("word_blocked", lang_of(ctx), word=hit), {"check": "words"})
+            ctx.run.verdicts[stage] = {"safe": False, "answer": f"word list: {hit}"}
+            raise Blocked(texts.text("word_blocked", lang_of(ctx)), {"check": "words"})
 
 
 async def check_llm(ctx: StageContext, stage: StageName, prompt_name: str, text: str) -> bool:

@@ -1,0 +1,61 @@
+"""Spelling tricks undone on normalized text: spaced-out letters and stretched letters. Pure.
+
+Works on the output of `safety_normalize.normalize` and returns the forms of a text that the
+word list is matched against (`spellings`):
+
+- **Spaced letters.** A run of two or more single letters with separators between them
+  ("g u n", "g.u.n", "g-u-n", "g_u_n", "g * u * n") is joined ("gun"). A second form keeps
+  the run's first letter apart, for a one-letter word before the spelled one ("a g u n").
+- **Stretched letters.** A letter repeated more than `MAX_RUN` times is cut to `MAX_RUN`
+  ("kiiiiill" becomes "kiiill"); the list's patterns accept one to `MAX_RUN` copies of a
+  letter the entry writes once, and two to `MAX_RUN` of one it writes twice, so "kill",
+  "killl" and "kiiill" are one word and "Schiff" keeps its double letter.
+
+Every step is one regex pass with possessive quantifiers: linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Copies of one letter kept in a row; longer runs are cut to this length.
+MAX_RUN = 3
+
+_LETTER = r"[^\W\d_]"
+# What normalization makes of one letter: "ö" is spelled "oe", "ß" is "ss".
+_UNIT = rf"(?:ae|oe|ue|ss|{_LETTER})"
+# Letters and digits, not "_": "b_o_m_b" is spaced by underscores.
+_ALNUM = r"[^\W_]"
+# A single letter (no letter or digit either side), then separator+letter pairs, each letter
+# single too. Possessive: a separator run that is not followed by a single letter is given up
+# at once, not retried shorter.
+_SPACED = re.compile(rf"(?<!{_ALNUM}){_UNIT}(?:[\W_]++{_UNIT}(?!{_ALNUM}))++")
+_SEPARATORS = re.compile(r"[\W_]+")
+_RUN = re.compile(rf"({_LETTER})\1{{{MAX_RUN},}}+")
+# A spelled-out umlaut written twice ("ttöötteenn" is "ttoeoetteenn").
+_DIGRAPH_RUN = re.compile(r"(ae|oe|ue)\1++")
+
+
+def _joined(match: re.Match[str]) -> str:
+    return _SEPARATORS.sub("", match.group(0))
+
+
+def _joined_after_first(match: re.Match[str]) -> str:
+    letters = _joined(match)
+    return letters if len(letters) < 3 else f"{letters[0]} {letters[1:]}"
+
+
+def squeeze(text: str) -> str:
+    """`text` with every run of one letter cut to `MAX_RUN` copies, "oeoe" to "oe"."""
+    text = _DIGRAPH_RUN.sub(r"\1", text)
+    return _RUN.sub(lambda match: match.group(1) * MAX_RUN, text)
+
+
+def spellings(text: str) -> tuple[str, ...]:
+    """The forms of normalized `text` to match: as written, and with spaced letters joined.
+
+    Each form is squeezed; duplicates are dropped, so a text without spaced letters is
+    matched once.
+    """
+    forms = (text, _SPACED.sub(_joined, text), _SPACED.sub(_joined_after_first, text))
+    return tuple(dict.fromkeys(squeeze(form) for form in forms))
