@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from server.engine.llm import ChatImage, ChatMessage, ChatRequest
 from server.engine.llm.ollama import ollama_chat_payload
 from server.engine.llm.openai import openai_chat_payload
+from server.engine.stages.vision import image_type
 from server.harness.vision_marker import images_in
 
 PICTURE = b"\x89PNG\r\n\x1a\n-not-really"
@@ -56,3 +57,21 @@ def test_the_simulators_find_the_picture_in_either_dialect(build: object) -> Non
 def test_an_image_type_must_be_an_image_type(mime: str) -> None:
     with pytest.raises(ValidationError):
         ChatImage(mime=mime, data="AAAA")
+
+
+@pytest.mark.parametrize(
+    ("mime", "told"),
+    [
+        ("image/png", "image/png"),
+        ("Image/PNG; charset=binary", "image/png"),
+        (" image/webp ", "image/webp"),
+        ("video/mp4", None),
+        ("application/octet-stream", None),
+        ("image/", None),
+        ("image/png<script>", None),
+        ("", None),
+    ],
+)
+def test_only_a_picture_type_is_sent_to_the_vision_model(mime: str, told: str | None) -> None:
+    """Anything else blocks the run, fail-closed (`check_picture`)."""
+    assert image_type(mime) == told

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ PROMPT = "vision_check"
 _ASK = "The picture to judge is attached."
 #: Enough for `SAFE` or `UNSAFE: <one short sentence>`.
 _MAX_TOKENS = 120
+#: What `ChatImage` accepts as a picture's type; anything else (a video, a text) is refused.
+_IMAGE_TYPE = re.compile(r"image/[a-z0-9.+-]+")
 #: The detail a blocked stage carries (the page shows the stage as stopped).
 _DETAIL = {"check": "vision"}
 
@@ -90,6 +93,9 @@ async def check_picture(ctx: StageContext, picture: Picture) -> None:
     if len(picture.data) > ctx.config.vision_max_image_bytes:
         size = f"the picture has {len(picture.data)} bytes, more than vision_max_image_bytes"
         refuse(ctx, {"safe": False, "fail_closed": True, "error": size})
+    if image_type(picture.mime) is None:
+        kind = f"the output is {picture.mime[:80]!r}, not a picture a vision model reads"
+        refuse(ctx, {"safe": False, "fail_closed": True, "error": kind})
     try:
         answer = await ask_llm(ctx, StageName.GENERATION, vision_request(ctx, picture))
     except BackendError as exc:
@@ -99,6 +105,13 @@ async def check_picture(ctx: StageContext, picture: Picture) -> None:
     ctx.run.verdicts[StageName.GENERATION] = {"safe": verdict.safe, "answer": answer[:500]}
     if not verdict.safe:
         raise Blocked(texts.text("vision_blocked", lang_of(ctx)), dict(_DETAIL))
+
+
+def image_type(mime: str) -> str | None:
+    """The picture's type as a vision model is told it (`image/png` of `Image/PNG; q=1`);
+    None for anything that is not a picture."""
+    bare = mime.split(";", 1)[0].strip().lower()
+    return bare if _IMAGE_TYPE.fullmatch(bare) else None
 
 
 def refuse(ctx: StageContext, verdict: Verdict) -> NoReturn:
@@ -112,7 +125,8 @@ def vision_request(ctx: StageContext, picture: Picture) -> ChatRequest:
     """Our prompt as the system turn, the picture in the user turn."""
     level = ctx.run.safety_level
     system = ctx.services.catalog.render_prompt(PROMPT, level=level, lang=lang_of(ctx))
-    image = ChatImage(mime=picture.mime, data=base64.b64encode(picture.data).decode())
+    mime = image_type(picture.mime) or "image/png"  # check_picture refused any other
+    image = ChatImage(mime=mime, data=base64.b64encode(picture.data).decode())
     messages = (
         ChatMessage(role="system", content=system),
         ChatMessage(role="user", content=_ASK, images=(image,)),
