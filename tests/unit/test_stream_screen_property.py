@@ -3,6 +3,8 @@ whole text's verdict, and what it released never holds a listed entry."""
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,9 +16,10 @@ TAIL = 40
 
 #: Listed words, near misses and harmless words (compounds included), in both languages.
 VOCABULARY = (
-    "gun guns gunner kill skill killer blood splatter schwanz schwanzflosse porno pornofilm "
-    "mörder moerder Mörder ass class passage lake see calm ruhig Fuchs fox the a ein und"
-).split()
+    *("gun", "guns", "gunner", "kill", "skill", "killer", "blood", "splatter", "schwanz"),
+    *("schwanzflosse", "porno", "pornofilm", "mörder", "moerder", "Mörder", "ass", "class"),
+    *("passage", "lake", "see", "calm", "ruhig", "Fuchs", "fox", "the", "a", "ein", "und"),
+)
 SEPARATORS = (" ", "  ", ", ", ". ", "-", "_", "\n", "! ", "\u200b", "; ")
 
 words = st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=30)
@@ -30,7 +33,7 @@ def compose(chosen: list[str], seps: list[str]) -> str:
 
 def split(text: str, positions: list[int]) -> list[str]:
     points = sorted({p % (len(text) + 1) for p in positions} | {0, len(text)})
-    return [text[a:b] for a, b in zip(points, points[1:], strict=False) if b > a]
+    return [text[a:b] for a, b in itertools.pairwise(points) if b > a]
 
 
 def run(pieces: list[str], flush_every: int = 0) -> tuple[str, str | None]:
