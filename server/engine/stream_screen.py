@@ -12,9 +12,10 @@ new text, never the whole answer per token. The bounds:
 - `overlap_chars`: how far behind the released point the next check starts (snapped back to a
   word start); `overlap_for` derives it from the list's longest entry after normalization,
   with room for a separator between every letter ("g u n", "g.u.n").
-- A match spread over more than the overlap (a word padded with dozens of invisible
-  characters) can slip the live screen; `finish` checks the whole answer once, so it never
-  becomes the stage's text, and the caller withdraws what was shown.
+- `MAX_WORD_CHARS`: the window start is snapped back to the start of its word, so a word
+  stretched far past the overlap ("guuuu…un", dozens of invisible characters) is re-read
+  whole. A match spread wider than that can slip the live screen; `finish` checks the whole
+  answer once, so it never becomes the stage's text, and the caller withdraws what was shown.
 
 Fail-closed: a window too costly to normalize counts as a hit. The screen never blocks on a
 timed `flush` (the word may still continue); it keeps holding such a tail instead.
@@ -36,8 +37,10 @@ OVERLAP_FACTOR = 2
 #: Characters of overlap always added (leading separators, a few invisible characters).
 OVERLAP_SLACK = 16
 _WORD_CHAR = re.compile(r"\w")
-#: The window start is snapped back to a word start at most this many overlaps further.
-SNAP_OVERLAPS = 1
+#: How far behind the overlap the window start looks for the start of its word: a word
+#: stretched by repeated letters or invisible characters ("guuuuuun", squeezed by the list's
+#: normalization) is re-read whole up to this length; a longer one only by `finish`.
+MAX_WORD_CHARS = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,7 @@ class StreamScreen:
         target = self._held - self._overlap
         if target <= 0:
             return
-        floor = max(0, target - SNAP_OVERLAPS * self._overlap)
+        floor = max(0, target - MAX_WORD_CHARS)
         start = next(
             (i + 1 for i in range(target - 1, floor - 1, -1) if is_boundary(self._buf[i])), floor
         )

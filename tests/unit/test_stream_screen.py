@@ -11,6 +11,7 @@ import pytest
 from server.engine.catalog import SafetyLevel, load_word_lists
 from server.engine.safety_words import TextTooLong, WordList
 from server.engine.stream_screen import (
+    MAX_WORD_CHARS,
     OVERLAP_FACTOR,
     OVERLAP_SLACK,
     Screened,
@@ -161,7 +162,7 @@ def test_the_window_stays_bounded_however_long_the_answer() -> None:
     for _ in range(2000):
         assert scr.feed(" calm lake").hit is None
         # Bound: the window keeps at most the overlap, its snap to a word start, and the tail.
-        assert scr.kept <= 2 * overlap + TAIL + len(" calm lake")
+        assert scr.kept <= overlap + MAX_WORD_CHARS + TAIL + len(" calm lake")
     assert scr.finish("").hit is None
 
 
@@ -209,13 +210,25 @@ def test_flush_keeps_holding_a_tail_that_ends_in_a_listed_word() -> None:
     assert scr.feed(" now").hit == "gun"
 
 
+@pytest.mark.parametrize("padding", ["u" * 300, "\u200b" * 300])
+def test_a_word_stretched_past_the_overlap_is_reread_from_its_start(padding: str) -> None:
+    # Past the tail bound the stretched word is released in parts, but each later check
+    # starts at the word's beginning, so the last letter is never shown. (Squeezing repeated
+    # letters is the list's business: this holds whenever the list finds the whole text.)
+    text = f"calm g{padding}n lake"
+    shown, hit = stream(list(text))
+    assert hit == WORDS.find(text)
+    if hit is not None:
+        assert not shown.endswith("n")
+        assert "n" not in shown.removeprefix("calm g")
+
+
 def test_finish_checks_the_whole_answer_once() -> None:
-    # A word stretched far past the overlap (hundreds of invisible characters) slips the
-    # live window; the whole-answer check at the end still finds it.
-    stretched = "g" + "\u200b" * 300 + "un"
+    # A word stretched further than MAX_WORD_CHARS slips the live window; the whole-answer
+    # check at the end still finds it.
+    stretched = "g" + "\u200b" * (MAX_WORD_CHARS + 2 * TAIL) + "un"
     scr = screen()
-    for char in f"calm {stretched} lake":
-        scr.feed(char)
+    assert all(scr.feed(char).hit is None for char in f"calm {stretched} lake")
     assert scr.finish(f"calm {stretched} lake").hit == "gun"
 
 
