@@ -66,7 +66,9 @@ async def test_cancel_during_stage_three_stops_the_translation(
     server = await start_pipeline(safety_level="adult", speed=SLOW_TOKENS)
     demo = demo_of(server)
     client = await connected(server)
-    run = await start_run(client, "ein Fuchs", "passthrough")
+    # Long enough that the translation still streams when its first word has been screened
+    # and shown (the screen holds each word until the next one begins).
+    run = await start_run(client, "ein Fuchs im Schnee unter dem Mond", "passthrough")
     await client.wait_for(lambda m: m["type"] == "token" and m["stage"] == "translation")
     await cancel_and_expect(client, run)
     await until(lambda: demo.llm.active_streams == 0)
