@@ -25,7 +25,7 @@ The table is built once, at import, from about 9,600 entries; folding a text is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from confusable_homoglyphs import confusables
@@ -43,7 +43,7 @@ def _latin_target(glyphs: Iterable[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def _fold_of(char: str, data: Mapping[str, list[Mapping[str, Any]]]) -> str | None:
+def _fold_of(char: str, data: Mapping[str, Sequence[Mapping[str, Any]]]) -> str | None:
     folded = _latin_target(data.get(char, ()))
     if folded is None and len(char.upper()) == 1 and char.upper() != char:
         folded = _latin_target(data.get(char.upper(), ()))
@@ -54,7 +54,7 @@ def _fold_of(char: str, data: Mapping[str, list[Mapping[str, Any]]]) -> str | No
     return folded
 
 
-def build_table(data: Mapping[str, list[Mapping[str, Any]]]) -> dict[int, str]:
+def build_table(data: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[int, str]:
     """A `str.translate` table: every non-ASCII character with a Latin look-alike."""
     table: dict[int, str] = {}
     for char in data:
@@ -68,7 +68,8 @@ def build_table(data: Mapping[str, list[Mapping[str, Any]]]) -> dict[int, str]:
     return table
 
 
-_TABLE = build_table(cast("Mapping[str, list[Mapping[str, Any]]]", confusables.confusables_data))
+_Data = Mapping[str, Sequence[Mapping[str, Any]]]
+_TABLE = build_table(cast("_Data", confusables.confusables_data))
 
 
 def fold_confusables(text: str) -> str:

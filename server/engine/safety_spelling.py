@@ -5,7 +5,9 @@ word list is matched against (`spellings`):
 
 - **Spaced letters.** A run of two or more single letters with separators between them
   ("g u n", "g.u.n", "g-u-n", "g_u_n", "g * u * n") is joined ("gun"). A second form keeps
-  the run's first letter apart, for a one-letter word before the spelled one ("a g u n").
+  the run's first letter apart, for a one-letter word before the spelled one ("a g u n"); a
+  third joins only where the separator holds no space, so spelled words keep apart
+  ("b_i_g g_u_n" is "big gun").
 - **Stretched letters.** A letter repeated more than `MAX_RUN` times is cut to `MAX_RUN`
   ("kiiiiill" becomes "kiiill"); the list's patterns accept one to `MAX_RUN` copies of a
   letter the entry writes once, and two to `MAX_RUN` of one it writes twice, so "kill",
@@ -30,6 +32,10 @@ _ALNUM = r"[^\W_]"
 # single too. Possessive: a separator run that is not followed by a single letter is given up
 # at once, not retried shorter.
 _SPACED = re.compile(rf"(?<!{_ALNUM}){_UNIT}(?:[\W_]++{_UNIT}(?!{_ALNUM}))++")
+# The same with separators that hold no space, so "b_i_g g_u_n" becomes "big gun".
+_TIGHT = re.compile(
+    rf"(?<!{_ALNUM}){_UNIT}(?:[^\w\s]++{_UNIT}(?!{_ALNUM})|_++{_UNIT}(?!{_ALNUM}))++"
+)
 _SEPARATORS = re.compile(r"[\W_]+")
 _RUN = re.compile(rf"({_LETTER})\1{{{MAX_RUN},}}+")
 # A spelled-out umlaut written twice ("ttöötteenn" is "ttoeoetteenn").
@@ -57,5 +63,10 @@ def spellings(text: str) -> tuple[str, ...]:
     Each form is squeezed; duplicates are dropped, so a text without spaced letters is
     matched once.
     """
-    forms = (text, _SPACED.sub(_joined, text), _SPACED.sub(_joined_after_first, text))
+    forms = (
+        text,
+        _SPACED.sub(_joined, text),
+        _SPACED.sub(_joined_after_first, text),
+        _TIGHT.sub(_joined, text),
+    )
     return tuple(dict.fromkeys(squeeze(form) for form in forms))
