@@ -88,6 +88,8 @@ def test_the_word_at_the_very_end_is_found_by_finish() -> None:
     assert scr.feed("un") == Screened()
     assert scr.finish(" a big gun").hit == "gun"
     assert scr.feed(" more") == Screened(hit="gun")  # tripped: nothing more is released
+    assert scr.flush() == Screened(hit="gun")
+    assert scr.finish(" a big gun more") == Screened(hit="gun")
 
 
 def test_a_phrase_across_tokens_is_found_at_its_last_word() -> None:
