@@ -12,7 +12,7 @@ from playwright.async_api import expect
 
 from server.harness.demo import DemoResponder, DemoSpeed
 from server.harness.llm_sim import OllamaSimulator
-from server.harness.vision_marker import images_in
+from server.harness.vision_marker import MARKER_WORD, images_in
 from server.wiring import load_definitions
 from tests.browser.conftest import OpenPage
 from tests.browser_support import WAIT_MS, connected, screenshot, stage, start_run
@@ -94,3 +94,18 @@ async def test_the_picture_stage_shows_that_the_picture_is_being_checked(
     await run.locator(".run-cancel").click()
     await expect(run).to_have_attribute("data-status", "cancelled", timeout=WAIT_MS)
     assert not await run.locator(".run-download").is_visible()
+
+
+async def test_a_blocked_picture_is_never_shown_and_the_reason_is_friendly(
+    start_pipeline: StartPipeline, open_page: OpenPage
+) -> None:
+    server = await start_pipeline(safety_level="kids", speed=SLOW_STEPS)
+    page = await open_page(server)
+    await connected(page)
+    run = await start_run(page, f"an {MARKER_WORD} fox in the snow")
+    await expect(run).to_have_attribute("data-status", "blocked", timeout=WAIT_MS)
+    await expect(stage(run, "generation")).to_have_attribute("data-status", "blocked")
+    await expect(run.locator(".run-reason")).to_contain_text("did not turn out right")
+    await expect(run.locator(".run-picture")).to_be_hidden()  # not even the mosaic stays
+    assert not await run.locator(".run-download").is_visible()
+    await expect(run.locator(".run-reason")).not_to_contain_text(MARKER_WORD)
