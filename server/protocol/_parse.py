@@ -7,10 +7,19 @@ exception, so the socket answers with an `error` and stays open.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import orjson
 from pydantic import ValidationError
 
-from server.protocol._client import CLIENT_TYPES, Hello, RunCancel, RunStart, client_adapter
+from server.protocol._client import (
+    CLIENT_MODELS,
+    CLIENT_TYPES,
+    Hello,
+    RunCancel,
+    RunStart,
+    client_adapter,
+)
 from server.protocol._vocabulary import ErrorCode
 
 #: An error lists this many problems of one message at most: a message with thousands of
@@ -30,6 +39,13 @@ _JSON_KINDS: dict[type, str] = {
 }
 
 
+#: Each client message type's field names (its `type` included).
+_FIELDS: dict[str, frozenset[str]] = {
+    get_args(model.model_fields["type"].annotation)[0]: frozenset(model.model_fields)
+    for model in CLIENT_MODELS
+}
+
+
 class ProtocolError(Exception):
     """A client message that cannot be accepted; carries the wire error code."""
 
@@ -45,10 +61,25 @@ def parse_client(data: str | bytes) -> Hello | RunStart | RunCancel:
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in CLIENT_TYPES:
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, _unknown_type(kind))
+    _refuse_unknown_keys(raw, _FIELDS[kind])
     try:
         return client_adapter.validate_python(raw)
     except ValidationError as exc:
         raise ProtocolError(ErrorCode.INVALID_FIELD, describe_validation(exc)) from None
+
+
+def _refuse_unknown_keys(raw: dict[str, object], known: frozenset[str]) -> None:
+    """Refuse keys a message type does not have before pydantic sees them: pydantic builds
+    one error object per unknown key (11 ms for a 60 KiB message of 7,100 keys), where this is
+    one pass over the keys. The first few are named, in the message's order, then a count."""
+    unknown = [key for key in raw if key not in known]
+    if not unknown:
+        return
+    listed = unknown[:MAX_PROBLEMS_LISTED]
+    parts = [f"{key[:MAX_ECHOED_CHARS]}: Extra inputs are not permitted" for key in listed]
+    if len(unknown) > len(listed):
+        parts.append(f"and {len(unknown) - len(listed)} more")
+    raise ProtocolError(ErrorCode.INVALID_FIELD, "; ".join(parts))
 
 
 def _json_object(data: str | bytes) -> dict[str, object]:
