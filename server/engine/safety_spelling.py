@@ -5,7 +5,7 @@ word list is matched against (`spellings`):
 
 - **Spaced letters.** A run of two or more single letters with separators between them
   ("g u n", "g.u.n", "g-u-n", "g_u_n", "g * u * n") is joined ("gun"). A second form keeps
-  the run's first letter apart, for a one-letter word before the spelled one ("a g u n"); a
+  the run's first letter apart when it is a one-letter word ("a g u n", not "p a s s"); a
   third joins only where the separator holds no space, so spelled words keep apart
   ("b_i_g g_u_n" is "big gun").
 - **Stretched letters.** A letter repeated more than `MAX_RUN` times is cut to `MAX_RUN`
@@ -37,6 +37,9 @@ _TIGHT = re.compile(
     rf"(?<!{_ALNUM}){_UNIT}(?:[^\w\s]++{_UNIT}(?!{_ALNUM})|_++{_UNIT}(?!{_ALNUM}))++"
 )
 _SEPARATORS = re.compile(r"[\W_]+")
+# Words of one letter that may stand before a spelled-out word ("a g u n"); any other first
+# letter is part of the word ("p a s s" is not "p ass").
+_ONE_LETTER_WORDS = frozenset("ai")
 _RUN = re.compile(rf"({_LETTER})\1{{{MAX_RUN},}}+")
 # A spelled-out umlaut written twice ("ttöötteenn" is "ttoeoetteenn").
 _DIGRAPH_RUN = re.compile(r"(ae|oe|ue)\1++")
@@ -48,7 +51,9 @@ def _joined(match: re.Match[str]) -> str:
 
 def _joined_after_first(match: re.Match[str]) -> str:
     letters = _joined(match)
-    return letters if len(letters) < 3 else f"{letters[0]} {letters[1:]}"
+    if len(letters) < 3 or letters[0] not in _ONE_LETTER_WORDS:
+        return letters
+    return f"{letters[0]} {letters[1:]}"
 
 
 def squeeze(text: str) -> str:

@@ -23,6 +23,7 @@ WORDS = WordList.from_text(
     zerstueckel*
     killer
     !killer whale
+    !water gun
     """
 )
 
@@ -82,6 +83,8 @@ HARMLESS = {
     "a_short_word_is_not_its_double": "as big as a bus",
     "russian_cat": "кот на крыше",
     "spaced_letters_that_spell_nothing": "a b c d",
+    "a_spelled_word_keeps_its_first_letter": "will p a s s the ball",
+    "a_toy_gun_phrase": "kids with a water gun",
 }
 
 
