@@ -21,6 +21,8 @@ class Verdict(TypedDict):
     """A safety check's answer: what the model said, or that it could not say (fail-closed)."""
 
     safe: bool
+    read_as: NotRequired[str]  # how the answer was read: json, words, none (unreadable)
+    reason: NotRequired[str]  # the model's short reason, for the teacher (never the child)
     answer: NotRequired[str]  # the model's words, cut to 500 characters
     fail_closed: NotRequired[bool]  # no answer: blocked because the check could not run
     error: NotRequired[str]  # why it could not run

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import orjson
+
 from server.harness.demo import DemoResponder
 from server.wiring import load_definitions
 from tests.conftest import make_settings
@@ -13,6 +15,7 @@ from tests.pipeline_support import (
     connected,
     demo_of,
     events_of,
+    record_of,
     run_done,
     stage_trail,
     start_run,
@@ -53,9 +56,11 @@ async def test_kids_prompt_blocked_by_the_llm_at_stage_three(
     run = await start_run(client, "a calm volcano at sunset")
     done = await run_done(client, run)
     assert done["status"] == "blocked"
-    assert done["reason"].startswith(
-        "This idea can't be turned into a picture here: volcanoes are too hot for this class"
-    )
+    # The child reads a fixed sentence; the model's reason is the teacher's, in the record.
+    assert done["reason"] == "This idea can't be turned into a picture here. Try a different one."
+    assert "too hot" not in orjson.dumps(client.messages).decode()
+    reason = record_of(server, run)["verdicts"]["translation"]["reason"]
+    assert reason == "volcanoes are too hot for this class"
     trail = stage_trail(client, run)
     assert trail[:4] == [
         ("safety", "started"),

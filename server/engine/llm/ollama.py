@@ -40,6 +40,8 @@ def ollama_chat_payload(request: ChatRequest) -> dict[str, Any]:
     }
     if request.think is not None:
         payload["think"] = request.think
+    if request.response_schema is not None:
+        payload["format"] = request.response_schema  # Ollama constrains output to it
     return payload
 
 

@@ -14,7 +14,14 @@ from server.engine.llm.base import BaseLLMClient
 from server.engine.llm.decoders import DEFAULT_MAX_LINE, DecodeError, SseDecoder, SseEvent
 from server.engine.llm.errors import StreamTruncated, error_message
 from server.engine.llm.interpret import ChatInterpreterBase
-from server.engine.llm.types import ChatDelta, ChatMessage, ChatRequest, DeltaKind, Dialect
+from server.engine.llm.types import (
+    ChatDelta,
+    ChatMessage,
+    ChatRequest,
+    DeltaKind,
+    Dialect,
+    StructuredOutput,
+)
 
 
 def openai_message(message: ChatMessage) -> dict[str, Any]:
@@ -27,7 +34,12 @@ def openai_message(message: ChatMessage) -> dict[str, Any]:
     return {"role": message.role, "content": parts}
 
 
-def openai_chat_payload(request: ChatRequest, *, include_usage: bool = True) -> dict[str, Any]:
+def openai_chat_payload(
+    request: ChatRequest,
+    *,
+    include_usage: bool = True,
+    structured_output: StructuredOutput = "json_schema",
+) -> dict[str, Any]:
     """The `/v1/chat/completions` body; `max_tokens` is always sent (llama.cpp's is unlimited)."""
     payload: dict[str, Any] = {
         "model": request.model,
@@ -48,7 +60,18 @@ def openai_chat_payload(request: ChatRequest, *, include_usage: bool = True) -> 
     if request.think is not None and request.think is not False:
         # Only a request for thinking is sent: gateways reject reasoning fields they lack.
         payload["reasoning_effort"] = "medium" if request.think is True else request.think
+    schema = request.response_schema
+    if schema is not None and structured_output != "off":
+        payload["response_format"] = response_format(schema, structured_output)
     return payload
+
+
+def response_format(schema: dict[str, Any], style: StructuredOutput) -> dict[str, Any]:
+    """The `response_format` asking for `schema`, in the form the server understands."""
+    if style == "json_object":
+        return {"type": "json_object", "schema": schema}
+    name = str(schema.get("title") or "answer")
+    return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
 
 class OpenAIChatInterpreter(ChatInterpreterBase[SseEvent]):
@@ -133,7 +156,12 @@ class OpenAIClient(BaseLLMClient):
     chat_path = "/v1/chat/completions"
 
     def chat_payload(self, request: ChatRequest) -> dict[str, Any]:
-        return openai_chat_payload(request, include_usage=self.config.include_usage)
+        config = self.config
+        return openai_chat_payload(
+            request,
+            include_usage=config.include_usage,
+            structured_output=config.structured_output,
+        )
 
     def interpreter(self, request: ChatRequest) -> OpenAIChatInterpreter:
         return OpenAIChatInterpreter(request.model, self.config.max_line_bytes)

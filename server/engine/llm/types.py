@@ -10,11 +10,15 @@ import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 ThinkLevel = Literal["low", "medium", "high"]
+#: `json_schema`: OpenAI's `response_format` (llama-server, vLLM, Ollama's /v1, gateways);
+#: `json_object`: `{"type": "json_object", "schema": ...}`, the only form llama-cpp-python
+#: 0.3 takes (it answers `json_schema` with 500); `off`: send none, the parser alone reads.
+StructuredOutput = Literal["json_schema", "json_object", "off"]
 
 #: Work connections of a client that knows no slots (a bare client: tests, benches).
 UNSIZED_POOL = 32
@@ -76,6 +80,9 @@ class ChatRequest(BaseModel):
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     #: None leaves the server's default; thinking text is reported apart from the answer.
     think: bool | ThinkLevel | None = None
+    #: A JSON schema the answer must follow, where the server can constrain its output
+    #: (Ollama `format`, OpenAI `response_format`); its `title` names it. None: free text.
+    response_schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +134,8 @@ class LLMInstanceConfig(BaseModel):
     max_line_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     #: OpenAI dialect: ask for a usage chunk (`stream_options.include_usage`).
     include_usage: bool = True
+    #: OpenAI dialect: how a response schema is asked for (`openai.response_format`).
+    structured_output: StructuredOutput = "json_schema"
 
     @property
     def pool_size(self) -> int:

@@ -14,13 +14,21 @@ import structlog
 
 from server.engine.catalog import Lang
 from server.engine.errors import BackendError
-from server.engine.safety_words import TextTooLong, parse_verdict
+from server.engine.llm import ChatRequest
+from server.engine.run_record import Verdict as RecordedVerdict
+from server.engine.safety_verdict import VERDICT_SCHEMA, Verdict, parse_verdict
+from server.engine.safety_words import TextTooLong
 from server.engine.stages import texts
 from server.engine.stages.completion import ask_llm
 from server.engine.stages.context import Blocked, StageContext, StageResult
 from server.protocol import BackendKind, StageName
 
 log = structlog.get_logger(__name__)
+
+#: Enough for the JSON verdict with a reason of MAX_REASON_CHARS (about 60 tokens).
+VERDICT_MAX_TOKENS = 120
+#: The start of the model's answer the record keeps.
+RECORDED_ANSWER_CHARS = 500
 
 
 def lang_of(ctx: StageContext) -> Lang:
@@ -48,32 +56,47 @@ def check_words(ctx: StageContext, *candidates: str) -> None:
 
 
 async def check_llm(ctx: StageContext, stage: StageName, prompt_name: str, text: str) -> bool:
-    """Ask the safety model; True if it ran. Raises Blocked on UNSAFE or on any failure."""
+    """Ask the safety model; True if it ran. Raises Blocked on unsafe or on any failure."""
     if not ctx.run.safety_level.llm_checked:
         return False
     lang = lang_of(ctx)
-    catalog = ctx.services.catalog
-    system = catalog.render_prompt(prompt_name, level=ctx.run.safety_level, lang=lang)
-    # think=False: a reasoning preamble could outrun the token budget and read as unsafe.
-    request = ctx.request(
-        ctx.config.model_safety, system, text, temperature=0.0, max_tokens=120, think=False
-    )
     try:
-        answer = await ask_llm(ctx, stage, request)
+        answer = await ask_llm(ctx, stage, verdict_request(ctx, prompt_name, lang, text))
     except BackendError as exc:
         log.warning("safety_check_unavailable", run=ctx.run.id, stage=stage, error=str(exc))
         ctx.run.verdicts[stage] = {"safe": False, "fail_closed": True, "error": str(exc)}
         raise Blocked(texts.text("check_unavailable", lang), {"fail_closed": True}) from exc
     verdict = parse_verdict(answer)
-    ctx.run.verdicts[stage] = {"safe": verdict.safe, "answer": answer[:500]}
+    ctx.run.verdicts[stage] = recorded(verdict, answer)
     if not verdict.safe:
-        reason = (
-            texts.text("llm_blocked", lang, reason=verdict.reason)
-            if verdict.reason
-            else texts.text("llm_blocked_plain", lang)
-        )
-        raise Blocked(reason, {"check": BackendKind.LLM.value})
+        # The child reads a fixed sentence; the model's reason is in the record, for the teacher.
+        raise Blocked(texts.text("llm_blocked", lang), {"check": BackendKind.LLM.value})
     return True
+
+
+def verdict_request(ctx: StageContext, prompt_name: str, lang: Lang, text: str) -> ChatRequest:
+    """The verdict prompt, asking for `VERDICT_SCHEMA` where the server can constrain output."""
+    level = ctx.run.safety_level
+    system = ctx.services.catalog.render_prompt(prompt_name, level=level, lang=lang)
+    # think=False: a reasoning preamble could outrun the token budget and read as unsafe.
+    return ctx.request(
+        ctx.config.model_safety,
+        system,
+        text,
+        temperature=0.0,
+        max_tokens=VERDICT_MAX_TOKENS,
+        think=False,
+        response_schema=VERDICT_SCHEMA,
+    )
+
+
+def recorded(verdict: Verdict, answer: str) -> RecordedVerdict:
+    """What the record keeps: the decision, how it was read, the reason, the answer's start."""
+    entry: RecordedVerdict = {"safe": verdict.safe, "read_as": verdict.read_as}
+    if verdict.reason is not None:
+        entry["reason"] = verdict.reason
+    entry["answer"] = answer[:RECORDED_ANSWER_CHARS]
+    return entry
 
 
 async def input_safety(ctx: StageContext) -> StageResult:

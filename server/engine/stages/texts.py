@@ -28,11 +28,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Der umgedeutete Text ging in eine Richtung, die hier nicht passt, deshalb wurde "
         "er gestoppt. Versuch es noch einmal oder wähl eine andere Perspektive.",
     },
+    # The safety model's reason is never shown: it goes to the run's record for the teacher.
     "llm_blocked": {
-        "en": "This idea can't be turned into a picture here: {reason}",
-        "de": "Diese Idee kann hier nicht in ein Bild verwandelt werden: {reason}",
-    },
-    "llm_blocked_plain": {
         "en": "This idea can't be turned into a picture here. Try a different one.",
         "de": "Diese Idee kann hier nicht in ein Bild verwandelt werden. Probier eine andere.",
     },

@@ -20,6 +20,7 @@ from server.harness.llm_sim.common import (
     StreamCounters,
     default_responder,
 )
+from server.harness.llm_sim.structured import shaped
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +50,12 @@ class SimulatorBase:
 
     def _routes(self, app: web.Application) -> None:
         raise NotImplementedError
+
+    def answer(self, payload: dict[str, Any], schema: dict[str, Any] | None) -> str:
+        """The responder's answer as the simulated model sends it: JSON when a verdict schema
+        was asked for, garbage in that fault (`structured.shaped`)."""
+        answer = self.responder(payload.get("messages") or [])
+        return shaped(answer, schema, garbage=self.faults.garbage_answers)
 
     @property
     def url(self) -> str:

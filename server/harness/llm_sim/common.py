@@ -80,6 +80,9 @@ class Faults:
     drop_connections: bool = False
     #: Answer every chat with this HTTP status and an error body.
     error_status: int | None = None
+    #: A model that follows no format: every answer is `structured.GARBAGE_ANSWER`, schema
+    #: or not (the verdict must then block, fail-closed).
+    garbage_answers: bool = False
 
 
 @dataclass(slots=True)

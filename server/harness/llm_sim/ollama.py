@@ -20,6 +20,7 @@ from server.harness.llm_sim.common import (
     thinking_for,
     tokenize,
 )
+from server.harness.llm_sim.structured import SchemaRefused, ollama_schema
 
 BUSY_MESSAGE = "server busy, please try again.  maximum pending requests exceeded"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -99,6 +100,10 @@ class OllamaSimulator(SimulatorBase):
             return error_response(404, f"model '{payload['model']}' not found")
         if payload.get("think") not in (None, False) and not model.thinking:
             return error_response(400, f'"{payload["model"]}" does not support thinking')
+        try:
+            ollama_schema(payload)
+        except SchemaRefused as exc:
+            return error_response(exc.status, str(exc))
         if self.faults.error_status is not None:
             return error_response(self.faults.error_status, "simulated failure")
         return payload, model
@@ -106,7 +111,7 @@ class OllamaSimulator(SimulatorBase):
     async def _generate(
         self, request: web.Request, payload: dict[str, Any], model: SimModel
     ) -> web.StreamResponse:
-        run = _Run(payload, model, self.responder(payload.get("messages") or []))
+        run = _Run(payload, model, self.answer(payload, ollama_schema(payload)))
         async with self.gate.slot():
             self.counters.generating += 1
             try:

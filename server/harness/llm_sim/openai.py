@@ -25,6 +25,10 @@ from server.harness.llm_sim.common import (
 )
 from server.harness.llm_sim.ollama import BUSY_MESSAGE
 from server.harness.llm_sim.sse_writer import HEADERS, SseWriter
+from server.harness.llm_sim.structured import SchemaRefused, openai_schema
+
+#: The schema a chat asked for (None: free text).
+Schema = dict[str, Any] | None
 
 _ALNUM = string.ascii_letters + string.digits
 _ERROR_TYPES = {
@@ -87,16 +91,16 @@ class OpenAISimulator(SimulatorBase):
         checked = self._check(await request.read())
         if isinstance(checked, web.Response):
             return checked
-        payload, model = checked
+        payload, model, schema = checked
         if not self.gate.admits():
             self.counters.busy_rejections += 1
             return self._error(503, BUSY_MESSAGE)
-        run = ChatRun(payload, model, self.responder(payload.get("messages") or []), self._python)
+        run = ChatRun(payload, model, self.answer(payload, schema), self._python)
         if payload.get("stream") is not True:
             return await self._serve(self._whole(run))
         return await self._serve(SseWriter(self, request, run).serve())
 
-    def _check(self, body: bytes) -> web.Response | tuple[dict[str, Any], SimModel]:
+    def _check(self, body: bytes) -> web.Response | tuple[dict[str, Any], SimModel, Schema]:
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -109,7 +113,11 @@ class OpenAISimulator(SimulatorBase):
             return self._error(404, f"model '{payload.get('model')}' not found")
         if self.faults.error_status is not None:
             return self._error(self.faults.error_status, "simulated failure")
-        return payload, model
+        try:
+            schema = openai_schema(payload, python=self._python)
+        except SchemaRefused as exc:
+            return self._error(exc.status, str(exc))
+        return payload, model, schema
 
     async def _whole(self, run: ChatRun) -> web.Response:
         async with self.gate.slot():
