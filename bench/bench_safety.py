@@ -5,9 +5,10 @@
 Prints figures, asserts nothing (tests/safety/test_eval_words.py asserts). For every level:
 recall (unsafe prompts the level must block that its stacked word list blocks) and the
 false-positive rate (harmless prompts it blocks), overall and per trick, judged exactly as
-stage 1's `check_words` judges (a text too costly to normalize blocks). Then, once
-server/engine/stream_screen.py exists: what the screen costs per streamed piece at the
-default tail (µs, mean and p99), and its recall when each unsafe prompt of the set arrives
+stage 1's `check_words` judges (a text too costly to normalize blocks). The lists were tuned
+against the set, so the held-out prompts (written afterwards) get a recall line of their own.
+Then, once server/engine/stream_screen.py exists: what the screen costs per streamed piece at
+the default tail (µs, mean and p99), and its recall when each unsafe prompt of the set arrives
 in small pieces.
 """
 
@@ -80,6 +81,14 @@ def print_tricks(tallies: dict[SafetyLevel, Tally]) -> None:
             cells = [tallies[level][trick] for level in tallies]
             row = "".join(f"{rate(c[column], c[column + 1]):>22}" for c in cells)
             print(f"{trick:<15}{row}")
+
+
+def print_held_out(cases: list[Case], lists: dict[SafetyLevel, WordList]) -> None:
+    """Recall on the prompts written after the lists were tuned (not in the tables above)."""
+    print("\nheld out (unsafe prompts the lists were not tuned against): recall")
+    for level in SafetyLevel:
+        hit, unsafe, _, _ = tally(cases, level, functools.partial(blocks, lists[level]))["all"]
+        print(f"{level.value:<10} {rate(hit, unsafe):>22}")
 
 
 def print_markdown(tallies: dict[SafetyLevel, Tally]) -> None:
@@ -164,14 +173,16 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true", help="also print docs/safety.md's table")
     args = parser.parse_args()
     lists = load_catalog(ROOT / "workflows", OUTPUTS).word_lists
-    cases = load()
-    print(f"machine: {machine()}; {len(cases)} cases\n")
+    every = load()
+    cases = [case for case in every if not case.held_out]
+    print(f"machine: {machine()}; {len(every)} cases, {len(every) - len(cases)} held out\n")
     tallies = {
         level: tally(cases, level, functools.partial(blocks, lists[level])) for level in SafetyLevel
     }
     print_levels(tallies)
     print_tricks(tallies)
-    print_misses(cases, lists[SafetyLevel.KIDS])
+    print_held_out([case for case in every if case.held_out], lists)
+    print_misses(every, lists[SafetyLevel.KIDS])
     if args.markdown:
         print_markdown(tallies)
     if importlib.util.find_spec("server.engine.stream_screen") is None:

@@ -2,8 +2,8 @@
 
 Run: .venv/bin/python -m tests.safety.build_eval_set
 The suite checks that the file is what this builds (test_eval_set.py), so the data and its
-sources cannot drift apart. Known limits (unsafe cases the word layer cannot catch) are
-named here with their reason and carried into the file.
+sources cannot drift apart. Known limits (unsafe cases the word layer cannot catch,
+known_limits.py) are carried into the file with their reason.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from server.engine.catalog import SafetyLevel
 from tests.safety import sources_harmless, sources_unsafe
 from tests.safety.eval_set import ALLOW, BLOCK, PATH
+from tests.safety.known_limits import KNOWN_LIMITS
 from tests.safety.tricks import TRICKS
 
 #: The tiers each level blocks: the levels stack, research blocks only its own.
@@ -28,8 +29,6 @@ BLOCKED_TIERS: dict[SafetyLevel, frozenset[str]] = {
 #: How many tricks each unsafe base prompt gets (rotating through all of them).
 TRICKS_PER_UNSAFE = 4
 TRICKS_PER_HARMLESS = 2
-#: Case id -> why the word layer cannot catch it (docs/safety.md names the same).
-KNOWN_LIMITS: dict[str, str] = {}
 
 
 def _slug(text: str) -> str:
@@ -55,6 +54,7 @@ def _case(row_id: str, text: str, base: tuple[str, ...], **extra: Any) -> dict[s
         "word": word,
         "expect": _expect(tier or None),
         "promised": extra.get("promised", False),
+        "held_out": extra.get("held_out", False),
         "known_limit": KNOWN_LIMITS.get(row_id),
     }
 
@@ -87,12 +87,15 @@ def _harmless(row: tuple[str, str, str, str]) -> tuple[str, ...]:
 
 
 def build() -> list[dict[str, Any]]:
-    """Every case, in a stable order: unsafe with tricks, inflections, languages, harmless."""
+    """Every case, in a stable order: unsafe with tricks, inflections, held out, languages,
+    harmless."""
     cases: list[dict[str, Any]] = []
     for number, row in enumerate(sources_unsafe.UNSAFE):
         cases.extend(_with_tricks(row, number, TRICKS_PER_UNSAFE))
     for row in sources_unsafe.INFLECTED:
         cases.append(_case(f"{row[0]}-{_slug(row[3])}-inflection", row[4], row, trick="inflection"))
+    for number, row in enumerate(sources_unsafe.HELD_OUT):
+        cases.extend(_with_tricks(row, number, 1, held_out=True))
     for row in sources_unsafe.FOREIGN:
         cases.append(_case(f"{row[0]}-{_slug(row[3])}", row[4], row, trick="other_language"))
     for number, harmless in enumerate(sources_harmless.EVERYDAY + sources_harmless.TRICKY):

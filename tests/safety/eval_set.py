@@ -32,6 +32,8 @@ class Case:
     word: str
     expect: dict[str, str]
     promised: bool
+    #: Written after the lists were tuned against the rest of the set (bench: "held out").
+    held_out: bool
     known_limit: str | None
 
     def blocks_at(self, level: SafetyLevel) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 from server.engine.catalog import SafetyLevel
 from tests.safety import build_eval_set, tricks
 from tests.safety.eval_set import ALLOW, BLOCK, PATH, load
+from tests.safety.known_limits import KNOWN_LIMITS
 
 CASES = load()
 
@@ -66,7 +67,7 @@ def test_a_disguised_case_hides_its_word_and_nothing_else() -> None:
 
 def test_known_limits_are_unsafe_cases_with_a_reason() -> None:
     limits = {case.id: case.known_limit for case in CASES if case.known_limit is not None}
-    assert limits == build_eval_set.KNOWN_LIMITS
+    assert limits == KNOWN_LIMITS
     assert all(case.unsafe for case in CASES if case.known_limit is not None)
 
 
@@ -90,5 +91,5 @@ def test_marks_never_make_an_umlaut() -> None:
 
 def test_docs_name_every_known_limit() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "safety.md").read_text(encoding="utf-8")
-    missing = [case_id for case_id in build_eval_set.KNOWN_LIMITS if f"`{case_id}`" not in docs]
+    missing = [case_id for case_id in KNOWN_LIMITS if f"`{case_id}`" not in docs]
     assert missing == []

@@ -1,7 +1,7 @@
 """The evaluation set against the word layer: no unsafe prompt passes it at `kids`.
 
 Every unsafe case must be blocked by the kids list (the stacked lists, loaded as the server
-loads them), except the cases named in build_eval_set.KNOWN_LIMITS, which must still get
+loads them), except the cases named in known_limits.KNOWN_LIMITS, which must still get
 through: a limit the layer has learned to catch is taken off the list (and off docs/safety.md).
 Harmless prompts are measured by bench/bench_safety.py; the suite asserts only the plain
 everyday ones and the tricky ones docs/safety.md promises.
