@@ -14,6 +14,7 @@ from server.engine.llm import ChatMessage, ChatRequest, LLMInstanceConfig
 from server.engine.llm.ollama import ollama_chat_payload
 from server.engine.llm.openai import openai_chat_payload
 from server.engine.safety_verdict import VERDICT_SCHEMA, parse_verdict
+from server.harness.llm_sim.cli import build, parse_args
 from server.harness.llm_sim.structured import (
     GARBAGE_ANSWER,
     SchemaRefused,
@@ -125,3 +126,9 @@ def test_garbage_mode_follows_nothing_and_reads_as_unsafe() -> None:
         sent = shaped("SAFE", schema, garbage=True)
         assert sent == GARBAGE_ANSWER
         assert parse_verdict(sent).safe is False
+
+
+def test_the_simulator_command_has_the_garbage_mode() -> None:
+    for kind in ("ollama", "openai"):
+        assert build(kind, parse_args([kind, "--garbage-answers"])).faults.garbage_answers
+        assert not build(kind, parse_args([kind])).faults.garbage_answers

@@ -48,6 +48,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--answer-repeat", type=int, default=1, help="repeat the default answer N times (load)"
     )
+    parser.add_argument(
+        "--garbage-answers",
+        action="store_true",
+        help="fault: a model that follows no format (every answer is garbage, schema or not)",
+    )
     return parser.parse_args(argv[1:])
 
 
@@ -74,6 +79,7 @@ def build(kind: str, args: argparse.Namespace) -> SimulatorBase:
     sim.faults.fail_after_tokens = args.fail_after
     sim.faults.truncate_after_tokens = args.truncate_after
     sim.faults.hang_after_tokens = args.hang_after
+    sim.faults.garbage_answers = args.garbage_answers
     return sim
 
 
