@@ -29,6 +29,7 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s
 _LEET_IN_WORDS = str.maketrans({"5": "s", "7": "t"})
 _BANG = re.compile(r"!(?=[^\W_])")
 _TOKEN = re.compile(r"\S+")
+_LEET_SIGN = re.compile(r"[0134@$57!]")
 _MAX_ROUNDS = 4
 #: How many times its own length (plus `EXPANSION_SLACK`) a text may grow while normalized.
 #: Umlauts double, ligatures such as "ﬃ" triple; a prompt made mostly of such characters is
@@ -78,7 +79,10 @@ def _normalize_once(text: str, limit: int) -> str:
     # Again once the accents are gone, so "ӓ" (Cyrillic, with diaeresis) folds like "а".
     text = _bounded(fold_confusables(text), limit)
     text = _bounded(unicodedata.normalize("NFKC", text).casefold(), limit)
-    return " ".join(_TOKEN.sub(_leet_word, text).split())
+    if _LEET_SIGN.search(text) is not None:
+        # Per word, in Python: only for the texts that hold a digit or sign at all.
+        text = _TOKEN.sub(_leet_word, text)
+    return " ".join(text.split())
 
 
 def _leet_word(match: re.Match[str]) -> str:

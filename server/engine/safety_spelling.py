@@ -25,7 +25,7 @@ MAX_RUN = 3
 
 _LETTER = r"[^\W\d_]"
 # What normalization makes of one letter: "ö" is spelled "oe", "ß" is "ss".
-_UNIT = rf"(?:ae|oe|ue|ss|{_LETTER})"
+_UNIT = rf"(?:[aou]e?+|ss?+|{_LETTER})"
 # Letters and digits, not "_": "b_o_m_b" is spaced by underscores.
 _ALNUM = r"[^\W_]"
 # A single letter (no letter or digit either side), then separator+letter pairs, each letter
@@ -68,6 +68,9 @@ def spellings(text: str) -> tuple[str, ...]:
     Each form is squeezed; duplicates are dropped, so a text without spaced letters is
     matched once.
     """
+    if _SPACED.search(text) is None:
+        # No spaced letters: the other forms are the text itself (a tight run is spaced too).
+        return (squeeze(text),)
     forms = (
         text,
         _SPACED.sub(_joined, text),

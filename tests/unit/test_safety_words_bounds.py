@@ -19,6 +19,7 @@ from server.engine.safety_normalize import (
     TextTooLong,
     normalize,
 )
+from server.engine.safety_spelling import spellings
 from server.engine.safety_words import WordList
 from server.protocol import ErrorCode
 from tests.unit.test_pipeline_admission import admit
@@ -68,6 +69,9 @@ ADVERSARIAL = {
     "repeated": "a",
     "near_matches": "kil ",
     "accents": "e\u0301\u0316",
+    "lookalikes": "кі",
+    "leet_words": "5h!7 ",
+    "spaced_letters": "g ",
 }
 
 
@@ -104,3 +108,9 @@ def test_admission_refuses_an_expanding_prompt_naming_the_field() -> None:
     assert refused.value.code is ErrorCode.INVALID_FIELD
     with pytest.raises(InvalidRun, match="meta_prompt: more than 30 accent marks"):
         admit(meta_prompt="o" + "\u0308" * 40)
+
+
+@pytest.mark.parametrize("unit", ["g ", "g.", "ö ", "5 ", "a-", "kiii"])
+def test_spelling_forms_stay_as_long_as_the_normalized_text(unit: str) -> None:
+    text = normalize(unit * 2000)
+    assert all(len(form) <= len(text) for form in spellings(text))
