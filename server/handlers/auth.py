@@ -116,7 +116,13 @@ async def join(request: web.Request) -> web.Response:
     people, now = request.app[PEOPLE], time.time()
     try:
         klass = await people.class_for_code(body.code, now)
-        member = await people.join(klass.id, body.nickname, body.pin, now)
+        member = await people.join(
+            klass.id,
+            body.nickname,
+            body.pin,
+            now,
+            max_members=request.app[SETTINGS].max_class_members,
+        )
     except GUESSES:
         # Only what could be a guess counts: a whole class joining from one school address
         # (one NAT) must not be refused, but codes and PINs must not be guessed at speed.

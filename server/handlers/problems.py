@@ -82,6 +82,11 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "Diesen Spitznamen gibt es in dieser Klasse schon. Wähle einen anderen, oder frag "
         "nach einer PIN, wenn es deiner ist.",
     ),
+    E.CLASS_FULL: (
+        409,
+        "This class is full. Ask your teacher.",
+        "Diese Klasse ist voll. Frag deine Lehrerin oder deinen Lehrer.",
+    ),
     E.CODE_EXPIRED: (
         410,
         "This code is no longer valid. Ask your teacher for the new one.",
@@ -104,6 +109,7 @@ _REASONS: dict[str, ApiErrorCode] = {
     "code_expired": E.CODE_EXPIRED,
     "nickname_taken": E.NICKNAME_TAKEN,
     "wrong_pin": E.WRONG_PIN,
+    "class_full": E.CLASS_FULL,
     "internal": E.INTERNAL,
 }
 

@@ -40,6 +40,7 @@ class ApiErrorCode(StrEnum):
     CODE_EXPIRED = "code_expired"
     NICKNAME_TAKEN = "nickname_taken"
     WRONG_PIN = "wrong_pin"
+    CLASS_FULL = "class_full"
     RATE_LIMITED = "rate_limited"
     BAD_LOGIN = "bad_login"
     TEACHERS_ONLY = "teachers_only"

@@ -43,6 +43,13 @@ class PeopleFields(BaseModel):
     teacher_session_hours: float = Field(
         12.0, gt=0, le=24 * 31, description="hours a teacher's login stays valid"
     )
+    max_class_members: int = Field(
+        60,
+        ge=1,
+        le=10_000,
+        description="members one class may have; a new nickname beyond is refused (class_full), "
+        "so one student cannot make a crowd of nicknames",
+    )
     join_attempts_per_minute: int = Field(
         10,
         ge=1,

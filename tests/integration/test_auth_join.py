@@ -214,3 +214,19 @@ async def test_a_whole_class_joins_from_one_address_while_guesses_are_limited(
     guess = {"code": "ABCD-EFGH", "nickname": "Mika"}
     refusals = [await join_error(server, guess) for _ in range(4)]
     assert refusals == [(404, "unknown_code")] * 3 + [(429, "rate_limited")]
+
+
+async def test_a_full_class_refuses_a_new_nickname_but_takes_its_member_back_with_a_pin(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(access="codes", max_class_members=2)
+    async with await logged_in_teacher(server) as teacher:
+        klass = await create_class(teacher, server, "4b")
+        for nickname in ("Mika", "Noa"):
+            async with await joined_student(server, klass["code"], nickname):
+                pass
+        body = {"code": klass["code"], "nickname": "Ida"}
+        assert await join_error(server, body) == (409, "class_full")
+        pin = await pin_for(teacher, server, klass["id"], "Mika")
+    async with await joined_student(server, klass["code"], "Mika", pin):
+        pass

@@ -70,6 +70,12 @@ class NicknameTaken(PeopleError):
     reason = "nickname_taken"
 
 
+class ClassFull(PeopleError):
+    """The class has as many members as the operator allows (`max_class_members`)."""
+
+    reason = "class_full"
+
+
 class WrongPin(PeopleError):
     """No valid PIN for this member: wrong, expired, used, or tried too often."""
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from server.engine.people.errors import NicknameTaken, UnknownClass, UnknownMember, WrongPin
+from server.engine.people.errors import (
+    ClassFull,
+    NicknameTaken,
+    UnknownClass,
+    UnknownMember,
+    WrongPin,
+)
 from server.engine.people.identity import ClassRules
 from server.engine.people.nicknames import clean_nickname, nickname_key
 from server.engine.people.pins import store_pin, use_pin
@@ -48,13 +54,22 @@ class Members:
     #: The kids word list nicknames are checked against (None: the format rules only).
     _blocked: WordList | None
 
-    async def join(self, class_id: int, nickname: str, pin: str | None, now: float) -> MemberRow:
+    async def join(
+        self,
+        class_id: int,
+        nickname: str,
+        pin: str | None,
+        now: float,
+        *,
+        max_members: int | None = None,
+    ) -> MemberRow:
         """Join the class with a free nickname, or come back to a taken one with its PIN.
+        A new nickname beyond `max_members` members is refused (a re-join with a PIN is not).
 
-        `InvalidNickname`, `UnknownClass`, `NicknameTaken`, `WrongPin`."""
+        `InvalidNickname`, `UnknownClass`, `NicknameTaken`, `WrongPin`, `ClassFull`."""
         cleaned = clean_nickname(nickname, self._blocked)
         async with self._db.write() as tx:
-            member_id, refused = await _join(tx, class_id, cleaned, pin, now)
+            member_id, refused = await _join(tx, class_id, cleaned, pin, now, max_members)
         if refused is not None:  # raised after the commit: a wrong PIN's try must count
             raise refused
         return await self._member_or_raise(member_id)
@@ -105,7 +120,12 @@ class Members:
 
 
 async def _join(
-    tx: Transaction, class_id: int, nickname: str, pin: str | None, now: float
+    tx: Transaction,
+    class_id: int,
+    nickname: str,
+    pin: str | None,
+    now: float,
+    max_members: int | None,
 ) -> tuple[int, Exception | None]:
     """The member joined or re-joined, or the error to raise once the transaction is done."""
     if await tx.one("SELECT 1 FROM classes WHERE id = ?", (class_id,)) is None:
@@ -115,6 +135,8 @@ async def _join(
         "SELECT id FROM members WHERE class_id = ? AND nickname_key = ?", (class_id, key)
     )
     if row is None:
+        if max_members is not None and await _members_in(tx, class_id) >= max_members:
+            return 0, ClassFull("This class is full. Ask your teacher.")
         member_id = await tx.insert(
             "INSERT INTO members (class_id, nickname, nickname_key, created) VALUES (?, ?, ?, ?)",
             (class_id, nickname, key, now),
@@ -126,3 +148,8 @@ async def _join(
         return row["id"], WrongPin("This PIN is not right, or no longer valid. Ask your teacher.")
     await tx.run("UPDATE members SET version = version + 1 WHERE id = ?", (row["id"],))
     return row["id"], None
+
+
+async def _members_in(tx: Transaction, class_id: int) -> int:
+    row = await tx.one("SELECT COUNT(*) AS n FROM members WHERE class_id = ?", (class_id,))
+    return int(row["n"]) if row is not None else 0
