@@ -137,6 +137,8 @@ TRICKY: tuple[Row, ...] = (
 PROMISED = frozenset(
     {
         "killer whale",
+        "pistol shrimp",
+        "water gun",
         "skill",
         "classroom",
         "Schwanzflosse",
