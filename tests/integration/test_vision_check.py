@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 from PIL import Image
 
+from server.engine.safety_verdict import VERDICT_SCHEMA
 from server.harness.demo import DemoResponder
 from server.harness.llm_sim import OllamaSimulator
 from server.harness.vision_marker import MARKER_WORD, UNSAFE_ANSWER, images_in, png_text
@@ -74,7 +75,10 @@ async def test_a_harmless_picture_is_checked_then_shown(start_pipeline: StartPip
     assert picture == stored.read_bytes()
     assert chat["model"] == "qwen2.5vl:3b"
     record = record_of(server, run)
-    assert record["verdicts"]["generation"] == {"safe": True, "answer": "SAFE"}
+    verdict = record["verdicts"]["generation"]
+    assert verdict["safe"] is True
+    assert verdict["read_as"] == "json"  # the structured verdict, as the text checks ask it
+    assert chat["format"] == VERDICT_SCHEMA
     assert record["models"]["generation"].endswith("@demo-comfyui")  # the renderer, not the check
     assert_nothing_left(server)
 
@@ -94,7 +98,9 @@ async def test_a_marked_picture_is_blocked_and_never_sent(start_pipeline: StartP
     assert stage_trail(client, run)[-2:] == [("generation", "checking"), ("generation", "blocked")]
     assert not [m for m in events_of(client, run) if m["type"] == "output"]
     record = record_of(server, run)
-    assert record["verdicts"]["generation"] == {"safe": False, "answer": UNSAFE_ANSWER}
+    verdict = record["verdicts"]["generation"]
+    assert verdict["safe"] is False
+    assert verdict["reason"] == UNSAFE_ANSWER.removeprefix("UNSAFE: ").rstrip(".")
     assert record["outputs"] == []
     assert list(pipeline_dir(server, run).glob("*.png")) == []  # nothing left to serve
     assert_nothing_left(server)
@@ -173,6 +179,7 @@ async def test_an_unclear_answer_blocks_the_picture(start_pipeline: StartPipelin
     verdict = record_of(server, run)["verdicts"]["generation"]
     assert verdict == {
         "safe": False,
+        "read_as": "none",
         "answer": "It is a nice picture of a fox, I think it is mostly fine.",
     }
 

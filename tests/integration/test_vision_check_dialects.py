@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
+from server.engine.safety_verdict import VERDICT_SCHEMA
 from server.harness.llm_sim import (
     OllamaSimulator,
     OpenAISimulator,
@@ -72,6 +73,9 @@ async def test_the_vision_verdict_decides_in_either_dialect(
         chat = sim.last_chat
         assert chat is not None
         assert chat["model"] == VISION_MODEL
+        # The structured verdict, in the dialect's own field.
+        asked = chat["format"] if dialect == "ollama" else chat["response_format"]["json_schema"]
+        assert (asked if dialect == "ollama" else asked["schema"]) == VERDICT_SCHEMA
         assert png_text(picture_part(dialect, chat)).get("atelier-vision") is None
         assert [m["type"] for m in events_of(client, plain)].count("output") == 1
 

@@ -3,10 +3,13 @@ student sees it, at the levels `vision_check_levels` names (default kids and you
 
 It runs after the render, once the picture is stored or held, and before its `output` event:
 until it passes, the picture is in no `run.outputs`, so neither the page nor `/media` shows
-it. Fail-closed: a model that is down, slow or answers anything but a clear SAFE blocks the
-run; so does a picture larger than `vision_max_image_bytes`. The student reads a fixed friendly
-sentence, never the model's words; those go to the run's record (`run.verdicts`) for the
-teacher. The request goes through the same LLM failover as every other LLM step (`ask_llm`).
+it. It asks for the same structured verdict as the text checks (`safety_verdict`: the JSON
+schema where the server constrains output, read by the same fail-closed parser). Fail-closed:
+a model that is down, slow or answers anything but a clear "safe" blocks the run; so does a
+picture larger than `vision_max_image_bytes`, or an output that is not a picture. The student
+reads a fixed friendly sentence, never the model's words; those go to the run's record
+(`run.verdicts`) for the teacher. The request goes through the same LLM failover as every
+other LLM step (`ask_llm`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from server.engine.catalog import Lang
 from server.engine.errors import BackendError
 from server.engine.llm import ChatImage, ChatMessage, ChatRequest
 from server.engine.run_record import Verdict
-from server.engine.safety_words import parse_verdict
+from server.engine.safety_verdict import VERDICT_SCHEMA, parse_verdict
 from server.engine.stages import texts
 from server.engine.stages.completion import ask_llm
 from server.engine.stages.context import Blocked, StageContext
+from server.engine.stages.safety import VERDICT_MAX_TOKENS, recorded
 from server.protocol import StageName, StageStatus
 
 log = structlog.get_logger(__name__)
@@ -37,8 +41,6 @@ log = structlog.get_logger(__name__)
 PROMPT = "vision_check"
 #: What the user turn says beside the picture; the system prompt carries the instructions.
 _ASK = "The picture to judge is attached."
-#: Enough for `SAFE` or `UNSAFE: <one short sentence>`.
-_MAX_TOKENS = 120
 #: What `ChatImage` accepts as a picture's type; anything else (a video, a text) is refused.
 _IMAGE_TYPE = re.compile(r"image/[a-z0-9.+-]+")
 #: The detail a blocked stage carries (the page shows the stage as stopped).
@@ -89,7 +91,7 @@ async def check_pictures(ctx: StageContext, pictures: Sequence[Picture]) -> None
 
 
 async def check_picture(ctx: StageContext, picture: Picture) -> None:
-    """One picture: blocked unless the vision model says exactly SAFE."""
+    """One picture: blocked unless the vision model's verdict is a clear "safe"."""
     if len(picture.data) > ctx.config.vision_max_image_bytes:
         size = f"the picture has {len(picture.data)} bytes, more than vision_max_image_bytes"
         refuse(ctx, {"safe": False, "fail_closed": True, "error": size})
@@ -102,13 +104,13 @@ async def check_picture(ctx: StageContext, picture: Picture) -> None:
         log.warning("vision_check_unavailable", run=ctx.run.id, error=str(exc))
         refuse(ctx, {"safe": False, "fail_closed": True, "error": str(exc)})
     verdict = parse_verdict(answer)
-    ctx.run.verdicts[StageName.GENERATION] = {"safe": verdict.safe, "answer": answer[:500]}
+    ctx.run.verdicts[StageName.GENERATION] = recorded(verdict, answer)
     if not verdict.safe:
         raise Blocked(texts.text("vision_blocked", lang_of(ctx)), dict(_DETAIL))
 
 
 def image_type(mime: str) -> str | None:
-    """The picture's type as a vision model is told it (`image/png` of `Image/PNG; q=1`);
+    """The picture's type as a vision model is told it (`image/png` for `Image/PNG; q=1`);
     None for anything that is not a picture."""
     bare = mime.split(";", 1)[0].strip().lower()
     return bare if _IMAGE_TYPE.fullmatch(bare) else None
@@ -136,6 +138,7 @@ def vision_request(ctx: StageContext, picture: Picture) -> ChatRequest:
         model=ctx.config.model_vision,
         messages=messages,
         temperature=0.0,
-        max_tokens=_MAX_TOKENS,
+        max_tokens=VERDICT_MAX_TOKENS,
         think=False,
+        response_schema=VERDICT_SCHEMA,
     )
