@@ -19,8 +19,9 @@ skeleton would also give for a single character:
 - digits and symbols are never a target ("б" stays "б", not "6"), and a target is at most
   `MAX_TARGET` letters, so folding grows a text at most that many times.
 
-The table is built once, at import, from about 9,600 entries; folding a text is one
-`str.translate`, linear in the text.
+The table is built once, at import, from about 9,600 entries (the package reads its JSON file
+then, the only file access; nothing is fetched); folding a text is one `str.translate`,
+linear in the text.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Everything here is deterministic and free of I/O so the stages stay thin and every rule is
 unit-testable. Matching works on *normalized* text (server/engine/safety_normalize.py), whose
-cost is bounded; the matcher itself costs about one regex step per character and entry depth.
+cost is bounded, in each of its spelling forms (server/engine/safety_spelling.py: at most four,
+one when nothing is spelled out); the matcher costs about one regex step per character and
+entry depth, since every letter run in a pattern is possessive and at most three long.
 """
 
 from __future__ import annotations
