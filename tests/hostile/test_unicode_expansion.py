@@ -61,6 +61,9 @@ async def test_an_expanding_final_prompt_is_blocked_not_waved_through(
     client = await connected(server)
     run = await start_run(client, "a castle at dawn")
     done = await run_done(client, run)
-    assert (done["status"], done["reason"]) == ("blocked", texts.text("word_blocked", "en"))
+    # The live screen of stage 2 refuses the text as too costly to check, before any of it is
+    # shown and before stage 3 could hand it on (fail-closed: blocked, not waved through).
+    assert (done["status"], done["reason"]) == ("blocked", texts.text("stream_blocked", "en"))
+    assert not any("\ufdfa" in str(m.get("text", "")) for m in client.messages)
     await client.close()
     assert_nothing_left(server)
