@@ -52,6 +52,12 @@ class Screened:
     hit: str | None = None
 
 
+def phrase_starts(words: WordList) -> frozenset[str]:
+    """The first word of each allowed phrase of `words`, normalized."""
+    firsts = (normalize(phrase).split() for phrase in words.allowed)
+    return frozenset(parts[0] for parts in firsts if len(parts) > 1)
+
+
 def overlap_for(words: WordList) -> int:
     """The overlap window for `words`: covers its longest entry after normalization."""
     # Entries were normalized once when the list loaded, so this cannot raise here.
@@ -63,10 +69,19 @@ class StreamScreen:
     """One answer's screen. `feed` each piece; `flush` when the stream pauses; `finish` at
     the end. After a hit every further step releases nothing."""
 
-    def __init__(self, find: Callable[[str], str | None], tail_chars: int, overlap: int) -> None:
+    def __init__(
+        self,
+        find: Callable[[str], str | None],
+        tail_chars: int,
+        overlap: int,
+        phrase_starts: frozenset[str] = frozenset(),
+    ) -> None:
         self._find = find
         self._tail_chars = tail_chars
         self._overlap = overlap
+        #: First words of the list's allowed phrases ("killer" of "killer whale"): a last word
+        #: that is one waits for the next word, which may make the phrase harmless.
+        self._phrase_starts = phrase_starts
         #: Text from the current window start; `_held` indexes its first unreleased character.
         self._buf = ""
         self._held = 0
@@ -123,7 +138,25 @@ class StreamScreen:
                 break
         else:
             cut = self._held
+        cut = self._before_phrase_start(cut)
         return len(buf) if len(buf) - cut > self._tail_chars else cut
+
+    def _before_phrase_start(self, cut: int) -> int:
+        """`cut`, or the start of the word before it when that word may begin an allowed
+        phrase (released only once the next word shows whether the phrase is whole)."""
+        buf, end = self._buf, cut
+        while end > self._held and is_boundary(buf[end - 1]):
+            end -= 1
+        start = end
+        while start > self._held and not is_boundary(buf[start - 1]):
+            start -= 1
+        if start == end or not self._phrase_starts:
+            return cut
+        try:
+            word = normalize(buf[start:end]).strip()
+        except TextTooLong:
+            return cut
+        return start if word in self._phrase_starts else cut
 
     def _release(self, cut: int, *, block: bool) -> Screened:
         hit = self._check(self._buf[:cut])

@@ -18,6 +18,7 @@ from server.engine.stream_screen import (
     StreamScreen,
     is_boundary,
     overlap_for,
+    phrase_starts,
 )
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -261,3 +262,16 @@ def test_the_shipped_kids_list_blocks_a_split_word() -> None:
     shown, hit = stream([" ein Ritter mit einer Pis", "to", "le", " und"], kids)
     assert hit is not None
     assert "Pis" not in shown
+
+
+def test_an_allowed_phrase_streamed_word_by_word_is_not_blocked_at_its_first_word() -> None:
+    words = WordList.from_entries(["killer", "gun", "!killer whale", "!water gun"])
+    screen = StreamScreen(words.find, 40, overlap_for(words), phrase_starts(words))
+    shown = "".join(
+        screen.feed(piece).release for piece in ["A ", "killer ", "whale ", "and ", "a ", "water"]
+    )
+    assert shown == "A killer whale and a "  # "water" waits: "water gun" would be harmless
+    assert screen.feed(" gun ").release == "water gun "
+    assert screen.tripped is None
+    assert screen.feed("and a killer ").hit is None  # waits for the word after "killer"
+    assert screen.feed("shark ").hit == "killer"

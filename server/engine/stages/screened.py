@@ -17,7 +17,7 @@ from server.engine.llm import ChatRequest
 from server.engine.stages import texts
 from server.engine.stages.completion import stream_llm
 from server.engine.stages.context import Blocked, StageContext
-from server.engine.stream_screen import Screened, StreamScreen, overlap_for
+from server.engine.stream_screen import Screened, StreamScreen, overlap_for, phrase_starts
 from server.protocol import StageName
 
 log = structlog.get_logger(__name__)
@@ -41,7 +41,9 @@ class ScreenedText:
         words = ctx.services.catalog.word_lists[ctx.run.safety_level]
         config = ctx.config
         self._ctx, self._stage = ctx, stage
-        self._screen = StreamScreen(words.find, config.screen_tail_chars, overlap_for(words))
+        self._screen = StreamScreen(
+            words.find, config.screen_tail_chars, overlap_for(words), phrase_starts(words)
+        )
         self._hold = config.screen_hold_ms / 1000
         self._timer: asyncio.TimerHandle | None = None
 
