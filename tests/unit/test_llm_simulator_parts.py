@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.harness.llm_sim import default_responder, tokenize
-from server.harness.llm_sim.common import SimSettings, SlotGate, find_model, rfc3339_nano
+from server.harness.llm_sim.common import (
+    TOKEN_BREAK,
+    SimSettings,
+    SlotGate,
+    find_model,
+    rfc3339_nano,
+)
 from server.harness.llm_sim.ollama import BUSY_MESSAGE, go_json
 
 
@@ -26,7 +32,12 @@ def test_created_at_is_rfc3339_nano_utc_with_trailing_zeros_trimmed() -> None:
 
 @given(st.text(max_size=80))
 def test_tokens_join_back_to_the_text(text: str) -> None:
-    assert "".join(tokenize(text)) == text
+    # TOKEN_BREAK only marks where a scripted answer splits its tokens, and is never sent.
+    assert "".join(tokenize(text)) == text.replace(TOKEN_BREAK, "")
+
+
+def test_a_scripted_answer_is_split_where_it_says_and_the_marks_are_dropped() -> None:
+    assert tokenize(f"a g{TOKEN_BREAK}u{TOKEN_BREAK}n here") == ["a g", "u", "n here"]
 
 
 def test_default_responder_builds_a_readable_answer_from_the_last_user_message() -> None:
