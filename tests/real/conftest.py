@@ -110,7 +110,9 @@ def start_atelier(
     tmp_path: Path,
     comfyui_sim: str,
 ) -> StartAtelier:
-    """The real app at level `adult` (SmolLM2 cannot give verdicts) with its LLM at `llm_url`."""
+    """The real app at level `adult` with its LLM at `llm_url`: SmolLM2-135M answers the
+    structured verdict in valid JSON but calls everything safe (docs/operations.md), so the
+    tier tests the relay, not the verdicts' content (tests/real/test_real_llm_verdict.py)."""
 
     async def start(llm_url: str, **overrides: Any) -> TestServer:
         model = {

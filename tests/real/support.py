@@ -59,8 +59,11 @@ def real_catalog(root: Path) -> Path:
 
 
 def llm_backend(url: str) -> LLMBackendConfig:
-    """llama-cpp-python as an operator configures it: OpenAI dialect, one request at a time."""
-    return LLMBackendConfig(name="llama", url=url, dialect=Dialect.OPENAI, slots=1)
+    """llama-cpp-python as an operator configures it: OpenAI dialect, one request at a time,
+    verdicts asked as `json_object` (0.3.36 answers the `json_schema` form with a 500)."""
+    return LLMBackendConfig(
+        name="llama", url=url, dialect=Dialect.OPENAI, slots=1, structured_output="json_object"
+    )
 
 
 def token_messages(client: AtelierClient, run: str, stage: str = "interception") -> list[Message]:
