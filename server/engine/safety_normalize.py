@@ -66,6 +66,11 @@ def normalize(text: str) -> str:
 
 
 def _normalize_once(text: str, limit: int) -> str:
+    if text.isascii():
+        # NFKC, format characters, confusables, accents and case-folding all leave ASCII as
+        # it is but for its case (tests/unit/test_safety_normalize_ascii.py): streamed LLM
+        # text is mostly ASCII, and the screen normalizes a window per token.
+        return _finish(text.lower())
     # Every step that can grow the text is checked before a per-character Python loop runs
     # over its result, so that loop never sees more than `limit` characters.
     text = _bounded(unicodedata.normalize("NFKC", text), limit)
@@ -78,7 +83,11 @@ def _normalize_once(text: str, limit: int) -> str:
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Again once the accents are gone, so "ӓ" (Cyrillic, with diaeresis) folds like "а".
     text = _bounded(fold_confusables(text), limit)
-    text = _bounded(unicodedata.normalize("NFKC", text).casefold(), limit)
+    return _finish(_bounded(unicodedata.normalize("NFKC", text).casefold(), limit))
+
+
+def _finish(text: str) -> str:
+    """Leetspeak read as letters, whitespace collapsed: the last steps, for every text."""
     if _LEET_SIGN.search(text) is not None:
         # Per word, in Python: only for the texts that hold a digit or sign at all.
         text = _TOKEN.sub(_leet_word, text)
@@ -100,6 +109,8 @@ def _bounded(text: str, limit: int) -> str:
 
 
 def _check_combining_runs(text: str) -> None:
+    if text.isascii():  # no combining marks in ASCII
+        return
     run = 0
     for ch in text:
         run = run + 1 if unicodedata.combining(ch) else 0
