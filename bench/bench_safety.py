@@ -7,16 +7,15 @@ recall (unsafe prompts the level must block that its stacked word list blocks) a
 false-positive rate (harmless prompts it blocks), overall and per trick, judged exactly as
 stage 1's `check_words` judges (a text too costly to normalize blocks). The lists were tuned
 against the set, so the held-out prompts (written afterwards) get a recall line of their own.
-Then, once server/engine/stream_screen.py exists: what the screen costs per streamed piece at
-the default tail (µs, mean and p99), and its recall when each unsafe prompt of the set arrives
-in small pieces.
+Then the live screen of stages 2 and 3 (server/engine/stream_screen.py, built as the stage
+builds it): what it costs per streamed piece at the default tail (µs, mean and p99), and its
+recall and false positives when each prompt of the set arrives in small pieces.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import importlib.util
 import os
 import platform
 import statistics
@@ -30,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 
 from server.engine.catalog import SafetyLevel, load_catalog
 from server.engine.safety_words import WordList
+from server.engine.stream_screen import StreamScreen, overlap_for, phrase_starts
+from server.settings import Settings
 from tests.safety.eval_set import Case, load
 from tests.safety.words_layer import blocks
 
@@ -122,12 +123,14 @@ def pieces(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def screen_cost(words: WordList, tokens: int, size: int) -> None:
-    from server.engine.stream_screen import StreamScreen, overlap_for
-    from server.settings import Settings
-
+def new_screen(words: WordList) -> StreamScreen:
+    """A screen built as stage 2's `ScreenedText` builds it, at the default tail."""
     tail = Settings().screen_tail_chars
-    screen = StreamScreen(words.find, tail, overlap_for(words))
+    return StreamScreen(words.find, tail, overlap_for(words), phrase_starts(words))
+
+
+def screen_cost(words: WordList, tokens: int, size: int) -> None:
+    screen = new_screen(words)
     text = (ANSWER * (tokens * size // len(ANSWER) + 1))[: tokens * size]
     times: list[float] = []
     for piece in pieces(text, size):
@@ -135,18 +138,23 @@ def screen_cost(words: WordList, tokens: int, size: int) -> None:
         screen.feed(piece)
         times.append((time.perf_counter_ns() - start) / 1000)
     p99 = statistics.quantiles(times, n=100)[98]
-    print(f"\nscreen (kids list, tail {tail}, overlap {overlap_for(words)} chars): {tokens} pieces")
+    tail, overlap = Settings().screen_tail_chars, overlap_for(words)
+    print(f"\nscreen (kids list, tail {tail}, overlap {overlap} chars): {tokens} pieces")
     print(f"  of {size} characters: mean {statistics.fmean(times):.1f} µs, p99 {p99:.1f} µs")
 
 
 def screened(words: WordList, text: str, size: int) -> bool:
     """Whether the screen trips on `text` streamed in pieces (with its final whole check)."""
-    from server.engine.stream_screen import StreamScreen, overlap_for
-
-    screen = StreamScreen(words.find, 40, overlap_for(words))
+    screen = new_screen(words)
     if any(screen.feed(piece).hit is not None for piece in pieces(text, size)):
         return True
     return screen.finish(text).hit is not None
+
+
+def screened_live(words: WordList, text: str, size: int) -> bool:
+    """Whether the screen trips while the pieces arrive (a last space ends the last word)."""
+    screen = new_screen(words)
+    return any(screen.feed(piece).hit is not None for piece in [*pieces(text, size), " "])
 
 
 def screen_recall(cases: list[Case], words: WordList, size: int) -> None:
@@ -156,14 +164,6 @@ def screen_recall(cases: list[Case], words: WordList, size: int) -> None:
     print(f"  streamed in {size}-character pieces at kids: recall {rate(hit, unsafe)},")
     print(f"  false positives {rate(flagged, harmless)}; before `finish`: recall ", end="")
     print(rate(live["all"][0], live["all"][1]))
-
-
-def screened_live(words: WordList, text: str, size: int) -> bool:
-    """Whether the screen trips while the pieces arrive (a pause flushes after each)."""
-    from server.engine.stream_screen import StreamScreen, overlap_for
-
-    screen = StreamScreen(words.find, 40, overlap_for(words))
-    return any(screen.feed(piece).hit is not None for piece in [*pieces(text, size), " "])
 
 
 def main() -> None:
@@ -185,9 +185,6 @@ def main() -> None:
     print_misses(every, lists[SafetyLevel.KIDS])
     if args.markdown:
         print_markdown(tallies)
-    if importlib.util.find_spec("server.engine.stream_screen") is None:
-        print("\nserver/engine/stream_screen.py does not exist yet: no screen figures")
-        return
     screen_cost(lists[SafetyLevel.KIDS], args.tokens, args.piece)
     screen_recall(cases, lists[SafetyLevel.KIDS], args.piece)
 
