@@ -73,13 +73,27 @@ class Database:
     async def write(self) -> AsyncIterator[Transaction]:
         """A transaction: committed when the block ends, rolled back when it raises."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._conn)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                if self._conn.in_transaction:  # a failed COMMIT leaves it open, too
-                    await self._conn.execute("ROLLBACK")
+                await self._rollback()
+                raise
+
+    async def _rollback(self) -> None:
+        """End the transaction whatever state a failure or a cancellation left it in.
+
+        A cancelled `await` does not stop a statement already handed to aiosqlite's thread: a
+        BEGIN cancelled on its way still runs, after which `in_transaction` would turn true
+        with nobody left to end it, and every later write failed with "cannot start a
+        transaction within a transaction". aiosqlite runs statements in order, so a ROLLBACK
+        queued now runs after whatever was queued before it; "no transaction is active" only
+        means there was nothing to undo."""
+        try:
+            await asyncio.shield(self._conn.execute("ROLLBACK"))
+        except sqlite3.OperationalError as exc:
+            if "no transaction is active" not in str(exc):
                 raise
 
 
