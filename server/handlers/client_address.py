@@ -61,6 +61,11 @@ def resolve(peer: str | None, headers: Mapping[str, str], trusted: tuple[IPNetwo
     return str(peer_ip)
 
 
+def from_trusted_proxy(request: web.Request) -> bool:
+    """Whether the request's peer is one of the `trusted_proxies` (whose headers count)."""
+    return _trusted(_ip(request.remote), request.app[TRUSTED_PROXIES])
+
+
 def client_address(request: web.Request) -> str:
     """The request's client address, resolved once and kept on the request."""
     known = request.get(_ADDRESS)

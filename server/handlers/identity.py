@@ -15,7 +15,6 @@ Cookies are issued here too, with the attributes the contract fixes: httpOnly,
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import secrets
 import time
 
@@ -25,7 +24,7 @@ from aiohttp.typedefs import Handler
 from server.engine.people.identity import MEMBER_PREFIX, TEACHER_PREFIX, Identity, guest
 from server.engine.people.rows import MemberRow, TeacherRow
 from server.engine.people.tokens import Token, TokenKind, read, sign
-from server.handlers.client_address import TRUSTED_PROXIES
+from server.handlers.client_address import from_trusted_proxy
 from server.handlers.keys import IDENTITY, PEOPLE, SETTINGS
 from server.protocol import AccessMode, Role
 from server.settings import Settings, access_mode, public_https
@@ -109,21 +108,13 @@ def token_of(request: web.Request) -> Token | None:
     return request[_TOKEN] if _TOKEN in request else None  # noqa: SIM401
 
 
-def _from_trusted_proxy(request: web.Request) -> bool:
-    try:
-        peer = ipaddress.ip_address(request.remote or "")
-    except ValueError:
-        return False
-    return any(peer in network for network in request.app[TRUSTED_PROXIES])
-
-
 def over_tls(request: web.Request) -> bool:
     """Whether the browser reached us over https: the public address says so, the request
     came over TLS, or a trusted proxy says `X-Forwarded-Proto: https` (nobody else may)."""
     if public_https(request.app[SETTINGS]) or request.secure:
         return True
     forwarded = request.headers.get("X-Forwarded-Proto", "").lower() == "https"
-    return forwarded and _from_trusted_proxy(request)
+    return forwarded and from_trusted_proxy(request)
 
 
 def set_cookie(
