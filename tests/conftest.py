@@ -17,7 +17,7 @@ from server.app import socket_app
 from server.engine.service import NoRuns, RunService
 from server.settings import ENV_PREFIX, Settings
 
-pytest_plugins = ("tests.pipeline_support",)
+pytest_plugins = ("tests.pipeline_support", "tests.people_store_support")
 
 
 @pytest.fixture(autouse=True)

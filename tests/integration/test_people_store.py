@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import stat
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,9 @@ from server.engine.people.errors import (
 )
 from server.engine.people.identity import ClassRules
 from server.engine.safety_words import WordList
+from tests.people_store_support import NOW
 
 PASSWORD = "correct horse battery"
-NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[PeopleStore]:
-    opened = await PeopleStore.open(tmp_path / "atelier.db")
-    yield opened
-    await opened.close()
 
 
 async def a_class(store: PeopleStore, expires: float | None = None) -> int:

@@ -3,30 +3,12 @@ only, pruned by age, gone with their member and their class."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from server.engine.people import pictures as pictures_module
 from server.engine.people.db import PeopleStore
-from server.engine.people.identity import ClassRules
-from server.engine.people.rows import MemberRow, PictureRow
-
-NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[PeopleStore]:
-    opened = await PeopleStore.open(tmp_path / "atelier.db")
-    yield opened
-    await opened.close()
-
-
-async def mia(store: PeopleStore) -> MemberRow:
-    teacher = await store.add_teacher("Frau Weber", "correct horse battery")
-    created = await store.create_class(teacher.id, "7b", ClassRules(), None)
-    return await store.join(created.id, "Mia", None, NOW)
+from server.engine.people.rows import PictureRow
+from tests.people_store_support import NOW, mia
 
 
 def picture(run: str, owner: str, class_id: int | None, created: float = NOW) -> PictureRow:

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from server.engine.people.db import PeopleStore
 from server.engine.people.errors import NicknameTaken, UnknownMember, WrongPin
-from server.engine.people.identity import ClassRules
 from server.engine.people.pins import MAX_PIN_TRIES, MAX_PIN_TTL
-from server.engine.people.rows import MemberRow
-
-NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[PeopleStore]:
-    opened = await PeopleStore.open(tmp_path / "atelier.db")
-    yield opened
-    await opened.close()
-
-
-async def mia(store: PeopleStore) -> MemberRow:
-    teacher = await store.add_teacher("Frau Weber", "correct horse battery")
-    created = await store.create_class(teacher.id, "7b", ClassRules(), None)
-    return await store.join(created.id, "Mia", None, NOW)
+from tests.people_store_support import NOW, mia
 
 
 async def pins_stored(store: PeopleStore) -> int:
