@@ -14,12 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from server.engine.catalog import SafetyLevel, load_catalog
+from server.engine.safety_verdict import parse_verdict
 from server.engine.safety_words import (
     TextTooLong,
     WordList,
     needs_translation,
     normalize,
-    parse_verdict,
 )
 
 ROOT = Path(__file__).resolve().parents[1] / "workflows"

@@ -1,4 +1,5 @@
-"""Pure helpers for the safety stages: text normalization, word lists, LLM verdicts, language.
+"""Pure helpers for the safety stages: text normalization, word lists, language (LLM verdicts
+are read by `safety_verdict.py`).
 
 Everything here is deterministic and free of I/O so the stages stay thin and every rule is
 unit-testable. Matching works on *normalized* text (server/engine/safety_normalize.py), whose
@@ -200,41 +201,6 @@ def _compile(entries: tuple[_Entry, ...]) -> re.Pattern[str] | None:
     if inner is not None:
         branches.append(rf"(?P<inner>{inner})")
     return re.compile("|".join(branches)) if branches else None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """An LLM safety judgement. `reason` is the model's short explanation, when it gave one."""
-
-    safe: bool
-    reason: str | None = None
-
-
-_THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.IGNORECASE | re.DOTALL)
-_UNCLOSED_THINK = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
-_DECORATION = " \t\r\n*_`\"'.!:;,()[]"
-_UNSAFE = re.compile(r"unsafe\b[\s*_`\"'.:;,\-–—]*(?P<reason>.*)", re.IGNORECASE | re.DOTALL)
-_MAX_REASON = 200
-
-
-def parse_verdict(text: str) -> Verdict:
-    """Read a model's answer fail-closed: only an answer that is exactly SAFE counts as safe.
-
-    Surrounding whitespace, quotes, markdown emphasis and punctuation are ignored, and a
-    reasoning block (`<think>...</think>`) is removed first. Everything else ("Safe-ish",
-    "I think it is SAFE but ...", empty text, an unclosed reasoning block) is unsafe.
-    """
-    answer = _THINK_BLOCK.sub("", text)
-    if _UNCLOSED_THINK.search(answer):
-        return Verdict(safe=False)
-    answer = answer.strip(_DECORATION)
-    if answer.casefold() == "safe":
-        return Verdict(safe=True)
-    match = _UNSAFE.match(answer)
-    if match is None:
-        return Verdict(safe=False)
-    reason = " ".join(match.group("reason").split()).strip(_DECORATION)
-    return Verdict(safe=False, reason=reason[:_MAX_REASON] or None)
 
 
 def _words(text: str) -> frozenset[str]:

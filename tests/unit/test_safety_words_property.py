@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.engine.safety_words import WordList, needs_translation, normalize, parse_verdict
+from server.engine.safety_verdict import parse_verdict
+from server.engine.safety_words import WordList, needs_translation, normalize
 
 WORDS = WordList.from_text("kill\nself harm\nporno*\n*kinderporno*\nmörder\nass\n")
 

@@ -1,10 +1,12 @@
-"""LLM verdict parsing (fail-closed) and the translation heuristic."""
+"""LLM verdicts in the plain-word form (`SAFE`, `UNSAFE: reason`), read fail-closed by
+`safety_verdict.parse_verdict`, and the translation heuristic."""
 
 from __future__ import annotations
 
 import pytest
 
-from server.engine.safety_words import Verdict, needs_translation, parse_verdict
+from server.engine.safety_verdict import parse_verdict
+from server.engine.safety_words import needs_translation
 
 
 @pytest.mark.parametrize(
@@ -20,7 +22,8 @@ from server.engine.safety_words import Verdict, needs_translation, parse_verdict
     ],
 )
 def test_clear_safe_answers_are_safe(answer: str) -> None:
-    assert parse_verdict(answer) == Verdict(safe=True)
+    v = parse_verdict(answer)
+    assert (v.safe, v.reason) == (True, None)
 
 
 @pytest.mark.parametrize(
@@ -48,16 +51,17 @@ def test_anything_not_clearly_safe_is_unsafe(answer: str) -> None:
 
 def test_unsafe_answer_gives_its_reason() -> None:
     verdict = parse_verdict("UNSAFE: Das Bild würde Gewalt zeigen.")
-    assert verdict == Verdict(safe=False, reason="Das Bild würde Gewalt zeigen")
+    assert (verdict.safe, verdict.reason) == (False, "Das Bild würde Gewalt zeigen")
 
 
 def test_unsafe_reason_is_found_after_markdown_and_thinking() -> None:
     verdict = parse_verdict("<think>weapons...</think>\n**Unsafe** - shows a weapon\n")
-    assert verdict == Verdict(safe=False, reason="shows a weapon")
+    assert (verdict.safe, verdict.reason) == (False, "shows a weapon")
 
 
 def test_unsafe_without_reason_has_none() -> None:
-    assert parse_verdict("UNSAFE:") == Verdict(safe=False, reason=None)
+    v = parse_verdict("UNSAFE:")
+    assert (v.safe, v.reason) == (False, None)
 
 
 def test_unsafe_reason_is_one_line_and_bounded() -> None:
@@ -68,7 +72,8 @@ def test_unsafe_reason_is_one_line_and_bounded() -> None:
 
 
 def test_garbage_has_no_reason() -> None:
-    assert parse_verdict("banana") == Verdict(safe=False, reason=None)
+    v = parse_verdict("banana")
+    assert (v.safe, v.reason) == (False, None)
 
 
 @pytest.mark.parametrize(
