@@ -8,11 +8,12 @@ upgrade on, everything is the real server's. Tests of the cookie itself use
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType, web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from server.engine.people.identity import Identity, guest
 from server.handlers.keys import IDENTITY
@@ -28,17 +29,25 @@ PEOPLE = {"fox": FOX, "owl": OWL, "teacher": TEACHER, "guest": guest("g1")}
 Message = dict[str, Any]
 
 
-@web.middleware
-async def _test_person(request: web.Request, handler: Handler) -> web.StreamResponse:
-    name = request.headers.get(PERSON_HEADER)
-    if name is not None:
-        request[IDENTITY] = PEOPLE[name]
-    return await handler(request)
+def as_people(people: Mapping[str, Identity]) -> Middleware:
+    """A test middleware: a request naming someone of `people` (the `X-Test-Person` header, or
+    `?as=<name>` in the URL) gets that identity, where the identity middleware puts the one a
+    cookie proves."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        name = request.headers.get(PERSON_HEADER) or request.query.get("as")
+        if name is not None:
+            request[IDENTITY] = people[name]
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return middleware
 
 
 def with_people(app: web.Application) -> web.Application:
-    """`app` with the test middleware that sets a request's identity from its header."""
-    app.middlewares.append(_test_person)
+    """`app` with the test middleware that sets a request's identity from `PEOPLE`."""
+    app.middlewares.append(as_people(PEOPLE))
     return app
 
 

@@ -17,16 +17,15 @@ import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from aiohttp.typedefs import Handler, Middleware
 
 from server.app import create_app
 from server.engine.people.identity import ClassRules, Identity
-from server.handlers.keys import IDENTITY
 from server.harness.client import AtelierClient, Message
 from server.harness.demo import DemoBackends
 from server.protocol import Role
 from server.wiring import DemoOptions
 from tests.conftest import make_settings, ws_url
+from tests.identity_support import as_people
 from tests.pipeline_support import FAST, pipeline_of
 
 #: The image server's pool in demo mode: one slot, so order is plain to see.
@@ -38,18 +37,6 @@ StartClass = Callable[..., Awaitable[TestServer]]
 def student(key: str, nickname: str, rules: ClassRules | None = None) -> Identity:
     """A member of class 7 ("4b"), with the class's rules."""
     return Identity(Role.STUDENT, key, nickname, 7, "4b", rules)
-
-
-def as_people(people: Mapping[str, Identity]) -> Middleware:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        name = request.query.get("as")
-        if name is not None:
-            request[IDENTITY] = people[name]
-        response: web.StreamResponse = await handler(request)
-        return response
-
-    return middleware
 
 
 @pytest.fixture(name="start_class")
