@@ -73,8 +73,18 @@ _V2 = (
     )""",
 )
 
+# Version 3: the teacher console (issue 17). Each part's statements sit under its own marker.
+_V3: tuple[str, ...] = (
+    # -- moderation: picture status, flags, hidden (H-MOD)
+    # -- nickname locks (H-MOD)
+    # -- wall links (H-WALL)
+    # -- lessons: ended (H-CTRL)
+    # -- export and retention (H-EXP)
+    # -- compare runs (H-COMP)
+)
+
 #: Index i holds the statements that take the schema from version i to version i + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
