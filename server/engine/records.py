@@ -26,6 +26,7 @@ import orjson
 import structlog
 
 from server.engine.media import write_file
+from server.engine.people.outcomes import stopped_at, teacher_reason
 from server.engine.people.rows import PictureRow
 from server.engine.picture_access import RunMedia
 from server.engine.run_record import RecordedOwner, RunRecord
@@ -199,6 +200,9 @@ def picture_row(record: RunRecord) -> PictureRow | None:
         prompt=record.inputs.prompt,
         perspective=record.inputs.interception,
         files=[url.rsplit("/", 1)[-1] for url in record.outputs] if shown else [],
+        status=record.status.value,
+        stage=None if (stage := stopped_at(record)) is None else stage.value,
+        teacher_reason=teacher_reason(record),
     )
 
 

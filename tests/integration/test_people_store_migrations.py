@@ -147,7 +147,7 @@ async def test_a_failing_step_leaves_the_version_before_it(
 COLUMNS = {
     "teachers": ["id", "name", "name_key", "password_hash", "version", "created"],
     "classes": ["id", "teacher_id", "name", "code", "code_expires", "rules", "created"],
-    "members": ["id", "class_id", "nickname", "nickname_key", "version", "created"],
+    "members": ["id", "class_id", "nickname", "nickname_key", "version", "created", "locked"],
     "pins": ["member_id", "salt", "digest", "expires", "tries"],
     "pictures": [
         "run_id",
@@ -158,6 +158,12 @@ COLUMNS = {
         "prompt",
         "perspective",
         "files",
+        "status",
+        "stage",
+        "teacher_reason",
+        "flagged",
+        "hidden",
+        "compare_group",
     ],
 }
 
@@ -189,3 +195,24 @@ async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     write_junk(path)
     with pytest.raises(sqlite3.DatabaseError, match="not a database"):
         await PeopleStore.open(path)
+
+
+async def test_version_3_gives_old_rows_no_status_and_no_lock(tmp_path: Path) -> None:
+    """H-MOD: an old row stays out of the moderation log; its picture is listed by its files."""
+    path = tmp_path / "atelier.db"
+    await a_version_1_file(path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE pictures SET files = '[\"image-0.png\"]'")
+    conn.close()
+    store = await PeopleStore.open(path)
+    try:
+        [old] = await store.pictures_of_class(1, 0, include_hidden=False)
+        assert (old.row.status, old.row.stage, old.row.teacher_reason) == ("", None, None)
+        assert (old.row.flagged, old.row.hidden, old.nickname) == (False, False, "Mia")
+        assert await store.blocked_of_class(1, 0) == []
+        mia = await store.member(1)
+        assert mia is not None
+        assert not mia.locked
+    finally:
+        await store.close()

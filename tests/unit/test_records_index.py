@@ -63,6 +63,7 @@ def test_a_members_run_with_pictures_gets_a_row_naming_its_files() -> None:
         prompt="ein Fuchs",
         perspective="bauhaus",
         files=["a.png", "b.png"],
+        status="completed",
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from server.engine.people.classes import Classes
 from server.engine.people.members import Members
 from server.engine.people.migrations import migrate
+from server.engine.people.moderation import Moderation
 from server.engine.people.pictures import Pictures
 from server.engine.people.sqlite import Database
 from server.engine.people.teachers import Teachers
@@ -21,7 +22,7 @@ from server.engine.safety_words import WordList
 DB_NAME = "atelier.db"
 
 
-class PeopleStore(Teachers, Classes, Members, Pictures):
+class PeopleStore(Teachers, Classes, Members, Pictures, Moderation):
     """The people database. Every method is a coroutine; rows come back frozen."""
 
     def __init__(self, db: Database, blocked_words: WordList | None) -> None:

@@ -82,6 +82,13 @@ class WrongPin(PeopleError):
     reason = "wrong_pin"
 
 
+class NicknameLocked(PeopleError):
+    """The teacher locked this member: nobody joins under the nickname, not even with a PIN,
+    until the teacher unlocks it (`moderation.py`)."""
+
+    reason = "nickname_locked"
+
+
 class SchemaTooNew(PeopleError):
     """The database was written by a newer version of the server than this one."""
 

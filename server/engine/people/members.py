@@ -12,6 +12,7 @@ import sqlite3
 
 from server.engine.people.errors import (
     ClassFull,
+    NicknameLocked,
     NicknameTaken,
     UnknownClass,
     UnknownMember,
@@ -25,8 +26,8 @@ from server.engine.people.sqlite import Database, Transaction
 from server.engine.safety_words import WordList
 
 _SELECT = (
-    "SELECT m.id, m.class_id, m.nickname, m.version, m.created, c.name AS class_name, c.rules"
-    " FROM members m JOIN classes c ON c.id = m.class_id"
+    "SELECT m.id, m.class_id, m.nickname, m.version, m.created, c.name AS class_name, c.rules,"
+    " m.locked FROM members m JOIN classes c ON c.id = m.class_id"
 )
 
 TAKEN = (
@@ -44,6 +45,7 @@ def _row(row: sqlite3.Row) -> MemberRow:
         created=row["created"],
         class_name=row["class_name"],
         rules=ClassRules.model_validate_json(row["rules"]),
+        locked=bool(row["locked"]),
     )
 
 
@@ -132,7 +134,7 @@ async def _join(
         raise UnknownClass(f"No class has the id {class_id}.")
     key = nickname_key(nickname)
     row = await tx.one(
-        "SELECT id FROM members WHERE class_id = ? AND nickname_key = ?", (class_id, key)
+        "SELECT id, locked FROM members WHERE class_id = ? AND nickname_key = ?", (class_id, key)
     )
     if row is None:
         if max_members is not None and await _members_in(tx, class_id) >= max_members:
@@ -142,6 +144,8 @@ async def _join(
             (class_id, nickname, key, now),
         )
         return member_id, None
+    if row["locked"]:
+        return row["id"], NicknameLocked("Your teacher has locked this nickname.")
     if pin is None:
         return row["id"], NicknameTaken(TAKEN)
     if not await use_pin(tx, row["id"], pin, now):

@@ -76,11 +76,21 @@ _V2 = (
 # Version 3: the teacher console (issue 17). Each part's statements sit under its own marker.
 _V3: tuple[str, ...] = (
     # -- moderation: picture status, flags, hidden (H-MOD)
+    # A row from before version 3 has no status (""): it stays out of the moderation log,
+    # and a picture of it is listed as before (by its files).
+    "ALTER TABLE pictures ADD COLUMN status TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE pictures ADD COLUMN stage TEXT",
+    "ALTER TABLE pictures ADD COLUMN teacher_reason TEXT",
+    "ALTER TABLE pictures ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE pictures ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX pictures_class_status ON pictures (class_id, status, created)",
     # -- nickname locks (H-MOD)
+    "ALTER TABLE members ADD COLUMN locked INTEGER NOT NULL DEFAULT 0",
     # -- wall links (H-WALL)
     # -- lessons: ended (H-CTRL)
     # -- export and retention (H-EXP)
     # -- compare runs (H-COMP)
+    "ALTER TABLE pictures ADD COLUMN compare_group TEXT",
 )
 
 #: Index i holds the statements that take the schema from version i to version i + 1.

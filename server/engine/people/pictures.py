@@ -15,13 +15,17 @@ from server.engine.people.identity import MEMBER_PREFIX
 from server.engine.people.rows import PictureRow
 from server.engine.people.sqlite import Database
 
-_COLUMNS = "run_id, owner_key, class_id, created, prompt, perspective, files"
+#: The columns `picture_of` reads (`moderation.py` selects them too, from a join).
+COLUMNS = (
+    "run_id, owner_key, class_id, created, prompt, perspective, files, status, stage,"
+    " teacher_reason, flagged, hidden, compare_group"
+)
 #: The most pictures one listing returns (newest first): more than retention ever keeps for a
 #: student within the per-person run limits, and a bound on one response's size.
 MAX_PICTURES_LISTED = 1000
 
 
-def _row(row: sqlite3.Row) -> PictureRow:
+def picture_of(row: sqlite3.Row) -> PictureRow:
     return PictureRow(
         run_id=row["run_id"],
         owner_key=row["owner_key"],
@@ -30,6 +34,12 @@ def _row(row: sqlite3.Row) -> PictureRow:
         prompt=row["prompt"],
         perspective=row["perspective"],
         files=list(orjson.loads(row["files"])),
+        status=row["status"],
+        stage=row["stage"],
+        teacher_reason=row["teacher_reason"],
+        flagged=bool(row["flagged"]),
+        hidden=bool(row["hidden"]),
+        group=row["compare_group"],
     )
 
 
@@ -58,12 +68,17 @@ class Pictures:
             picture.prompt,
             picture.perspective,
             orjson.dumps(picture.files).decode(),
+            picture.status,
+            picture.stage,
+            picture.teacher_reason,
+            picture.group,
         )
         try:
             async with self._db.write() as tx:
                 await tx.run(
                     "INSERT INTO pictures (run_id, owner_key, class_id, member_id, created,"
-                    " prompt, perspective, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " prompt, perspective, files, status, stage, teacher_reason, compare_group)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     values,
                 )
         except sqlite3.IntegrityError:
@@ -75,15 +90,15 @@ class Pictures:
     ) -> list[PictureRow]:
         """The owner's pictures created at `since` or later, newest first, at most `limit`."""
         rows = await self._db.all(
-            f"SELECT {_COLUMNS} FROM pictures WHERE owner_key = ? AND created >= ?"
+            f"SELECT {COLUMNS} FROM pictures WHERE owner_key = ? AND created >= ?"
             " ORDER BY created DESC, run_id DESC LIMIT ?",
             (owner_key, since, min(limit, MAX_PICTURES_LISTED)),
         )
-        return [_row(row) for row in rows]
+        return [picture_of(row) for row in rows]
 
     async def picture(self, run_id: str) -> PictureRow | None:
-        row = await self._db.one(f"SELECT {_COLUMNS} FROM pictures WHERE run_id = ?", (run_id,))
-        return None if row is None else _row(row)
+        row = await self._db.one(f"SELECT {COLUMNS} FROM pictures WHERE run_id = ?", (run_id,))
+        return None if row is None else picture_of(row)
 
     async def delete_picture(self, run_id: str, owner_key: str) -> bool:
         """Delete the owner's own picture; False when it is not theirs or not there."""

@@ -39,6 +39,8 @@ class MemberRow:
     created: float
     class_name: str
     rules: ClassRules
+    #: Locked by the teacher: nobody joins under the nickname until it is unlocked.
+    locked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +54,15 @@ class PictureRow:
     prompt: str
     perspective: str
     files: list[str]
+    #: How the run ended (`RunStatus` value; "" for a row from before schema version 3).
+    status: str = ""
+    #: The stage it stopped at (blocked, failed); None when it completed.
+    stage: str | None = None
+    #: The matched word or the verdict's reason of a blocked run: for the teacher only, never
+    #: in a student's answer (`server/handlers/pictures.py` leaves it out).
+    teacher_reason: str | None = None
+    #: Set by the class's teacher: flagged to look at again, hidden from the wall.
+    flagged: bool = False
+    hidden: bool = False
+    #: The compare group of the run (H-COMP): "c-..." or None for a single run.
+    group: str | None = None
