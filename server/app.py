@@ -25,6 +25,7 @@ from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
 from server.handlers.headers import security_headers
 from server.handlers.hostcheck import AllowedHosts, host_check
 from server.handlers.keys import (
+    CLASSES,
     PEOPLE,
     PIPELINE,
     READY,
@@ -149,6 +150,9 @@ def _publish(app: web.Application, started: StartedPipeline) -> None:
     ops.register_pipeline(app[ops.METRICS], pipeline)
     app[REGISTRY].new_session_hooks.append(pipeline.adopt)
     app[PIPELINE] = app[RUNS] = pipeline
+    hub = app[CLASSES] = pipeline.services.classes
+    hub.directory = app[PEOPLE]
+    app[REGISTRY].new_session_hooks.append(hub.session_opened)
     if started.simulators is not None:
         app[DEMO] = started.simulators
 

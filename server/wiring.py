@@ -23,6 +23,8 @@ from server.engine.backends.config import LifecycleSettings
 from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel, load_catalog
+from server.engine.classroom.hub import ClassHub
+from server.engine.classroom.wall import WallFeed
 from server.engine.media import HeldMedia
 from server.engine.pipeline import Pipeline
 from server.engine.records import PictureIndex, RecordStore
@@ -144,6 +146,8 @@ async def running_pipeline(
             pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting
         )
         services.held_media = HeldMedia(settings.held_media_bytes, settings.held_media_minutes * 60)
+        services.classes = ClassHub(WallFeed())
+        stack.push_async_callback(services.classes.close)  # after the runs have ended
         pipeline = Pipeline(services)
         stack.push_async_callback(pipeline.close)
         await stack.enter_async_context(pruning(records))

@@ -140,6 +140,7 @@ class Pipeline:
             on_queue=self._queue_reporter(run),
         )
         self._runs.setdefault(session.id, {})[run.id] = run
+        self.services.classes.run_started(run)  # a class member's run: its teacher may watch
         run.emit(
             RunAccepted, ref=message.ref, interception=inputs.interception, output=inputs.output
         )

@@ -52,6 +52,15 @@ class SessionLike(Protocol):
     def emit(self, message_type: type[ServerEvent], **fields: Any) -> object: ...
 
 
+class RunTap(Protocol):
+    """Who else hears a run's events besides its session: the class hub, for a class
+    member's runs (`server/engine/classroom/hub.py`). Called after the session's own send."""
+
+    def event(self, run: Run, message_type: type[ServerEvent], fields: dict[str, Any]) -> None: ...
+
+    def token(self, run: Run, clear: bool) -> None: ...
+
+
 def new_run_id() -> str:
     return "r-" + secrets.token_urlsafe(9)
 
@@ -114,6 +123,8 @@ class Run:
     created_wall: float = field(default_factory=time.time)
     #: Seconds from acceptance to the settled outcome (set by `finish`).
     total: float | None = None
+    #: Set by `Pipeline.start` for a class member's run (`ClassHub.run_started`).
+    tap: RunTap | None = None
 
     # -- lifecycle
 
@@ -130,6 +141,8 @@ class Run:
 
     def emit(self, message_type: type[ServerEvent], **fields: Any) -> None:
         self.session.emit(message_type, run=self.id, **fields)
+        if self.tap is not None:
+            self.tap.event(self, message_type, fields)
 
     def stage_event(self, stage: StageName, status: StageStatus, **fields: Any) -> None:
         self.stage = stage
@@ -142,6 +155,8 @@ class Run:
         pieces.append(text)
         # Straight to the session (not via `emit`): one call and one kwargs dict less per token.
         self.session.emit(Token, run=self.id, stage=stage, text=text, clear=clear)
+        if self.tap is not None:
+            self.tap.token(self, clear)
 
     def texts_so_far(self) -> dict[StageName, str]:
         """Final texts where a stage is done, what has streamed where it is not."""

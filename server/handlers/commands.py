@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from server.engine.service import RunService
+from server.engine.classroom.hub import ClassHub
+from server.engine.service import RunService, Unavailable
 from server.engine.session import Session
 from server.protocol import (
+    ClassUnwatch,
+    ClassWatch,
     ClientMessage,
     ErrorCode,
     Hello,
@@ -27,6 +30,7 @@ from server.protocol import (
 
 EVERYONE = frozenset(Role)
 STUDENTS = frozenset({Role.STUDENT})
+TEACHERS = frozenset({Role.TEACHER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,8 @@ class Caller:
     session: Session
     role: Role
     runs: RunService
+    #: The class hub, once the pipeline is published (None before, or without one).
+    classes: ClassHub | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +105,20 @@ def _cancel_run(caller: Caller, message: RunCancel) -> None:
     caller.runs.cancel(caller.session, message)
 
 
+def _watch_class(caller: Caller, message: ClassWatch) -> None:
+    _hub(caller).request_watch(caller.session, message.class_id)
+
+
+def _unwatch_class(caller: Caller, message: ClassUnwatch) -> None:
+    _hub(caller).unwatch(caller.session)
+
+
+def _hub(caller: Caller) -> ClassHub:
+    if caller.classes is None:
+        raise Unavailable("this server has no pipeline configured")
+    return caller.classes
+
+
 def _start_scope(message: RunStart) -> Scope:
     return Scope(ref=message.ref)
 
@@ -113,5 +133,7 @@ COMMANDS = CommandTable(
         Command(Hello, _already_greeted, EVERYONE),
         Command(RunStart, _start_run, STUDENTS, _start_scope),
         Command(RunCancel, _cancel_run, STUDENTS, _cancel_scope),
+        Command(ClassWatch, _watch_class, TEACHERS),
+        Command(ClassUnwatch, _unwatch_class, TEACHERS),
     ]
 )

@@ -7,6 +7,7 @@ import weakref
 
 from aiohttp import web
 
+from server.engine.classroom.hub import ClassHub
 from server.engine.people.db import PeopleStore
 from server.engine.people.identity import Identity
 from server.engine.pipeline import Pipeline
@@ -29,3 +30,6 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 IDENTITY = web.RequestKey("identity", Identity)
 #: Teachers, classes, members and the pictures index (opened with the app, `handlers/people.py`).
 PEOPLE = web.AppKey("people", PeopleStore)
+#: The class hub (`server/engine/classroom/hub.py`): consoles' live view, walls' feed; set
+#: with the pipeline.
+CLASSES = web.AppKey("classes", ClassHub)

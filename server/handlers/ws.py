@@ -32,7 +32,16 @@ from server.handlers.client_address import client_address
 from server.handlers.commands import COMMANDS, NO_SCOPE, Caller
 from server.handlers.errors import error_fields
 from server.handlers.identity import LOOKED_UP_AT
-from server.handlers.keys import IDENTITY, READY, REGISTRY, RUNS, SETTINGS, SOCKETS, STATS
+from server.handlers.keys import (
+    CLASSES,
+    IDENTITY,
+    READY,
+    REGISTRY,
+    RUNS,
+    SETTINGS,
+    SOCKETS,
+    STATS,
+)
 from server.handlers.origin import origin_allowed
 from server.handlers.ws_transport import WebSocketTransport
 from server.protocol import (
@@ -104,6 +113,7 @@ class SocketHandler:
         self.settings = app[SETTINGS]
         self.registry = app[REGISTRY]
         self.runs = app[RUNS]
+        self.classes = app.get(CLASSES)  # with the pipeline (teachers' `class.watch`)
         self.stats = app[STATS]
         self.sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
         self.ready = app[READY]
@@ -280,6 +290,6 @@ class SocketHandler:
         try:
             message = parse_client(data)
             scope = COMMANDS.scope(message)
-            COMMANDS.dispatch(Caller(self.session, self.role, self.runs), message)
+            COMMANDS.dispatch(Caller(self.session, self.role, self.runs, self.classes), message)
         except Exception as exc:
             self._send_unnumbered(ref=scope.ref, **error_fields(exc, run=scope.run))

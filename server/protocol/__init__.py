@@ -8,6 +8,7 @@ Both directions are discriminated unions on `type`. `docs/protocol.md` documents
 
 from __future__ import annotations
 
+from server.protocol._classroom import ClassRunView, ClassStudent, ClassUnwatch, ClassWatch
 from server.protocol._client import (
     CLIENT_MODELS,
     CLIENT_TYPES,
@@ -21,6 +22,9 @@ from server.protocol._parse import ProtocolError, describe_validation, parse_cli
 from server.protocol._server import (
     SERVER_MODELS,
     Backend,
+    ClassPicture,
+    ClassRun,
+    ClassState,
     Error,
     Heartbeat,
     Limits,
@@ -69,6 +73,13 @@ __all__ = [
     "BackendKind",
     "BackendReason",
     "BackendState",
+    "ClassPicture",
+    "ClassRun",
+    "ClassRunView",
+    "ClassState",
+    "ClassStudent",
+    "ClassUnwatch",
+    "ClassWatch",
     "ClientMessage",
     "CloseCode",
     "Error",

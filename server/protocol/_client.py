@@ -1,4 +1,5 @@
-"""Client -> server messages: `hello`, `run.start`, `run.cancel`, and their union."""
+"""Client -> server messages: `hello`, `run.start`, `run.cancel`, the teacher's `class.watch`
+and `class.unwatch` (in `_classroom`), and their union."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter
 
+from server.protocol._classroom import ClassUnwatch, ClassWatch
 from server.protocol._vocabulary import Lang, Message, RunId, SessionId
 
 
@@ -43,7 +45,13 @@ class RunCancel(ClientMessageBase):
     run: RunId
 
 
-ClientMessage = Annotated[Hello | RunStart | RunCancel, Field(discriminator="type")]
-client_adapter: TypeAdapter[Hello | RunStart | RunCancel] = TypeAdapter(ClientMessage)
-CLIENT_TYPES: frozenset[str] = frozenset({"hello", "run.start", "run.cancel"})
-CLIENT_MODELS: tuple[type[Message], ...] = (Hello, RunStart, RunCancel)
+ClientMessage = Annotated[
+    Hello | RunStart | RunCancel | ClassWatch | ClassUnwatch, Field(discriminator="type")
+]
+client_adapter: TypeAdapter[Hello | RunStart | RunCancel | ClassWatch | ClassUnwatch] = TypeAdapter(
+    ClientMessage
+)
+CLIENT_TYPES: frozenset[str] = frozenset(
+    {"hello", "run.start", "run.cancel", "class.watch", "class.unwatch"}
+)
+CLIENT_MODELS: tuple[type[Message], ...] = (Hello, RunStart, RunCancel, ClassWatch, ClassUnwatch)

@@ -15,9 +15,7 @@ from pydantic import ValidationError
 from server.protocol._client import (
     CLIENT_MODELS,
     CLIENT_TYPES,
-    Hello,
-    RunCancel,
-    RunStart,
+    ClientMessage,
     client_adapter,
 )
 from server.protocol._vocabulary import ErrorCode
@@ -55,7 +53,7 @@ class ProtocolError(Exception):
         self.message = message
 
 
-def parse_client(data: str | bytes) -> Hello | RunStart | RunCancel:
+def parse_client(data: str | bytes) -> ClientMessage:
     """Decode and validate one client frame, or raise ProtocolError with a stable code."""
     raw = _json_object(data)
     kind = raw.get("type")

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
+from server.protocol._classroom import ClassRunView, ClassStudent
 from server.protocol._vocabulary import (
     PROTOCOL_VERSION,
     AccessMode,
@@ -167,6 +168,38 @@ class RunDone(ServerEvent):
     total: float
 
 
+class ClassState(ServerEvent):
+    """A watched class in full (teacher only, live only: `seq` 0)."""
+
+    type: Literal["class.state"] = "class.state"
+    class_id: int
+    name: str
+    paused: bool
+    lesson_open: bool
+    students: list[ClassStudent]
+    runs: list[ClassRunView]
+    #: The class's waiting runs, first in line first.
+    queue: list[str]
+
+
+class ClassRun(ServerEvent):
+    """What changed in a watched class's runs since the last one (at most ten a second)."""
+
+    type: Literal["class.run"] = "class.run"
+    class_id: int
+    runs: list[ClassRunView]
+
+
+class ClassPicture(ServerEvent):
+    """A picture of a watched class was made, hidden, shown again or flagged."""
+
+    type: Literal["class.picture"] = "class.picture"
+    class_id: int
+    kind: Literal["picture", "hidden", "shown", "flagged"]
+    run: str
+    picture: dict[str, Any] | None = None
+
+
 ServerMessage = Annotated[
     Welcome
     | Heartbeat
@@ -180,7 +213,10 @@ ServerMessage = Annotated[
     | Preview
     | Output
     | Backend
-    | RunDone,
+    | RunDone
+    | ClassState
+    | ClassRun
+    | ClassPicture,
     Field(discriminator="type"),
 ]
 server_adapter: TypeAdapter[Any] = TypeAdapter(ServerMessage)
@@ -198,4 +234,7 @@ SERVER_MODELS: tuple[type[ServerEvent], ...] = (
     Output,
     Backend,
     RunDone,
+    ClassState,
+    ClassRun,
+    ClassPicture,
 )

@@ -37,6 +37,10 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
     BACKEND = "backend"
     INTERNAL = "internal"
+    #: `class.watch` of a class that does not exist or is another teacher's (the same answer).
+    UNKNOWN_CLASS = "unknown_class"
+    #: `class.watch` beyond the classes one session may watch at once (`MAX_WATCHED_CLASSES`).
+    TOO_MANY_CLASSES = "too_many_classes"
 
 
 class RunEndCode(StrEnum):

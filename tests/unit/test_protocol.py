@@ -7,6 +7,7 @@ import pytest
 
 from server.protocol import (
     SERVER_MODELS,
+    ClassPicture,
     ErrorCode,
     Hello,
     ProtocolError,
@@ -123,6 +124,12 @@ def _minimal(model: type) -> dict[str, object]:
         "total": 1.0,
         "you": {"role": "student", "nickname": "Mika", "class_name": "4b"},
         "access": "codes",
+        "class_id": 3,
+        "name": "4b",
+        "paused": False,
+        "lesson_open": True,
+        "students": [],
+        "queue": [],
         "limits": {
             "max_message_bytes": 1,
             "max_prompt_chars": 1,
@@ -135,4 +142,6 @@ def _minimal(model: type) -> dict[str, object]:
     values = {name: examples[name] for name in required}
     if model is Stage:
         values["status"] = "done"
+    if model is ClassPicture:
+        values["kind"] = "hidden"
     return values

@@ -47,6 +47,8 @@ VALID: dict[str, dict[str, Any]] = {
         "ref": "c-1",
     },
     "run.cancel": {"type": "run.cancel", "run": "r-1"},
+    "class.watch": {"type": "class.watch", "class_id": 3},
+    "class.unwatch": {"type": "class.unwatch"},
 }
 FIELDS = [(kind, name) for kind, message in VALID.items() for name in message]
 

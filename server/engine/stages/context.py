@@ -14,6 +14,7 @@ from server.engine.backends.kinds import KINDS
 from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel
+from server.engine.classroom.hub import ClassHub
 from server.engine.errors import AtelierError, BackendTimeout
 from server.engine.llm import ChatMessage, ChatRequest
 from server.engine.media import (
@@ -70,6 +71,8 @@ class Services:
     )
     #: How the image stage writes a picture into its run's folder (a seam for tests).
     media_writer: MediaWriter = write_file
+    #: What teachers' consoles and the walls see of each class live (`classroom/hub.py`).
+    classes: ClassHub = field(default_factory=ClassHub)
 
 
 class Blocked(AtelierError):
