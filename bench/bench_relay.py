@@ -215,6 +215,8 @@ def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
             "ATELIER_DATA_DIR": tempfile.mkdtemp(prefix="bench-relay-"),
             "ATELIER_MAX_WAITING_RUNS": "5000",
             "ATELIER_MAX_SESSIONS_PER_ADDRESS": "20000",  # every stream comes from 127.0.0.1
+            # and names an address of its own: cookie-less runs count per address (issue 15)
+            "ATELIER_TRUSTED_PROXIES": '["127.0.0.1"]',
             "ATELIER_MAX_CONNECTIONS_PER_ADDRESS": "4096",  # and is a connection of that address
             "ATELIER_MONITOR_TOKEN": MONITOR_TOKEN,  # /metrics is for operators only
         }
@@ -242,10 +244,12 @@ async def one_stream(
     steady: list[float],
     settle: int,
     prompt: str,
+    address: str,
 ) -> int:
     count = 0
     mine: list[float] = []
-    async with http.ws_connect(url, compress=0, max_msg_size=0) as ws:
+    headers = {"X-Forwarded-For": address}  # one student each (`ATELIER_TRUSTED_PROXIES`)
+    async with http.ws_connect(url, compress=0, max_msg_size=0, headers=headers) as ws:
         if kind == "atelier":
             await ws.send_str('{"type":"hello","protocol":1}')
             while orjson.loads((await ws.receive()).data)["type"] != "welcome":
@@ -292,8 +296,12 @@ async def measure(
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         tasks = [
-            asyncio.create_task(one_stream(http, url, kind, gate, lat, steady, settle, prompt))
-            for _ in range(streams)
+            asyncio.create_task(
+                one_stream(
+                    http, url, kind, gate, lat, steady, settle, prompt, f"10.{n // 256}.{n % 256}.1"
+                )
+            )
+            for n in range(streams)
         ]
         await asyncio.sleep(0.3 + streams / 500)  # every socket connected and greeted
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()

@@ -135,7 +135,7 @@ class Pipeline:
         run = Run(new_run_id(), session, inputs, safety_level=level)
         ticket = services.scheduler.admit(
             run.id,
-            session.identity.key,
+            session.run_owner,  # a cookie-less session: its address's (`per_address`)
             limits=self._limits(rules),
             on_queue=self._queue_reporter(run),
         )

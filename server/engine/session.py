@@ -106,11 +106,15 @@ class Session:
         identity: Identity,
         log_bytes: int = DEFAULT_LOG_BYTES,
         replay_bytes: int = DEFAULT_REPLAY_BYTES,
+        run_owner: str | None = None,
     ) -> None:
         self.id = session_id
         self.secret = secret
         #: Whose session this is: fixed at creation, never taken from a client message.
         self.identity = identity
+        #: Whom its runs count for in the scheduler (`per_address.run_owner`): the identity's
+        #: key, or for a cookie-less session its client address's (hashed) key.
+        self.run_owner = run_owner or identity.key
         self.state = SessionState.DETACHED
         self.log = EventLog(log_limit, log_bytes)
         self.replay_bytes = replay_bytes

@@ -2,8 +2,10 @@
 
 Joining is limited per client address and logging in per client address and per name
 (`AttemptWindow`), so neither a join code nor a password can be guessed at speed; a refused
-attempt says when to try again. Revoking (a re-join with a PIN, a logout) bumps the row's
-version, which invalidates every cookie issued before, and closes that person's sockets.
+attempt says when to try again. In the `open` mode new guest cookies are bounded per client
+address and hour (`server/engine/people/per_address.py`). Revoking (a re-join with a PIN, a
+logout) bumps the row's version, which invalidates every cookie issued before, and closes
+that person's sockets.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from aiohttp import web
 
 from server.engine.attempts import AttemptWindow
 from server.engine.people.errors import CodeExpired, InvalidName, UnknownCode, WrongPin
-from server.engine.people.identity import MEMBER_PREFIX
+from server.engine.people.identity import MEMBER_PREFIX, Identity
 from server.engine.people.names import MAX_TEACHER_NAME, clean_name, name_key
+from server.engine.people.per_address import GUEST_WINDOW, MAX_GUEST_ADDRESSES, address_key
 from server.engine.people.tokens import Token, TokenKind
 from server.handlers.client_address import client_address
 from server.handlers.csrf import ensure_token
@@ -45,11 +48,14 @@ class AuthLimits:
     join: AttemptWindow
     login_address: AttemptWindow
     login_name: AttemptWindow
+    #: New guest cookies per client address (`per_address`): one script is not a crowd.
+    guests: AttemptWindow
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthLimits:
         joins, logins = settings.join_attempts_per_minute, settings.login_attempts_per_minute
-        return cls(AttemptWindow(joins), AttemptWindow(logins), AttemptWindow(logins))
+        guests = AttemptWindow(settings.guest_cookies_per_hour, GUEST_WINDOW, MAX_GUEST_ADDRESSES)
+        return cls(AttemptWindow(joins), AttemptWindow(logins), AttemptWindow(logins), guests)
 
 
 LIMITS = web.AppKey("auth_limits", AuthLimits)
@@ -68,12 +74,17 @@ def _limited(request: web.Request, windows: list[tuple[AttemptWindow, str]]) -> 
 GUESSES = (UnknownCode, CodeExpired, WrongPin)
 
 
-def _refuse_if_full(request: web.Request, window: AttemptWindow, key: str) -> None:
+def _refuse_if_full(
+    request: web.Request,
+    window: AttemptWindow,
+    key: str,
+    code: ApiErrorCode = ApiErrorCode.RATE_LIMITED,
+) -> None:
     now = time.monotonic()
     if not window.allows(key, now):
         log.warning("attempts_refused", path=request.path, client=client_address(request))
         headers = {"Retry-After": str(max(1, round(window.retry_after(key, now))))}
-        raise problem(request, ApiErrorCode.RATE_LIMITED, headers=headers)
+        raise problem(request, code, headers=headers)
 
 
 def login_key(typed: str) -> str:
@@ -97,7 +108,7 @@ async def me(request: web.Request) -> web.Response:
     response = web.Response(content_type="application/json")
     identity = identity_of(request)
     if identity is None and mode is AccessMode.OPEN:
-        identity = issue_guest(request, response)
+        identity = _new_guest(request, response)
     csrf = ensure_token(request, response)
     role = identity.role if identity else None
     nickname, class_name = (identity.nickname, identity.class_name) if identity else (None, None)
@@ -105,6 +116,15 @@ async def me(request: web.Request) -> web.Response:
     response.text = body.model_dump_json()
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _new_guest(request: web.Request, response: web.Response) -> Identity:
+    """A guest cookie for a browser without one, within its address's hourly bound; beyond
+    it, `guests_limited` and no cookie (the page goes on without one, counted per address)."""
+    window, key = request.app[LIMITS].guests, address_key(client_address(request))
+    _refuse_if_full(request, window, key, ApiErrorCode.GUESTS_LIMITED)
+    window.count(key, time.monotonic())
+    return issue_guest(request, response)
 
 
 async def join(request: web.Request) -> web.Response:

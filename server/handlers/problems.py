@@ -97,6 +97,13 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "That was too many tries. Please wait a minute and try again.",
         "Das waren zu viele Versuche. Bitte warte eine Minute und versuche es dann noch einmal.",
     ),
+    E.GUESTS_LIMITED: (
+        429,
+        "Many new visitors came from your network just now. You can go on without saving "
+        "your pictures, or try again later.",
+        "Gerade kamen sehr viele neue Besucher aus deinem Netz. Du kannst ohne Speichern "
+        "deiner Bilder weitermachen oder es später noch einmal versuchen.",
+    ),
     E.INTERNAL: (500, "Something went wrong on the server.", "Auf dem Server ging etwas schief."),
 }
 

@@ -42,6 +42,7 @@ class ApiErrorCode(StrEnum):
     WRONG_PIN = "wrong_pin"
     CLASS_FULL = "class_full"
     RATE_LIMITED = "rate_limited"
+    GUESTS_LIMITED = "guests_limited"
     BAD_LOGIN = "bad_login"
     TEACHERS_ONLY = "teachers_only"
     OPERATORS_ONLY = "operators_only"

@@ -57,6 +57,14 @@ class PeopleFields(BaseModel):
         description="failed join attempts (unknown or expired code, wrong PIN) per client "
         "address per minute; successful joins never count",
     )
+    guest_cookies_per_hour: int = Field(
+        60,
+        ge=1,
+        le=100_000,
+        description="new guest cookies (open access mode) per client address per hour; "
+        "beyond, a browser without one gets none (guests_limited) and uses Atelier without "
+        "a cookie, its runs counted with its address's; one that has one keeps it",
+    )
     login_attempts_per_minute: int = Field(
         5,
         ge=1,

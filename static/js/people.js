@@ -44,6 +44,8 @@ export class People extends EventTarget {
     for (let attempt = 0; ; attempt += 1) {
       const answer = await this.api.get("/api/me");
       if (answer.ok || answer.status === 404) return this.setMe(answer.ok ? answer.data : OPEN_ANONYMOUS);
+      // Its network was given many guest cookies just now: the page goes on without one.
+      if (answer.code === "guests_limited") return this.setMe(OPEN_ANONYMOUS);
       await backoff(attempt); // offline or the server is restarting
     }
   }

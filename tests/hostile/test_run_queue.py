@@ -135,17 +135,3 @@ async def test_a_classmates_run_waits_only_for_the_attackers_runs_in_flight(
     assert sorted(order[1 : IN_FLIGHT + 1]) == sorted([*MARKERS[1:IN_FLIGHT], "victor-own"])
     assert order[IN_FLIGHT + 1 :] == MARKERS[IN_FLIGHT:]  # her queue, all after Victor
     assert_nothing_left(server)
-
-
-async def test_anonymous_clients_are_bounded_per_session(start_class: StartClass) -> None:
-    server = await start_class({}, safety_level="adult", max_runs_in_flight=1, max_queued_runs=0)
-    held = demo_of(server).comfyui.hold_after(1)  # the first run cannot end meanwhile
-    first, second = await socket_of(server, None), await socket_of(server, None)
-    assert (await try_run(first, "a quiet lake"))["type"] == "run.accepted"
-    assert (await try_run(first, "a second lake"))["code"] == "too_many_runs"
-    assert (await try_run(second, "a lake of my own"))["type"] == "run.accepted"
-    async with asyncio.timeout(10):
-        await held.wait()
-    demo_of(server).comfyui.release()
-    await until(lambda: pipeline_of(server).active_runs == 0, timeout=30)
-    assert_nothing_left(server)

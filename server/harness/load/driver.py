@@ -49,11 +49,21 @@ class LoadPlan:
     monitor_token: str | None = None
 
 
+def student_address(index: int) -> str:
+    """The client address simulated student `index` names: one in 10.0.0.0/8 each."""
+    return f"10.{index // 65_536 % 256}.{index // 256 % 256}.{index % 256}"
+
+
 class LoadClient(AtelierClient):
     """An AtelierClient whose every received message is also fed to a ledger."""
 
-    def __init__(self, url: str, ledger: SessionLedger, origin: str | None) -> None:
-        super().__init__(url, origin=origin)
+    def __init__(
+        self, url: str, ledger: SessionLedger, origin: str | None, address: str | None = None
+    ) -> None:
+        # Each simulated student names an address of its own (heeded from a trusted proxy):
+        # cookie-less sockets of one address are one person to the run limits (issue 15).
+        headers = {"X-Forwarded-For": address} if address else None
+        super().__init__(url, origin=origin, headers=headers)
         self.ledger = ledger
         self.received = 0
 
@@ -70,7 +80,7 @@ class SessionDriver:
         self.index = index
         self.rng = random.Random(plan.seed * 1_000_003 + index)
         self.ledger = SessionLedger(probes)
-        self.client = LoadClient(plan.url, self.ledger, plan.origin)
+        self.client = LoadClient(plan.url, self.ledger, plan.origin, student_address(index))
         self.everyone = everyone  # every run of the whole load, for the queue probe
         self.connected = asyncio.Event()
         self.drop_at: list[int] = []  # message counts at which to cut the connection

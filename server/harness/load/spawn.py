@@ -119,7 +119,9 @@ def server_env(
         "ATELIER_COMFYUI": orjson.dumps(comfy).decode(),
         "ATELIER_SAFETY_LEVEL": plan.safety_level,
         "ATELIER_MAX_SESSIONS": str(max(20_000, plan.sessions * 2)),
-        # Every simulated student connects from 127.0.0.1 without a cookie: one address.
+        # Every simulated student connects from 127.0.0.1 without a cookie and names an
+        # address of its own (`driver.student_address`): runs count per address (issue 15).
+        "ATELIER_TRUSTED_PROXIES": '["127.0.0.1"]',
         "ATELIER_MAX_SESSIONS_PER_ADDRESS": str(max(20_000, plan.sessions * 2)),
         # and every socket is a connection of that address (the open-file limit holds these).
         "ATELIER_MAX_CONNECTIONS": str(max(16_384, plan.sessions + 1000)),
