@@ -12,6 +12,9 @@ kinds, each as fast as the server lets one client go (issue 15's trial):
                 over (after a refusal, again a second later);
   churn         new sessions: connect, `hello`, close, again;
   runs          8 sessions, each sending `run.start` at the message rate;
+  mint          8 sockets, each with a new guest cookie every second (`GET /api/me` in a
+                fresh cookie jar) sending `run.start` at the message rate: a new person per
+                cookie, as many as the server gives one address (`guest_cookies_per_hour`);
   connections   WebSockets that never say `hello`, as many at once as the server accepts;
   unicode       `run.start` whose prompt is 2,000 U+FDFA (NFKC: 18 characters each).
 
@@ -257,6 +260,34 @@ async def runs(client: Client, stop: Stop) -> None:
     await sending(client, stop, orjson.dumps(start).decode(), sockets=8)
 
 
+@contextlib.asynccontextmanager
+async def minted(client: Client) -> AsyncIterator[aiohttp.ClientSession]:
+    """A fresh cookie jar with whatever `GET /api/me` gives it: a new guest cookie, or none
+    once the address has had its `guest_cookies_per_hour` (429 `guests_limited`)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        me = client.url.replace("ws://", "http://").replace("/ws", "/api/me")
+        async with http.get(me, headers=client.headers):
+            pass
+        yield http
+
+
+async def mint(client: Client, stop: Stop) -> None:
+    """Every socket a new person: a new guest cookie for each, a second of `run.start`s at
+    the message rate (enough to fill that person's runs), then the next cookie."""
+    start = orjson.dumps({"type": "run.start", "prompt": "a dog", "interception": "bauhaus"})
+
+    async def one() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(aiohttp.ClientError, RuntimeError, TimeoutError):
+                async with minted(client) as http, await client.greeted(http) as ws:
+                    client.ready.set()
+                    async with asyncio.timeout(1.0):
+                        await paced(ws, start.decode(), stop)
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(one() for _ in range(8)))
+
+
 async def churn(client: Client, stop: Stop) -> None:
     async with client.session() as http:
         while not stop.is_set():
@@ -323,6 +354,7 @@ KINDS: dict[str, Attack] = {
     "resume": resume,
     "churn": churn,
     "runs": runs,
+    "mint": mint,
     "connections": connections,
     "unicode": unicode,
 }
