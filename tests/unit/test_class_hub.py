@@ -41,7 +41,10 @@ TEACHER_ID = 7
 RULES = ClassRules()
 
 
-def attached(identity: Identity, limit: int = 1000) -> tuple[Session, Connection]:
+def attached(
+    identity: Identity, limit: int = 1000, stats: SocketStats | None = None
+) -> tuple[Session, Connection]:
+    """A session on a connection whose writer never runs: nothing it is sent drains."""
     session = Session(
         f"s-{identity.key}", "secret", log_limit=100, stats=SocketStats(), identity=identity
     )
@@ -51,14 +54,16 @@ def attached(identity: Identity, limit: int = 1000) -> tuple[Session, Connection
         send_timeout=1,
         heartbeat_idle=1,
         on_idle=lambda: None,
-        stats=SocketStats(),
+        stats=stats or SocketStats(),
     )
     session.attach(connection, None, INFO)
     return session, connection
 
 
-def teacher(teacher_id: int = TEACHER_ID) -> tuple[Session, Connection]:
-    return attached(Identity(Role.TEACHER, f"t-{teacher_id}", "ms-lee"))
+def teacher(
+    teacher_id: int = TEACHER_ID, limit: int = 1000, stats: SocketStats | None = None
+) -> tuple[Session, Connection]:
+    return attached(Identity(Role.TEACHER, f"t-{teacher_id}", "ms-lee"), limit, stats)
 
 
 def member(member_id: int, nickname: str, class_id: int = CLASS_ID) -> tuple[Session, Connection]:
