@@ -213,6 +213,18 @@ async def test_a_cleared_text_is_sent_whole_again(hub: ClassHub) -> None:
     assert (view["at"], view["piece"]) == (0, "new")
 
 
+async def test_the_image_stage_shows_the_text_the_stages_before_it_made(hub: ClassHub) -> None:
+    mika, _ = member(11, "Mika")
+    _, out = await watching(hub)
+    run = run_of(mika)
+    hub.run_started(run)
+    run.texts[StageName.INTERCEPTION] = "a fox of circles"
+    run.stage_event(StageName.GENERATION, StageStatus.STARTED)
+    await until(lambda: bool(class_messages(out, "class.run")))
+    view = class_messages(out, "class.run")[0]["runs"][0]
+    assert (view["stage"], view["at"], view["piece"]) == ("generation", 0, "a fox of circles")
+
+
 async def test_queue_progress_and_preview_reach_the_view_and_the_line(hub: ClassHub) -> None:
     mika, _ = member(11, "Mika")
     fuchs, _ = member(12, "Fuchs")
