@@ -18,7 +18,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,8 +53,6 @@ class PictureIndex(Protocol):
     async def add_picture(self, row: PictureRow) -> bool: ...
 
     async def prune_pictures(self, before: float) -> list[str]: ...
-
-    async def prune_class_pictures(self, now: float) -> list[str]: ...
 
 
 class RecordStore:
@@ -146,24 +144,19 @@ class RecordStore:
 
     async def prune(self, now: float | None = None) -> int:
         """Delete runs older than the retention period: their folders, and their index rows
-        with the folders those name, and the runs of a class older than its own retention.
-        Returns how many folders went."""
+        with the folders those name. Returns how many folders went."""
+        if self.retention_seconds <= 0:
+            return 0
         now = now if now is not None else time.time()
-        removed = 0
-        if self.retention_seconds > 0:
-            removed = await asyncio.to_thread(self.prune_folders, now)
+        removed = await asyncio.to_thread(self.prune_folders, now)
         if self.index is not None:
-            if self.retention_seconds > 0:
-                removed += await self._prune_index(
-                    self.index.prune_pictures, now - self.retention_seconds
-                )
-            # A class's own retention (`ClassRules.retention_hours`) when it is shorter.
-            removed += await self._prune_index(self.index.prune_class_pictures, now)
+            removed += await self._prune_index(now - self.retention_seconds)
         return removed
 
-    async def _prune_index(self, expire: Callable[[float], Awaitable[list[str]]], at: float) -> int:
+    async def _prune_index(self, before: float) -> int:
+        assert self.index is not None
         try:
-            expired = await expire(at)
+            expired = await self.index.prune_pictures(before)
         except sqlite3.Error as exc:  # the next round tries again; the pruner must not die
             log.error("pictures_prune_failed", error=str(exc))
             return 0

@@ -42,17 +42,10 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "This nickname cannot be used. Please choose another one.",
         "Diesen Spitznamen kannst du nicht nehmen. Bitte wähle einen anderen.",
     ),
-    E.INVALID_RANGE: (
+    E.UNKNOWN_PERSPECTIVE: (
         400,
-        "This time range cannot be used: check the dates (the start before the end, at most "
-        "400 days).",
-        "Diesen Zeitraum kann man nicht nehmen: Prüfe die Daten (der Anfang vor dem Ende, "
-        "höchstens 400 Tage).",
-    ),
-    E.CONFIRM_MISMATCH: (
-        400,
-        "To confirm, type the class's name exactly as it is shown.",
-        "Zur Bestätigung tippe den Namen der Klasse genau so, wie er angezeigt wird.",
+        "There is no perspective with this id. Choose one from the list.",
+        "Es gibt keine Perspektive mit dieser Kennung. Wähle eine aus der Liste.",
     ),
     E.JOIN_REQUIRED: (
         401,
@@ -69,6 +62,11 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         403,
         "This PIN is not right, or it is no longer valid. Ask your teacher for a new one.",
         "Diese PIN stimmt nicht oder gilt nicht mehr. Frag nach einer neuen.",
+    ),
+    E.NICKNAME_LOCKED: (
+        403,
+        "Your teacher has locked this nickname. Ask your teacher.",
+        "Deine Lehrerin oder dein Lehrer hat diesen Spitznamen gesperrt. Frag nach.",
     ),
     E.TEACHERS_ONLY: (403, "Only teachers can do this.", "Das dürfen nur Lehrkräfte."),
     E.OPERATORS_ONLY: (
@@ -104,11 +102,6 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "This code is no longer valid. Ask your teacher for the new one.",
         "Dieser Code gilt nicht mehr. Frag nach dem neuen.",
     ),
-    E.EXPORT_TOO_LARGE: (
-        413,
-        "This export would be too large. Choose a shorter time range.",
-        "Dieser Export wäre zu groß. Wähle einen kürzeren Zeitraum.",
-    ),
     E.RATE_LIMITED: (
         429,
         "That was too many tries. Please wait a minute and try again.",
@@ -120,11 +113,6 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "your pictures, or try again later.",
         "Gerade kamen sehr viele neue Besucher aus deinem Netz. Du kannst ohne Speichern "
         "deiner Bilder weitermachen oder es später noch einmal versuchen.",
-    ),
-    E.EXPORT_BUSY: (
-        429,
-        "Other exports are being made right now. Please try again in a minute.",
-        "Gerade werden andere Exporte erstellt. Bitte versuche es in einer Minute noch einmal.",
     ),
     E.INTERNAL: (500, "Something went wrong on the server.", "Auf dem Server ging etwas schief."),
 }
@@ -138,6 +126,7 @@ _REASONS: dict[str, ApiErrorCode] = {
     "code_expired": E.CODE_EXPIRED,
     "nickname_taken": E.NICKNAME_TAKEN,
     "wrong_pin": E.WRONG_PIN,
+    "nickname_locked": E.NICKNAME_LOCKED,
     "class_full": E.CLASS_FULL,
     "internal": E.INTERNAL,
 }

@@ -9,11 +9,11 @@ arrive as an object the engine's `ClassRules` validates, so its bounds live in o
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.protocol._vocabulary import AccessMode, BackendKind, Role
+from server.protocol._vocabulary import AccessMode, Role
 
 #: As typed: the store refuses more than 80 characters after NFKC, with a clear text.
 CLASS_NAME_CHARS = 320
@@ -33,8 +33,6 @@ class ApiErrorCode(StrEnum):
 
     BAD_JSON = "bad_json"
     INVALID_FIELD = "invalid_field"
-    INVALID_RANGE = "invalid_range"
-    CONFIRM_MISMATCH = "confirm_mismatch"
     JOIN_REQUIRED = "join_required"
     INVALID_NAME = "invalid_name"
     INVALID_NICKNAME = "invalid_nickname"
@@ -44,14 +42,14 @@ class ApiErrorCode(StrEnum):
     WRONG_PIN = "wrong_pin"
     CLASS_FULL = "class_full"
     RATE_LIMITED = "rate_limited"
-    EXPORT_TOO_LARGE = "export_too_large"
-    EXPORT_BUSY = "export_busy"
     GUESTS_LIMITED = "guests_limited"
     BAD_LOGIN = "bad_login"
     TEACHERS_ONLY = "teachers_only"
     OPERATORS_ONLY = "operators_only"
     CSRF = "csrf"
     NOT_FOUND = "not_found"
+    NICKNAME_LOCKED = "nickname_locked"
+    UNKNOWN_PERSPECTIVE = "unknown_perspective"
     INTERNAL = "internal"
 
 
@@ -92,10 +90,11 @@ class CodeRotate(Body):
     code_expires_hours: Hours | None = None
 
 
-class PicturesDelete(Body):
-    """A teacher deleting a class's pictures types the class's name to confirm."""
+class PictureChange(Body):
+    """A teacher's marks on a class's picture; a field left out stays as it is."""
 
-    confirm: Annotated[str, Field(max_length=CLASS_NAME_CHARS)] = ""
+    flagged: bool | None = None
+    hidden: bool | None = None
 
 
 # -- answers
@@ -130,6 +129,7 @@ class ClassList(Body):
 class MemberInfo(Body):
     id: int
     nickname: str
+    locked: bool = False
 
 
 class MemberList(Body):
@@ -141,6 +141,43 @@ class PinInfo(Body):
     expires: float
 
 
+class BlockedRun(Body):
+    """One entry of a class's moderation log; `reason` is for the teacher only."""
+
+    run: str
+    member: int
+    nickname: str
+    created: float
+    stage: str | None
+    prompt: str
+    perspective: str
+    reason: str | None
+    flagged: bool
+
+
+class ModerationLog(Body):
+    blocked: list[BlockedRun]
+
+
+class ClassPictureInfo(Body):
+    """One picture of a class, as its teacher's console lists it."""
+
+    run: str
+    member: int
+    nickname: str
+    perspective: str
+    prompt: str
+    created: float
+    files: list[str]
+    hidden: bool
+    flagged: bool
+    group: str | None
+
+
+class ClassPictureList(Body):
+    pictures: list[ClassPictureInfo]
+
+
 class ErrorDetail(Body):
     code: ApiErrorCode
     message: str
@@ -150,47 +187,13 @@ class ApiError(Body):
     error: ErrorDetail
 
 
-class PicturesDeleted(Body):
-    deleted: int
-
-
-class WarmUpProgress(Body):
-    """The warm-up's progress: `done` of `total` models tried, `failed` of them not loaded."""
-
-    state: Literal["idle", "running", "done", "failed"]
-    done: int
-    total: int
-    failed: int
-
-
-class ModelReadiness(Body):
-    name: str
-    warm: bool
-
-
-class KindReadiness(Body):
-    """One kind of backend, summed up over its instances (`classroom/readiness.py`)."""
-
-    kind: BackendKind
-    state: Literal["ready", "starting", "unhealthy", "down", "unknown", "missing"]
-    instances: int
-    healthy: int
-    startable: bool
-    models: list[ModelReadiness] | None
-
-
-class BackendsReadiness(Body):
-    kinds: list[KindReadiness]
-    warmup: WarmUpProgress
-
-
 REQUEST_MODELS: tuple[type[Body], ...] = (
-    PicturesDelete,
     JoinRequest,
     LoginRequest,
     ClassCreate,
     ClassChange,
     CodeRotate,
+    PictureChange,
 )
 ANSWER_MODELS: tuple[type[Body], ...] = (
     Me,
@@ -200,11 +203,10 @@ ANSWER_MODELS: tuple[type[Body], ...] = (
     MemberInfo,
     MemberList,
     PinInfo,
-    PicturesDeleted,
-    WarmUpProgress,
-    ModelReadiness,
-    KindReadiness,
-    BackendsReadiness,
+    BlockedRun,
+    ModerationLog,
+    ClassPictureInfo,
+    ClassPictureList,
     ErrorDetail,
     ApiError,
 )

@@ -12,6 +12,7 @@ const KNOWN = new Set([
   "code_expired",
   "nickname_taken",
   "wrong_pin",
+  "nickname_locked",
   "class_full",
   "rate_limited",
   "offline",

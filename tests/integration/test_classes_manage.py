@@ -102,7 +102,7 @@ async def test_perspectives_must_be_ones_the_catalog_offers(
         body = {"name": "4b", "rules": {"perspectives": ["no-such-one"]}}
         assert await refusal(teacher, server, "POST", "/api/classes", body) == (
             400,
-            "invalid_field",
+            "unknown_perspective",
         )
 
 

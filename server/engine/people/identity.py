@@ -14,9 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.protocol import Role
 
-#: The longest a class may keep its pictures, in hours (a school year).
-RETENTION_HOURS = 24 * 366
-
 SafetyLevel = Literal["kids", "youth", "adult", "research"]
 
 #: Strictest first: a class may only move its level towards the front of this list.
@@ -41,9 +38,6 @@ class ClassRules(BaseModel):
     max_runs_in_flight: Annotated[int, Field(ge=1, le=100)] | None = None
     max_queued_runs: Annotated[int, Field(ge=0, le=1000)] | None = None
     safety_level: SafetyLevel | None = None
-    #: Hours the class's pictures are kept; None: the operator's `retention_hours`. Only ever
-    #: shorter: the pruner takes the lower of the two (`server/engine/people/class_pictures.py`).
-    retention_hours: Annotated[int, Field(ge=1, le=RETENTION_HOURS)] | None = None
 
 
 def stricter_level(operator: SafetyLevel, chosen: SafetyLevel | None) -> SafetyLevel:

@@ -1,0 +1,169 @@
+"""The teacher's moderation over real HTTP and sockets: a blocked prompt in the class's log
+with the matched word for the teacher and never for the student; hiding and flagging a
+picture (the wall hears it); locking a nickname; and every call refused to another teacher,
+a student and nobody."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp import WSMsgType
+
+from server.handlers.keys import CLASSES
+from tests.moderation_support import get_json, socket_answers
+from tests.people_support import (
+    api_json,
+    api_send,
+    error_of,
+    joined_student,
+    logged_in_teacher,
+    members_of,
+    open_socket,
+    people_client,
+    pin_for,
+)
+from tests.pictures_support import classroom, make_picture
+from tests.pipeline_support import StartPipeline
+
+#: On the kids list: stage 1's word check blocks it before any model is asked.
+BLOCKED_PROMPT = "a pistol on the kitchen table"
+
+
+async def test_a_blocked_prompt_is_in_the_teachers_log_and_its_word_never_reaches_the_student(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes", safety_level="kids")
+    room = await classroom(server, "Mika")
+    mika, class_id = room.students["Mika"], room.klass["id"]
+    start = {"type": "run.start", "prompt": BLOCKED_PROMPT, "interception": "bauhaus"}
+    _, seen = await socket_answers(mika, server, start)
+    done = seen[-1]
+    assert (done["type"], done["status"]) == ("run.done", "blocked")
+    [entry] = (await get_json(room.teacher, server, f"/api/classes/{class_id}/moderation"))[
+        "blocked"
+    ]
+    assert entry == {
+        "run": done["run"],
+        "member": entry["member"],
+        "nickname": "Mika",
+        "created": entry["created"],
+        "stage": "safety",
+        "prompt": BLOCKED_PROMPT,
+        "perspective": "bauhaus",
+        "reason": "word list: pistol",
+        "flagged": False,
+    }
+    assert "word list" not in str(seen)  # the student's socket never carried the reason
+    for path in ("/api/pictures", "/api/me"):
+        async with mika.get(server.make_url(path)) as response:
+            assert response.status == 200
+            assert "word list" not in await response.text()
+    async with mika.get(server.make_url(f"/api/classes/{class_id}/moderation")) as response:
+        assert await error_of(response) == (403, "teachers_only")
+    await room.close()
+
+
+async def test_hiding_and_flagging_a_picture_marks_it_and_tells_the_wall(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    class_id = room.klass["id"]
+    run, urls = await make_picture(room.students["Mika"], server, "a fox in the snow")
+    wall = server.app[CLASSES].wall.subscribe(class_id)
+    assert wall is not None
+    path = f"/api/classes/{class_id}/pictures"
+    hidden = await api_json(room.teacher, server, "PATCH", f"{path}/{run}", {"hidden": True})
+    assert (hidden["run"], hidden["files"], hidden["hidden"], hidden["flagged"]) == (
+        run,
+        urls,
+        True,
+        False,
+    )
+    event = await wall.next(timeout=5)
+    assert event is not None
+    assert (event.kind, event.run) == ("hidden", run)
+    [listed] = (await get_json(room.teacher, server, path))["pictures"]
+    assert listed == hidden | {"nickname": "Mika", "group": None}
+    both = {"hidden": False, "flagged": True}
+    shown = await api_json(room.teacher, server, "PATCH", f"{path}/{run}", both)
+    assert (shown["hidden"], shown["flagged"]) == (False, True)
+    kinds = [(await wall.next(timeout=5)), (await wall.next(timeout=5))]
+    assert [(e.kind, e.run) for e in kinds if e is not None] == [("shown", run), ("flagged", run)]
+    for body, status in (({}, 400), ({"pinned": True}, 400)):
+        async with await api_send(room.teacher, server, "PATCH", f"{path}/{run}", body) as r:
+            assert await error_of(r) == (status, "invalid_field")
+    async with await api_send(
+        room.teacher, server, "PATCH", f"{path}/r-nosuchrun", {"hidden": True}
+    ) as response:
+        assert await error_of(response) == (404, "not_found")
+    server.app[CLASSES].wall.unsubscribe(wall)
+    await room.close()
+
+
+async def test_a_locked_nickname_is_closed_out_and_refused_even_with_a_pin_until_unlocked(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    class_id, code = room.klass["id"], room.klass["code"]
+    [member] = await members_of(room.teacher, server, class_id)
+    ws, welcome = await open_socket(room.students["Mika"], server)
+    assert welcome["type"] == "welcome"
+    pin = await pin_for(room.teacher, server, class_id, "Mika")
+    base = f"/api/classes/{class_id}/members/{member['id']}"
+    locked = await api_json(room.teacher, server, "POST", f"{base}/lock")
+    assert locked == {"id": member["id"], "nickname": "Mika", "locked": True}
+    closing = await ws.receive(timeout=5)
+    assert (closing.type, ws.close_code) == (WSMsgType.CLOSE, 4016)
+    assert [m["locked"] for m in await members_of(room.teacher, server, class_id)] == [True]
+    async with people_client() as again:
+        body = {"code": code, "nickname": "Mika", "pin": pin}
+        async with await api_send(again, server, "POST", "/api/join", body) as response:
+            assert await error_of(response) == (403, "nickname_locked")
+    unlocked = await api_json(room.teacher, server, "POST", f"{base}/unlock")
+    assert unlocked["locked"] is False
+    back = await joined_student(server, code, "Mika", pin)
+    await back.close()
+    await room.close()
+
+
+CALLS = [
+    ("GET", "/moderation", None),
+    ("GET", "/pictures", None),
+    ("PATCH", "/pictures/{run}", {"hidden": True}),
+    ("POST", "/members/{member}/lock", None),
+    ("POST", "/members/{member}/unlock", None),
+]
+
+
+@pytest.mark.parametrize(("method", "tail", "body"), CALLS)
+async def test_only_the_classs_teacher_may_moderate(
+    start_pipeline: StartPipeline, method: str, tail: str, body: dict[str, Any] | None
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    run, _ = await make_picture(room.students["Mika"], server, "a fox")
+    [member] = await members_of(room.teacher, server, room.klass["id"])
+    path = f"/api/classes/{room.klass['id']}" + tail.format(run=run, member=member["id"])
+    other = await logged_in_teacher(server, "mr-other")
+    nobody = people_client()
+    refusals = [
+        (other, (404, "not_found")),
+        (room.students["Mika"], (403, "teachers_only")),
+        (nobody, (401, "join_required")),
+    ]
+    for http, refused in refusals:
+        async with await api_send(http, server, method, path, body) as response:
+            assert await error_of(response) == refused
+    [picture] = (await get_json(room.teacher, server, f"/api/classes/{room.klass['id']}/pictures"))[
+        "pictures"
+    ]
+    assert picture["hidden"] is False  # nothing any of them sent changed it
+    assert [m["locked"] for m in await members_of(room.teacher, server, room.klass["id"])] == [
+        False
+    ]
+    for http in (other, nobody):
+        await http.close()
+    await room.close()
