@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, ClientWebSocketResponse
 from aiohttp.test_utils import TestServer
 
 from tests.people_support import open_socket
@@ -36,3 +36,12 @@ async def get_json(http: ClientSession, server: TestServer, path: str) -> dict[s
         assert response.status == 200, await response.text()
         body: dict[str, Any] = await response.json()
         return body
+
+
+async def next_of(ws: ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    """The next message of type `kind` on the socket (others are skipped), within 10 s."""
+    async with asyncio.timeout(10):
+        while True:
+            message: dict[str, Any] = await ws.receive_json()
+            if message["type"] == kind:
+                return message

@@ -129,6 +129,13 @@ def _publish(request: web.Request, class_id: int, event: WallEvent) -> None:
         hub.publish(class_id, event)
 
 
+def _members_changed(request: web.Request, class_id: int) -> None:
+    """The watching consoles get a fresh `class.state` (whose members are locked)."""
+    hub = request.app.get(CLASSES)
+    if hub is not None:
+        hub.class_changed(class_id)
+
+
 async def lock_member(request: web.Request) -> web.Response:
     """`POST .../members/{member}/lock`: their sockets close (4016), their cookies stop
     working, and nobody joins under the nickname (even with a PIN) until it is unlocked.
@@ -136,6 +143,7 @@ async def lock_member(request: web.Request) -> web.Response:
     _, member = await own_member(request)
     await request.app[PEOPLE].lock_member(member.id, True)
     request.app[REGISTRY].close_identity(f"{MEMBER_PREFIX}{member.id}", CloseCode.IDENTITY_REVOKED)
+    _members_changed(request, member.class_id)
     log.info("member_locked", member=member.id, class_id=member.class_id)
     return _json(MemberInfo(id=member.id, nickname=member.nickname, locked=True))
 
@@ -145,6 +153,7 @@ async def unlock_member(request: web.Request) -> web.Response:
     is taken)."""
     _, member = await own_member(request)
     await request.app[PEOPLE].lock_member(member.id, False)
+    _members_changed(request, member.class_id)
     log.info("member_unlocked", member=member.id, class_id=member.class_id)
     return _json(MemberInfo(id=member.id, nickname=member.nickname, locked=False))
 

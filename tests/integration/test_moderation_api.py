@@ -11,7 +11,7 @@ import pytest
 from aiohttp import WSMsgType
 
 from server.handlers.keys import CLASSES
-from tests.moderation_support import get_json, socket_answers
+from tests.moderation_support import get_json, next_of, socket_answers
 from tests.people_support import (
     api_json,
     api_send,
@@ -122,8 +122,14 @@ async def test_a_locked_nickname_is_closed_out_and_refused_even_with_a_pin_until
         body = {"code": code, "nickname": "Mika", "pin": pin}
         async with await api_send(again, server, "POST", "/api/join", body) as response:
             assert await error_of(response) == (403, "nickname_locked")
+    console, _ = await open_socket(room.teacher, server)
+    await console.send_json({"type": "class.watch", "class_id": class_id})
+    assert (await next_of(console, "class.state"))["class_id"] == class_id
     unlocked = await api_json(room.teacher, server, "POST", f"{base}/unlock")
     assert unlocked["locked"] is False
+    # Nothing else changed in the class: the fresh snapshot is the unlock's.
+    assert (await next_of(console, "class.state"))["class_id"] == class_id
+    await console.close()
     back = await joined_student(server, code, "Mika", pin)
     await back.close()
     await room.close()
