@@ -1,6 +1,6 @@
 // The teacher's classes: creating one, each class's join code (big enough to read from the
-// back of a room, and bigger still on the projector), a new code, its members, deleting it
-// (with its members and their pictures). Emits
+// back of a room, and bigger still on the projector), opening its console, a new code, its
+// members, deleting it (with its members and their pictures). Emits
 // "signedout" when the server no longer takes the teacher's cookie.
 
 import { t } from "./i18n.js";
@@ -73,6 +73,7 @@ export class ClassList extends EventTarget {
   }
 
   replace(row) {
+    if (!this.classes) return; // the console was opened straight from a link: no list yet
     this.classes = this.classes.map((old) => (old.id === row.id ? { ...old, ...row } : old));
     this.render();
   }
@@ -128,13 +129,16 @@ class ClassCard {
     this.part(".class-code-label").textContent = t("class.code");
     this.part(".class-code").textContent = showCode(row.code);
     this.part(".class-expiry").textContent = expires ? t("class.expires", { date: formatTime(expires) }) : t("class.no_expiry");
+    const open = this.part(".class-open");
+    open.href = `#class-${encodeURIComponent(this.id)}`;
+    open.textContent = t("class.open");
     this.part(".class-project").textContent = t("class.project");
     this.part(".class-rotate").textContent = t("class.rotate");
     this.part(".class-delete").textContent = t("class.delete");
-    const open = Boolean(this.members && !this.members.root.hidden);
+    const shown = Boolean(this.members && !this.members.root.hidden);
     const toggle = this.part(".class-members");
-    toggle.textContent = t(open ? "class.members_hide" : "class.members");
-    toggle.setAttribute("aria-expanded", String(open));
+    toggle.textContent = t(shown ? "class.members_hide" : "class.members");
+    toggle.setAttribute("aria-expanded", String(shown));
     this.members?.render();
     return this.root;
   }
@@ -178,6 +182,7 @@ const TEMPLATE = `
   <p class="class-code"></p>
   <p class="class-expiry muted"></p>
   <div class="class-actions">
+    <a class="class-open link-button"></a>
     <button type="button" class="class-project primary"></button>
     <button type="button" class="class-rotate secondary"></button>
     <button type="button" class="class-members secondary" aria-expanded="false"></button>

@@ -1,7 +1,11 @@
 // Every string the teacher page shows, in English and German (added to the students' table,
-// whose language switch and connection words it shares). No server text is shown as is.
+// whose language switch and connection words it shares). No server text is shown as is. The
+// class list's strings are here; the console's are in teacher-strings-console.js and -tools.js.
 
-export const TEACHER_STRINGS = {
+import { CONSOLE_STRINGS } from "./teacher-strings-console.js";
+import { TOOLS_STRINGS } from "./teacher-strings-tools.js";
+
+const LIST_STRINGS = {
   en: {
     "teacher.title": "Atelier for teachers",
     "teacher.to_students": "Students' page",
@@ -108,4 +112,9 @@ export const TEACHER_STRINGS = {
     "teacher.error.offline": "Der Server ist gerade nicht erreichbar. Bitte versuch es gleich noch einmal.",
     "teacher.error.generic": "Das hat nicht geklappt. Bitte versuch es noch einmal.",
   },
+};
+
+export const TEACHER_STRINGS = {
+  en: { ...LIST_STRINGS.en, ...CONSOLE_STRINGS.en, ...TOOLS_STRINGS.en },
+  de: { ...LIST_STRINGS.de, ...CONSOLE_STRINGS.de, ...TOOLS_STRINGS.de },
 };

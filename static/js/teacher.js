@@ -1,9 +1,12 @@
 // The teacher page: GET /api/me decides between the sign-in form and the teacher's classes;
-// signing in and out, and the language switch. The views live in their own modules.
+// signing in and out, the language switch, and the route: `#class-<id>` opens that class's
+// console, anything else shows the list. The views live in their own modules.
 
 import { Api, backoff } from "./api.js";
+import { Connection } from "./connection.js";
 import { addStrings, lang, setLang, t, translatePage } from "./i18n.js";
 import { ClassList } from "./teacher-classes.js";
+import { ClassConsole } from "./teacher-console.js";
 import { TEACHER_STRINGS } from "./teacher-strings.js";
 
 addStrings(TEACHER_STRINGS);
@@ -13,9 +16,17 @@ const LOGIN_ERRORS = new Set(["bad_login", "rate_limited", "offline"]);
 
 const api = new Api();
 const classes = new ClassList($("#classes"), $("#projector"), api);
-const login = { error: null, busy: false };
+// The teacher's own socket, opened when a class's console is first shown.
+const connection = new Connection();
+const classConsole = new ClassConsole($("#console"), api, connection, classes);
+const login = { error: null, busy: false, teacher: false };
+const ROUTE = /^#class-(\d+)$/;
 
 classes.addEventListener("signedout", () => showLogin());
+classConsole.addEventListener("signedout", () => showLogin());
+classConsole.addEventListener("announce", (event) => announce(event.detail));
+connection.addEventListener("identity", () => showLogin());
+window.addEventListener("hashchange", () => login.teacher && route());
 $("#login-form").addEventListener("submit", (event) => signIn(event));
 $("#logout").addEventListener("click", () => signOut());
 
@@ -32,23 +43,40 @@ async function loadMe() {
 
 async function start() {
   const me = await loadMe();
-  if (me.role === "teacher") return showClasses();
+  if (me.role === "teacher") return route();
   showLogin();
 }
 
 function showLogin() {
+  login.teacher = false;
+  classConsole.close();
   $("#classes").hidden = true;
   $("#logout").hidden = true;
   $("#login").hidden = false;
   $("#login-name").focus();
 }
 
-async function showClasses() {
+// The hash says which view: a class's console, or the list of classes.
+async function route() {
+  login.teacher = true;
   $("#login").hidden = true;
   $("#logout").hidden = false;
+  const match = ROUTE.exec(location.hash);
+  if (match) {
+    $("#classes").hidden = true;
+    if (await classConsole.open(Number(match[1]))) return;
+    history.replaceState(null, "", location.pathname); // not the teacher's class: back to the list
+  }
+  await showClasses();
+}
+
+async function showClasses() {
+  const from = classConsole.klass?.id;
+  classConsole.close();
   $("#classes").hidden = false;
   await classes.load();
-  $("#classes-title").focus();
+  const card = from === undefined ? null : $(`.class-card[data-class="${from}"] .class-open`);
+  (card ?? $("#classes-title")).focus(); // back from a class: on its "Open" link
 }
 
 async function signIn(event) {
@@ -67,7 +95,7 @@ async function signIn(event) {
   $("#login-password").value = "";
   loginFailed(null);
   await loadMe(); // the CSRF token as the server now sees this browser
-  showClasses();
+  route();
 }
 
 function loginFailed(key, field = null) {
@@ -101,6 +129,7 @@ function switchLanguage(next) {
   document.title = t("teacher.title");
   renderLogin();
   classes.render();
+  classConsole.render();
   announce(t("announce.lang"));
 }
 
@@ -127,4 +156,4 @@ translatePage();
 markLanguage();
 renderLogin();
 start();
-window.atelier = { api, classes }; // for debugging in the browser console and tests
+window.atelier = { api, classes, classConsole, connection }; // for debugging in the browser console and tests
