@@ -29,6 +29,10 @@ class UnknownConfig(AtelierError):
     code = ErrorCode.UNKNOWN_CONFIG
 
 
+class EditNotAllowed(AtelierError):
+    code = ErrorCode.EDIT_NOT_ALLOWED
+
+
 def admit_inputs(
     message: RunStart,
     catalog: Catalog,
@@ -37,9 +41,11 @@ def admit_inputs(
     max_prompt_chars: int,
     max_meta_prompt_chars: int,
     perspectives: Collection[str] | None = None,
+    edit_instructions: bool = True,
 ) -> RunInputs:
     """The run's inputs; `perspectives`, when given, are the only interceptions allowed (the
-    student's class's list)."""
+    student's class's list), and without `edit_instructions` an edited meta-prompt is refused
+    (the class's teacher turned editing off)."""
     prompt = message.prompt.strip()
     if not prompt:
         raise InvalidRun("prompt: the prompt is empty")
@@ -57,6 +63,8 @@ def admit_inputs(
         raise UnknownConfig(f"output: no output config called {output!r}")
     meta_prompt, edited = config.meta_prompt, False
     if message.meta_prompt is not None and message.meta_prompt != config.meta_prompt:
+        if not edit_instructions:
+            raise EditNotAllowed(_NO_EDITING.get(message.lang) or _NO_EDITING["en"])
         if len(message.meta_prompt) > max_meta_prompt_chars:
             raise InvalidRun(f"meta_prompt: longer than {max_meta_prompt_chars} characters")
         _check_normalizable("meta_prompt", message.meta_prompt)
@@ -80,6 +88,15 @@ def admit_inputs(
 _NOT_IN_CLASS = {
     "en": "Your class does not use this perspective. Please choose another one.",
     "de": "Deine Klasse nutzt diese Perspektive nicht. Bitte wähle eine andere.",
+}
+
+
+#: What a student reads whose class does not let them edit a perspective's instructions.
+_NO_EDITING = {
+    "en": "In your class, the instructions of a perspective stay as they are. Please start "
+    "again without changing them.",
+    "de": "In deiner Klasse bleibt die Anleitung einer Perspektive, wie sie ist. Bitte starte "
+    "noch einmal, ohne sie zu ändern.",
 }
 
 

@@ -130,6 +130,7 @@ class Pipeline:
             max_prompt_chars=services.config.max_prompt_chars,
             max_meta_prompt_chars=services.config.max_meta_prompt_chars,
             perspectives=None if rules is None else rules.perspectives,
+            edit_instructions=rules is None or rules.edit_instructions is not False,
         )
         level = run_safety_level(services.config.safety_level, rules)
         run = Run(new_run_id(), session, inputs, safety_level=level)

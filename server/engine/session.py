@@ -85,11 +85,12 @@ def you_of(identity: Identity) -> You:
 
 def limits_for(limits: Limits, rules: ClassRules | None) -> Limits:
     """The limits a person's `welcome` shows: the operator's, lowered by their class's rules
-    (`Pipeline` enforces the same lower bound at run start)."""
-    if rules is None or rules.max_runs_in_flight is None:
+    (`Pipeline` enforces the same lower bound, and refuses edited instructions, at run start)."""
+    if rules is None:
         return limits
     lowered = lower_bound(limits.max_runs_in_flight, rules.max_runs_in_flight)
-    return limits.model_copy(update={"max_runs_in_flight": lowered})
+    editable = rules.edit_instructions is not False
+    return limits.model_copy(update={"max_runs_in_flight": lowered, "edit_instructions": editable})
 
 
 class Session:

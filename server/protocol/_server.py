@@ -36,6 +36,8 @@ class Limits(Message):
     max_meta_prompt_chars: int
     max_runs_in_flight: int
     messages_per_second: float
+    #: False when the person's class does not let students edit a perspective's instructions.
+    edit_instructions: bool = True
 
 
 class You(Message):

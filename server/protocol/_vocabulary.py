@@ -41,6 +41,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_CLASS = "unknown_class"
     #: `class.watch` beyond the classes one session may watch at once (`MAX_WATCHED_CLASSES`).
     TOO_MANY_CLASSES = "too_many_classes"
+    #: `run.start` with edited instructions (`meta_prompt`) from a member of a class whose
+    #: teacher turned editing off (`welcome`'s `limits.edit_instructions` says so first).
+    EDIT_NOT_ALLOWED = "edit_not_allowed"
 
 
 class RunEndCode(StrEnum):

@@ -24,6 +24,8 @@ export class Composer extends EventTarget {
     this.limits = { ...this.limits, ...limits };
     this.el("prompt").maxLength = this.limits.max_prompt_chars;
     this.el("meta-prompt").maxLength = this.limits.max_meta_prompt_chars;
+    // A class whose teacher turned editing off: no editor, and no edit is sent.
+    this.el("meta").hidden = this.limits.edit_instructions === false;
     this.refresh();
   }
 
@@ -79,7 +81,8 @@ export class Composer extends EventTarget {
     if (problem) return;
     const config = this.cards.current();
     const fields = { prompt: this.el("prompt").value.trim(), interception: config.id };
-    if (this.edits.has(config.id)) fields.meta_prompt = this.edits.get(config.id);
+    const editable = this.limits.edit_instructions !== false;
+    if (editable && this.edits.has(config.id)) fields.meta_prompt = this.edits.get(config.id);
     this.dispatchEvent(new CustomEvent("start", { detail: fields }));
   }
 

@@ -38,6 +38,8 @@ class ClassRules(BaseModel):
     max_runs_in_flight: Annotated[int, Field(ge=1, le=100)] | None = None
     max_queued_runs: Annotated[int, Field(ge=0, le=1000)] | None = None
     safety_level: SafetyLevel | None = None
+    #: Whether students may edit a perspective's instructions (`meta_prompt`); None: they may.
+    edit_instructions: bool | None = None
 
 
 def stricter_level(operator: SafetyLevel, chosen: SafetyLevel | None) -> SafetyLevel:
