@@ -119,6 +119,7 @@ def _add_socket_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/metrics", ops.metrics)
     router.add_get("/", _index)
     router.add_get("/teacher", _teacher_page)
+    router.add_get("/wall/{class}", _wall_page)
     router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
 
 
@@ -163,6 +164,11 @@ async def _index(request: web.Request) -> web.FileResponse:
 
 async def _teacher_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "teacher.html", headers={"Cache-Control": "no-cache"})
+
+
+async def _wall_page(request: web.Request) -> web.FileResponse:
+    """The page only: what a wall shows is asked for by the page (`handlers/wall.py`)."""
+    return web.FileResponse(STATIC_DIR / "wall.html", headers={"Cache-Control": "no-cache"})
 
 
 async def _mark_ready(app: web.Application) -> None:

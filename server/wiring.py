@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import structlog
@@ -24,7 +25,7 @@ from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel, load_catalog
 from server.engine.classroom.hub import ClassHub
-from server.engine.classroom.wall import WallFeed
+from server.engine.classroom.wall import WallFeed, publish_picture
 from server.engine.media import HeldMedia
 from server.engine.pipeline import Pipeline
 from server.engine.records import PictureIndex, RecordStore
@@ -147,6 +148,7 @@ async def running_pipeline(
         )
         services.held_media = HeldMedia(settings.held_media_bytes, settings.held_media_minutes * 60)
         services.classes = ClassHub(WallFeed())
+        records.on_indexed = partial(publish_picture, services.classes, catalog)  # the wall
         stack.push_async_callback(services.classes.close)  # after the runs have ended
         pipeline = Pipeline(services)
         stack.push_async_callback(pipeline.close)

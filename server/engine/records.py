@@ -18,7 +18,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -64,6 +64,9 @@ class RecordStore:
         self.index = index
         #: Runs in flight, by id: their media are served before their record exists.
         self._live: dict[str, RunMedia] = {}
+        #: Called with each record once it is written and indexed: the wall's hook
+        #: (`classroom.wall.publish_picture`, set by the wiring). It must not await or raise.
+        self.on_indexed: Callable[[RunRecord], None] | None = None
 
     def run_dir(self, run_id: str) -> Path:
         if not RUN_ID.match(run_id):
@@ -95,6 +98,8 @@ class RecordStore:
                 # The member or class was deleted while the run was ending: it goes with them.
                 log.info("record_of_deleted_owner_removed", run=run_id)
                 await self.delete_runs([run_id])
+            elif self.on_indexed is not None:
+                self.on_indexed(record)
         except (OSError, sqlite3.Error) as exc:
             log.error("record_write_failed", run=run_id, error=str(exc))
         finally:

@@ -25,8 +25,12 @@ WITHOUT_IDENTITY = frozenset(
 )
 
 
+#: The wall's calls: a wall link holder has no identity (`wall.py` has its own gate).
+WALL_PATHS = "/api/wall/"
+
+
 def needs_identity(path: str) -> bool:
-    exempt = path in WITHOUT_IDENTITY or path in OPERATOR_PATHS
+    exempt = path in WITHOUT_IDENTITY or path in OPERATOR_PATHS or path.startswith(WALL_PATHS)
     return path.startswith("/api/") and not exempt
 
 

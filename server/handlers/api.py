@@ -11,6 +11,7 @@ from server.engine.catalog import listing, parse_lang
 from server.engine.picture_access import RunMedia
 from server.engine.picture_names import DownloadName, download_name
 from server.engine.records import content_type
+from server.handlers import wall
 from server.handlers.identity import identity_of
 from server.handlers.keys import PIPELINE
 from server.handlers.pictures import may_read, media_url
@@ -45,8 +46,9 @@ async def status(request: web.Request) -> web.Response:
 
 async def media(request: web.Request) -> web.StreamResponse:
     """`GET /media/{run}/{file}`: one of a run's pictures, for those who may see it (its
-    owner, a teacher of the owner's class; anyone for a cookie-less run); `not_found` for
-    everyone else, exactly as for a file that does not exist. `?download=1` names the file."""
+    owner, a teacher of the owner's class, a wall link of the class while the picture is on
+    its wall; anyone for a cookie-less run); `not_found` for everyone else, exactly as for a
+    file that does not exist. `?download=1` names the file."""
     run_id, name = request.match_info["run"], request.match_info["file"]
     services = request.app[PIPELINE].services
     records = services.records
@@ -57,7 +59,8 @@ async def media(request: web.Request) -> web.StreamResponse:
     found = found or (held.facts if held is not None else None)
     if path is None or found is None or media_url(run_id, name) not in found.outputs:
         raise problem(request, ApiErrorCode.NOT_FOUND)
-    if not await may_read(request, found.owner) or not (held is not None or path.is_file()):
+    seen = await may_read(request, found.owner) or await wall.may_show(request, run_id, found.owner)
+    if not seen or not (held is not None or path.is_file()):
         raise problem(request, ApiErrorCode.NOT_FOUND)
     headers = {
         "Content-Type": content_type(path),

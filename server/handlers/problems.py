@@ -92,6 +92,18 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "Diesen Spitznamen gibt es in dieser Klasse schon. Wähle einen anderen, oder frag "
         "nach einer PIN, wenn es deiner ist.",
     ),
+    E.TOO_MANY_WALL_LINKS: (
+        409,
+        "This class has as many wall links as it may have. Revoke one you no longer use.",
+        "Diese Klasse hat schon so viele Wand-Links, wie sie haben darf. Widerrufe einen, den "
+        "du nicht mehr brauchst.",
+    ),
+    E.TOO_MANY_WALLS: (
+        409,
+        "This class's wall is open on too many screens. Close one and try again.",
+        "Die Wand dieser Klasse ist auf zu vielen Bildschirmen offen. Schließe einen und "
+        "versuche es noch einmal.",
+    ),
     E.CLASS_FULL: (
         409,
         "This class is full. Ask your teacher.",

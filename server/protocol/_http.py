@@ -48,6 +48,8 @@ class ApiErrorCode(StrEnum):
     OPERATORS_ONLY = "operators_only"
     CSRF = "csrf"
     NOT_FOUND = "not_found"
+    TOO_MANY_WALL_LINKS = "too_many_wall_links"
+    TOO_MANY_WALLS = "too_many_walls"
     NICKNAME_LOCKED = "nickname_locked"
     UNKNOWN_PERSPECTIVE = "unknown_perspective"
     INTERNAL = "internal"
@@ -178,6 +180,43 @@ class ClassPictureList(Body):
     pictures: list[ClassPictureInfo]
 
 
+class WallLinkInfo(Body):
+    id: int
+    created: float
+
+
+class WallLinkCreated(Body):
+    """The only answer that holds the link's token (in `url`'s fragment): it is stored hashed."""
+
+    id: int
+    url: str
+    created: float
+
+
+class WallLinkList(Body):
+    links: list[WallLinkInfo]
+
+
+class WallPicture(Body):
+    """One picture on a class's wall: only what the projector shows (never a reason)."""
+
+    run: str
+    nickname: str
+    perspective: str
+    perspective_name: dict[str, str]
+    icon: str
+    color: str
+    prompt: str
+    created: float
+    files: list[str]
+    group: str | None
+
+
+class WallPictures(Body):
+    name: str
+    pictures: list[WallPicture]
+
+
 class ErrorDetail(Body):
     code: ApiErrorCode
     message: str
@@ -207,6 +246,11 @@ ANSWER_MODELS: tuple[type[Body], ...] = (
     ModerationLog,
     ClassPictureInfo,
     ClassPictureList,
+    WallLinkInfo,
+    WallLinkCreated,
+    WallLinkList,
+    WallPicture,
+    WallPictures,
     ErrorDetail,
     ApiError,
 )

@@ -4,6 +4,7 @@ rows in it, never from a newer one, and all or nothing per step."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -165,6 +166,7 @@ COLUMNS = {
         "hidden",
         "compare_group",
     ],
+    "wall_links": ["id", "class_id", "token_hash", "created", "revoked"],
 }
 
 
@@ -216,3 +218,29 @@ async def test_version_3_gives_old_rows_no_status_and_no_lock(tmp_path: Path) ->
         assert not mia.locked
     finally:
         await store.close()
+
+
+async def test_version_3_gives_an_old_class_wall_links_that_go_with_it(tmp_path: Path) -> None:
+    """H-WALL: a link of a class from before version 3 opens its wall until it is revoked;
+    only the token's hash is stored, and the rows go with their class."""
+    path = tmp_path / "atelier.db"
+    await a_version_1_file(path)
+    store = await PeopleStore.open(path)
+    try:
+        made = await store.new_wall_link(1)
+        assert made is not None
+        link, token = made
+        assert await store.wall_link_for(token) == link
+        with sqlite3.connect(path) as conn:
+            [(stored,)] = conn.execute("SELECT token_hash FROM wall_links").fetchall()
+        conn.close()
+        assert stored == hashlib.sha256(token.encode()).hexdigest()
+        assert await store.revoke_wall_link(1, link.id)
+        assert await store.wall_link_for(token) is None
+        assert await store.wall_links_of(1) == []
+        await store.delete_class(1)
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM wall_links").fetchone() == (0,)
+    conn.close()

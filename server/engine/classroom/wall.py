@@ -15,9 +15,16 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import structlog
+
+from server.engine.catalog import Catalog
+from server.engine.people.rows import PictureRow
+from server.engine.records import picture_row
+from server.engine.run_record import RunRecord
+from server.protocol import RunStatus
+from server.protocol._http import WallPicture
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +47,49 @@ class WallEvent:
     kind: WallEventKind
     run: str
     picture: dict[str, Any] | None = None
+
+
+class Publisher(Protocol):
+    """Where the pipeline's hook hands a wall event (`ClassHub.publish`)."""
+
+    def publish(self, class_id: int, event: WallEvent) -> None: ...
+
+
+def on_wall(row: PictureRow) -> bool:
+    """Whether a picture may be on the wall: its run completed (every check passed), it has
+    files, and its teacher has not hidden it."""
+    return row.status == RunStatus.COMPLETED.value and bool(row.files) and not row.hidden
+
+
+def wall_item(row: PictureRow, nickname: str, catalog: Catalog | None) -> WallPicture:
+    """The wall's view of a picture: the perspective by its names in both languages (the
+    wall picks its own), never a teacher-only field."""
+    config = catalog.interceptions.get(row.perspective) if catalog else None
+    names = {"en": config.name.en, "de": config.name.de} if config else {}
+    return WallPicture(
+        run=row.run_id,
+        nickname=nickname,
+        perspective=row.perspective,
+        perspective_name=names or {"en": row.perspective, "de": row.perspective},
+        icon=config.icon if config else "",
+        color=config.color if config else "#777777",
+        prompt=row.prompt,
+        created=row.created,
+        files=[f"/media/{row.run_id}/{name}" for name in row.files],
+        group=row.group,
+    )
+
+
+def publish_picture(hub: Publisher, catalog: Catalog, record: RunRecord) -> None:
+    """The pipeline's hook once a run's record and index row are written: a class member's
+    completed run with pictures goes on the class's wall."""
+    row, owner = picture_row(record), record.owner
+    if row is None or row.class_id is None or owner is None:
+        return
+    if record.status is not RunStatus.COMPLETED or not on_wall(row):
+        return
+    item = wall_item(row, owner.nickname or "", catalog)
+    hub.publish(row.class_id, WallEvent("picture", row.run_id, item.model_dump(mode="json")))
 
 
 class WallSubscriber:

@@ -17,12 +17,13 @@ from server.engine.people.moderation import Moderation
 from server.engine.people.pictures import Pictures
 from server.engine.people.sqlite import Database
 from server.engine.people.teachers import Teachers
+from server.engine.people.wall_links import WallLinks
 from server.engine.safety_words import WordList
 
 DB_NAME = "atelier.db"
 
 
-class PeopleStore(Teachers, Classes, Members, Pictures, Moderation):
+class PeopleStore(Teachers, Classes, Members, Pictures, Moderation, WallLinks):
     """The people database. Every method is a coroutine; rows come back frozen."""
 
     def __init__(self, db: Database, blocked_words: WordList | None) -> None:

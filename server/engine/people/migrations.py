@@ -87,6 +87,16 @@ _V3: tuple[str, ...] = (
     # -- nickname locks (H-MOD)
     "ALTER TABLE members ADD COLUMN locked INTEGER NOT NULL DEFAULT 0",
     # -- wall links (H-WALL)
+    # A link's token is kept only as its SHA-256 (wall_links.py); a revoked link keeps its row
+    # (revoked set) so the teacher's list and the refusal agree, and goes with its class.
+    """CREATE TABLE wall_links (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        class_id INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        created REAL NOT NULL,
+        revoked REAL
+    )""",
+    "CREATE INDEX wall_links_class ON wall_links (class_id)",
     # -- lessons: ended (H-CTRL)
     # -- export and retention (H-EXP)
     # -- compare runs (H-COMP)

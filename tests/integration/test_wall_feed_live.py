@@ -1,0 +1,130 @@
+"""The wall's live feed over real HTTP (Server-Sent Events): a class member's finished picture
+arrives as it is made (a blocked run never does), a hidden one is taken away and its media are
+refused to the wall from then on, and revoking the link closes the open feed at once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp import ClientResponse, ClientSession
+from aiohttp.test_utils import TestServer
+
+from server.handlers import wall
+from tests.integration.test_wall_links import WALL_HEADER, links_path, new_link
+from tests.people_support import api_json, open_socket, people_client
+from tests.pictures_support import Classroom, classroom, fetch_status, make_picture
+from tests.pipeline_support import StartPipeline
+
+#: Bound on every wait for the feed; the feed itself answers within milliseconds.
+WAIT = 10.0
+
+
+async def next_event(feed: ClientResponse) -> tuple[str, dict[str, Any]]:
+    """The next event on the stream (comments skipped): its name and its data."""
+    name, data = "message", b""
+    async with asyncio.timeout(WAIT):
+        while True:
+            line = (await feed.content.readline()).rstrip(b"\n")
+            if not line and data:
+                return name, orjson.loads(data)
+            if line.startswith(b"event: "):
+                name = line.removeprefix(b"event: ").decode()
+            elif line.startswith(b"data: "):
+                data = line.removeprefix(b"data: ")
+            elif feed.content.at_eof():
+                raise EOFError("the feed ended")
+
+
+async def open_feed(http: ClientSession, server: TestServer, class_id: int) -> ClientResponse:
+    response = await http.get(server.make_url(f"/api/wall/{class_id}/events"))
+    assert response.status == 200, await response.text()
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    return response
+
+
+async def projector(room: Classroom, server: TestServer) -> tuple[ClientSession, int]:
+    """A client that opened the class's wall with a new link (holding its cookie)."""
+    link, token = await new_link(room, server)
+    http = people_client()
+    path = f"/api/wall/{room.klass['id']}"
+    async with http.get(server.make_url(path), headers={WALL_HEADER: token}) as response:
+        assert response.status == 200
+    return http, link
+
+
+async def blocked_run(http: ClientSession, server: TestServer, prompt: str) -> None:
+    ws, _ = await open_socket(http, server)
+    await ws.send_json({"type": "run.start", "prompt": prompt, "interception": "bauhaus"})
+    async with asyncio.timeout(WAIT):
+        while (message := await ws.receive_json())["type"] != "run.done":
+            pass
+    assert message["status"] == "blocked"
+    await ws.close()
+
+
+async def test_a_picture_arrives_and_a_hidden_one_leaves(start_pipeline: StartPipeline) -> None:
+    server = await start_pipeline(access="codes", safety_level="kids")
+    room = await classroom(server, "Mika")
+    class_id = room.klass["id"]
+    wall_http, _ = await projector(room, server)
+    feed = await open_feed(wall_http, server, class_id)
+    await blocked_run(room.students["Mika"], server, "a knight with a gun")
+    run, urls = await make_picture(room.students["Mika"], server, "a fox in the snow")
+    name, event = await next_event(feed)  # the blocked run came first and sent nothing
+    assert (name, event["kind"], event["run"]) == ("message", "picture", run)
+    picture = event["picture"]
+    assert (picture["nickname"], picture["prompt"], picture["files"]) == (
+        "Mika",
+        "a fox in the snow",
+        urls,
+    )
+    assert picture["perspective"] == "bauhaus"
+    assert picture["perspective_name"]["en"]
+    assert "teacher_reason" not in picture
+    assert picture["group"] is None
+    assert await fetch_status(wall_http, server, urls[0]) == 200
+    change = f"/api/classes/{class_id}/pictures/{run}"
+    await api_json(room.teacher, server, "PATCH", change, {"hidden": True})
+    name, event = await next_event(feed)
+    assert (event["kind"], event["run"]) == ("hidden", run)
+    assert await fetch_status(wall_http, server, urls[0]) == 404
+    async with wall_http.get(server.make_url(f"/api/wall/{class_id}")) as response:
+        assert (await response.json())["pictures"] == []
+    feed.close()
+    await wall_http.close()
+    await room.close()
+
+
+async def test_revoking_the_link_closes_its_open_feed(start_pipeline: StartPipeline) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    wall_http, link = await projector(room, server)
+    feed = await open_feed(wall_http, server, room.klass["id"])
+    run, [url] = await make_picture(room.students["Mika"], server, "a boat")
+    assert (await next_event(feed))[1]["run"] == run
+    await api_json(room.teacher, server, "DELETE", f"{links_path(room)}/{link}", status=204)
+    assert await next_event(feed) == ("end", {"why": "revoked"})
+    async with asyncio.timeout(WAIT):
+        assert await feed.content.read() == b""  # and the stream ends
+    assert await fetch_status(wall_http, server, url) == 404
+    async with wall_http.get(server.make_url(f"/api/wall/{room.klass['id']}/events")) as again:
+        assert again.status == 404
+    await wall_http.close()
+    await room.close()
+
+
+async def test_an_idle_feed_sends_heartbeats(
+    start_pipeline: StartPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wall, "HEARTBEAT_SECONDS", 0.01)
+    server = await start_pipeline(access="codes")
+    room = await classroom(server)
+    feed = await open_feed(room.teacher, server, room.klass["id"])  # the teacher's own cookie
+    async with asyncio.timeout(WAIT):
+        while not (await feed.content.readline()).startswith(b": heartbeat"):
+            pass
+    feed.close()
+    await room.close()
