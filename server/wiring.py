@@ -148,7 +148,6 @@ async def running_pipeline(
         )
         services.held_media = HeldMedia(settings.held_media_bytes, settings.held_media_minutes * 60)
         services.classes = ClassHub(WallFeed())
-        services.classes.lessons = services.lessons  # a watched class's paused, lesson open
         records.on_indexed = partial(publish_picture, services.classes, catalog)  # the wall
         stack.push_async_callback(services.classes.close)  # after the runs have ended
         pipeline = Pipeline(services)

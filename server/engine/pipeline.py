@@ -122,7 +122,7 @@ class Pipeline:
         if self._restarting:  # its socket is about to close: nothing would deliver the run
             raise Unavailable("the server is restarting; try again in a minute")
         services = self.services
-        rules = services.lessons.admit(session.identity)  # lesson ended? the current rules
+        rules = session.identity.rules
         inputs = admit_inputs(
             message,
             services.catalog,
@@ -139,7 +139,6 @@ class Pipeline:
             session.run_owner,  # a cookie-less session: its address's (`per_address`)
             limits=self._limits(rules),
             on_queue=self._queue_reporter(run),
-            class_id=session.identity.class_id,  # its teacher may pause it
         )
         self._runs.setdefault(session.id, {})[run.id] = run
         self.services.classes.run_started(run)  # a class member's run: its teacher may watch
@@ -149,7 +148,6 @@ class Pipeline:
         task = asyncio.create_task(self._execute(run, ticket, session), name=f"run {run.id}")
         self._tasks[run.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
-        self.services.lessons.track(run, task)  # its teacher may cancel it, or end the lesson
         log.info("run_accepted", session=session.id, run=run.id, interception=inputs.interception)
 
     def cancel(self, session: Session, message: RunCancel) -> None:
@@ -185,7 +183,6 @@ class Pipeline:
                 position=info.position,
                 length=info.queue_length,
                 eta=info.eta_seconds,
-                paused=info.paused,
             )
 
         return report
@@ -231,7 +228,7 @@ class Pipeline:
                 run.error = "the server shut down"
                 run.finish(RunStatus.FAILED, reason=reason, code=RunEndCode.SERVER_RESTARTING)
             else:
-                reason = texts.text(self.services.lessons.why_cancelled(run.id), lang)
+                reason = texts.text("cancelled", lang)
                 run.finish(RunStatus.CANCELLED, reason=reason, code=RunEndCode.CANCELLED)
         except BackendError as exc:
             run.error = str(exc)

@@ -127,11 +127,6 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "deiner Bilder weitermachen oder es später noch einmal versuchen.",
     ),
     E.INTERNAL: (500, "Something went wrong on the server.", "Auf dem Server ging etwas schief."),
-    E.UNAVAILABLE: (
-        503,
-        "The server is not ready for this yet. Please try again in a minute.",
-        "Der Server ist dafür noch nicht bereit. Bitte versuche es in einer Minute noch einmal.",
-    ),
 }
 
 #: The store's refusal reasons (`PeopleError.reason`) as API codes; the rest are `not_found`.

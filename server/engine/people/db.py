@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from server.engine.people.classes import Classes
-from server.engine.people.lessons import LessonStates
 from server.engine.people.members import Members
 from server.engine.people.migrations import migrate
 from server.engine.people.moderation import Moderation
@@ -24,7 +23,7 @@ from server.engine.safety_words import WordList
 DB_NAME = "atelier.db"
 
 
-class PeopleStore(Teachers, Classes, Members, Pictures, Moderation, WallLinks, LessonStates):
+class PeopleStore(Teachers, Classes, Members, Pictures, Moderation, WallLinks):
     """The people database. Every method is a coroutine; rows come back frozen."""
 
     def __init__(self, db: Database, blocked_words: WordList | None) -> None:

@@ -22,7 +22,6 @@ from prometheus_client import CollectorRegistry
 from server.engine.scheduler._eta import ServiceTimes, suggest_retry_after
 from server.engine.scheduler._lines import PersonLine, Pool, Ticker
 from server.engine.scheduler._metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
-from server.engine.scheduler._pause import ClassPauses
 from server.engine.scheduler._queueing import Admission, RunLimits, WaitKey, admission, run_priority
 from server.engine.scheduler._settings import (
     Busy,
@@ -35,7 +34,7 @@ from server.engine.scheduler._ticket import Lease, Outcome, QueueCallback, RunPh
 from server.engine.scheduler._updates import tell_person, tell_pool
 
 
-class Scheduler(ClassPauses):
+class Scheduler:
     """Admission, person lines and pool slots for every run of the server."""
 
     def __init__(
@@ -45,7 +44,6 @@ class Scheduler(ClassPauses):
         registry: CollectorRegistry | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__()  # no class paused
         self.settings = settings
         self._clock = clock
         interval = settings.queue_update_interval
@@ -109,17 +107,15 @@ class Scheduler(ClassPauses):
         *,
         limits: RunLimits | None = None,
         on_queue: QueueCallback | None = None,
-        class_id: int | None = None,
     ) -> RunTicket:
         """Admit `person`'s run or refuse it at once (Busy, TooManyRuns); nothing queued is
-        touched. `limits` default to the settings' (a class passes its lower ones); a run of a
-        class member names the class (its teacher may pause it)."""
+        touched. `limits` default to the settings' (a class passes its lower ones)."""
         if run_id in self._runs:
             raise ValueError(f"run {run_id} is already admitted")
         line = self._line_of(person, limits or self.settings.limits)
         verdict = admission(len(line.in_flight), len(line.line), line.limits)
         self._check_room(line, verdict)
-        ticket = RunTicket(self, run_id, person, next(self._run_seq), on_queue, class_id)
+        ticket = RunTicket(self, run_id, person, next(self._run_seq), on_queue)
         self._runs[run_id] = ticket
         if verdict is Admission.START:
             self._activate(line, ticket)
@@ -215,7 +211,7 @@ class Scheduler(ClassPauses):
         )
         future = asyncio.get_running_loop().create_future()
         lease = Lease(ticket, pool_name, stage, key, future, self._clock())
-        if self._request(pool, lease):
+        if pool.queue.request(key, lease):
             self._granted(lease)
             return lease
         ticket.waiting.add(lease)
@@ -242,18 +238,18 @@ class Scheduler(ClassPauses):
             for lease in ticket.waiting:
                 share = line.share(ticket)
                 if share != lease.key.share:
-                    pool = self._pools[lease.pool]
-                    self._withdraw(pool, lease)
+                    queue = self._pools[lease.pool].queue
+                    queue.remove(lease.key)
                     lease.key = lease.key._replace(share=share)
-                    granted = self._request(pool, lease)
+                    granted = queue.request(lease.key, lease)
                     assert not granted, "a pool had a free slot while a request waited"
-                    pool.notifier.mark()
+                    self._pools[lease.pool].notifier.mark()
 
     def _drop_waiter(self, lease: Lease) -> None:
         lease.run.waiting.discard(lease)
         self._pool_waiting -= 1
         pool = self._pools[lease.pool]
-        self._withdraw(pool, lease)
+        pool.queue.remove(lease.key)
         pool.notifier.mark()
 
     def _granted(self, lease: Lease) -> None:
@@ -273,7 +269,11 @@ class Scheduler(ClassPauses):
         if self._metrics is not None:
             self._metrics.served(pool.name, lease.stage, outcome, seconds)
         while (successor := pool.queue.release()) is not None:
-            if self._hand_to(successor):  # else cancelled this instant: try the next one
+            successor.run.waiting.discard(successor)
+            self._pool_waiting -= 1
+            if not successor.future.done():  # else cancelled this instant: try the next one
+                successor.future.set_result(None)
+                self._granted(successor)
                 break
         pool.notifier.mark()
 

@@ -15,7 +15,6 @@ from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel
 from server.engine.classroom.hub import ClassHub
-from server.engine.classroom.lessons import Lessons
 from server.engine.errors import AtelierError, BackendTimeout
 from server.engine.llm import ChatMessage, ChatRequest
 from server.engine.media import (
@@ -74,11 +73,6 @@ class Services:
     media_writer: MediaWriter = write_file
     #: What teachers' consoles and the walls see of each class live (`classroom/hub.py`).
     classes: ClassHub = field(default_factory=ClassHub)
-    #: Classes in session: paused, lesson ended, current rules (`classroom/lessons.py`).
-    lessons: Lessons = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.lessons = Lessons(self.scheduler)  # wiring loads the ended lessons into it
 
 
 class Blocked(AtelierError):
