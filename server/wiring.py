@@ -25,6 +25,7 @@ from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel, load_catalog
 from server.engine.classroom.hub import ClassHub
+from server.engine.classroom.readiness import WarmUp
 from server.engine.classroom.wall import WallFeed, publish_picture
 from server.engine.media import HeldMedia
 from server.engine.pipeline import Pipeline
@@ -139,7 +140,7 @@ async def running_pipeline(
     async with contextlib.AsyncExitStack() as stack:
         simulators = await open_simulators(stack, catalog, models, demo) if demo else None
         waiting = WaitingSessions()
-        backends = await open_backends(stack, settings, simulators, models, waiting)
+        backends = await open_backends(stack, settings, simulators, waiting)
         scheduler = Scheduler(scheduler_settings(settings, backends), registry=registry)
         stack.callback(scheduler.close)
         records = RecordStore(settings.data_dir / "runs", settings.retention_hours, pictures)
@@ -147,6 +148,10 @@ async def running_pipeline(
             pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting
         )
         services.held_media = HeldMedia(settings.held_media_bytes, settings.held_media_minutes * 60)
+        services.warm_up = WarmUp(backends, models, settings.warm_up_timeout)
+        stack.push_async_callback(services.warm_up.close)
+        if settings.warm_up:
+            services.warm_up.start()  # the console shows its progress
         services.classes = ClassHub(WallFeed())
         records.on_indexed = partial(publish_picture, services.classes, catalog)  # the wall
         stack.push_async_callback(services.classes.close)  # after the runs have ended
@@ -175,7 +180,6 @@ async def open_backends(
     stack: contextlib.AsyncExitStack,
     settings: Settings,
     simulators: DemoBackends | None,
-    models: list[str],
     waiting: WaitingSessions,
 ) -> Backends:
     if simulators:
@@ -186,7 +190,7 @@ async def open_backends(
     backends.subscribe(waiting.publish)  # state changes reach the sessions waiting on them
     # Registered before start: start opens the clients one by one, close undoes any of them.
     stack.push_async_callback(backends.close)
-    await backends.start(models)
+    await backends.start()  # no warm-up here: `WarmUp` runs it (running_pipeline)
     return backends
 
 

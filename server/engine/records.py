@@ -18,7 +18,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,6 +53,8 @@ class PictureIndex(Protocol):
     async def add_picture(self, row: PictureRow) -> bool: ...
 
     async def prune_pictures(self, before: float) -> list[str]: ...
+
+    async def prune_class_pictures(self, now: float) -> list[str]: ...
 
 
 class RecordStore:
@@ -149,19 +151,24 @@ class RecordStore:
 
     async def prune(self, now: float | None = None) -> int:
         """Delete runs older than the retention period: their folders, and their index rows
-        with the folders those name. Returns how many folders went."""
-        if self.retention_seconds <= 0:
-            return 0
+        with the folders those name, and the runs of a class older than its own retention.
+        Returns how many folders went."""
         now = now if now is not None else time.time()
-        removed = await asyncio.to_thread(self.prune_folders, now)
+        removed = 0
+        if self.retention_seconds > 0:
+            removed = await asyncio.to_thread(self.prune_folders, now)
         if self.index is not None:
-            removed += await self._prune_index(now - self.retention_seconds)
+            if self.retention_seconds > 0:
+                removed += await self._prune_index(
+                    self.index.prune_pictures, now - self.retention_seconds
+                )
+            # A class's own retention (`ClassRules.retention_hours`) when it is shorter.
+            removed += await self._prune_index(self.index.prune_class_pictures, now)
         return removed
 
-    async def _prune_index(self, before: float) -> int:
-        assert self.index is not None
+    async def _prune_index(self, expire: Callable[[float], Awaitable[list[str]]], at: float) -> int:
         try:
-            expired = await self.index.prune_pictures(before)
+            expired = await expire(at)
         except sqlite3.Error as exc:  # the next round tries again; the pruner must not die
             log.error("pictures_prune_failed", error=str(exc))
             return 0

@@ -14,11 +14,12 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from server.engine.people.class_pictures import retention_within
 from server.engine.people.codes import show_code
 from server.engine.people.identity import MEMBER_PREFIX, ClassRules
 from server.engine.people.rows import ClassRow, MemberRow
 from server.handlers.identity import identity_of, token_of
-from server.handlers.keys import PEOPLE, PIPELINE, REGISTRY
+from server.handlers.keys import PEOPLE, PIPELINE, REGISTRY, SETTINGS
 from server.handlers.problems import problem, read_body
 from server.protocol import CloseCode
 from server.protocol._http import (
@@ -92,6 +93,8 @@ def _rules(request: web.Request, given: dict[str, object] | None) -> ClassRules:
         rules = ClassRules.model_validate(given or {})
     except ValidationError:
         raise problem(request, ApiErrorCode.INVALID_FIELD) from None
+    if not retention_within(rules, request.app[SETTINGS].retention_hours):
+        raise problem(request, ApiErrorCode.INVALID_FIELD)
     pipeline = request.app.get(PIPELINE)
     known = pipeline.services.catalog.interceptions if pipeline is not None else None
     if rules.perspectives and known is not None and not set(rules.perspectives) <= set(known):

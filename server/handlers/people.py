@@ -13,7 +13,7 @@ from aiohttp import web
 
 from server.engine.catalog import SafetyLevel, load_word_lists
 from server.engine.people.db import DB_NAME, PeopleStore
-from server.handlers import auth, classes, moderation, wall
+from server.handlers import auth, classes, export, moderation, readiness, wall
 from server.handlers.access import access_middleware
 from server.handlers.csrf import csrf_middleware
 from server.handlers.identity import SIGNING_KEY, identity_middleware
@@ -56,5 +56,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/api/teacher/login", auth.teacher_login)
     router.add_post("/api/teacher/logout", auth.teacher_logout)
     classes.add_routes(router)
+    export.add_routes(router)
+    readiness.add_routes(router)
     moderation.add_routes(router)
     wall.add_routes(router)

@@ -47,6 +47,18 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "There is no perspective with this id. Choose one from the list.",
         "Es gibt keine Perspektive mit dieser Kennung. Wähle eine aus der Liste.",
     ),
+    E.INVALID_RANGE: (
+        400,
+        "This time range cannot be used: check the dates (the start before the end, at most "
+        "400 days).",
+        "Diesen Zeitraum kann man nicht nehmen: Prüfe die Daten (der Anfang vor dem Ende, "
+        "höchstens 400 Tage).",
+    ),
+    E.CONFIRM_MISMATCH: (
+        400,
+        "To confirm, type the class's name exactly as it is shown.",
+        "Zur Bestätigung tippe den Namen der Klasse genau so, wie er angezeigt wird.",
+    ),
     E.JOIN_REQUIRED: (
         401,
         "Please join your class first, with the code your teacher gave you.",
@@ -114,6 +126,11 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "This code is no longer valid. Ask your teacher for the new one.",
         "Dieser Code gilt nicht mehr. Frag nach dem neuen.",
     ),
+    E.EXPORT_TOO_LARGE: (
+        413,
+        "This export would be too large. Choose a shorter time range.",
+        "Dieser Export wäre zu groß. Wähle einen kürzeren Zeitraum.",
+    ),
     E.RATE_LIMITED: (
         429,
         "That was too many tries. Please wait a minute and try again.",
@@ -125,6 +142,11 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "your pictures, or try again later.",
         "Gerade kamen sehr viele neue Besucher aus deinem Netz. Du kannst ohne Speichern "
         "deiner Bilder weitermachen oder es später noch einmal versuchen.",
+    ),
+    E.EXPORT_BUSY: (
+        429,
+        "Other exports are being made right now. Please try again in a minute.",
+        "Gerade werden andere Exporte erstellt. Bitte versuche es in einer Minute noch einmal.",
     ),
     E.INTERNAL: (500, "Something went wrong on the server.", "Auf dem Server ging etwas schief."),
 }

@@ -9,11 +9,11 @@ arrive as an object the engine's `ClassRules` validates, so its bounds live in o
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.protocol._vocabulary import AccessMode, Role
+from server.protocol._vocabulary import AccessMode, BackendKind, Role
 
 #: As typed: the store refuses more than 80 characters after NFKC, with a clear text.
 CLASS_NAME_CHARS = 320
@@ -33,6 +33,8 @@ class ApiErrorCode(StrEnum):
 
     BAD_JSON = "bad_json"
     INVALID_FIELD = "invalid_field"
+    INVALID_RANGE = "invalid_range"
+    CONFIRM_MISMATCH = "confirm_mismatch"
     JOIN_REQUIRED = "join_required"
     INVALID_NAME = "invalid_name"
     INVALID_NICKNAME = "invalid_nickname"
@@ -42,6 +44,8 @@ class ApiErrorCode(StrEnum):
     WRONG_PIN = "wrong_pin"
     CLASS_FULL = "class_full"
     RATE_LIMITED = "rate_limited"
+    EXPORT_TOO_LARGE = "export_too_large"
+    EXPORT_BUSY = "export_busy"
     GUESTS_LIMITED = "guests_limited"
     BAD_LOGIN = "bad_login"
     TEACHERS_ONLY = "teachers_only"
@@ -97,6 +101,12 @@ class PictureChange(Body):
 
     flagged: bool | None = None
     hidden: bool | None = None
+
+
+class PicturesDelete(Body):
+    """A teacher deleting a class's pictures types the class's name to confirm."""
+
+    confirm: Annotated[str, Field(max_length=CLASS_NAME_CHARS)] = ""
 
 
 # -- answers
@@ -226,7 +236,42 @@ class ApiError(Body):
     error: ErrorDetail
 
 
+class PicturesDeleted(Body):
+    deleted: int
+
+
+class WarmUpProgress(Body):
+    """The warm-up's progress: `done` of `total` models tried, `failed` of them not loaded."""
+
+    state: Literal["idle", "running", "done", "failed"]
+    done: int
+    total: int
+    failed: int
+
+
+class ModelReadiness(Body):
+    name: str
+    warm: bool
+
+
+class KindReadiness(Body):
+    """One kind of backend, summed up over its instances (`classroom/readiness.py`)."""
+
+    kind: BackendKind
+    state: Literal["ready", "starting", "unhealthy", "down", "unknown", "missing"]
+    instances: int
+    healthy: int
+    startable: bool
+    models: list[ModelReadiness] | None
+
+
+class BackendsReadiness(Body):
+    kinds: list[KindReadiness]
+    warmup: WarmUpProgress
+
+
 REQUEST_MODELS: tuple[type[Body], ...] = (
+    PicturesDelete,
     JoinRequest,
     LoginRequest,
     ClassCreate,
@@ -251,6 +296,11 @@ ANSWER_MODELS: tuple[type[Body], ...] = (
     WallLinkList,
     WallPicture,
     WallPictures,
+    PicturesDeleted,
+    WarmUpProgress,
+    ModelReadiness,
+    KindReadiness,
+    BackendsReadiness,
     ErrorDetail,
     ApiError,
 )

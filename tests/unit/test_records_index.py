@@ -42,6 +42,9 @@ class FakeIndex:
         self.rows = [r for r in self.rows if r.created >= before]
         return gone
 
+    async def prune_class_pictures(self, now: float) -> list[str]:
+        return []  # no class here sets a retention of its own
+
 
 def completed(owner: RecordedOwner | None = MIKA, *, created: float = NOW) -> RunRecord:
     record = replace(

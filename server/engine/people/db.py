@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from server.engine.people.class_pictures import ClassPictures
 from server.engine.people.classes import Classes
 from server.engine.people.members import Members
 from server.engine.people.migrations import migrate
@@ -23,7 +24,7 @@ from server.engine.safety_words import WordList
 DB_NAME = "atelier.db"
 
 
-class PeopleStore(Teachers, Classes, Members, Pictures, Moderation, WallLinks):
+class PeopleStore(Teachers, Classes, Members, Pictures, Moderation, WallLinks, ClassPictures):
     """The people database. Every method is a coroutine; rows come back frozen."""
 
     def __init__(self, db: Database, blocked_words: WordList | None) -> None:

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.protocol import Role
 
+#: The longest a class may keep its pictures, in hours (a school year).
+RETENTION_HOURS = 24 * 366
+
 SafetyLevel = Literal["kids", "youth", "adult", "research"]
 
 #: Strictest first: a class may only move its level towards the front of this list.
@@ -38,6 +41,9 @@ class ClassRules(BaseModel):
     max_runs_in_flight: Annotated[int, Field(ge=1, le=100)] | None = None
     max_queued_runs: Annotated[int, Field(ge=0, le=1000)] | None = None
     safety_level: SafetyLevel | None = None
+    #: Hours the class's pictures are kept; None: the operator's `retention_hours`. Only ever
+    #: shorter: the pruner takes the lower of the two (`server/engine/people/class_pictures.py`).
+    retention_hours: Annotated[int, Field(ge=1, le=RETENTION_HOURS)] | None = None
     #: Whether students may edit a perspective's instructions (`meta_prompt`); None: they may.
     edit_instructions: bool | None = None
 

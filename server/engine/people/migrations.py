@@ -99,6 +99,7 @@ _V3: tuple[str, ...] = (
     "CREATE INDEX wall_links_class ON wall_links (class_id)",
     # -- lessons: ended (H-CTRL)
     # -- export and retention (H-EXP)
+    # (none: a class's retention is a key of its rules, `ClassRules.retention_hours`)
     # -- compare runs (H-COMP)
     "ALTER TABLE pictures ADD COLUMN compare_group TEXT",
 )

@@ -7,6 +7,7 @@ through `completion`, images through `generation`.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,9 @@ from server.engine.backends.kinds import KINDS
 from server.engine.backends.notify import WaitingSessions
 from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel
+from server.engine.classroom.export import MAX_CONCURRENT_EXPORTS
 from server.engine.classroom.hub import ClassHub
+from server.engine.classroom.readiness import WarmUp
 from server.engine.errors import AtelierError, BackendTimeout
 from server.engine.llm import ChatMessage, ChatRequest
 from server.engine.media import (
@@ -71,6 +74,12 @@ class Services:
     )
     #: How the image stage writes a picture into its run's folder (a seam for tests).
     media_writer: MediaWriter = write_file
+    #: The warm-up the teacher's console starts (`classroom/readiness.py`; wiring makes it).
+    warm_up: WarmUp | None = None
+    #: Class exports being written at once, each in a worker thread (`handlers/export.py`).
+    export_slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_EXPORTS)
+    )
     #: What teachers' consoles and the walls see of each class live (`classroom/hub.py`).
     classes: ClassHub = field(default_factory=ClassHub)
 

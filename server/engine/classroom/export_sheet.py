@@ -1,0 +1,97 @@
+"""The export's `index.html`: a contact sheet of a class's pictures to print or open at home.
+Pure.
+
+One card per picture (the image by its relative path in the ZIP, the nickname, perspective,
+time and prompt), in English or German. Every text from a run is HTML-escaped, so a prompt
+that says `<script>` is shown as those letters; the page holds no script at all, and its
+style is inline (the file opens from a folder, where no server sends a policy or a sheet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Literal
+
+from server.engine.classroom.export import ExportRange, ExportRun
+
+Lang = Literal["en", "de"]
+
+WORDS: dict[Lang, dict[str, str]] = {
+    "en": {
+        "title": "Pictures of {name}",
+        "range": "From {since} to {until}",
+        "count": "{pictures} pictures from {runs} runs",
+        "without": "{count} runs made no picture (blocked, stopped or failed): see prompts.csv.",
+        "prompt": "Idea",
+    },
+    "de": {
+        "title": "Bilder der Klasse {name}",
+        "range": "Von {since} bis {until}",
+        "count": "{pictures} Bilder aus {runs} Durchläufen",
+        "without": "{count} Durchläufe ergaben kein Bild (gesperrt, abgebrochen oder "
+        "fehlgeschlagen): siehe prompts.csv.",
+        "prompt": "Idee",
+    },
+}
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #111; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+p.meta { margin: 0 0 1rem; color: #444; }
+ul.sheet { list-style: none; padding: 0; display: grid; gap: 1rem;
+  grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); }
+li.card { border: 1px solid #ccc; border-radius: .4rem; padding: .5rem; break-inside: avoid; }
+li.card img { width: 100%; height: auto; display: block; }
+li.card p { margin: .3rem 0 0; overflow-wrap: anywhere; }
+li.card .who { font-weight: 600; }
+@media print { body { margin: 0; } ul.sheet { grid-template-columns: repeat(3, 1fr); } }
+"""
+
+
+def contact_sheet(
+    runs: Sequence[ExportRun],
+    names: Mapping[tuple[str, str], str],
+    class_name: str,
+    export: ExportRange,
+    lang: Lang = "en",
+) -> str:
+    """The whole `index.html`, oldest picture first."""
+    words = WORDS[lang]
+    cards = [_card(run, names[run.run, file], export, words) for run in runs for file in run.files]
+    without = sum(1 for run in runs if not run.files and not run.hidden)
+    meta = [
+        words["range"].format(since=_when(export, export.since), until=_when(export, export.until)),
+        words["count"].format(pictures=len(cards), runs=len(runs)),
+    ]
+    footer = f'<p class="meta">{escape(words["without"].format(count=without))}</p>'
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            f'<html lang="{lang}"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{escape(words['title'].format(name=class_name))}</title>",
+            f"<style>{STYLE}</style></head><body>",
+            f"<h1>{escape(words['title'].format(name=class_name))}</h1>",
+            *(f'<p class="meta">{escape(line)}</p>' for line in meta),
+            '<ul class="sheet">',
+            *cards,
+            "</ul>",
+            footer if without else "",
+            "</body></html>",
+            "",
+        ]
+    )
+
+
+def _card(run: ExportRun, path: str, export: ExportRange, words: Mapping[str, str]) -> str:
+    who = f"{run.nickname} · {run.perspective} · {export.local(run.created):%H:%M}"
+    return (
+        f'<li class="card"><img src="{escape(path)}" alt="{escape(run.prompt)}">'
+        f'<p class="who">{escape(who)}</p>'
+        f"<p>{escape(words['prompt'])}: {escape(run.prompt)}</p></li>"
+    )
+
+
+def _when(export: ExportRange, moment: float) -> str:
+    return f"{export.local(moment):%Y-%m-%d %H:%M}"

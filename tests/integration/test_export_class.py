@@ -1,0 +1,185 @@
+"""A teacher's export of a class over real HTTP, of runs made through the simulators: the ZIP
+holds every visible picture, one CSV row and one record per run, and a contact sheet; it is
+the class's teacher's alone and bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import zipfile
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+
+from server.engine.classroom.export import BOM
+from server.handlers import export
+from tests.people_support import (
+    error_of,
+    logged_in_teacher,
+    open_socket,
+    people_client,
+    people_of,
+)
+from tests.pictures_support import Classroom, classroom, make_picture
+from tests.pipeline_support import StartPipeline, pipeline_of
+
+
+def export_path(room: Classroom, query: str = "") -> str:
+    return f"/api/classes/{room.klass['id']}/export{query}"
+
+
+async def download(http: ClientSession, server: TestServer, path: str) -> zipfile.ZipFile:
+    async with http.get(server.make_url(path)) as response:
+        assert response.status == 200, await response.text()
+        assert response.headers["Content-Type"] == "application/zip"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Content-Disposition"].startswith('attachment; filename="4b_')
+        return zipfile.ZipFile(io.BytesIO(await response.read()))
+
+
+async def refusal(http: ClientSession, server: TestServer, path: str) -> tuple[int, str]:
+    async with http.get(server.make_url(path)) as response:
+        return await error_of(response)
+
+
+def csv_rows(archive: zipfile.ZipFile) -> list[dict[str, str]]:
+    text = archive.read("prompts.csv").decode()
+    assert text.startswith(BOM)
+    return list(csv.DictReader(io.StringIO(text.removeprefix(BOM), newline="")))
+
+
+async def blocked_run(http: ClientSession, server: TestServer) -> str:
+    """A run the word list blocks, over the client's own socket; its id."""
+    ws, welcome = await open_socket(http, server)
+    assert welcome["type"] == "welcome", welcome
+    await ws.send_json({"type": "run.start", "prompt": "a pistol", "interception": "bauhaus"})
+    async with asyncio.timeout(30):
+        while (message := await ws.receive_json())["type"] != "run.done":
+            pass
+    await ws.close()
+    assert message["status"] == "blocked"
+    return str(message["run"])
+
+
+async def test_the_zip_holds_every_picture_a_row_and_a_record_per_run_and_a_sheet(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika", "Jörg")
+    made: dict[str, list[str]] = {}
+    for nickname, prompt in (("Mika", 'a fox, "red"'), ("Jörg", "Füchse <script>")):
+        run, urls = await make_picture(room.students[nickname], server, prompt)
+        made[run] = urls
+    blocked = await blocked_run(room.students["Mika"], server)
+
+    archive = await download(room.teacher, server, export_path(room, "?tz=60&lang=de"))
+    images = [n for n in archive.namelist() if n.startswith("images/")]
+    assert len(images) == sum(len(urls) for urls in made.values())
+    rows = csv_rows(archive)
+    assert [row["run"] for row in rows] == [*made, blocked]
+    assert [row["status"] for row in rows] == ["completed", "completed", "blocked"]
+    assert rows[1]["nickname"] == "Jörg"
+    assert rows[1]["prompt"] == "Füchse <script>"
+    assert rows[2]["pictures"] == ""
+    assert sorted(archive.namelist()) == sorted(
+        ["index.html", "prompts.csv", *images, *(f"runs/{r}.json" for r in [*made, blocked])]
+    )
+    records = pipeline_of(server).services.records
+    for row in rows[:2]:
+        [url] = made[row["run"]]
+        on_disk = (records.root / row["run"] / url.rsplit("/", 1)[-1]).read_bytes()
+        assert archive.read(row["pictures"]) == on_disk
+    record = orjson.loads(archive.read(f"runs/{blocked}.json"))
+    assert record["owner"] == {"nickname": "Mika", "class_id": room.klass["id"]}
+    assert "session" not in record
+    assert "safety" in record["verdicts"]  # the reason, for the teacher who exports
+    sheet = archive.read("index.html").decode()
+    assert all(f'src="{name}"' in sheet for name in images)
+    assert "Füchse &lt;script&gt;" in sheet
+    assert "<script" not in sheet
+    await room.close()
+
+
+async def test_a_hidden_picture_stays_out_and_a_range_narrows_the_runs(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    first, _ = await make_picture(room.students["Mika"], server, "a fox")
+    second, _ = await make_picture(room.students["Mika"], server, "a boat")
+    people = people_of(server)
+    assert await people.mark_picture(room.klass["id"], first, flagged=None, hidden=True)
+    assert await people.mark_picture(room.klass["id"], second, flagged=True, hidden=None)
+    archive = await download(room.teacher, server, export_path(room))
+    rows = csv_rows(archive)
+    marks = [(row["run"], row["hidden"], row["flagged"]) for row in rows]
+    assert marks == [(first, "yes", ""), (second, "", "yes")]
+    assert [n for n in archive.namelist() if n.startswith("images/")] == [rows[1]["pictures"]]
+
+    row = await people.picture(second)
+    assert row is not None
+    narrowed = await download(room.teacher, server, export_path(room, f"?since={row.created}"))
+    assert [row["run"] for row in csv_rows(narrowed)] == [second]
+    await room.close()
+
+
+@pytest.mark.parametrize("query", ["?since=yesterday", "?since=2026-12-02&until=2026-12-01"])
+async def test_a_bad_range_is_refused(start_pipeline: StartPipeline, query: str) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server)
+    assert await refusal(room.teacher, server, export_path(room, query)) == (400, "invalid_range")
+    await room.close()
+
+
+async def test_only_the_classs_teacher_may_export(start_pipeline: StartPipeline) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    await make_picture(room.students["Mika"], server, "a fox")
+    other = await logged_in_teacher(server, "mr-kim")
+    missing = f"/api/classes/{room.klass['id'] + 100}/export"
+    assert await refusal(other, server, export_path(room)) == (404, "not_found")
+    assert await refusal(room.teacher, server, missing) == (404, "not_found")
+    assert await refusal(room.students["Mika"], server, export_path(room)) == (
+        403,
+        "teachers_only",
+    )
+    async with people_client() as nobody:
+        assert await refusal(nobody, server, export_path(room)) == (401, "join_required")
+    await other.close()
+    await room.close()
+
+
+async def test_an_export_beyond_its_bounds_is_refused(
+    start_pipeline: StartPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    for prompt in ("a fox", "a boat"):
+        await make_picture(room.students["Mika"], server, prompt)
+    monkeypatch.setattr(export, "MAX_EXPORT_RUNS", 1)
+    assert await refusal(room.teacher, server, export_path(room)) == (413, "export_too_large")
+    monkeypatch.setattr(export, "MAX_EXPORT_RUNS", 10)
+    monkeypatch.setattr("server.engine.classroom.export_zip.MAX_EXPORT_BYTES", 10)
+    assert await refusal(room.teacher, server, export_path(room)) == (413, "export_too_large")
+    await room.close()
+
+
+async def test_exports_beyond_the_concurrent_bound_are_refused_busy(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server)
+    slots = pipeline_of(server).services.export_slots
+    held: list[Any] = []
+    while not slots.locked():  # every slot taken, as by exports being written
+        await slots.acquire()
+        held.append(slots)
+    assert await refusal(room.teacher, server, export_path(room)) == (429, "export_busy")
+    for slot in held:
+        slot.release()
+    await download(room.teacher, server, export_path(room))
+    await room.close()
