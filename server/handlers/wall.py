@@ -31,7 +31,8 @@ from server.engine.picture_access import teacher_key
 from server.engine.run_record import RecordedOwner
 from server.handlers.classes import own_class
 from server.handlers.identity import identity_of, set_cookie
-from server.handlers.keys import CLASSES, PEOPLE, PIPELINE
+from server.handlers.keys import CLASSES, PEOPLE, PIPELINE, SETTINGS
+from server.handlers.pictures import retention_start
 from server.handlers.problems import problem
 from server.protocol._http import (
     ApiErrorCode,
@@ -162,8 +163,9 @@ def _feed(request: web.Request) -> WallFeed | None:
 async def pictures(request: web.Request) -> web.Response:
     """`GET /api/wall/{class}`: the class's newest pictures on the wall, newest first."""
     klass, link = await wall_class(request)
+    since = retention_start(request.app[SETTINGS], time.time())
     found = await request.app[PEOPLE].pictures_of_class(
-        klass.id, 0.0, include_hidden=False, limit=WALL_PICTURES
+        klass.id, since, include_hidden=False, limit=WALL_PICTURES
     )
     catalog = _catalog(request)
     items = [wall_item(p.row, p.nickname, catalog) for p in found if on_wall(p.row)]

@@ -3,7 +3,8 @@
 // in a header, the server answers with a cookie for the feed and the images, and the key
 // leaves the address bar at once, so nobody copies it from the projected screen.
 // The feed (Server-Sent Events) brings pictures as they are made and takes hidden ones away;
-// every time it (re)connects, the pictures are loaded again, so nothing missed stays missing.
+// every time it (re)connects, the pictures are loaded again, so nothing missed stays missing,
+// and once a minute besides, so pictures deleted with their student or class leave too.
 
 import { backoff } from "./api.js";
 import { addStrings, lang, setLang, t, translatePage } from "./i18n.js";
@@ -14,6 +15,7 @@ addStrings(WALL_STRINGS);
 
 const $ = (selector) => document.querySelector(selector);
 const KEY = /(?:^#|&)k=([A-Za-z0-9_-]{43})(?:&|$)/;
+const RELOAD_MS = 60_000;
 
 const classId = (location.pathname.match(/^\/wall\/(\d{1,18})$/) ?? [])[1] ?? "0";
 const key = readKey();
@@ -131,6 +133,7 @@ async function start() {
   const outcome = await load(); // with the key, this sets the cookie the feed needs
   if (outcome === "refused") return refuse("wall.refused");
   listen();
+  setInterval(() => feed.refused || refresh(), RELOAD_MS);
 }
 
 start();
