@@ -148,5 +148,6 @@ async def delete_pictures(request: web.Request) -> web.Response:
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_get("/api/classes/{id}/export", export_class)
+    # No HEAD: it would write a whole archive to send nothing.
+    router.add_get("/api/classes/{id}/export", export_class, allow_head=False)
     router.add_delete("/api/classes/{id}/pictures", delete_pictures)
