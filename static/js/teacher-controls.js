@@ -58,8 +58,9 @@ export class Controls {
 
   async togglePause() {
     const paused = !this.ctx.klass.paused;
-    if (!(await this.post(paused ? "/pause" : "/resume"))) return;
-    this.ctx.update({ paused });
+    const answer = await this.post(paused ? "/pause" : "/resume");
+    if (!answer) return;
+    this.ctx.update({ paused, ...answer.data });
     this.ctx.say(paused ? "controls.paused" : "controls.resumed");
     this.pause.focus();
   }
@@ -68,8 +69,9 @@ export class Controls {
     const open = this.ctx.klass.lesson_open !== false;
     const question = t(open ? "controls.end_confirm" : "controls.open_confirm", { name: this.ctx.klass.name });
     if (!(await askInline(this.lesson, question))) return;
-    if (!(await this.post(open ? "/end" : "/open"))) return;
-    this.ctx.update({ lesson_open: !open, paused: false });
+    const answer = await this.post(open ? "/end" : "/open");
+    if (!answer) return;
+    this.ctx.update({ lesson_open: !open, ...answer.data });
     this.ctx.say(open ? "controls.ended" : "controls.opened");
     this.lesson.focus();
   }

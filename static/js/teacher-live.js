@@ -8,7 +8,8 @@ import { t } from "./i18n.js";
 import { LiveRun } from "./teacher-live-run.js";
 import { build, syncChildren } from "./teacher-ui.js";
 
-// Finished runs stay on a student's row so the teacher sees how it ended; older ones drop off.
+// Finished runs stay on a student's row so the teacher sees how they ended; older ones drop
+// off. A compare run (one idea, 2-4 perspectives) counts as one and is shown side by side.
 const RUNS_PER_STUDENT = 3;
 
 export class LiveView {
@@ -21,6 +22,7 @@ export class LiveView {
     this.runData = new Map(); // run id -> the run as shown, newest last (text and preview kept)
     this.rows = new Map(); // student key -> StudentRow
     this.runs = new Map(); // run id -> LiveRun, kept so a focused button stays in the page
+    this.groups = new Map(); // compare group id -> its row's element, kept for the same reason
     this.refused = false;
     connection.addEventListener("welcome", () => this.watch());
     connection.addEventListener("message", (event) => this.receive(event.detail));
@@ -41,6 +43,7 @@ export class LiveView {
     this.runData.clear();
     this.rows.clear();
     this.runs.clear();
+    this.groups.clear();
   }
 
   close() {
@@ -97,9 +100,28 @@ export class LiveView {
     return run;
   }
 
+  // A student's latest runs, newest first, as elements: one per run, one row per compare.
   runsOf(student) {
-    const runs = [...this.runData.values()].filter((run) => run.member === student.member);
-    return runs.reverse().slice(0, RUNS_PER_STUDENT); // newest first
+    const runs = [...this.runData.values()].filter((run) => run.member === student.member).reverse();
+    const units = [];
+    for (const run of runs) {
+      const unit = run.group ? units.find((other) => other.group === run.group) : null;
+      if (unit) unit.runs.unshift(run); // the compare's runs in the order they started
+      else if (units.length < RUNS_PER_STUDENT) units.push({ group: run.group, runs: [run] });
+    }
+    return units.map((unit) => (unit.group ? this.groupView(unit) : this.runView(unit.runs[0])));
+  }
+
+  groupView(unit) {
+    let item = this.groups.get(unit.group);
+    if (!item) {
+      item = build(COMPARE);
+      item.dataset.group = unit.group;
+      this.groups.set(unit.group, item);
+    }
+    item.querySelector(".live-compare-title").textContent = t("live.compare", { n: unit.runs.length });
+    syncChildren(item.querySelector(".live-compare-row"), unit.runs.map((run) => this.runView(run)));
+    return item;
   }
 
   removed(student) {
@@ -216,10 +238,16 @@ class StudentRow {
     const idle = this.part(".student-idle");
     idle.hidden = runs.length > 0;
     idle.textContent = t("live.idle");
-    syncChildren(this.part(".student-runs"), runs.map((run) => this.live.runView(run)));
+    syncChildren(this.part(".student-runs"), runs);
     return this.root;
   }
 }
+
+const COMPARE = `
+<li class="live-compare">
+  <p class="live-compare-title"></p>
+  <ul class="live-compare-row"></ul>
+</li>`;
 
 const STUDENT = `
 <li class="student">

@@ -4,7 +4,7 @@
 // panel opens, on "Refresh", and on each `class.picture` of the live socket while it is open.
 
 import { t } from "./i18n.js";
-import { build, formatTime, listOf } from "./teacher-ui.js";
+import { build, formatTime, listOf, syncChildren } from "./teacher-ui.js";
 
 export class Pictures {
   constructor(details, ctx) {
@@ -13,6 +13,7 @@ export class Pictures {
     this.pictures = null;
     this.status = null;
     this.figures = new Map(); // run id -> figure, kept so a focused button stays in the page
+    this.items = new Map(); // first run id of a group -> its <li>, for the same reason
     details.addEventListener("toggle", () => details.open && this.load());
     details.querySelector(".panel-refresh").addEventListener("click", () => this.load(true));
     document.addEventListener("classpicture", () => this.details.open && this.load()); // made, hidden, flagged
@@ -21,6 +22,7 @@ export class Pictures {
   open() {
     this.pictures = null;
     this.figures.clear();
+    this.items.clear();
     if (this.details.open) this.load();
   }
 
@@ -42,14 +44,23 @@ export class Pictures {
   render() {
     this.details.querySelector(".panel-status").textContent = this.status ? t(this.status) : "";
     const groups = groupsOf(this.pictures ?? []);
-    const items = groups.map((group) => {
-      const li = document.createElement("li");
-      li.className = group.length > 1 ? "picture-group compare" : "picture-group";
-      if (group.length > 1) li.setAttribute("aria-label", t("pictures.compare", { n: group.length }));
-      li.append(...group.map((picture) => this.figure(picture)));
-      return li;
-    });
-    this.details.querySelector(".picture-groups").replaceChildren(...items);
+    const items = groups.map((group) => this.groupItem(group));
+    syncChildren(this.details.querySelector(".picture-groups"), items);
+  }
+
+  // Each group's <li> is kept by its first run: moving a focused button's figure to a new
+  // parent on a reload (a class.picture from the wall's side) would drop the focus.
+  groupItem(group) {
+    let li = this.items.get(group[0].run);
+    if (!li) {
+      li = document.createElement("li");
+      this.items.set(group[0].run, li);
+    }
+    li.className = group.length > 1 ? "picture-group compare" : "picture-group";
+    if (group.length > 1) li.setAttribute("aria-label", t("pictures.compare", { n: group.length }));
+    else li.removeAttribute("aria-label");
+    syncChildren(li, group.map((picture) => this.figure(picture)));
+    return li;
   }
 
   figure(picture) {

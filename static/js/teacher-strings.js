@@ -58,6 +58,7 @@ const LIST_STRINGS = {
     "teacher.error.rate_limited": "That was a bit fast. Please try again in a moment.",
     "teacher.error.offline": "The server cannot be reached right now. Please try again in a moment.",
     "teacher.error.generic": "That did not work. Please try again.",
+    "teacher.error.unknown_perspective": "One of the ticked perspectives does not exist any more. Please reload the page.",
   },
   de: {
     "teacher.title": "Atelier für Lehrkräfte",
@@ -111,6 +112,7 @@ const LIST_STRINGS = {
     "teacher.error.rate_limited": "Das war etwas schnell. Bitte versuch es gleich noch einmal.",
     "teacher.error.offline": "Der Server ist gerade nicht erreichbar. Bitte versuch es gleich noch einmal.",
     "teacher.error.generic": "Das hat nicht geklappt. Bitte versuch es noch einmal.",
+    "teacher.error.unknown_perspective": "Eine der angekreuzten Perspektiven gibt es nicht mehr. Bitte lade die Seite neu.",
   },
 };
 

@@ -4,7 +4,7 @@
 
 import { lang, t } from "./i18n.js";
 
-const KNOWN = new Set(["teachers_only", "invalid_field", "invalid_name", "rate_limited", "offline"]);
+const KNOWN = new Set(["teachers_only", "invalid_field", "invalid_name", "rate_limited", "offline", "unknown_perspective"]);
 
 // The key of the sentence for a refused call: a 404 means someone else removed the thing.
 export function errorKey(answer) {
