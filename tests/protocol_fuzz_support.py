@@ -99,6 +99,11 @@ def _valid_choice(schema: Schema) -> st.SearchStrategy[Any]:
         return st.integers(schema.get("minimum", -(2**63)), schema.get("maximum", 2**64 - 1))
     if kind == "null":
         return st.none()
+    if kind == "array":  # `compare.start`'s perspectives: a list of strings within its bounds
+        items = _valid_choice(schema["items"])
+        return st.lists(
+            items, min_size=schema.get("minItems", 0), max_size=schema.get("maxItems", 8)
+        )
     return JSON
 
 

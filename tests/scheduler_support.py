@@ -80,9 +80,12 @@ class Job:
         person: str,
         served: list[str],
         stages: Sequence[tuple[str, str]] = (("llm", "interception"),),
+        class_id: int | None = None,
     ) -> None:
         self.recorder = Recorder()
-        self.ticket: RunTicket = scheduler.admit(run_id, person, on_queue=self.recorder)
+        self.ticket: RunTicket = scheduler.admit(
+            run_id, person, on_queue=self.recorder, class_id=class_id
+        )
         self.run_id = run_id
         self.stages = list(stages)
         self.served = served

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import structlog
 
 from server.engine.admission import admit_inputs, run_safety_level
+from server.engine.compare import start_compare, start_runs
 from server.engine.errors import AtelierError, BackendError
-from server.engine.people.identity import ClassRules, lower_bound
+from server.engine.people.identity import ClassRules
 from server.engine.picture_access import live_media
 from server.engine.run import Run, new_run_id
 from server.engine.run_record import RecordedOwner
-from server.engine.scheduler import QueueInfo, RunLimits, RunTicket
+from server.engine.scheduler import QueueInfo, RunTicket
 from server.engine.service import Unavailable
 from server.engine.session import Session
 from server.engine.stages import texts
@@ -36,6 +37,7 @@ from server.engine.stages.interception import interception
 from server.engine.stages.safety import input_safety
 from server.engine.stages.translation import translation
 from server.protocol import (
+    CompareStart,
     ErrorCode,
     Queue,
     RunAccepted,
@@ -119,6 +121,15 @@ class Pipeline:
     # -- RunService
 
     def start(self, session: Session, message: RunStart) -> None:
+        start_runs(self, session, [message])  # checked, admitted, then started: `compare`
+
+    def compare(self, session: Session, message: CompareStart) -> None:
+        start_compare(self, session, message)
+
+    def prepare(
+        self, session: Session, message: RunStart, group: str | None = None
+    ) -> tuple[Run, ClassRules | None]:
+        """A checked run, not admitted yet (a compare checks all its runs first: `compare`)."""
         if self._restarting:  # its socket is about to close: nothing would deliver the run
             raise Unavailable("the server is restarting; try again in a minute")
         services = self.services
@@ -133,18 +144,15 @@ class Pipeline:
             edit_instructions=rules is None or rules.edit_instructions is not False,
         )
         level = run_safety_level(services.config.safety_level, rules)
-        run = Run(new_run_id(), session, inputs, safety_level=level)
-        ticket = services.scheduler.admit(
-            run.id,
-            session.run_owner,  # a cookie-less session: its address's (`per_address`)
-            limits=self._limits(rules),
-            on_queue=self._queue_reporter(run),
-        )
+        return Run(new_run_id(), session, inputs, safety_level=level, group=group), rules
+
+    def launch(self, session: Session, run: Run, ticket: RunTicket, ref: str | None) -> None:
+        """An admitted run: answered with `run.accepted`, then executed by its own task."""
         self._runs.setdefault(session.id, {})[run.id] = run
         self.services.classes.run_started(run)  # a class member's run: its teacher may watch
-        run.emit(
-            RunAccepted, ref=message.ref, interception=inputs.interception, output=inputs.output
-        )
+        inputs = run.inputs
+        accepted = {"interception": inputs.interception, "output": inputs.output}
+        run.emit(RunAccepted, ref=ref, group=run.group, **accepted)
         task = asyncio.create_task(self._execute(run, ticket, session), name=f"run {run.id}")
         self._tasks[run.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
@@ -161,20 +169,10 @@ class Pipeline:
     def active_runs(self) -> int:
         return len(self._tasks)
 
-    def _limits(self, rules: ClassRules | None) -> RunLimits | None:
-        """A class's lower run limits for its members; None: the operator's."""
-        if rules is None:
-            return None
-        operator = self.services.scheduler.settings.limits
-        return RunLimits(
-            lower_bound(operator.in_flight, rules.max_runs_in_flight),
-            lower_bound(operator.queued, rules.max_queued_runs),
-        )
-
     # -- one run
 
     @staticmethod
-    def _queue_reporter(run: Run) -> Callable[[QueueInfo], None]:
+    def queue_reporter(run: Run) -> Callable[[QueueInfo], None]:
         def report(info: QueueInfo) -> None:
             stage = StageName(info.stage) if info.stage else None
             run.emit(

@@ -215,6 +215,7 @@ def picture_row(record: RunRecord) -> PictureRow | None:
         status=record.status.value,
         stage=None if (stage := stopped_at(record)) is None else stage.value,
         teacher_reason=teacher_reason(record),
+        group=record.group,
     )
 
 

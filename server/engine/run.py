@@ -102,6 +102,8 @@ class Run:
     #: The level its safety checks use: the operator's or its class's, whichever is stricter
     #: (set at admission; the strictest by default, so a run never goes unchecked by mistake).
     safety_level: SafetyLevel = SafetyLevel.KIDS
+    #: The compare this run is one perspective of (`server/engine/compare.py`); None: alone.
+    group: str | None = None
     status: RunStatus = RunStatus.QUEUED
     stage: StageName | None = None
     #: Each stage's final text, set when the stage is done.
@@ -211,6 +213,7 @@ class Run:
             texts=self.texts_so_far(),
             outputs=list(self.outputs),
             reason=self.reason,
+            group=self.group,
         )
 
     def record(self) -> RunRecord:
@@ -218,6 +221,7 @@ class Run:
         return RunRecord(
             run=self.id,
             session=self.session.id,
+            group=self.group,
             created=self.created_wall,
             inputs=self.inputs.recorded(),
             status=self.status,

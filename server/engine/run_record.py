@@ -80,6 +80,8 @@ class RunRecord:
     session: str
     #: Set by the pipeline (`with_owner`); None only in a record nobody owns (unit tests).
     owner: RecordedOwner | None = None
+    #: The compare the run was one perspective of (its runs share it); None: a single run.
+    group: str | None = None
     created: float  # wall clock, seconds since the epoch
     inputs: RecordedInputs
     status: RunStatus

@@ -6,13 +6,15 @@ from typing import Protocol
 
 from server.engine.errors import AtelierError
 from server.engine.session import Session
-from server.protocol import ErrorCode, RunCancel, RunStart
+from server.protocol import CompareStart, ErrorCode, RunCancel, RunStart
 
 
 class RunService(Protocol):
     """Starts and cancels runs for a session; replies go out as session events."""
 
     def start(self, session: Session, message: RunStart) -> None: ...
+
+    def compare(self, session: Session, message: CompareStart) -> None: ...
 
     def cancel(self, session: Session, message: RunCancel) -> None: ...
 
@@ -25,6 +27,9 @@ class NoRuns:
     """A RunService for a server with no pipeline wired in: every command is refused."""
 
     def start(self, session: Session, message: RunStart) -> None:
+        raise Unavailable("this server has no pipeline configured")
+
+    def compare(self, session: Session, message: CompareStart) -> None:
         raise Unavailable("this server has no pipeline configured")
 
     def cancel(self, session: Session, message: RunCancel) -> None:

@@ -19,6 +19,7 @@ from server.protocol import (
     ClassUnwatch,
     ClassWatch,
     ClientMessage,
+    CompareStart,
     ErrorCode,
     Hello,
     Message,
@@ -101,6 +102,14 @@ def _start_run(caller: Caller, message: RunStart) -> None:
     caller.runs.start(caller.session, message)
 
 
+def _start_compare(caller: Caller, message: CompareStart) -> None:
+    caller.runs.compare(caller.session, message)
+
+
+def _compare_scope(message: CompareStart) -> Scope:
+    return Scope(ref=message.ref)
+
+
 def _cancel_run(caller: Caller, message: RunCancel) -> None:
     caller.runs.cancel(caller.session, message)
 
@@ -135,5 +144,6 @@ COMMANDS = CommandTable(
         Command(RunCancel, _cancel_run, STUDENTS, _cancel_scope),
         Command(ClassWatch, _watch_class, TEACHERS),
         Command(ClassUnwatch, _unwatch_class, TEACHERS),
+        Command(CompareStart, _start_compare, STUDENTS, _compare_scope),
     ]
 )

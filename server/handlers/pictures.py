@@ -55,6 +55,7 @@ def picture_json(row: PictureRow) -> dict[str, Any]:
         "prompt": row.prompt,
         "perspective": row.perspective,
         "files": [media_url(row.run_id, name) for name in row.files],
+        "group": row.group,  # a compare's runs share it: shown side by side
     }
 
 

@@ -40,18 +40,41 @@ class RunStart(ClientMessageBase):
     ref: Annotated[str, Field(max_length=64)] | None = None
 
 
+class CompareStart(ClientMessageBase):
+    """One prompt through several perspectives at once: one run each, sharing a `group`.
+    How many may be compared is the engine's bound (`compare.MAX_COMPARE`); this is a hard cap."""
+
+    type: Literal["compare.start"]
+    prompt: Annotated[str, Field(min_length=1, max_length=20_000)]
+    perspectives: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=16)
+    ]
+    output: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**53 - 1)] | None = None
+    lang: Lang = "en"
+    ref: Annotated[str, Field(max_length=64)] | None = None
+
+
 class RunCancel(ClientMessageBase):
     type: Literal["run.cancel"]
     run: RunId
 
 
 ClientMessage = Annotated[
-    Hello | RunStart | RunCancel | ClassWatch | ClassUnwatch, Field(discriminator="type")
+    Hello | RunStart | RunCancel | ClassWatch | ClassUnwatch | CompareStart,
+    Field(discriminator="type"),
 ]
-client_adapter: TypeAdapter[Hello | RunStart | RunCancel | ClassWatch | ClassUnwatch] = TypeAdapter(
-    ClientMessage
-)
+client_adapter: TypeAdapter[
+    Hello | RunStart | RunCancel | ClassWatch | ClassUnwatch | CompareStart
+] = TypeAdapter(ClientMessage)
 CLIENT_TYPES: frozenset[str] = frozenset(
-    {"hello", "run.start", "run.cancel", "class.watch", "class.unwatch"}
+    {"hello", "run.start", "run.cancel", "class.watch", "class.unwatch", "compare.start"}
 )
-CLIENT_MODELS: tuple[type[Message], ...] = (Hello, RunStart, RunCancel, ClassWatch, ClassUnwatch)
+CLIENT_MODELS: tuple[type[Message], ...] = (
+    Hello,
+    RunStart,
+    RunCancel,
+    ClassWatch,
+    ClassUnwatch,
+    CompareStart,
+)

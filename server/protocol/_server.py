@@ -77,6 +77,8 @@ class RunSnapshot(Message):
     texts: dict[str, str] = Field(default_factory=dict)
     outputs: list[str] = Field(default_factory=list)
     reason: str | None = None
+    #: The compare the run is one perspective of (as in its `run.accepted`); None: alone.
+    group: str | None = None
 
 
 class Resync(ServerEvent):
@@ -99,6 +101,8 @@ class RunAccepted(ServerEvent):
     ref: str | None = None
     interception: str
     output: str
+    #: A compare's id ("c-..."), the same on each of its runs' `run.accepted`; None: alone.
+    group: str | None = None
 
 
 class Queue(ServerEvent):

@@ -1,14 +1,17 @@
 // The form: the prompt with its length limit, the optional meta-prompt editor (prefilled
 // from the chosen perspective, sent only when changed) and the start button.
-// Emits "start" with the fields of a run.start message (without type, lang and ref).
+// Emits "start" with the fields of a run.start message (without type, lang and ref), or, with
+// "Compare perspectives" on (compare.js), "compare" with a compare.start's prompt and perspectives.
 
 import { t } from "./i18n.js";
 
 export class Composer extends EventTarget {
-  constructor(form, cards) {
+  constructor(form, cards, picker) {
     super();
     this.form = form;
     this.cards = cards;
+    this.picker = picker;
+    picker.addEventListener("change", () => this.refresh());
     this.limits = { max_prompt_chars: 2000, max_meta_prompt_chars: 8000 };
     this.edits = new Map(); // perspective id -> edited meta-prompt
     this.connected = false;
@@ -71,7 +74,9 @@ export class Composer extends EventTarget {
     this.el("meta-edited").hidden = !this.edits.has(this.cards.current()?.id);
     const start = this.el("start");
     start.disabled = !this.connected;
-    start.textContent = t(this.connected ? "compose.start" : "compose.wait_connection");
+    const n = this.picker.chosen.size;
+    const ready = this.picker.on ? t("compare.start", { n: Math.max(n, 2) }) : t("compose.start");
+    start.textContent = this.connected ? ready : t("compose.wait_connection");
   }
 
   submit(event) {
@@ -79,6 +84,10 @@ export class Composer extends EventTarget {
     const problem = this.problem();
     this.showError(problem ? t(problem.key, problem.vars) : "");
     if (problem) return;
+    if (this.picker.on) {
+      const detail = { prompt: this.el("prompt").value.trim(), perspectives: this.picker.perspectives() };
+      return this.dispatchEvent(new CustomEvent("compare", { detail }));
+    }
     const config = this.cards.current();
     const fields = { prompt: this.el("prompt").value.trim(), interception: config.id };
     const editable = this.limits.edit_instructions !== false;
@@ -89,7 +98,8 @@ export class Composer extends EventTarget {
   problem() {
     const prompt = this.el("prompt").value.trim();
     const max = this.limits.max_prompt_chars;
-    if (!this.cards.current()) return { key: "compose.need_perspective" };
+    if (this.picker.on && this.picker.problem()) return this.picker.problem();
+    if (!this.picker.on && !this.cards.current()) return { key: "compose.need_perspective" };
     if (!prompt) return { key: "compose.need_prompt" };
     if (prompt.length > max) return { key: "compose.too_long", vars: { n: prompt.length, max } };
     return null;

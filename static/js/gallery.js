@@ -1,6 +1,7 @@
 // This session's runs, newest first: one RunView each, kept in the store's order. A one-second
 // ticker counts the ETA of waiting runs down between the server's queue messages.
 
+import { arrange } from "./compare.js";
 import { isFinal } from "./runstate.js";
 import { RunView } from "./runview.js";
 
@@ -10,12 +11,13 @@ export class Gallery {
     this.empty = empty;
     this.store = store;
     this.views = new Map();
+    this.rows = new Map(); // compare group -> its row of columns (compare.js)
     this.options = { onCancel, onRetry, perspective };
     this.ticker = setInterval(() => this.tick(), 1000);
   }
 
   sync() {
-    const items = this.store.order.map((id) => this.view(id).root);
+    const items = arrange(this.store, (id) => this.view(id).root, this.rows);
     this.list.replaceChildren(...items);
     this.empty.hidden = items.length > 0;
     this.renderAll();

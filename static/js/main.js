@@ -5,6 +5,7 @@
 import { Api } from "./api.js";
 import { loadCatalog } from "./catalog.js";
 import { PerspectiveCards } from "./cards.js";
+import { ComparePicker } from "./compare.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Gallery } from "./gallery.js";
@@ -22,7 +23,8 @@ const people = new People(document, api);
 const connection = new Connection();
 const status = new StatusBar(document);
 const cards = new PerspectiveCards($("#cards"));
-const composer = new Composer($("#compose"), cards);
+const picker = new ComparePicker($("#compare"));
+const composer = new Composer($("#compose"), cards, picker);
 const gallery = new Gallery($("#runs"), $("#runs-empty"), store, {
   onCancel: (run) => connection.send({ type: "run.cancel", run }),
   onRetry: (run) => {
@@ -77,11 +79,12 @@ store.addEventListener("notice", (event) => {
 
 // The prompt stays in the box: students often change one word and try again.
 composer.addEventListener("start", (event) => startRun(event.detail));
+composer.addEventListener("compare", (event) => startRun(event.detail, "compare.start"));
 
-function startRun(detail) {
+function startRun(detail, type = "run.start") {
   const fields = { ...detail, lang: lang() };
   const ref = store.request(fields);
-  const sent = connection.send({ type: "run.start", ...fields, ref });
+  const sent = connection.send({ type, ...fields, ref });
   if (sent) status.announce(t("announce.started"));
   return sent;
 }
@@ -119,6 +122,7 @@ async function showCatalog() {
   if (wanted !== lang()) return; // the language changed while loading
   $("#catalog-status").textContent = "";
   cards.render(catalog.interceptions);
+  picker.render(catalog.interceptions);
   composer.loadMeta();
   gallery.renderAll();
   pictures.render(); // perspective names
@@ -130,8 +134,9 @@ function switchLanguage(next) {
     button.setAttribute("aria-pressed", String(button.dataset.lang === next));
   }
   status.render();
+  picker.refresh();
   composer.refresh();
-  gallery.renderAll();
+  gallery.sync(); // compare rows' titles too
   people.render();
   pictures.render();
   status.announce(t("announce.lang"));

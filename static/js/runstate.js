@@ -97,6 +97,7 @@ export function fromSnapshot(snapshot, previous) {
   run.stage = snapshot.stage;
   run.texts = { ...snapshot.texts };
   run.reason = snapshot.reason;
+  run.group = snapshot.group ?? previous?.group ?? null; // a compare stays side by side
   run.outputs = (snapshot.outputs || []).map((url) => ({ url, mime: null }));
   run.preview = snapshot.status === "running" ? previous?.preview ?? null : null;
   run.retried = previous?.retried ?? false;

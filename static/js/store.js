@@ -23,7 +23,7 @@ export class Store extends EventTarget {
   // Remember what a run.start asked for until its run.accepted (or error) names the ref.
   request(fields) {
     const ref = `c-${Date.now().toString(36)}-${++this.refCounter}`;
-    this.pending.set(ref, fields);
+    this.pending.set(ref, { ...fields, answered: 0 });
     return ref;
   }
 
@@ -53,12 +53,14 @@ export class Store extends EventTarget {
 
   accepted(m) {
     const asked = this.pending.get(m.ref) ?? this.meta[m.run] ?? {};
-    this.pending.delete(m.ref);
+    // A compare's ref is answered once per perspective.
+    if (!m.group || ++asked.answered >= (asked.perspectives?.length ?? 1)) this.pending.delete(m.ref);
     const fields = { prompt: asked.prompt, interception: asked.interception ?? m.interception };
+    if (m.group) fields.group = m.group;
     if (asked.meta_prompt != null) fields.meta_prompt = asked.meta_prompt; // for "try again"
     this.meta[m.run] = fields;
     sessionStorage.setItem(META_KEY, JSON.stringify(this.meta));
-    if (!this.runs.has(m.run)) this.add(newRun(m.run, fields), m.ref);
+    if (!this.runs.has(m.run)) this.add({ ...newRun(m.run, fields), group: m.group ?? null }, m.ref);
   }
 
   add(run, ref = null) {

@@ -28,6 +28,7 @@ async def test_a_students_pictures_are_listed_from_a_second_client_and_after_a_r
         "prompt": "a fox in the snow",
         "perspective": "haiku",
         "files": urls,
+        "group": None,
     }
     assert before <= picture["created"] <= time.time()
     async with same_person(mika) as second:

@@ -49,6 +49,15 @@ VALID: dict[str, dict[str, Any]] = {
     "run.cancel": {"type": "run.cancel", "run": "r-1"},
     "class.watch": {"type": "class.watch", "class_id": 3},
     "class.unwatch": {"type": "class.unwatch"},
+    "compare.start": {
+        "type": "compare.start",
+        "prompt": "a fox",
+        "perspectives": ["bauhaus", "haiku"],
+        "output": "sd35",
+        "seed": 1,
+        "lang": "de",
+        "ref": "c-2",
+    },
 }
 FIELDS = [(kind, name) for kind, message in VALID.items() for name in message]
 

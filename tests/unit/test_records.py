@@ -116,6 +116,7 @@ PINNED_RECORD = b"""{
     "class_id": 3,
     "nickname": "Mika"
   },
+  "group": null,
   "created": 1800000000.25,
   "inputs": {
     "prompt": "ein Fuchs",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from server.engine.scheduler._compare import share_of
 from server.engine.scheduler._queueing import RunLimits, SlotQueue, Throttle
 from server.engine.scheduler._ticket import Lease, RunTicket
 
@@ -115,11 +116,5 @@ class PersonLine:
 
     def share(self, ticket: RunTicket) -> int:
         """How many of the person's runs in flight started before `ticket` (its wait keys'
-        first field); at most `limits.in_flight - 1`."""
-        assert ticket.priority is not None  # only runs in flight take slots
-        start = ticket.priority.start_seq
-        return sum(
-            1
-            for other in self.in_flight.values()
-            if other.priority is not None and other.priority.start_seq < start
-        )
+        first field), a compare counting once for the runs after it (`_compare.share_of`)."""
+        return share_of(ticket, self.in_flight.values())

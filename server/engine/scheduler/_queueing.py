@@ -124,7 +124,8 @@ class QueueInfo:
     """Where a waiting run stands. `position` is 1 for the next to be served.
 
     For `WaitReason.PERSON` the position is within the person's own line and pool/stage are
-    None. `eta_seconds` is None while there is no measurement to base it on.
+    None. `eta_seconds` is None while there is no measurement to base it on, and while the
+    run's class is `paused` by its teacher (`_pause`).
     """
 
     reason: WaitReason
@@ -133,6 +134,7 @@ class QueueInfo:
     position: int
     queue_length: int
     eta_seconds: float | None
+    paused: bool = False
 
     def same_place(self, other: QueueInfo) -> bool:
         """The same line, position and length: only the ETA may differ."""

@@ -19,10 +19,12 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
 
+from server.engine.scheduler._compare import admit_unit, start_next
 from server.engine.scheduler._eta import ServiceTimes, suggest_retry_after
 from server.engine.scheduler._lines import PersonLine, Pool, Ticker
 from server.engine.scheduler._metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
-from server.engine.scheduler._queueing import Admission, RunLimits, WaitKey, admission, run_priority
+from server.engine.scheduler._pause import ClassPauses
+from server.engine.scheduler._queueing import Admission, RunLimits, WaitKey, run_priority
 from server.engine.scheduler._settings import (
     Busy,
     RunClosed,
@@ -34,7 +36,7 @@ from server.engine.scheduler._ticket import Lease, Outcome, QueueCallback, RunPh
 from server.engine.scheduler._updates import tell_person, tell_pool
 
 
-class Scheduler:
+class Scheduler(ClassPauses):
     """Admission, person lines and pool slots for every run of the server."""
 
     def __init__(
@@ -44,6 +46,7 @@ class Scheduler:
         registry: CollectorRegistry | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__()  # no class paused
         self.settings = settings
         self._clock = clock
         interval = settings.queue_update_interval
@@ -107,23 +110,24 @@ class Scheduler:
         *,
         limits: RunLimits | None = None,
         on_queue: QueueCallback | None = None,
+        class_id: int | None = None,
     ) -> RunTicket:
         """Admit `person`'s run or refuse it at once (Busy, TooManyRuns); nothing queued is
-        touched. `limits` default to the settings' (a class passes its lower ones)."""
-        if run_id in self._runs:
-            raise ValueError(f"run {run_id} is already admitted")
-        line = self._line_of(person, limits or self.settings.limits)
-        verdict = admission(len(line.in_flight), len(line.line), line.limits)
-        self._check_room(line, verdict)
-        ticket = RunTicket(self, run_id, person, next(self._run_seq), on_queue)
-        self._runs[run_id] = ticket
-        if verdict is Admission.START:
-            self._activate(line, ticket)
-        else:
-            line.line[run_id] = ticket
-            self._queued += 1
-            line.notifier.mark()
-        return ticket
+        touched. `limits` default to the settings' (a class passes its lower ones); a run of a
+        class member names the class (its teacher may pause it)."""
+        return admit_unit(self, {run_id: on_queue}, person, limits, class_id)[0]
+
+    def admit_group(
+        self,
+        runs: dict[str, QueueCallback | None],
+        person: str,
+        *,
+        group: str | None,
+        limits: RunLimits | None = None,
+        class_id: int | None = None,
+    ) -> list[RunTicket]:
+        """A compare's runs (one per perspective), admitted as ONE unit or refused (`_compare`)."""
+        return admit_unit(self, runs, person, limits, class_id, group)
 
     def _line_of(self, person: str, limits: RunLimits) -> PersonLine:
         """The person's line with their latest limits; made (not yet kept) if they have none."""
@@ -134,15 +138,15 @@ class Scheduler:
         line.limits = limits
         return line
 
-    def _check_room(self, line: PersonLine, verdict: Admission) -> None:
-        """Refuse, or keep the person's line (a new one is kept only once a run is in it)."""
+    def _check_room(self, line: PersonLine, verdict: Admission, count: int = 1) -> None:
+        """Refuse `count` runs, or keep the person's line (kept only once a run is in it)."""
         if verdict is Admission.REFUSE:
             self._refuse("person")
             raise TooManyRuns(
                 "you already have as many runs as you may; wait until one has finished",
                 retry_after=self.retry_after(),
             )
-        if self.waiting_runs >= self.settings.max_waiting_runs:
+        if self.waiting_runs + count > self.settings.max_waiting_runs:
             self._refuse("busy")
             raise Busy("the queue is full", retry_after=self.retry_after())
         self._people[line.id] = line
@@ -178,7 +182,7 @@ class Scheduler:
         else:
             line.in_flight.pop(ticket.run_id, None)
             self._move_up(line)
-            self._start_next(line)
+            start_next(self, line)
         ticket.end()
         for lease in list(ticket.waiting):
             self._drop_waiter(lease)
@@ -186,16 +190,6 @@ class Scheduler:
                 lease.future.set_exception(RunClosed(f"run {ticket.run_id} was closed"))
         del self._runs[ticket.run_id]
         self._forget_if_idle(line)
-
-    def _start_next(self, line: PersonLine) -> None:
-        started = False
-        while line.line and len(line.in_flight) < line.limits.in_flight:
-            ticket = line.line.pop(next(iter(line.line)))
-            self._queued -= 1
-            self._activate(line, ticket)
-            started = True
-        if started:
-            line.notifier.mark()
 
     # -- slots ---------------------------------------------------------------------------
 
@@ -211,7 +205,7 @@ class Scheduler:
         )
         future = asyncio.get_running_loop().create_future()
         lease = Lease(ticket, pool_name, stage, key, future, self._clock())
-        if pool.queue.request(key, lease):
+        if self._request(pool, lease):
             self._granted(lease)
             return lease
         ticket.waiting.add(lease)
@@ -238,18 +232,18 @@ class Scheduler:
             for lease in ticket.waiting:
                 share = line.share(ticket)
                 if share != lease.key.share:
-                    queue = self._pools[lease.pool].queue
-                    queue.remove(lease.key)
+                    pool = self._pools[lease.pool]
+                    self._withdraw(pool, lease)
                     lease.key = lease.key._replace(share=share)
-                    granted = queue.request(lease.key, lease)
+                    granted = self._request(pool, lease)
                     assert not granted, "a pool had a free slot while a request waited"
-                    self._pools[lease.pool].notifier.mark()
+                    pool.notifier.mark()
 
     def _drop_waiter(self, lease: Lease) -> None:
         lease.run.waiting.discard(lease)
         self._pool_waiting -= 1
         pool = self._pools[lease.pool]
-        pool.queue.remove(lease.key)
+        self._withdraw(pool, lease)
         pool.notifier.mark()
 
     def _granted(self, lease: Lease) -> None:
@@ -269,11 +263,7 @@ class Scheduler:
         if self._metrics is not None:
             self._metrics.served(pool.name, lease.stage, outcome, seconds)
         while (successor := pool.queue.release()) is not None:
-            successor.run.waiting.discard(successor)
-            self._pool_waiting -= 1
-            if not successor.future.done():  # else cancelled this instant: try the next one
-                successor.future.set_result(None)
-                self._granted(successor)
+            if self._hand_to(successor):  # else cancelled this instant: try the next one
                 break
         pool.notifier.mark()
 

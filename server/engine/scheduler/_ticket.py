@@ -65,9 +65,13 @@ class RunTicket:
         person: str,
         seq: int,
         on_queue: QueueCallback | None,
+        class_id: int | None = None,
+        group: str | None = None,
     ) -> None:
         self.run_id = run_id
         self.person = person  # the owner key its limits and fairness count by
+        self.class_id = class_id  # its person's class: its teacher may pause it (`_pause`)
+        self.group = group  # its compare: the compare's runs count as one unit (`_compare`)
         self.seq = seq
         self.phase = RunPhase.QUEUED
         self.priority: RunPriority | None = None  # set by `activate`
