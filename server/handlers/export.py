@@ -55,14 +55,17 @@ def _lang(request: web.Request) -> Lang:
     return request_lang(request)
 
 
-def _range(request: web.Request) -> ExportRange:
+def _range(request: web.Request, klass: ClassRow) -> ExportRange:
     query = request.query
     try:
         span = export_range(query.get("since"), query.get("until"), query.get("tz"), time.time())
     except RangeError:
         raise problem(request, ApiErrorCode.INVALID_RANGE) from None
     # Rows older than retention wait for the next pruning round: they are not exported.
-    oldest = retention_start(request.app[SETTINGS], time.time())
+    now = time.time()
+    oldest = retention_start(request.app[SETTINGS], now)
+    if klass.rules.retention_hours is not None:  # the class's own, when shorter
+        oldest = max(oldest, now - klass.rules.retention_hours * 3600)
     if span.since >= oldest:
         return span
     return ExportRange(oldest, span.until, span.tz_minutes, span.since_given)
@@ -86,7 +89,7 @@ async def _plan(request: web.Request, klass: ClassRow, span: ExportRange) -> Exp
 async def export_class(request: web.Request) -> web.StreamResponse:
     """`GET /api/classes/{id}/export?since=&until=&tz=&lang=`: the class's runs as a ZIP."""
     klass = await own_class(request)
-    span = _range(request)
+    span = _range(request, klass)
     plan = await _plan(request, klass, span)
     services = request.app[PIPELINE].services
     if services.export_slots.locked():

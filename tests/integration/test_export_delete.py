@@ -3,7 +3,9 @@ as confirmation and keeps its members; a class's own retention prunes its old pi
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from typing import Any
 
 from aiohttp import ClientSession
@@ -118,4 +120,23 @@ async def test_a_class_may_not_keep_pictures_longer_than_the_operator(
         room.teacher, server, "PATCH", path, {"rules": {"retention_hours": 73}}
     ) as response:
         assert await error_of(response) == (400, "invalid_field")
+    await room.close()
+
+
+async def test_an_export_leaves_out_runs_past_the_classs_retention_before_the_pruner_runs(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes", retention_hours=72)
+    room = await classroom(server, "Mika")
+    path = f"/api/classes/{room.klass['id']}"
+    await api_json(room.teacher, server, "PATCH", path, {"rules": {"retention_hours": 1}})
+    old, _ = await make_picture(room.students["Mika"], server, "a fox")
+    new, _ = await make_picture(room.students["Mika"], server, "a boat")
+    store = people_of(server)
+    async with store._db.write() as tx:  # as if made two hours ago, not yet pruned
+        await tx.run("UPDATE pictures SET created = ? WHERE run_id = ?", (time.time() - 7200, old))
+    async with room.teacher.get(server.make_url(f"{path}/export")) as response:
+        assert response.status == 200, await response.text()
+        archive = zipfile.ZipFile(io.BytesIO(await response.read()))
+    assert sorted(n for n in archive.namelist() if n.startswith("runs/")) == [f"runs/{new}.json"]
     await room.close()
