@@ -57,7 +57,7 @@ WALL_PICTURES = 200
 _ID_DIGITS = 18
 
 
-def _class_id(request: web.Request, name: str) -> int:
+def _path_id(request: web.Request, name: str) -> int:
     text = request.match_info[name]
     if not text.isdecimal() or len(text) > _ID_DIGITS:
         raise problem(request, ApiErrorCode.NOT_FOUND)
@@ -94,7 +94,7 @@ async def list_links(request: web.Request) -> web.Response:
 
 async def revoke_link(request: web.Request) -> web.Response:
     klass = await own_class(request)
-    link = _class_id(request, "link")
+    link = _path_id(request, "link")
     if not await request.app[PEOPLE].revoke_wall_link(klass.id, link):
         raise problem(request, ApiErrorCode.NOT_FOUND)
     feed = _feed(request)
@@ -126,7 +126,7 @@ def _teacher_of(request: web.Request, klass: ClassRow) -> bool:
 async def wall_class(request: web.Request) -> tuple[ClassRow, WallLinkRow | None]:
     """The class in the path and the link that opened its wall (None: its teacher did);
     404 for everyone else."""
-    klass = await request.app[PEOPLE].get_class(_class_id(request, "class"))
+    klass = await request.app[PEOPLE].get_class(_path_id(request, "class"))
     if klass is None:
         raise problem(request, ApiErrorCode.NOT_FOUND)
     if _teacher_of(request, klass):

@@ -1,6 +1,7 @@
 """The wall's live feed over real HTTP (Server-Sent Events): a class member's finished picture
 arrives as it is made (a blocked run never does), a hidden one is taken away and its media are
-refused to the wall from then on, and revoking the link closes the open feed at once."""
+refused to the wall from then on, revoking the link closes the open feed at once, and a wall
+that stops reading is dropped while publishing never waits for it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestServer
 
+from server.engine.classroom.wall import SUBSCRIBER_QUEUE, WallEvent
 from server.handlers import wall
+from server.handlers.keys import CLASSES
 from tests.integration.test_wall_links import WALL_HEADER, links_path, new_link
 from tests.people_support import api_json, open_socket, people_client
 from tests.pictures_support import Classroom, classroom, fetch_status, make_picture
@@ -113,6 +116,25 @@ async def test_revoking_the_link_closes_its_open_feed(start_pipeline: StartPipel
     async with wall_http.get(server.make_url(f"/api/wall/{room.klass['id']}/events")) as again:
         assert again.status == 404
     await wall_http.close()
+    await room.close()
+
+
+async def test_a_wall_that_stops_reading_is_dropped(start_pipeline: StartPipeline) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server)
+    class_id = room.klass["id"]
+    hub = server.app[CLASSES]
+    stalled = await open_feed(room.teacher, server, class_id)  # and never read again
+    assert hub.wall.subscribers(class_id) == 1
+    picture = {"prompt": "a fox " * 500}  # about 3 kB an event: the socket's buffers fill
+    sent = 0
+    async with asyncio.timeout(WAIT):
+        while hub.wall.subscribers(class_id):
+            hub.publish(class_id, WallEvent("picture", f"r-aaaa{sent}", picture))
+            sent += 1
+            await asyncio.sleep(0)  # the feed's writer gets its turn, until its send blocks
+    assert sent > SUBSCRIBER_QUEUE  # it took what the socket held first
+    stalled.close()
     await room.close()
 
 
