@@ -99,8 +99,17 @@ async def export_class(request: web.Request) -> web.StreamResponse:
             archive = await asyncio.to_thread(build_archive, plan, services.records)
         except ExportTooLarge:
             raise problem(request, ApiErrorCode.EXPORT_TOO_LARGE) from None
+        except OSError as exc:  # the data directory's disk is full, say
+            log.error("class_export_failed", class_id=klass.id, error=str(exc))
+            raise problem(request, ApiErrorCode.INTERNAL) from None
         try:
-            log.info("class_exported", class_id=klass.id, runs=archive.runs, bytes=archive.size)
+            log.info(
+                "class_exported",
+                class_id=klass.id,
+                runs=archive.runs,
+                pictures=archive.pictures,
+                bytes=archive.size,
+            )
             return await _send(request, archive, archive_name(klass.name, span))
         finally:
             archive.close()

@@ -154,7 +154,7 @@ async def test_only_the_classs_teacher_may_export(start_pipeline: StartPipeline)
     await room.close()
 
 
-async def test_an_export_beyond_its_bounds_is_refused(
+async def test_an_export_beyond_its_bounds_or_its_disk_is_refused(
     start_pipeline: StartPipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = await start_pipeline(access="codes")
@@ -166,6 +166,13 @@ async def test_an_export_beyond_its_bounds_is_refused(
     monkeypatch.setattr(export, "MAX_EXPORT_RUNS", 10)
     monkeypatch.setattr("server.engine.classroom.export_zip.MAX_EXPORT_BYTES", 10)
     assert await refusal(room.teacher, server, export_path(room)) == (413, "export_too_large")
+    monkeypatch.undo()
+
+    def disk_full(**_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("server.engine.classroom.export_zip.tempfile.TemporaryFile", disk_full)
+    assert await refusal(room.teacher, server, export_path(room)) == (500, "internal")
     await room.close()
 
 
