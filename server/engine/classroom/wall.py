@@ -80,7 +80,7 @@ def wall_item(row: PictureRow, nickname: str, catalog: Catalog | None) -> WallPi
     )
 
 
-def publish_picture(hub: Publisher, catalog: Catalog, record: RunRecord) -> None:
+def publish_picture(hub: Publisher, catalog: Catalog | None, record: RunRecord) -> None:
     """The pipeline's hook once a run's record and index row are written: a class member's
     completed run with pictures goes on the class's wall."""
     row, owner = picture_row(record), record.owner
