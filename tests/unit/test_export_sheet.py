@@ -3,6 +3,8 @@ in English and German."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from server.engine.classroom.export import ExportRange, image_names
 from server.engine.classroom.export_sheet import contact_sheet
 from tests.unit.test_export_names import NINE_THIRTY, UTC_RANGE, run
@@ -46,3 +48,20 @@ def test_times_are_the_teachers_wall_clock() -> None:
     sheet = contact_sheet(runs, image_names(runs, berlin), "4b", berlin)
     assert "Mika · bauhaus · 10:30" in sheet
     assert "From 2026-12-01 09:30 to 2026-12-01 11:30" in sheet
+
+
+def test_a_compare_runs_pictures_are_side_by_side_where_its_first_one_is() -> None:
+    runs = [
+        replace(run("r-group001", perspective="bauhaus"), group="c-fox1"),
+        run("r-single01", nickname="Noah", created=NINE_THIRTY + 1),
+        replace(run("r-group002", perspective="haiku", created=NINE_THIRTY + 2), group="c-fox1"),
+    ]
+    names = image_names(runs, UTC_RANGE)
+    sheet = contact_sheet(runs, names, "4b", UTC_RANGE)
+    row = sheet.split('<li class="compare">', 1)[1].split("</ul></li>", 1)[0]
+    assert "One idea through several perspectives: a fox" in row
+    assert names["r-group001", "a.png"] in row
+    assert names["r-group002", "a.png"] in row
+    assert names["r-single01", "a.png"] not in row
+    assert sheet.index('<li class="compare">') < sheet.index(names["r-single01", "a.png"])
+    assert "3 pictures from 3 runs" in sheet

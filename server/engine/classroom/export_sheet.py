@@ -24,6 +24,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "count": "{pictures} pictures from {runs} runs",
         "without": "{count} runs made no picture (blocked, stopped or failed): see prompts.csv.",
         "prompt": "Idea",
+        "compare": "One idea through several perspectives: {prompt}",
     },
     "de": {
         "title": "Bilder der Klasse {name}",
@@ -32,6 +33,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "without": "{count} Durchläufe ergaben kein Bild (gesperrt, abgebrochen oder "
         "fehlgeschlagen): siehe prompts.csv.",
         "prompt": "Idee",
+        "compare": "Eine Idee durch mehrere Perspektiven: {prompt}",
     },
 }
 
@@ -45,6 +47,10 @@ li.card { border: 1px solid #ccc; border-radius: .4rem; padding: .5rem; break-in
 li.card img { width: 100%; height: auto; display: block; }
 li.card p { margin: .3rem 0 0; overflow-wrap: anywhere; }
 li.card .who { font-weight: 600; }
+li.compare { grid-column: 1 / -1; break-inside: avoid; }
+li.compare > p { margin: 0 0 .3rem; font-weight: 600; overflow-wrap: anywhere; }
+ul.row { list-style: none; padding: 0; margin: 0; display: grid; gap: .5rem;
+  grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); }
 @media print { body { margin: 0; } ul.sheet { grid-template-columns: repeat(3, 1fr); } }
 """
 
@@ -56,13 +62,15 @@ def contact_sheet(
     export: ExportRange,
     lang: Lang = "en",
 ) -> str:
-    """The whole `index.html`, oldest picture first."""
+    """The whole `index.html`, oldest picture first; a compare run's pictures side by side
+    in one row, where its first picture would be."""
     words = WORDS[lang]
-    cards = [_card(run, names[run.run, file], export, words) for run in runs for file in run.files]
+    pictures = sum(len(run.files) for run in runs)
+    cards = [_entry(entry, names, export, words) for entry in _entries(runs)]
     without = sum(1 for run in runs if not run.files and not run.hidden)
     meta = [
         words["range"].format(since=_when(export, export.since), until=_when(export, export.until)),
-        words["count"].format(pictures=len(cards), runs=len(runs)),
+        words["count"].format(pictures=pictures, runs=len(runs)),
     ]
     footer = f'<p class="meta">{escape(words["without"].format(count=without))}</p>'
     return "\n".join(
@@ -82,6 +90,37 @@ def contact_sheet(
             "",
         ]
     )
+
+
+def _entries(runs: Sequence[ExportRun]) -> list[list[ExportRun]]:
+    """The runs with pictures in order, a compare group's runs together in one entry."""
+    entries: list[list[ExportRun]] = []
+    groups: dict[str, list[ExportRun]] = {}
+    for run in runs:
+        if not run.files:
+            continue
+        if run.group is None:
+            entries.append([run])
+        elif run.group in groups:
+            groups[run.group].append(run)
+        else:
+            entries.append(groups.setdefault(run.group, [run]))
+    return entries
+
+
+def _entry(
+    entry: list[ExportRun],
+    names: Mapping[tuple[str, str], str],
+    export: ExportRange,
+    words: Mapping[str, str],
+) -> str:
+    cards = "".join(
+        _card(run, names[run.run, f], export, words) for run in entry for f in run.files
+    )
+    if entry[0].group is None:
+        return cards
+    title = escape(words["compare"].format(prompt=entry[0].prompt))
+    return f'<li class="compare"><p>{title}</p><ul class="row">{cards}</ul></li>'
 
 
 def _card(run: ExportRun, path: str, export: ExportRange, words: Mapping[str, str]) -> str:
