@@ -26,6 +26,7 @@ from server.handlers.headers import security_headers
 from server.handlers.hostcheck import AllowedHosts, host_check
 from server.handlers.keys import (
     CLASSES,
+    LESSONS,
     PEOPLE,
     PIPELINE,
     READY,
@@ -134,6 +135,7 @@ def add_pipeline(app: web.Application, settings: Settings, demo: DemoOptions | N
         async with running_pipeline(
             settings, definitions, app[ops.METRICS], demo, app[PEOPLE]
         ) as started:
+            await started.pipeline.services.lessons.load(app[PEOPLE])  # the ended lessons
             _publish(app, started)
             yield
 
@@ -152,6 +154,7 @@ def _publish(app: web.Application, started: StartedPipeline) -> None:
     app[REGISTRY].new_session_hooks.append(pipeline.adopt)
     app[PIPELINE] = app[RUNS] = pipeline
     hub = app[CLASSES] = pipeline.services.classes
+    app[LESSONS] = pipeline.services.lessons
     hub.directory = app[PEOPLE]
     app[REGISTRY].new_session_hooks.append(hub.session_opened)
     if started.simulators is not None:

@@ -153,6 +153,7 @@ async def running_pipeline(
         if settings.warm_up:
             services.warm_up.start()  # the console shows its progress
         services.classes = ClassHub(WallFeed())
+        services.classes.lessons = services.lessons  # a watched class's paused, lesson open
         records.on_indexed = partial(publish_picture, services.classes, catalog)  # the wall
         stack.push_async_callback(services.classes.close)  # after the runs have ended
         pipeline = Pipeline(services)

@@ -133,7 +133,7 @@ class Pipeline:
         if self._restarting:  # its socket is about to close: nothing would deliver the run
             raise Unavailable("the server is restarting; try again in a minute")
         services = self.services
-        rules = session.identity.rules
+        rules = services.lessons.admit(session.identity)  # lesson ended? the current rules
         inputs = admit_inputs(
             message,
             services.catalog,
@@ -156,6 +156,7 @@ class Pipeline:
         task = asyncio.create_task(self._execute(run, ticket, session), name=f"run {run.id}")
         self._tasks[run.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
+        self.services.lessons.track(run, task)  # its teacher may cancel it, or end the lesson
         log.info("run_accepted", session=session.id, run=run.id, interception=inputs.interception)
 
     def cancel(self, session: Session, message: RunCancel) -> None:
@@ -181,6 +182,7 @@ class Pipeline:
                 position=info.position,
                 length=info.queue_length,
                 eta=info.eta_seconds,
+                paused=info.paused,
             )
 
         return report
@@ -226,7 +228,7 @@ class Pipeline:
                 run.error = "the server shut down"
                 run.finish(RunStatus.FAILED, reason=reason, code=RunEndCode.SERVER_RESTARTING)
             else:
-                reason = texts.text("cancelled", lang)
+                reason = texts.text(self.services.lessons.why_cancelled(run.id), lang)
                 run.finish(RunStatus.CANCELLED, reason=reason, code=RunEndCode.CANCELLED)
         except BackendError as exc:
             run.error = str(exc)

@@ -19,7 +19,7 @@ from server.engine.people.codes import show_code
 from server.engine.people.identity import MEMBER_PREFIX, ClassRules
 from server.engine.people.rows import ClassRow, MemberRow
 from server.handlers.identity import identity_of, token_of
-from server.handlers.keys import PEOPLE, PIPELINE, REGISTRY, SETTINGS
+from server.handlers.keys import CLASSES, LESSONS, PEOPLE, PIPELINE, REGISTRY, SETTINGS
 from server.handlers.problems import problem, read_body
 from server.protocol import CloseCode
 from server.protocol._http import (
@@ -86,6 +86,25 @@ def class_info(row: ClassRow) -> ClassInfo:
     )
 
 
+def with_lesson(request: web.Request, info: ClassInfo) -> ClassInfo:
+    """`info` with the class's lesson state (`handlers/lessons.py`); a server without a
+    pipeline has no lessons: never paused, always open."""
+    lessons = request.app.get(LESSONS)
+    if lessons is None:
+        return info
+    state = {"paused": lessons.paused(info.id), "lesson_open": lessons.lesson_open(info.id)}
+    return info.model_copy(update=state)
+
+
+def _live_rules(request: web.Request, klass: ClassRow) -> None:
+    """The class's live sessions start their next run with its new rules; watchers hear."""
+    lessons, hub = request.app.get(LESSONS), request.app.get(CLASSES)
+    if lessons is not None:
+        lessons.set_rules(klass.id, klass.rules)
+    if hub is not None:
+        hub.class_changed(klass.id)
+
+
 def _rules(request: web.Request, given: dict[str, object] | None) -> ClassRules:
     """A class's rules from a body: the engine's model bounds them; perspectives must be
     ones the catalog offers."""
@@ -108,7 +127,7 @@ def _expires(hours: float | None) -> float | None:
 
 async def list_classes(request: web.Request) -> web.Response:
     rows = await request.app[PEOPLE].classes_of(teacher_id(request))
-    return _json(ClassList(classes=[class_info(row) for row in rows]))
+    return _json(ClassList(classes=[with_lesson(request, class_info(row)) for row in rows]))
 
 
 async def create_class(request: web.Request) -> web.Response:
@@ -122,7 +141,7 @@ async def create_class(request: web.Request) -> web.Response:
 
 
 async def get_class(request: web.Request) -> web.Response:
-    return _json(class_info(await own_class(request)))
+    return _json(with_lesson(request, class_info(await own_class(request))))
 
 
 async def change_class(request: web.Request) -> web.Response:
@@ -131,9 +150,10 @@ async def change_class(request: web.Request) -> web.Response:
     people = request.app[PEOPLE]
     if body.rules is not None:
         klass = await people.set_rules(klass.id, _rules(request, body.rules))
+        _live_rules(request, klass)
     if body.name is not None:
         klass = await people.rename_class(klass.id, body.name)
-    return _json(class_info(klass))
+    return _json(with_lesson(request, class_info(klass)))
 
 
 async def rotate_code(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ import weakref
 from aiohttp import web
 
 from server.engine.classroom.hub import ClassHub
+from server.engine.classroom.lessons import Lessons
 from server.engine.people.db import PeopleStore
 from server.engine.people.identity import Identity
 from server.engine.pipeline import Pipeline
@@ -33,3 +34,6 @@ PEOPLE = web.AppKey("people", PeopleStore)
 #: The class hub (`server/engine/classroom/hub.py`): consoles' live view, walls' feed; set
 #: with the pipeline.
 CLASSES = web.AppKey("classes", ClassHub)
+#: Classes in session (`server/engine/classroom/lessons.py`): paused, lesson ended, current
+#: rules; set with the pipeline.
+LESSONS = web.AppKey("lessons", Lessons)

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from server.engine.catalog import SafetyLevel, load_word_lists
 from server.engine.people.db import DB_NAME, PeopleStore
-from server.handlers import auth, classes, export, moderation, readiness, wall
+from server.handlers import auth, classes, export, lessons, moderation, readiness, wall
 from server.handlers.access import access_middleware
 from server.handlers.csrf import csrf_middleware
 from server.handlers.identity import SIGNING_KEY, identity_middleware
@@ -58,5 +58,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     classes.add_routes(router)
     export.add_routes(router)
     readiness.add_routes(router)
+    lessons.add_routes(router)  # a class in session: pause, end, cancel a run
     moderation.add_routes(router)
     wall.add_routes(router)

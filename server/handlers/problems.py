@@ -149,6 +149,11 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "Gerade werden andere Exporte erstellt. Bitte versuche es in einer Minute noch einmal.",
     ),
     E.INTERNAL: (500, "Something went wrong on the server.", "Auf dem Server ging etwas schief."),
+    E.UNAVAILABLE: (
+        503,
+        "The server is not ready for this yet. Please try again in a minute.",
+        "Der Server ist dafür noch nicht bereit. Bitte versuche es in einer Minute noch einmal.",
+    ),
 }
 
 #: The store's refusal reasons (`PeopleError.reason`) as API codes; the rest are `not_found`.

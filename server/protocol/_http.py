@@ -56,6 +56,7 @@ class ApiErrorCode(StrEnum):
     TOO_MANY_WALLS = "too_many_walls"
     NICKNAME_LOCKED = "nickname_locked"
     UNKNOWN_PERSPECTIVE = "unknown_perspective"
+    UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
 
 
@@ -132,6 +133,10 @@ class ClassInfo(Body):
     code: str
     code_expires: float | None
     rules: dict[str, Any]
+    #: The class's queue is paused by its teacher (`POST /api/classes/{id}/pause`).
+    paused: bool = False
+    #: False once the teacher ended the lesson, until they open the next one.
+    lesson_open: bool = True
 
 
 class ClassList(Body):

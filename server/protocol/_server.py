@@ -112,6 +112,8 @@ class Queue(ServerEvent):
     position: int
     length: int
     eta: float | None
+    #: The run's class is paused by its teacher: it keeps its place, `eta` is null.
+    paused: bool = False
 
 
 class Stage(ServerEvent):

@@ -37,6 +37,8 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
     BACKEND = "backend"
     INTERNAL = "internal"
+    #: `run.start` of a class member after the teacher ended the lesson (until they open one).
+    LESSON_CLOSED = "lesson_closed"
     #: `class.watch` of a class that does not exist or is another teacher's (the same answer).
     UNKNOWN_CLASS = "unknown_class"
     #: `class.watch` beyond the classes one session may watch at once (`MAX_WATCHED_CLASSES`).

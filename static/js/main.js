@@ -96,6 +96,9 @@ function announceChange({ run, message, before }) {
     const reason = run.reason ?? "";
     return status.announce(t(`announce.${run.status}`, { reason }));
   }
+  if (message.type === "queue" && run.queue.paused && !before.queue?.paused) {
+    return status.announce(t("queue.paused"));
+  }
   const place = run.queue?.position;
   if (message.type === "queue" && place && place !== before.queue?.position && run.queue.stage) {
     return status.announce(t("announce.queue", { ord: ordinal(place), n: place }));
@@ -106,7 +109,7 @@ function announceChange({ run, message, before }) {
 // The server's own error text is for developers (it may name a run, a field, a limit): a
 // child reads one of the page's sentences, chosen by the stable code.
 function errorText(error) {
-  const known = ["too_many_runs", "rate_limited", "unavailable", "unknown_config", "invalid_field"];
+  const known = ["too_many_runs", "rate_limited", "unavailable", "unknown_config", "invalid_field", "lesson_closed"];
   if (error.code === "busy") {
     return error.retry_after != null ? t("error.busy", { n: Math.ceil(error.retry_after) }) : t("error.busy_plain");
   }

@@ -43,6 +43,7 @@ export function applyMessage(run, m) {
 const HANDLERS = {
   queue(run, m) {
     run.queue = { stage: m.stage, position: m.position, length: m.length, eta: m.eta, at: Date.now() };
+    run.queue.paused = m.paused === true; // held by the teacher: no ETA to show
   },
   stage(run, m) {
     const stage = run.stages[m.stage] ?? (run.stages[m.stage] = { status: "pending" });

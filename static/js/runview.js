@@ -111,6 +111,7 @@ export class RunView {
 }
 
 export function queueText(queue) {
+  if (queue.paused) return t("queue.paused");
   if (queue.stage === null) return t("queue.session");
   const place = { ord: ordinal(queue.position), n: queue.position };
   if (queue.eta == null) return t("queue.estimating", place);

@@ -147,7 +147,16 @@ async def test_a_failing_step_leaves_the_version_before_it(
 #: none may hold an address, a user agent, an e-mail or a real name.
 COLUMNS = {
     "teachers": ["id", "name", "name_key", "password_hash", "version", "created"],
-    "classes": ["id", "teacher_id", "name", "code", "code_expires", "rules", "created"],
+    "classes": [
+        "id",
+        "teacher_id",
+        "name",
+        "code",
+        "code_expires",
+        "rules",
+        "created",
+        "lesson_open",
+    ],
     "members": ["id", "class_id", "nickname", "nickname_key", "version", "created", "locked"],
     "pins": ["member_id", "salt", "digest", "expires", "tries"],
     "pictures": [
@@ -244,3 +253,25 @@ async def test_version_3_gives_an_old_class_wall_links_that_go_with_it(tmp_path:
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM wall_links").fetchone() == (0,)
     conn.close()
+
+
+async def test_version_3_opens_every_old_class_lesson_and_an_ended_one_stays_ended(
+    tmp_path: Path,
+) -> None:
+    """H-CTRL: a class from before version 3 is in session; an ended lesson survives a reopen."""
+    path = tmp_path / "atelier.db"
+    await a_version_1_file(path)
+    store = await PeopleStore.open(path)
+    try:
+        assert await store.closed_lessons() == set()
+        assert await store.set_lesson_open(1, False)
+        assert not await store.set_lesson_open(99, False)  # no such class
+    finally:
+        await store.close()
+    store = await PeopleStore.open(path)
+    try:
+        assert await store.closed_lessons() == {1}
+        assert await store.set_lesson_open(1, True)
+        assert await store.closed_lessons() == set()
+    finally:
+        await store.close()

@@ -116,6 +116,16 @@ async def api_status(server: TestServer) -> dict[str, Any]:
     return status
 
 
+async def state_becomes(server: TestServer, instance: str, state: str, timeout: float) -> None:
+    """Wait, polling `/api/status` a bounded number of times, until `instance` is in `state`."""
+    for _ in range(int(timeout / 0.1)):
+        status = await api_status(server)
+        if any(b["instance"] == instance and b["state"] == state for b in status["backends"]):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{instance} did not become {state} within {timeout} s: {status}")
+
+
 def states_entered(status: dict[str, Any], instance: str) -> dict[str, int]:
     """How often the instance entered each state since start-up (`/api/status`)."""
     return next(b["entered"] for b in status["backends"] if b["instance"] == instance)

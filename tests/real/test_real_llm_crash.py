@@ -11,7 +11,7 @@ import pytest
 from tests.pipeline_support import events_of, run_done, start_run
 from tests.real.conftest import StartAtelier
 from tests.real.llama_server import LlamaServer
-from tests.real.support import api_status, long_story_streaming, states_entered
+from tests.real.support import api_status, long_story_streaming, state_becomes, states_entered
 
 pytestmark = pytest.mark.real_llm
 
@@ -30,6 +30,9 @@ async def test_killed_server_fails_the_run_clearly_and_serves_again_after_a_rest
     assert "127.0.0.1" not in done["reason"]
     stages = [m for m in events_of(client, run) if m["type"] == "stage"]
     assert (stages[-1]["stage"], stages[-1]["status"]) == ("interception", "failed")
+    # The server finds the dead backend out by itself within one check interval and its bound
+    # (10 s + 5 s by default); restarted before that, nothing would have seen it down.
+    await state_becomes(server, "llama", "down", timeout=30)
 
     await llama_server.start()  # the same port, a fresh process
     again = await start_run(client, "a lighthouse at night", seed=7)

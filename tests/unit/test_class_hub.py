@@ -41,7 +41,10 @@ TEACHER_ID = 7
 RULES = ClassRules()
 
 
-def attached(identity: Identity, limit: int = 1000) -> tuple[Session, Connection]:
+def attached(
+    identity: Identity, limit: int = 1000, stats: SocketStats | None = None
+) -> tuple[Session, Connection]:
+    """A session on a connection whose writer never runs: nothing it is sent drains."""
     session = Session(
         f"s-{identity.key}", "secret", log_limit=100, stats=SocketStats(), identity=identity
     )
@@ -51,14 +54,16 @@ def attached(identity: Identity, limit: int = 1000) -> tuple[Session, Connection
         send_timeout=1,
         heartbeat_idle=1,
         on_idle=lambda: None,
-        stats=SocketStats(),
+        stats=stats or SocketStats(),
     )
     session.attach(connection, None, INFO)
     return session, connection
 
 
-def teacher(teacher_id: int = TEACHER_ID) -> tuple[Session, Connection]:
-    return attached(Identity(Role.TEACHER, f"t-{teacher_id}", "ms-lee"))
+def teacher(
+    teacher_id: int = TEACHER_ID, limit: int = 1000, stats: SocketStats | None = None
+) -> tuple[Session, Connection]:
+    return attached(Identity(Role.TEACHER, f"t-{teacher_id}", "ms-lee"), limit, stats)
 
 
 def member(member_id: int, nickname: str, class_id: int = CLASS_ID) -> tuple[Session, Connection]:
@@ -206,6 +211,18 @@ async def test_a_cleared_text_is_sent_whole_again(hub: ClassHub) -> None:
     await until(lambda: len(class_messages(out, "class.run")) == 2)
     view = class_messages(out, "class.run")[1]["runs"][0]
     assert (view["at"], view["piece"]) == (0, "new")
+
+
+async def test_the_image_stage_shows_the_text_the_stages_before_it_made(hub: ClassHub) -> None:
+    mika, _ = member(11, "Mika")
+    _, out = await watching(hub)
+    run = run_of(mika)
+    hub.run_started(run)
+    run.texts[StageName.INTERCEPTION] = "a fox of circles"
+    run.stage_event(StageName.GENERATION, StageStatus.STARTED)
+    await until(lambda: bool(class_messages(out, "class.run")))
+    view = class_messages(out, "class.run")[0]["runs"][0]
+    assert (view["stage"], view["at"], view["piece"]) == ("generation", 0, "a fox of circles")
 
 
 async def test_queue_progress_and_preview_reach_the_view_and_the_line(hub: ClassHub) -> None:

@@ -21,8 +21,12 @@ from server.protocol import (
     RunDone,
     ServerEvent,
     Stage,
+    StageName,
     StageStatus,
 )
+
+#: Where a stage without text of its own takes the text the console shows, latest first.
+TEXT_STAGES = (StageName.TRANSLATION, StageName.INTERCEPTION)
 
 
 def member_id(key: str) -> int | None:
@@ -50,6 +54,7 @@ class LiveRun:
         "reset",
         "run",
         "sent_len",
+        "sent_source",
         "sent_stage",
     )
 
@@ -69,6 +74,7 @@ class LiveRun:
         self.new_preview: tuple[str, str] | None = None
         #: What the consoles hold of the current stage's text: which stage, how many chars.
         self.sent_stage = run.stage
+        self.sent_source: StageName | None = None  # whose text that is (`stage_text`)
         self.sent_len = 0
         #: The text was replaced (a `clear`, a stage's final text): send it whole next time.
         self.reset = False
@@ -96,19 +102,27 @@ class LiveRun:
     def waiting(self) -> bool:
         return self.place is not None and not self.run.finished
 
-    def stage_text(self) -> str:
-        """The current stage's text: its final text once done, what streamed before that."""
+    def stage_text(self) -> tuple[StageName | None, str]:
+        """The text the console shows, and whose stage it is: the current stage's (its final
+        text once done, what streamed before that); for a stage without text of its own (the
+        image, the safety check) the latest text a stage before it made."""
         run = self.run
         if run.stage is None:
-            return ""
+            return None, ""
         final = run.texts.get(run.stage)
-        return final if final is not None else "".join(run.streamed.get(run.stage, ()))
+        if final is not None:
+            return run.stage, final
+        pieces = run.streamed.get(run.stage)
+        if pieces:
+            return run.stage, "".join(pieces)
+        earlier = next((s for s in TEXT_STAGES if s in run.texts), None)
+        return earlier, "" if earlier is None else run.texts[earlier]
 
     def view(self, *, whole: bool) -> ClassRunView:
         """The run as a console shows it. `whole`: its whole text (a snapshot, which leaves
         what the consoles hold alone); otherwise what is new since the last update."""
-        text = self.stage_text()
-        at = 0 if whole else self._advance(text)
+        source, text = self.stage_text()
+        at = 0 if whole else self._advance(source, text)
         preview = None if whole else self.new_preview
         if not whole:
             self.new_preview = None
@@ -137,11 +151,13 @@ class LiveRun:
             group=getattr(run, "group", None),
         )
 
-    def _advance(self, text: str) -> int:
+    def _advance(self, source: StageName | None, text: str) -> int:
         """Where the new piece starts in `text`, and note that the consoles now hold it all:
-        0 when the stage changed or its text was replaced (the console replaces its copy)."""
-        at = self.sent_len
-        if self.reset or self.sent_stage is not self.run.stage or at > len(text):
-            at = 0
-        self.reset, self.sent_stage, self.sent_len = False, self.run.stage, len(text)
+        0 when the stage or the text's stage changed, or its text was replaced (the console
+        then replaces its copy)."""
+        replaced = self.reset or self.sent_len > len(text)
+        moved = self.sent_stage is not self.run.stage or self.sent_source is not source
+        at = 0 if replaced or moved else self.sent_len
+        self.reset, self.sent_stage, self.sent_source = False, self.run.stage, source
+        self.sent_len = len(text)
         return at

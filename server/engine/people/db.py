@@ -12,6 +12,7 @@ from pathlib import Path
 
 from server.engine.people.class_pictures import ClassPictures
 from server.engine.people.classes import Classes
+from server.engine.people.lessons import LessonStates
 from server.engine.people.members import Members
 from server.engine.people.migrations import migrate
 from server.engine.people.moderation import Moderation
@@ -24,7 +25,9 @@ from server.engine.safety_words import WordList
 DB_NAME = "atelier.db"
 
 
-class PeopleStore(Teachers, Classes, Members, Pictures, Moderation, WallLinks, ClassPictures):
+class PeopleStore(
+    Teachers, Classes, Members, Pictures, Moderation, WallLinks, ClassPictures, LessonStates
+):
     """The people database. Every method is a coroutine; rows come back frozen."""
 
     def __init__(self, db: Database, blocked_words: WordList | None) -> None:

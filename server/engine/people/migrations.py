@@ -98,6 +98,9 @@ _V3: tuple[str, ...] = (
     )""",
     "CREATE INDEX wall_links_class ON wall_links (class_id)",
     # -- lessons: ended (H-CTRL)
+    # A class's lesson is open unless its teacher ended it (lessons.py); the console's
+    # "open" starts the next one. Only this survives a restart: a pause is in memory.
+    "ALTER TABLE classes ADD COLUMN lesson_open INTEGER NOT NULL DEFAULT 1",
     # -- export and retention (H-EXP)
     # (none: a class's retention is a key of its rules, `ClassRules.retention_hours`)
     # -- compare runs (H-COMP)

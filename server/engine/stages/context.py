@@ -17,6 +17,7 @@ from server.engine.backends.registry import Backends
 from server.engine.catalog import Catalog, SafetyLevel
 from server.engine.classroom.export import MAX_CONCURRENT_EXPORTS
 from server.engine.classroom.hub import ClassHub
+from server.engine.classroom.lessons import Lessons
 from server.engine.classroom.readiness import WarmUp
 from server.engine.errors import AtelierError, BackendTimeout
 from server.engine.llm import ChatMessage, ChatRequest
@@ -82,6 +83,11 @@ class Services:
     )
     #: What teachers' consoles and the walls see of each class live (`classroom/hub.py`).
     classes: ClassHub = field(default_factory=ClassHub)
+    #: Classes in session: paused, lesson ended, current rules (`classroom/lessons.py`).
+    lessons: Lessons = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lessons = Lessons(self.scheduler)  # wiring loads the ended lessons into it
 
 
 class Blocked(AtelierError):

@@ -52,6 +52,15 @@ _TEXTS: dict[str, dict[str, str]] = {
         "Bitte versuch es gleich noch einmal.",
     },
     "cancelled": {"en": "Stopped.", "de": "Abgebrochen."},
+    # A teacher's controls (`server/engine/classroom/lessons.py`).
+    "lesson_ended": {
+        "en": "Your teacher ended the lesson, so this picture was stopped.",
+        "de": "Deine Lehrkraft hat die Stunde beendet, deshalb wurde dieses Bild abgebrochen.",
+    },
+    "teacher_cancelled": {
+        "en": "Your teacher stopped this picture.",
+        "de": "Deine Lehrkraft hat dieses Bild abgebrochen.",
+    },
     "server_restarting": {
         "en": "The server is restarting, so this picture was stopped. "
         "Please try again in a minute.",
