@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from server.engine.classroom.wall import WallEvent
 from server.engine.people.class_pictures import retention_within
 from server.engine.people.codes import show_code
 from server.engine.people.identity import MEMBER_PREFIX, ClassRules
@@ -171,7 +172,7 @@ async def delete_class(request: web.Request) -> web.Response:
     run_ids = await people.delete_class(klass.id)
     for member in members:
         _revoke(request, member)
-    await _delete_runs(request, run_ids)
+    await _delete_runs(request, klass.id, run_ids)
     log.info("class_deleted", class_id=klass.id, members=len(members), runs=len(run_ids))
     return web.Response(status=204)
 
@@ -194,7 +195,7 @@ async def remove_member(request: web.Request) -> web.Response:
     _, member = await own_member(request)
     run_ids = await request.app[PEOPLE].remove_member(member.id)
     _revoke(request, member)
-    await _delete_runs(request, run_ids)
+    await _delete_runs(request, member.class_id, run_ids)
     log.info("member_removed", member=member.id, runs=len(run_ids))
     return web.Response(status=204)
 
@@ -204,10 +205,13 @@ def _revoke(request: web.Request, member: MemberRow) -> None:
     request.app[REGISTRY].close_identity(f"{MEMBER_PREFIX}{member.id}", CloseCode.IDENTITY_REVOKED)
 
 
-async def _delete_runs(request: web.Request, run_ids: list[str]) -> None:
+async def _delete_runs(request: web.Request, class_id: int, run_ids: list[str]) -> None:
+    """Their folders go, and their pictures leave the class's walls at once."""
     pipeline = request.app.get(PIPELINE)
     if pipeline is not None and run_ids:
         await pipeline.services.records.delete_runs(run_ids)
+        for run_id in run_ids:  # a wall ignores a run it does not show
+            pipeline.services.classes.publish(class_id, WallEvent(kind="hidden", run=run_id))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

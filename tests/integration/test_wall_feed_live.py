@@ -1,7 +1,8 @@
 """The wall's live feed over real HTTP (Server-Sent Events): a class member's finished picture
 arrives as it is made (a blocked run never does), a hidden one is taken away and its media are
-refused to the wall from then on, revoking the link closes the open feed at once, and a wall
-that stops reading is dropped while publishing never waits for it."""
+refused to the wall from then on, a removed student's pictures leave it, revoking the link
+closes the open feed at once, and a wall that stops reading is dropped while publishing never
+waits for it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from server.engine.classroom.wall import SUBSCRIBER_QUEUE, WallEvent
 from server.handlers import wall
 from server.handlers.keys import CLASSES
 from tests.integration.test_wall_links import WALL_HEADER, links_path, new_link
-from tests.people_support import api_json, open_socket, people_client
+from tests.people_support import api_json, members_of, open_socket, people_client
 from tests.pictures_support import Classroom, classroom, fetch_status, make_picture
 from tests.pipeline_support import StartPipeline
 
@@ -96,6 +97,28 @@ async def test_a_picture_arrives_and_a_hidden_one_leaves(start_pipeline: StartPi
     assert await fetch_status(wall_http, server, urls[0]) == 404
     async with wall_http.get(server.make_url(f"/api/wall/{class_id}")) as response:
         assert (await response.json())["pictures"] == []
+    feed.close()
+    await wall_http.close()
+    await room.close()
+
+
+async def test_a_removed_students_pictures_leave_the_wall(start_pipeline: StartPipeline) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika", "Noah")
+    class_id = room.klass["id"]
+    wall_http, _ = await projector(room, server)
+    feed = await open_feed(wall_http, server, class_id)
+    run, _ = await make_picture(room.students["Mika"], server, "a fox")
+    kept, _ = await make_picture(room.students["Noah"], server, "a boat")
+    assert [(await next_event(feed))[1]["run"] for _ in range(2)] == [run, kept]
+    [mika] = [
+        m for m in await members_of(room.teacher, server, class_id) if m["nickname"] == "Mika"
+    ]
+    path = f"/api/classes/{class_id}/members/{mika['id']}"
+    await api_json(room.teacher, server, "DELETE", path, status=204)
+    assert (await next_event(feed))[1] == {"kind": "hidden", "run": run, "picture": None}
+    async with wall_http.get(server.make_url(f"/api/wall/{class_id}")) as response:
+        assert [p["run"] for p in (await response.json())["pictures"]] == [kept]
     feed.close()
     await wall_http.close()
     await room.close()
