@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from server.engine.classroom.wall import WallEvent
 from server.engine.people.class_pictures import retention_within
 from server.engine.people.codes import show_code
-from server.engine.people.identity import MEMBER_PREFIX, ClassRules
+from server.engine.people.identity import MEMBER_PREFIX, ClassRules, stricter_level
 from server.engine.people.rows import ClassRow, MemberRow
 from server.handlers.identity import identity_of, token_of
 from server.handlers.keys import CLASSES, LESSONS, PEOPLE, PIPELINE, REGISTRY, SETTINGS
@@ -88,8 +88,12 @@ def class_info(row: ClassRow) -> ClassInfo:
 
 
 def with_lesson(request: web.Request, info: ClassInfo) -> ClassInfo:
-    """`info` with the class's lesson state (`handlers/lessons.py`); a server without a
-    pipeline has no lessons: never paused, always open."""
+    """`info` with what the running server adds: the level the class's runs are checked at
+    (never below the operator's) and the class's lesson state (`handlers/lessons.py`); a
+    server without a pipeline has no lessons: never paused, always open."""
+    chosen = info.rules.get("safety_level")
+    level = stricter_level(request.app[SETTINGS].safety_level, chosen)
+    info = info.model_copy(update={"safety_level": level})
     lessons = request.app.get(LESSONS)
     if lessons is None:
         return info
@@ -138,7 +142,7 @@ async def create_class(request: web.Request) -> web.Response:
     expires = _expires(body.code_expires_hours)
     row = await request.app[PEOPLE].create_class(owner, body.name, rules, expires)
     log.info("class_created", teacher=owner, class_id=row.id)
-    return _json(class_info(row), status=201)
+    return _json(with_lesson(request, class_info(row)), status=201)
 
 
 async def get_class(request: web.Request) -> web.Response:
@@ -162,7 +166,7 @@ async def rotate_code(request: web.Request) -> web.Response:
     body = await read_body(request, CodeRotate)
     row = await request.app[PEOPLE].rotate_code(klass.id, _expires(body.code_expires_hours))
     log.info("class_code_rotated", class_id=row.id)
-    return _json(class_info(row))
+    return _json(with_lesson(request, class_info(row)))
 
 
 async def delete_class(request: web.Request) -> web.Response:

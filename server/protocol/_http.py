@@ -133,6 +133,9 @@ class ClassInfo(Body):
     code: str
     code_expires: float | None
     rules: dict[str, Any]
+    #: The level its runs are checked at: the stricter of the operator's and the class's own
+    #: (`rules.safety_level`), so never below the operator's. Set in every answer.
+    safety_level: Literal["kids", "youth", "adult", "research"] | None = None
     #: The class's queue is paused by its teacher (`POST /api/classes/{id}/pause`).
     paused: bool = False
     #: False once the teacher ended the lesson, until they open the next one.

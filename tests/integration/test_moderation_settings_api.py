@@ -45,3 +45,19 @@ async def test_a_perspective_the_catalog_does_not_offer_is_a_clear_400(
     async with await api_send(room.teacher, server, "PATCH", path, unknown) as response:
         assert await error_of(response) == (400, "unknown_perspective")
     await room.close()
+
+
+async def test_the_class_reports_the_safety_level_that_holds(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes", safety_level="youth")
+    room = await classroom(server)
+    assert room.klass["safety_level"] == "youth"  # no level of its own: the operator's
+    path = f"/api/classes/{room.klass['id']}"
+    for chosen, holds in (("research", "youth"), ("kids", "kids")):
+        body = {"rules": {"safety_level": chosen}}
+        info = await api_json(room.teacher, server, "PATCH", path, body)
+        assert (info["rules"]["safety_level"], info["safety_level"]) == (chosen, holds)
+    async with room.teacher.get(server.make_url(path)) as response:
+        assert (await response.json())["safety_level"] == "kids"
+    await room.close()
