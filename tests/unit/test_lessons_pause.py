@@ -57,6 +57,9 @@ async def test_a_run_in_a_slot_finishes_it_and_its_next_stage_waits_for_the_resu
     scheduler.resume_class(1)
     assert not scheduler.class_paused(1)
     await job.wait_entered(1)
+    told = job.recorder.last
+    assert told is not None
+    assert (told.paused, told.position, told.stage) == (False, 1, "generation")  # not "paused"
     job.finish(1)
     assert await job.outcome() is None
     assert served == ["a:interception", "a:generation"]

@@ -64,6 +64,7 @@ class ClassPauses:
             pool = self._pools[lease.pool]
             lease.last_info = None  # its place is news again
             if pool.queue.request(lease.key, lease):
+                lease.run.notify(next_in_line(pool, lease))  # not "paused" until its work shows
                 self._hand_to(lease)
             pool.notifier.mark()
 
@@ -101,6 +102,11 @@ class ClassPauses:
 
 def _wait_key(lease: Lease) -> WaitKey:
     return lease.key
+
+
+def next_in_line(pool: Pool, lease: Lease) -> QueueInfo:
+    """What a resumed request that got a free slot at once was last: first in its line."""
+    return QueueInfo(WaitReason.SLOT, pool.name, lease.stage, 1, len(pool.queue) + 1, None)
 
 
 def paused_info(pool: Pool, lease: Lease, parked: list[Lease]) -> QueueInfo:
