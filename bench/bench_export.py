@@ -5,7 +5,10 @@ random (incompressible, like a PNG) bytes. Prints figures; asserts nothing.
 The archive is built as `GET /api/classes/{id}/export` builds it (`export_zip.build_archive`,
 reading the folders and writing an unlinked temporary file); time is the median of
 `--rounds`, peak memory is Python's own allocations during one more round under
-`tracemalloc` (the process's resident peak is printed too).
+`tracemalloc` (the process's resident peak is printed too). Last, the event loop's worst
+lateness for a 5 ms tick during one export in a worker thread, as the handler runs it, and
+during one built on the loop itself, and over as long with no export (what the busy machine
+adds by itself), for comparison.
 
 Run: PYTHONPATH=. .venv/bin/python bench/bench_export.py [--runs 200] [--picture-kb 512]
 """
@@ -13,12 +16,14 @@ Run: PYTHONPATH=. .venv/bin/python bench/bench_export.py [--runs 200] [--picture
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import resource
 import statistics
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import orjson
@@ -29,6 +34,7 @@ from server.engine.records import RECORD_NAME, RecordStore
 
 NOW = 1_796_140_800.0
 PERSPECTIVES = ("bauhaus", "haiku", "ukiyo-e", "comic")
+TICK = 0.005
 
 
 def record(run: str, index: int) -> dict[str, object]:
@@ -85,6 +91,46 @@ def measure(plan: ExportPlan, records: RecordStore, rounds: int) -> None:
     print(f"peak Python allocations: {peak / 1024**2:.2f} MiB; process peak RSS {rss:.0f} MiB")
 
 
+async def loop_lag(work: Callable[[], Awaitable[object]]) -> float:
+    """The event loop's worst lateness for a 5 ms tick while `work` runs, in ms."""
+    loop = asyncio.get_running_loop()
+    worst, done = 0.0, asyncio.Event()
+
+    async def tick() -> None:
+        nonlocal worst
+        while not done.is_set():
+            due = loop.time() + TICK
+            await asyncio.sleep(TICK)
+            worst = max(worst, loop.time() - due)
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(4 * TICK)
+    await work()
+    done.set()
+    await ticker
+    return worst * 1000
+
+
+async def lags(plan: ExportPlan, records: RecordStore) -> None:
+    """The export as the handler runs it (a worker thread) against one built on the loop."""
+
+    def build() -> None:
+        build_archive(plan, records).close()
+
+    async def on_the_loop() -> None:
+        build()
+
+    start = time.perf_counter()
+    threaded = await loop_lag(lambda: asyncio.to_thread(build))
+    idle = await loop_lag(lambda: asyncio.sleep(time.perf_counter() - start))
+    blocking = await loop_lag(on_the_loop)
+    print(
+        f"event loop's worst lateness (5 ms tick) during one export: {threaded:.1f} ms in a"
+        f" worker thread, {blocking:.0f} ms if it were built on the loop;"
+        f" {idle:.1f} ms over as long with no export (the machine's own)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -96,7 +142,9 @@ def main() -> None:
         indexed = populate(root / "runs", args.runs, args.picture_kb * 1024)
         span = ExportRange(NOW - 3600, NOW + args.runs + 1, tz_minutes=60)
         plan = ExportPlan("4b", span, "de", indexed, root)
-        measure(plan, RecordStore(root / "runs", 72), args.rounds)
+        records = RecordStore(root / "runs", 72)
+        measure(plan, records, args.rounds)
+        asyncio.run(lags(plan, records))
 
 
 if __name__ == "__main__":
