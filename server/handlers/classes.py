@@ -200,6 +200,9 @@ async def remove_member(request: web.Request) -> web.Response:
     run_ids = await request.app[PEOPLE].remove_member(member.id)
     _revoke(request, member)
     await _delete_runs(request, member.class_id, run_ids)
+    hub = request.app.get(CLASSES)
+    if hub is not None:
+        hub.class_changed(member.class_id)  # watching consoles list the class without them
     log.info("member_removed", member=member.id, runs=len(run_ids))
     return web.Response(status=204)
 

@@ -40,6 +40,8 @@ class ClassStudent(Message):
     nickname: str
     #: Whether the student has a socket open now (a page open, idle or running).
     online: bool
+    #: The teacher locked the nickname (nobody joins under it until it is unlocked).
+    locked: bool
 
 
 class ClassRunView(Message):

@@ -1,6 +1,6 @@
 """A teacher watches their class live over their own socket: the state, the runs as they go,
-online flags; nobody else may watch it; a console that stops reading changes nothing for the
-students."""
+online flags, a removed student gone; nobody else may watch it; a console that stops reading
+changes nothing for the students."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from server.handlers.keys import CLASSES
 from server.harness.client import AtelierClient, Message
 from server.harness.demo import DemoSpeed
 from tests.conftest import ws_url
-from tests.people_support import ID_COOKIE, cookie
+from tests.people_support import ID_COOKIE, api_json, cookie
 from tests.pictures_support import classroom
 from tests.pipeline_support import StartPipeline, assert_nothing_left, events_of, run_done
 from tests.unit.test_class_hub import teacher
@@ -87,6 +87,11 @@ async def test_the_teacher_sees_the_class_and_a_students_run_live(
         assert final.startswith(texts["interception"])
         assert_nothing_left(server)
         await mika.close()
+        [noah] = [s["member"] for s in state["students"] if s["nickname"] == "Noah"]
+        path = f"/api/classes/{room.klass['id']}/members/{noah}"
+        await api_json(room.teacher, server, "DELETE", path, status=204)
+        removed = await console.wait_for(lambda m: m["type"] == "class.state")
+        assert [s["nickname"] for s in removed["students"]] == ["Mika"]
     finally:
         await console.close()
         await room.close()

@@ -83,7 +83,7 @@ class Directory:
         self.classes = {CLASS_ID: ClassRow(CLASS_ID, TEACHER_ID, "4b", "ABCDEFGH", None, RULES, 0)}
         self.members = [
             MemberRow(11, CLASS_ID, "Mika", 1, 0.0, "4b", RULES),
-            MemberRow(12, CLASS_ID, "Fuchs", 1, 0.0, "4b", RULES),
+            MemberRow(12, CLASS_ID, "Fuchs", 1, 0.0, "4b", RULES, locked=True),
         ]
 
     async def get_class(self, class_id: int) -> ClassRow | None:
@@ -122,8 +122,8 @@ async def test_a_teacher_watching_their_class_gets_its_state_with_online_flags(
     assert state["class_id"] == CLASS_ID
     assert state["name"] == "4b"
     assert state["students"] == [
-        {"member": 12, "nickname": "Fuchs", "online": False},
-        {"member": 11, "nickname": "Mika", "online": True},
+        {"member": 12, "nickname": "Fuchs", "online": False, "locked": True},
+        {"member": 11, "nickname": "Mika", "online": True, "locked": False},
     ]
     assert (state["paused"], state["lesson_open"], state["runs"], state["queue"]) == (
         False,
@@ -283,14 +283,20 @@ async def test_a_closed_console_session_watches_nothing(hub: ClassHub) -> None:
     assert hub.live(CLASS_ID).watchers == set()
 
 
-async def test_a_class_change_sends_a_fresh_state(hub: ClassHub) -> None:
+async def test_a_class_change_sends_a_fresh_state_without_removed_members(hub: ClassHub) -> None:
     _, out = await watching(hub)
     assert isinstance(hub.directory, Directory)
-    hub.directory.members.append(MemberRow(13, CLASS_ID, "Igel", 1, 0.0, "4b", RULES))
+    fuchs, _ = member(12, "Fuchs")
+    hub.run_started(run_of(fuchs))
+    hub.directory.members = [  # Fuchs removed, Igel joined
+        MemberRow(11, CLASS_ID, "Mika", 1, 0.0, "4b", RULES),
+        MemberRow(13, CLASS_ID, "Igel", 1, 0.0, "4b", RULES),
+    ]
     hub.class_changed(CLASS_ID)
     await hub.settled()
     states = class_messages(out, "class.state")
-    assert [s["nickname"] for s in states[-1]["students"]] == ["Fuchs", "Igel", "Mika"]
+    assert [s["nickname"] for s in states[-1]["students"]] == ["Igel", "Mika"]
+    assert states[-1]["runs"] == []  # the removed member's run is not listed
 
 
 async def test_a_failing_tap_never_reaches_the_students_run(

@@ -124,7 +124,7 @@ class ClassHub:
             return  # unwatched while it was looked up
         live = self.live(class_id)
         live.name = row.name
-        live.members.update({m.id: m.nickname for m in members})
+        live.take_members(members)
         self.watch(class_id, session)
 
     async def _lookup(self, session: Session, class_id: int) -> tuple[ClassRow, list[MemberRow]]:
@@ -177,7 +177,7 @@ class ClassHub:
             row = await directory.get_class(live.class_id)
             members = await directory.members_of(live.class_id)
             live.name = live.name if row is None else row.name
-            live.members = {m.id: m.nickname for m in members}
+            live.take_members(members)
         live.resend_state()
 
     def publish(self, class_id: int, event: WallEvent) -> None:

@@ -148,7 +148,7 @@ class LiveRun:
             preview_data=None if preview is None else preview[1],
             reason=run.reason,
             done=run.finished,
-            group=getattr(run, "group", None),
+            group=run.group,
         )
 
     def _advance(self, source: StageName | None, text: str) -> int:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import structlog
 
 from server.engine.classroom.live import LiveRun, member_id
+from server.engine.people.rows import MemberRow
 from server.engine.run import Run
 from server.engine.session import Session, SessionState
 from server.protocol import ClassRun, ClassState, ClassStudent, RunDone, ServerEvent, encode
@@ -52,6 +53,7 @@ class ClassLive:
         self._source = source
         self.name = ""
         self.members: dict[int, str] = {}  # member id -> nickname
+        self.locked: set[int] = set()  # members whose nickname the teacher locked
         self.runs: dict[str, LiveRun] = {}
         self.sessions: set[Session] = set()
         self.watchers: set[Session] = set()
@@ -136,6 +138,11 @@ class ClassLive:
         for session in list(self.watchers):
             push(session, data)
 
+    def take_members(self, members: list[MemberRow]) -> None:
+        """The class's members as the store has them now (one missing was removed)."""
+        self.members = {m.id: m.nickname for m in members}
+        self.locked = {m.id for m in members if m.locked}
+
     def resend_state(self) -> None:
         self.online = self.online_members()
         self.send(self.state())
@@ -175,10 +182,13 @@ class ClassLive:
             paused=False if lessons is None else lessons.paused(class_id),
             lesson_open=True if lessons is None else lessons.lesson_open(class_id),
             students=[
-                ClassStudent(member=m, nickname=name, online=m in self.online)
+                ClassStudent(
+                    member=m, nickname=name, online=m in self.online, locked=m in self.locked
+                )
                 for m, name in sorted(self.members.items(), key=lambda item: item[1].lower())
             ],
-            runs=[r.view(whole=True) for r in self.runs.values()],
+            # Not the runs of a member removed meanwhile (their runs are deleted with them).
+            runs=[r.view(whole=True) for r in self.runs.values() if r.member in self.members],
             queue=[r.run.id for r in waiting],
         )
 
