@@ -70,8 +70,10 @@ export class TakeHome {
       return input.focus();
     }
     input.value = "";
-    this.setPurge(["purge.done", { n: answer.data?.deleted ?? 0 }]);
-    this.ctx.pictures.open(); // reload the class's pictures if the panel is open
+    const n = answer.data?.deleted ?? 0;
+    this.setPurge([n === 1 ? "purge.done_one" : "purge.done", { n }]);
+    this.ctx.pictures.open(); // reload the pictures and the log if their panels are open
+    this.ctx.moderation.open();
     this.purgeForm.querySelector(".panel-status").focus();
   }
 

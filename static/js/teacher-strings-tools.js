@@ -67,6 +67,7 @@ export const TOOLS_STRINGS = {
     "purge.submit": "Delete all pictures",
     "purge.mismatch": "The name does not match the class's name. Nothing was deleted.",
     "purge.done": "{n} runs and their pictures were deleted.",
+    "purge.done_one": "One run and its pictures were deleted.",
   },
   de: {
     "settings.title": "Einstellungen der Klasse",
@@ -132,5 +133,6 @@ export const TOOLS_STRINGS = {
     "purge.submit": "Alle Bilder löschen",
     "purge.mismatch": "Der Name passt nicht zum Namen der Klasse. Es wurde nichts gelöscht.",
     "purge.done": "{n} Läufe und ihre Bilder wurden gelöscht.",
+    "purge.done_one": "Ein Lauf und seine Bilder wurden gelöscht.",
   },
 };

@@ -22,7 +22,7 @@ from server.engine.people.codes import show_code
 from server.harness.demo import DemoSpeed
 from tests.browser.conftest import TABLET
 from tests.browser.test_browser_join import join
-from tests.browser.test_browser_teacher import WATCH_CSP, csp_violations, sign_in
+from tests.browser.test_browser_teacher import WATCH_CSP, csp_violations, font_pixels, sign_in
 from tests.browser_support import (
     WAIT_MS,
     assert_nothing_technical,
@@ -36,6 +36,8 @@ from tests.pipeline_support import StartPipeline, demo_of, until
 pytestmark = pytest.mark.browser
 
 NICKNAMES = ("Mika", "Noor", "Ada")
+#: A nickname in the live view on a projector, readable from the back of a room.
+PROJECTOR_NAME_PIXELS = 28
 #: Text streams slowly enough for the console to show it while it comes; pictures are quick.
 SPEED = DemoSpeed(tokens_per_second=80, first_token_delay=0, step_time=0.005, steps=4)
 
@@ -152,6 +154,12 @@ async def test_the_console_shows_each_run_live_pauses_and_cancels(lesson: Lesson
         "finished", timeout=WAIT_MS
     )
     await expect(noor_live.locator(".live-stage")).to_have_text("finished", timeout=WAIT_MS)
+
+    name = ".student:first-child .student-name"
+    on_tablet = await font_pixels(teacher, name)
+    await teacher.set_viewport_size({"width": 1920, "height": 1080})  # a projector
+    assert await font_pixels(teacher, name) >= max(PROJECTOR_NAME_PIXELS, on_tablet + 1)
+    await screenshot(teacher, "console-projector")
 
 
 async def start_compare(page: Page, prompt: str, perspectives: tuple[str, ...]) -> Locator:
@@ -271,6 +279,18 @@ async def test_the_panels_settings_wall_link_warm_up_lock_end_and_delete(
     assert sorted(stored.rules.perspectives or ()) == ["bauhaus", "haiku"]
     assert (stored.rules.edit_instructions, stored.rules.safety_level) == (False, "kids")
 
+    # The class is now at the children's level: the log shows what that stops, and why.
+    log = await open_panel(teacher, "Moderation log")
+    await expect(log.locator(".panel-status")).to_have_text("Nothing was stopped in this class.")
+    blocked = await start_run(lesson.students["Ada"], "a boy with a gun in the park")
+    await expect(blocked).to_have_attribute("data-status", "blocked", timeout=WAIT_MS)
+    entry = log.locator(".blocked")
+    await expect(entry.locator(".blocked-name")).to_have_text("Ada", timeout=WAIT_MS)
+    await expect(entry.locator(".blocked-prompt")).to_have_text("a boy with a gun in the park")
+    await expect(entry.locator(".blocked-stage")).to_have_text("stopped at: Safety check")
+    await expect(entry.locator(".blocked-reason")).to_contain_text("gun")  # the teacher's reason
+    await expect(blocked.locator(".run-reason")).not_to_contain_text("gun")  # never the child's
+
     wall = await open_panel(teacher, "The wall")
     await wall.get_by_role("button", name="Make a wall link").click()
     link = wall.get_by_label("Wall link (select it and copy it)")
@@ -320,8 +340,9 @@ async def test_the_panels_settings_wall_link_warm_up_lock_end_and_delete(
     await home.get_by_label("Name of the class").fill("4b")
     await home.get_by_role("button", name="Delete all pictures").click()
     await expect(home.locator(".purge-form .panel-status")).to_have_text(
-        "0 runs and their pictures were deleted."
+        "One run and its pictures were deleted."  # Ada's blocked one
     )
+    await expect(log.locator(".blocked")).to_have_count(0)  # reloaded: nothing left to show
 
     await teacher.get_by_role("button", name="DE", exact=True).click()
     await expect(teacher.get_by_role("button", name="Warteschlange anhalten")).to_be_visible()
@@ -329,6 +350,7 @@ async def test_the_panels_settings_wall_link_warm_up_lock_end_and_delete(
         "Unterricht läuft, die Warteschlange läuft."
     )
     await assert_nothing_technical(teacher)
+    await screenshot(teacher, "console-panels-de")
     await teacher.get_by_role("link", name="← Alle Klassen").click()
     await expect(teacher.get_by_role("link", name="Klasse öffnen")).to_be_focused()
 
