@@ -163,17 +163,32 @@ async def test_a_teacher_cancels_one_run_and_the_image_server_gets_the_interrupt
 async def test_changed_rules_reach_a_live_session_at_its_next_run(
     start_pipeline: StartPipeline,
 ) -> None:
+    """Perspectives, safety level and run limits, each changed while the student is online."""
     server = await start_pipeline(access="codes", safety_level="adult")
     room = await classroom(server, "Mika")
     mika = await student_socket(server, room.students["Mika"])
     try:
+        before = await start_run(mika, "a water pistol", "passthrough")
+        assert (await run_done(mika, before))["status"] == "completed"  # fine for adults
+        rules = {
+            "perspectives": ["passthrough"],
+            "safety_level": "kids",
+            "max_runs_in_flight": 1,
+            "max_queued_runs": 0,
+        }
         path = f"/api/classes/{room.klass['id']}"
-        await api_json(
-            room.teacher, server, "PATCH", path, {"rules": {"perspectives": ["passthrough"]}}
-        )
+        await api_json(room.teacher, server, "PATCH", path, {"rules": rules})
         assert await refused_start(mika) == "unknown_config"  # bauhaus is no longer offered
-        run = await start_run(mika, "a red kite", "passthrough")
-        assert (await run_done(mika, run))["status"] == "completed"
+        after = await start_run(mika, "a water pistol", "passthrough")
+        assert (await run_done(mika, after))["status"] == "blocked"  # checked as for kids now
+        demo_of(server).comfyui.hold_after(1)
+        held = await start_run(mika, "a red kite", "passthrough")
+        await mika.wait_for(lambda m: m["type"] == "progress" and m["run"] == held)
+        await mika.send({"type": "run.start", "prompt": "a kite", "interception": "passthrough"})
+        refused = await mika.wait_for(lambda m: m["type"] in ("run.accepted", "error"))
+        assert refused.get("code") == "too_many_runs"  # one run at a time in this class now
+        demo_of(server).comfyui.release()
+        assert (await run_done(mika, held))["status"] == "completed"
     finally:
         await mika.close()
         await room.close()
