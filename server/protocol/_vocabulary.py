@@ -87,7 +87,7 @@ class CloseCode(IntEnum):
     RESUME_LIMITED = 4013  # the session was resumed more often than `resumes_per_minute`
     JOIN_REQUIRED = 4014  # `codes` access mode and the socket carried no identity
     TOO_MANY_SESSIONS = 4015  # the person (or client address) holds all its sessions attached
-    IDENTITY_REVOKED = 4016  # the person was removed, or their class deleted
+    IDENTITY_REVOKED = 4016  # the person was removed or locked, or their class deleted
 
 
 class StageName(StrEnum):
