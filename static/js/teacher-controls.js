@@ -4,14 +4,14 @@
 // remove a student. Whatever changes more than the answer says arrives as `class.state`.
 
 import { t } from "./i18n.js";
-import { askInline, listOf } from "./teacher-ui.js";
+import { askInline } from "./teacher-ui.js";
 
 export class Controls {
   constructor(section, ctx) {
     this.section = section;
     this.ctx = ctx;
     this.busy = false;
-    this.locks = new Map(); // member id -> locked, from the member list and the answers since
+    this.locks = new Map(); // member id -> locked, from this page's lock/unlock since the last class.state
     this.pause = section.querySelector("#pause");
     this.lesson = section.querySelector("#lesson");
     this.pause.addEventListener("click", () => this.togglePause());
@@ -19,18 +19,9 @@ export class Controls {
     section.querySelector("#console-rotate").addEventListener("click", (event) => this.rotate(event.currentTarget));
   }
 
-  // Which nicknames are locked: the member list knows, the live view's students do not.
-  async open() {
-    this.locks.clear();
-    const id = this.ctx.klass.id;
-    const answer = await this.ctx.api.get(`${this.ctx.base}/members`);
-    if (!answer.ok || this.ctx.klass?.id !== id) return;
-    for (const member of listOf(answer.data, "members")) this.locks.set(member.id, Boolean(member.locked));
-    this.ctx.live.render();
-  }
-
+  // A lock just set here shows at once; the next class.state (which says it too) replaces it.
   locked(student) {
-    return student.locked ?? this.locks.get(student.member) ?? false;
+    return this.locks.has(student.member) ? this.locks.get(student.member) : Boolean(student.locked);
   }
 
   render() {

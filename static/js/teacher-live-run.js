@@ -34,6 +34,7 @@ export class LiveRun {
     this.renderPreview(run, ended);
     this.part(".live-text").textContent = run.text || run.shown || "";
     const cancel = this.part(".live-cancel");
+    if (ended && document.activeElement === cancel) this.root.focus(); // the button goes: keep the place
     cancel.hidden = ended;
     cancel.textContent = t("live.cancel");
     return this.root;
@@ -77,7 +78,7 @@ export function placeWords(run) {
 }
 
 const TEMPLATE = `
-<li class="live-run">
+<li class="live-run" tabindex="-1">
   <div class="live-run-head">
     <span class="live-perspective"></span>
     <span class="live-prompt"></span>

@@ -71,6 +71,7 @@ export class LiveView {
     this.runData.clear();
     for (const view of message.runs ?? []) this.merge(view);
     this.state = { students: message.students ?? [], queue: message.queue ?? [] };
+    this.ctx.controls.locks.clear(); // the snapshot says who is locked
     this.ctx.update({ paused: Boolean(message.paused), lesson_open: message.lesson_open !== false });
   }
 

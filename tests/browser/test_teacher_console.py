@@ -145,6 +145,7 @@ async def test_the_console_shows_each_run_live_pauses_and_cancels(lesson: Lesson
     demo.comfyui.release()
     await expect(mika).to_have_attribute("data-status", "cancelled", timeout=WAIT_MS)
     await expect(mika_live.locator(".live-stage")).to_have_text("cancelled", timeout=WAIT_MS)
+    await expect(mika_live).to_be_focused()  # its button went away: the focus stays in its place
     await until(lambda: demo.comfyui.running == 0)
     assert demo.comfyui.interrupted == 1
 
