@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from server.engine.classroom.wall import WallEvent, WallEventKind
 from server.engine.people.identity import MEMBER_PREFIX
 from server.engine.people.moderation import ClassPicture
+from server.engine.people.rows import ClassRow
 from server.engine.records import RUN_ID
 from server.handlers.classes import own_class, own_member
 from server.handlers.keys import CLASSES, PEOPLE, REGISTRY, SETTINGS
@@ -42,8 +43,14 @@ def _json(model: BaseModel) -> web.Response:
     return web.json_response(text=model.model_dump_json(), headers={"Cache-Control": "no-store"})
 
 
-def _since(request: web.Request) -> float:
-    return retention_start(request.app[SETTINGS], time.time())
+def _since(request: web.Request, klass: ClassRow) -> float:
+    """The oldest run still kept: the operator's retention, or the class's own when shorter
+    (older rows wait for the hourly pruner and are not shown meanwhile)."""
+    now = time.time()
+    oldest = retention_start(request.app[SETTINGS], now)
+    if klass.rules.retention_hours is not None:
+        oldest = max(oldest, now - klass.rules.retention_hours * 3600)
+    return oldest
 
 
 def blocked_run(entry: ClassPicture) -> BlockedRun:
@@ -80,7 +87,7 @@ def picture_info(entry: ClassPicture) -> ClassPictureInfo:
 async def moderation_log(request: web.Request) -> web.Response:
     """`GET /api/classes/{id}/moderation`: the class's blocked runs, newest first."""
     klass = await own_class(request)
-    entries = await request.app[PEOPLE].blocked_of_class(klass.id, _since(request))
+    entries = await request.app[PEOPLE].blocked_of_class(klass.id, _since(request, klass))
     return _json(ModerationLog(blocked=[blocked_run(entry) for entry in entries]))
 
 
@@ -88,7 +95,7 @@ async def class_pictures(request: web.Request) -> web.Response:
     """`GET /api/classes/{id}/pictures`: the class's pictures, hidden ones too, newest first."""
     klass = await own_class(request)
     entries = await request.app[PEOPLE].pictures_of_class(
-        klass.id, _since(request), include_hidden=True
+        klass.id, _since(request, klass), include_hidden=True
     )
     return _json(ClassPictureList(pictures=[picture_info(entry) for entry in entries]))
 

@@ -5,8 +5,11 @@ a student and nobody."""
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import WSMsgType
 
+from server.engine.people.rows import PictureRow
 from server.handlers.keys import CLASSES
 from tests.moderation_support import get_json, next_of, socket_answers
 from tests.people_support import (
@@ -18,6 +21,7 @@ from tests.people_support import (
     members_of,
     open_socket,
     people_client,
+    people_of,
     pin_for,
 )
 from tests.pictures_support import classroom, make_picture
@@ -139,6 +143,37 @@ CALLS = [
     ("POST", "/members/{member}/lock", None),
     ("POST", "/members/{member}/unlock", None),
 ]
+
+
+async def test_the_log_and_the_pictures_keep_to_the_classs_own_retention(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(access="codes", retention_hours=72)
+    room = await classroom(server, "Mika")
+    class_id = room.klass["id"]
+    rules = {"rules": {"retention_hours": 1}}
+    await api_json(room.teacher, server, "PATCH", f"/api/classes/{class_id}", rules)
+    [member] = await members_of(room.teacher, server, class_id)
+    now = time.time()
+    for run, hours_ago in (("r-2hoursago", 2), ("r-justnow00", 0)):
+        for status, files in (("blocked", []), ("completed", ["a.png"])):
+            row = PictureRow(
+                f"{run}{status[0]}",
+                f"m-{member['id']}",
+                class_id,
+                now - hours_ago * 3600,
+                "a cat",
+                "bauhaus",
+                files,
+                status=status,
+            )
+            assert await people_of(server).add_picture(row)
+    base = f"/api/classes/{class_id}"
+    blocked = (await get_json(room.teacher, server, f"{base}/moderation"))["blocked"]
+    assert [b["run"] for b in blocked] == ["r-justnow00b"]  # 2 hours old: past the class's 1
+    pictures = (await get_json(room.teacher, server, f"{base}/pictures"))["pictures"]
+    assert [p["run"] for p in pictures] == ["r-justnow00c"]
+    await room.close()
 
 
 async def test_only_the_classs_teacher_may_moderate(start_pipeline: StartPipeline) -> None:
