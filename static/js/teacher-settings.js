@@ -16,6 +16,7 @@ export class Settings {
     this.ctx = ctx;
     this.form = details.querySelector("#settings-form");
     this.catalog = null; // {lang, interceptions}
+    this.loading = null; // the language of the catalog being fetched
     this.status = null;
     this.filledFor = null; // the class id the form shows, so re-renders keep what is being typed
     this.form.addEventListener("submit", (event) => this.save(event));
@@ -29,7 +30,10 @@ export class Settings {
 
   async loadCatalog() {
     const wanted = lang();
+    if (this.loading === wanted) return; // renders come faster than the answer
+    this.loading = wanted;
     const answer = await this.ctx.api.get(`/api/catalog?lang=${encodeURIComponent(wanted)}`);
+    this.loading = null;
     if (!answer.ok || wanted !== lang()) return;
     this.catalog = { lang: wanted, interceptions: answer.data?.interceptions ?? [] };
     this.filledFor = null;
