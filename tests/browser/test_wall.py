@@ -26,6 +26,11 @@ PROJECTOR = {"width": 1920, "height": 1080}
 #: Text a projector shows legibly at 3 m on a 1080p screen (about 1.5 times a desktop's).
 WALL_TEXT_PIXELS = 24
 COMPARED = ["bauhaus", "cave_painting", "fairy_tale"]
+#: Whether an image loaded, once it has either loaded or failed (a broken image has no width).
+IMAGE_LOADED = """img => img.complete ? img.naturalWidth > 0 : new Promise((resolve) => {
+  img.addEventListener("load", () => resolve(img.naturalWidth > 0));
+  img.addEventListener("error", () => resolve(false));
+})"""
 
 
 async def compare_run(http: ClientSession, server: TestServer, prompt: str) -> list[str]:
@@ -71,7 +76,7 @@ async def test_the_wall_shows_pictures_as_made_hides_and_compares(
     await expect(card).to_be_visible(timeout=WAIT_MS)
     await expect(card).to_contain_text("a fox in the snow")
     await expect(card).to_contain_text("Mika")
-    loaded = await card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    loaded = await card.locator("img").evaluate(IMAGE_LOADED)
     assert loaded  # served to the link (its cookie), not only to the teacher
     assert await font_pixels(page, ".wall-nick") >= WALL_TEXT_PIXELS
     await screenshot(page, "wall")
