@@ -134,9 +134,13 @@ class ClassLive:
         self.dirty.clear()
 
     def send(self, message: ServerEvent) -> None:
-        data = encode(message)  # once for every watcher
-        for session in list(self.watchers):
-            push(session, data)
+        """To every watcher with a socket now (a detached one watches again when it comes
+        back); encoded once for all of them, and not at all when none has a socket."""
+        connections = [s.connection for s in self.watchers if s.connection is not None]
+        if connections:
+            data = encode(message)
+            for connection in connections:
+                connection.push(data)
 
     def take_members(self, members: list[MemberRow]) -> None:
         """The class's members as the store has them now (one missing was removed)."""
