@@ -14,6 +14,7 @@ export const WALL_STRINGS = {
     "wall.refused": "This wall cannot be shown here. Ask the teacher for a new wall link.",
     "wall.busy": "This wall is open on too many screens. Close one and reload this page.",
     "wall.by": "by {nickname}",
+    "wall.quote": "“{prompt}”",
     "wall.picture": "{perspective}: “{prompt}” by {nickname}",
   },
   de: {
@@ -28,6 +29,7 @@ export const WALL_STRINGS = {
     "wall.refused": "Diese Wand kann hier nicht gezeigt werden. Frag nach einem neuen Wand-Link.",
     "wall.busy": "Diese Wand ist auf zu vielen Bildschirmen offen. Schließe einen und lade die Seite neu.",
     "wall.by": "von {nickname}",
+    "wall.quote": "„{prompt}“",
     "wall.picture": "{perspective}: „{prompt}“ von {nickname}",
   },
 };

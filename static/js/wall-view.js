@@ -58,7 +58,7 @@ export class WallView {
     section.dataset.group = group;
     const heading = document.createElement("h2");
     heading.className = "wall-group-prompt";
-    heading.textContent = `“${members[0].prompt}”`;
+    heading.textContent = t("wall.quote", { prompt: members[0].prompt });
     const row = document.createElement("ul");
     row.className = "wall-row";
     row.dataset.count = String(members.length);
@@ -92,7 +92,7 @@ function makeCard(item) {
   const caption = document.createElement("figcaption");
   caption.append(
     span("wall-perspective", `${item.icon} ${perspective}`.trim()),
-    span("wall-prompt", `“${item.prompt}”`),
+    span("wall-prompt", t("wall.quote", { prompt: item.prompt })),
     span("wall-nick", t("wall.by", { nickname: item.nickname })),
   );
   caption.firstChild.style.setProperty("--tone", item.color);
