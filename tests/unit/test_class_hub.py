@@ -24,6 +24,7 @@ from server.engine.stats import SocketStats
 from server.handlers.commands import COMMANDS, Caller
 from server.protocol import (
     ErrorCode,
+    Preview,
     Progress,
     ProtocolError,
     Queue,
@@ -243,6 +244,35 @@ async def test_queue_progress_and_preview_reach_the_view_and_the_line(hub: Class
     await until(lambda: bool(class_messages(out, "class.run")))
     [view] = class_messages(out, "class.run")[0]["runs"]
     assert (view["place"], view["progress"], view["progress_max"]) == (None, 3, 20)
+
+
+async def test_a_preview_goes_to_the_console_once_and_is_flagged_after(hub: ClassHub) -> None:
+    mika, _ = member(11, "Mika")
+    _, out = await watching(hub)
+    run = run_of(mika)
+    hub.run_started(run)
+    run.stage_event(StageName.GENERATION, StageStatus.STARTED)
+    run.emit(Preview, mime="image/jpeg", data="AAAA")
+    await until(lambda: bool(class_messages(out, "class.run")))
+    run.emit(Progress, value=2, max=8)
+    await until(lambda: len(class_messages(out, "class.run")) == 2)
+    first, second = (m["runs"][0] for m in class_messages(out, "class.run"))
+    assert (first["preview"], first["preview_mime"], first["preview_data"]) == (
+        True,
+        "image/jpeg",
+        "AAAA",
+    )
+    assert (second["preview"], second["preview_data"]) == (True, None)
+
+
+async def test_class_messages_stay_out_of_the_consoles_replay_log(hub: ClassHub) -> None:
+    mika, _ = member(11, "Mika")
+    console, out = await watching(hub)
+    run = run_of(mika)
+    hub.run_started(run)
+    run.stage_event(StageName.INTERCEPTION, StageStatus.STARTED)
+    await until(lambda: bool(class_messages(out, "class.run")))
+    assert console.seq == 1  # its welcome only: nothing of the class was numbered or logged
 
 
 async def test_nothing_is_marked_while_nobody_watches(hub: ClassHub) -> None:
