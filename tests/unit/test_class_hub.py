@@ -16,7 +16,7 @@ from server.engine.classroom.live import LiveRun
 from server.engine.classroom.live_class import KEPT_FINISHED_PER_MEMBER
 from server.engine.classroom.wall import WallEvent
 from server.engine.connection import Connection
-from server.engine.people.identity import ClassRules, Identity
+from server.engine.people.identity import ClassRules, Identity, anonymous
 from server.engine.people.rows import ClassRow, MemberRow
 from server.engine.run import Run, RunInputs
 from server.engine.session import Session
@@ -149,13 +149,21 @@ async def test_another_teachers_class_and_a_missing_one_get_the_same_refusal(
     assert class_messages(out) == [error]
 
 
-@pytest.mark.parametrize("role", [Role.STUDENT])
-def test_a_student_cannot_send_class_watch(hub: ClassHub, role: Role) -> None:
-    mika, _ = member(11, "Mika")
+@pytest.mark.parametrize(
+    "identity",
+    [
+        Identity(Role.STUDENT, "m-11", "Mika", CLASS_ID, "4b", RULES),  # a member of the class
+        anonymous("nobody"),  # a socket without any cookie (the `open` access mode)
+    ],
+    ids=["student", "nobody"],
+)
+def test_a_student_or_nobody_cannot_send_class_watch(hub: ClassHub, identity: Identity) -> None:
+    session, _ = attached(identity)
     message = parse_client(b'{"type": "class.watch", "class_id": 3}')
     with pytest.raises(ProtocolError) as info:
-        COMMANDS.dispatch(Caller(mika, role, runs=None, classes=hub), message)  # type: ignore[arg-type]
+        COMMANDS.dispatch(Caller(session, identity.role, runs=None, classes=hub), message)  # type: ignore[arg-type]
     assert info.value.code is ErrorCode.UNKNOWN_TYPE
+    assert hub.watched_by(session) == frozenset()
 
 
 async def test_one_console_watches_a_bounded_number_of_classes(hub: ClassHub) -> None:
