@@ -33,7 +33,8 @@ worst case of open access mode; `--guests` gives every client a guest cookie fir
 
 Run: .venv/bin/python bench/bench_hostile.py [--rounds 5] [--levels 1,4,16] [--kinds ...]
      [--guests]
-Prints a table; asserts nothing about time.
+Prints a table, with the victim's worst run against its worst alone (the goal: within 1.5x);
+asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -446,11 +447,25 @@ def p(values: list[float], q: float, scale: float = 1.0) -> str:
     return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * scale:.2f}"
 
 
-def line(row: Row) -> str:
+#: The goal: the victim's worst run within this factor of its worst run alone.
+GOAL = 1.5
+
+
+def versus(row: Row, alone: float) -> str:
+    """The victim's worst run against its worst alone, and whether that meets `GOAL`
+    (a failed round never does)."""
+    if row.victim.failures or not row.victim.run:
+        return "missed (failures)"
+    ratio = max(row.victim.run) / alone
+    return f"{ratio:.2f}x {'met' if ratio <= GOAL else 'missed'}"
+
+
+def line(row: Row, alone: float) -> str:
     v = row.victim
     return (
         f"| {row.kind} | {row.attackers} | {p(v.welcome, 0.5, 1000)} | {p(v.welcome, 1, 1000)} "
-        f"| {p(v.run, 0.5)} | {p(v.run, 1)} | {v.failures} | {row.rss:.0f} | {row.cpu:.0f} |"
+        f"| {p(v.run, 0.5)} | {p(v.run, 1)} | {v.failures} | {row.rss:.0f} | {row.cpu:.0f} "
+        f"| {versus(row, alone)} |"
     )
 
 
@@ -462,16 +477,18 @@ async def bench(args: argparse.Namespace) -> None:
     )
     print(
         "| attack | attackers | welcome p50 ms | welcome max ms | run p50 s | run max s "
-        "| victim failures | server RSS MiB | server CPU % |"
+        "| victim failures | server RSS MiB | server CPU % | run max vs alone |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    alone = 0.0
     for kind in ["alone", *args.kinds.split(",")]:
         port = free_port()
         with server_process(port) as proc:
             url = f"ws://127.0.0.1:{port}/ws"
             for attackers in [0] if kind == "alone" else levels:
                 row = await level(Level(url, proc.pid, kind, attackers, args.guests), args.rounds)
-                print(line(row), flush=True)
+                alone = alone or max(row.victim.run, default=0.0)
+                print(line(row, alone or 1.0), flush=True)
 
 
 def main() -> None:
