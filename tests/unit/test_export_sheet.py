@@ -38,8 +38,8 @@ def test_the_sheet_speaks_german_and_counts_runs_without_a_picture() -> None:
     sheet = contact_sheet(runs, image_names(runs, UTC_RANGE), "4b", UTC_RANGE, "de")
     assert '<html lang="de">' in sheet
     assert "Bilder der Klasse 4b" in sheet
-    assert "1 Bilder aus 2 Durchläufen" in sheet
-    assert "1 Durchläufe ergaben kein Bild" in sheet
+    assert "1 Bild aus 2 Durchläufen" in sheet
+    assert "1 Durchlauf ergab kein Bild" in sheet
 
 
 def test_times_are_the_teachers_wall_clock() -> None:

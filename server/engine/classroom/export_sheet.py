@@ -21,16 +21,27 @@ WORDS: dict[Lang, dict[str, str]] = {
     "en": {
         "title": "Pictures of {name}",
         "range": "From {since} to {until}",
-        "count": "{pictures} pictures from {runs} runs",
-        "without": "{count} runs made no picture (blocked, stopped or failed): see prompts.csv.",
+        "count": "{pictures} from {runs}",
+        "pictures": "{n} pictures",
+        "pictures_1": "1 picture",
+        "runs": "{n} runs",
+        "runs_1": "1 run",
+        "without": "{n} runs made no picture (blocked, stopped or failed): see prompts.csv.",
+        "without_1": "1 run made no picture (blocked, stopped or failed): see prompts.csv.",
         "prompt": "Idea",
         "compare": "One idea through several perspectives: {prompt}",
     },
     "de": {
         "title": "Bilder der Klasse {name}",
         "range": "Von {since} bis {until}",
-        "count": "{pictures} Bilder aus {runs} Durchläufen",
-        "without": "{count} Durchläufe ergaben kein Bild (gesperrt, abgebrochen oder "
+        "count": "{pictures} aus {runs}",
+        "pictures": "{n} Bilder",
+        "pictures_1": "1 Bild",
+        "runs": "{n} Durchläufen",
+        "runs_1": "1 Durchlauf",
+        "without": "{n} Durchläufe ergaben kein Bild (gesperrt, abgebrochen oder "
+        "fehlgeschlagen): siehe prompts.csv.",
+        "without_1": "1 Durchlauf ergab kein Bild (gesperrt, abgebrochen oder "
         "fehlgeschlagen): siehe prompts.csv.",
         "prompt": "Idee",
         "compare": "Eine Idee durch mehrere Perspektiven: {prompt}",
@@ -70,9 +81,11 @@ def contact_sheet(
     without = sum(1 for run in runs if not run.files and not run.hidden)
     meta = [
         words["range"].format(since=_when(export, export.since), until=_when(export, export.until)),
-        words["count"].format(pictures=pictures, runs=len(runs)),
+        words["count"].format(
+            pictures=counted(words, "pictures", pictures), runs=counted(words, "runs", len(runs))
+        ),
     ]
-    footer = f'<p class="meta">{escape(words["without"].format(count=without))}</p>'
+    footer = f'<p class="meta">{escape(counted(words, "without", without))}</p>'
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -90,6 +103,11 @@ def contact_sheet(
             "",
         ]
     )
+
+
+def counted(words: Mapping[str, str], key: str, n: int) -> str:
+    """`key`'s words for `n` things: its `_1` form for one."""
+    return words[f"{key}_1"] if n == 1 else words[key].format(n=n)
 
 
 def _entries(runs: Sequence[ExportRun]) -> list[list[ExportRun]]:
