@@ -98,8 +98,6 @@ def lifecycle_settings(settings: Settings) -> LifecycleSettings:
         health_timeout=settings.health_timeout,
         breaker_failures=settings.breaker_failures,
         breaker_cooldown=settings.breaker_cooldown,
-        warm_up=settings.warm_up,
-        warm_up_timeout=settings.warm_up_timeout,
         log_dir=settings.data_dir / "logs",
     )
 
@@ -191,7 +189,7 @@ async def open_backends(
     backends.subscribe(waiting.publish)  # state changes reach the sessions waiting on them
     # Registered before start: start opens the clients one by one, close undoes any of them.
     stack.push_async_callback(backends.close)
-    await backends.start()  # no warm-up here: `WarmUp` runs it (running_pipeline)
+    await backends.start()  # the warm-up is `WarmUp`'s (running_pipeline)
     return backends
 
 

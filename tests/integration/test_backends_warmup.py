@@ -1,4 +1,4 @@
-"""Warm-up: at start-up each LLM instance is asked to load the models it serves."""
+"""Warm-up: each healthy LLM instance is asked to load the pipeline's models it serves."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from server.engine.backends.config import LifecycleSettings, LLMBackendConfig
 from server.engine.backends.registry import Backends
 from server.engine.backends.warmup import warm_up_request
+from server.engine.classroom.readiness import WarmProgress, WarmUp
 from server.engine.llm import Dialect
 from server.harness.llm_sim.common import SimSettings
 from server.harness.llm_sim.ollama import OllamaSimulator
@@ -31,13 +32,17 @@ async def test_warm_up_loads_each_served_model_once_without_delaying_start() -> 
     url = await sim.start("127.0.0.1", 0)
     backends = Backends(
         {BackendKind.LLM: [LLMBackendConfig(name="gpu1", url=url, models=("llama3.2",))]},
-        LifecycleSettings(health_interval=60, warm_up=True, warm_up_timeout=5),
+        LifecycleSettings(health_interval=60),
     )
+    warm_up = WarmUp(backends, ["llama3.2", "qwen3:4b", "llama3.2"], timeout=5)
     try:
-        await backends.start(["llama3.2", "qwen3:4b", "llama3.2"])  # qwen3 is not served here
-        await until(lambda: sim.counters.completed == 1, timeout=5)
-        assert asked == [[]]
+        await backends.start()
+        assert warm_up.start().state == "running"  # in the background: start has returned
+        await until(lambda: warm_up.progress().state == "done", timeout=5)
+        assert asked == [[]]  # qwen3 is not served here, llama3.2 asked once
         assert sim.counters.requests == 1
+        assert warm_up.progress() == WarmProgress("done", 1, 1, 0)
     finally:
+        await warm_up.close()
         await backends.close()
         await sim.stop()

@@ -78,10 +78,6 @@ class LifecycleSettings(BaseModel):
     breaker_failures: int = Field(default=3, ge=1, le=1000)
     #: Seconds an open breaker keeps work away before one trial is let through.
     breaker_cooldown: float = Field(default=30.0, gt=0, le=86_400)
-    #: Ask each LLM instance to load its models at start-up.
-    warm_up: bool = False
-    #: Bound on loading one model during warm-up.
-    warm_up_timeout: float = Field(default=300.0, gt=0, le=3600)
     #: Seconds a launched process gets to exit after SIGTERM at shutdown before SIGKILL.
     stop_timeout: float = Field(default=10.0, gt=0, le=600)
     #: Where launched processes write their output unless an instance names a log file.

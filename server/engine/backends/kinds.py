@@ -69,7 +69,7 @@ class KindFacts(Generic[InstanceT, NeedT]):
     rank: Callable[[InstanceT, NeedT], tuple[int, ...]] = unranked
     #: Other names its clients give as an error's `backend` (an LLM client names its dialect).
     aliases: frozenset[str] = frozenset()
-    #: Loads what the pipeline will ask for, once at start-up (None: nothing to load).
+    #: Loads what the pipeline will ask for, ahead of the work (None: nothing to load).
     warm: Callable[[InstanceT, Sequence[str], float], Coroutine[Any, Any, object]] | None = None
 
     def build(

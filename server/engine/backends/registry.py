@@ -98,24 +98,13 @@ class Backends:
             except Exception:
                 log.exception("backend_listener_failed", instance=change.instance)
 
-    async def start(self, warm_models: Sequence[str] = ()) -> None:
-        """Open the clients, check every instance once, then keep checking in the background."""
+    async def start(self) -> None:
+        """Open the clients, check every instance once, then keep checking in the background.
+        (Loading the models ahead is `classroom/readiness.py`'s `WarmUp`.)"""
         for instance in self.all_instances():
             await instance.start_client()
         await asyncio.gather(*(self.check(i) for i in self.all_instances()))
         self._spawn(self._health.monitor(self.all_instances))
-        if self.lifecycle.warm_up and warm_models:
-            self._warm_up(warm_models)
-
-    def _warm_up(self, models: Sequence[str]) -> None:
-        """Each healthy instance of a kind that loads models loads them, in the background."""
-        for kind in KINDS.values():
-            warm = kind.warm
-            if warm is None:
-                continue
-            for instance in self.instances(kind):
-                if instance.health.healthy:
-                    self._spawn(warm(instance, models, self.lifecycle.warm_up_timeout))
 
     async def close(self) -> None:
         tasks = [*self._tasks, *self._health.tasks()]

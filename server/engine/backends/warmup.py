@@ -1,5 +1,6 @@
-"""Warm-up: ask each LLM instance to load the models the pipeline uses, once, at start-up,
-so the first class of the day does not wait for model loading.
+"""Warm-up: ask an LLM instance to load the models the pipeline uses, at start-up
+(`warm_up`) or when a teacher asks before a lesson (`classroom/readiness.py`'s `WarmUp` runs
+it), so the first class of the day does not wait for model loading.
 
 Ollama loads a model on a chat with no messages and answers at once (`done_reason: "load"`);
 an OpenAI-compatible server has no such request, so it gets a one-token completion. Each
