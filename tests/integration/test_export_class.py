@@ -125,6 +125,8 @@ async def test_a_hidden_picture_stays_out_and_a_range_narrows_the_runs(
     assert row is not None
     narrowed = await download(room.teacher, server, export_path(room, f"?since={row.created}"))
     assert [row["run"] for row in csv_rows(narrowed)] == [second]
+    before = await download(room.teacher, server, export_path(room, f"?until={row.created}"))
+    assert [row["run"] for row in csv_rows(before)] == [first]  # the end is not in the range
     await room.close()
 
 

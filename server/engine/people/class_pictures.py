@@ -31,11 +31,11 @@ class ClassPictures:
     async def runs_of_class(
         self, class_id: int, since: float, until: float, limit: int
     ) -> list[PictureRow]:
-        """The class's runs created in [since, until], oldest first, at most `limit` (the
+        """The class's runs created in [since, until), oldest first, at most `limit` (the
         caller asks for one more than it takes, to know that there are more)."""
         rows = await self._db.all(
             f"SELECT {COLUMNS} FROM pictures WHERE class_id = ? AND created >= ?"
-            " AND created <= ? ORDER BY created, run_id LIMIT ?",
+            " AND created < ? ORDER BY created, run_id LIMIT ?",
             (class_id, since, until, limit),
         )
         return [picture_of(row) for row in rows]
