@@ -291,6 +291,9 @@ async def test_the_panels_settings_wall_link_warm_up_lock_end_and_delete(
     await expect(entry.locator(".blocked-stage")).to_have_text("stopped at: Safety check")
     await expect(entry.locator(".blocked-reason")).to_contain_text("gun")  # the teacher's reason
     await expect(blocked.locator(".run-reason")).not_to_contain_text("gun")  # never the child's
+    await entry.get_by_role("button", name="Flag").click()
+    await expect(entry).to_have_attribute("data-flagged", "true")
+    await expect(entry.get_by_role("button", name="Remove flag")).to_be_focused()
 
     wall = await open_panel(teacher, "The wall")
     await wall.get_by_role("button", name="Make a wall link").click()
