@@ -119,3 +119,22 @@ async def test_a_parked_request_that_moves_up_stays_parked() -> None:
     await younger.wait_entered()
     younger.finish()
     assert await younger.outcome() is None
+
+
+async def test_paused_runs_are_told_their_place_among_every_request_of_the_pool() -> None:
+    scheduler = make_scheduler()
+    served: list[str] = []
+    holder = Job(scheduler, "h", "s0", served)
+    first = Job(scheduler, "a", "s1", served, class_id=1)
+    other = Job(scheduler, "b", "s2", served, class_id=2)
+    third = Job(scheduler, "c", "s3", served, class_id=1)
+    await holder.wait_entered()
+    await settle()
+    scheduler.pause_class(1)
+    places = [await job.recorder.until(lambda i: i.paused) for job in (first, third)]
+    assert [(i.position, i.queue_length) for i in places] == [(1, 3), (3, 3)]
+    assert (await other.recorder.until(lambda i: i.queue_length == 1)).position == 1
+    for job in (holder, first, other, third):
+        job.task.cancel()
+        await job.outcome()
+    assert scheduler.snapshot().people == 0

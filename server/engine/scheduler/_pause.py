@@ -19,6 +19,7 @@ request is in no line.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 
 from server.engine.scheduler._lines import Pool
@@ -49,8 +50,8 @@ class ClassPauses:
             waiting = [lease for lease in pool.queue if lease.run.class_id == class_id]
             for lease in waiting:
                 pool.queue.remove(lease.key)
-                self._park(pool, lease)
             if waiting:
+                self._park(pool, waiting)
                 pool.notifier.mark()  # everyone behind them moved up
 
     def resume_class(self, class_id: int) -> None:
@@ -71,7 +72,7 @@ class ClassPauses:
     def _request(self, pool: Pool, lease: Lease) -> bool:
         """A slot request: granted at once (True), or waiting in line or parked (False)."""
         if lease.run.class_id in self._paused:
-            self._park(pool, lease)
+            self._park(pool, [lease])
             return False
         return pool.queue.request(lease.key, lease)
 
@@ -93,11 +94,15 @@ class ClassPauses:
         self._granted(lease)
         return True
 
-    def _park(self, pool: Pool, lease: Lease) -> None:
-        self._parked.add(lease)
-        info = paused_info(pool, lease, [p for p in self._parked if p.pool == pool.name])
-        lease.last_info = info
-        lease.run.notify(info)
+    def _park(self, pool: Pool, leases: list[Lease]) -> None:
+        """Park requests of `pool` and tell each run where it stands (one sort per call, so a
+        pause of n waiters costs O(n log n), not n passes over the parked ones)."""
+        self._parked.update(leases)
+        parked = sorted(p.key for p in self._parked if p.pool == pool.name)
+        for lease in leases:
+            info = paused_info(pool, lease, parked)
+            lease.last_info = info
+            lease.run.notify(info)
 
 
 def _wait_key(lease: Lease) -> WaitKey:
@@ -109,8 +114,9 @@ def next_in_line(pool: Pool, lease: Lease) -> QueueInfo:
     return QueueInfo(WaitReason.SLOT, pool.name, lease.stage, 1, len(pool.queue) + 1, None)
 
 
-def paused_info(pool: Pool, lease: Lease, parked: list[Lease]) -> QueueInfo:
-    """Where a parked request stands among every request of its pool, paused or not; no ETA."""
-    ahead = pool.queue.rank(lease.key) + sum(1 for other in parked if other.key < lease.key)
+def paused_info(pool: Pool, lease: Lease, parked: list[WaitKey]) -> QueueInfo:
+    """Where a parked request stands among every request of its pool, paused or not (`parked`:
+    the pool's parked keys, sorted); no ETA."""
+    ahead = pool.queue.rank(lease.key) + bisect.bisect_left(parked, lease.key)
     length = len(pool.queue) + len(parked)
     return QueueInfo(WaitReason.SLOT, pool.name, lease.stage, ahead + 1, length, None, paused=True)
