@@ -11,6 +11,7 @@ from server.engine.session import Session
 from server.handlers.commands import COMMANDS, Caller, Scope
 from server.protocol import (
     CLIENT_MODELS,
+    CompareStart,
     ErrorCode,
     ProtocolError,
     Role,
@@ -26,10 +27,13 @@ class RecordingRuns:
     """A RunService that remembers what it was asked."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, Session, RunStart | RunCancel]] = []
+        self.calls: list[tuple[str, Session, RunStart | CompareStart | RunCancel]] = []
 
     def start(self, session: Session, message: RunStart) -> None:
         self.calls.append(("start", session, message))
+
+    def compare(self, session: Session, message: CompareStart) -> None:
+        self.calls.append(("compare", session, message))
 
     def cancel(self, session: Session, message: RunCancel) -> None:
         self.calls.append(("cancel", session, message))
@@ -37,6 +41,9 @@ class RecordingRuns:
 
 START = parse_client(b'{"type": "run.start", "prompt": "a cat", "interception": "x", "ref": "c-1"}')
 CANCEL = parse_client(b'{"type": "run.cancel", "run": "r-1"}')
+COMPARE = parse_client(
+    b'{"type": "compare.start", "prompt": "a cat", "perspectives": ["x", "y"], "ref": "c-2"}'
+)
 HELLO = parse_client(b'{"type": "hello", "protocol": 1}')
 
 
@@ -51,13 +58,18 @@ def test_every_client_message_type_has_a_row() -> None:
 def test_a_students_run_commands_reach_the_run_service() -> None:
     runs = RecordingRuns()
     COMMANDS.dispatch(caller(Role.STUDENT, runs), START)
+    COMMANDS.dispatch(caller(Role.STUDENT, runs), COMPARE)
     COMMANDS.dispatch(caller(Role.STUDENT, runs), CANCEL)
-    assert runs.calls == [("start", SESSION, START), ("cancel", SESSION, CANCEL)]
+    assert runs.calls == [
+        ("start", SESSION, START),
+        ("compare", SESSION, COMPARE),
+        ("cancel", SESSION, CANCEL),
+    ]
 
 
-@pytest.mark.parametrize("message", [START, CANCEL])
+@pytest.mark.parametrize("message", [START, COMPARE, CANCEL])
 def test_a_command_outside_the_senders_role_is_refused_before_its_handler(
-    message: RunStart | RunCancel,
+    message: RunStart | CompareStart | RunCancel,
 ) -> None:
     runs = RecordingRuns()
     with pytest.raises(ProtocolError) as refused:
