@@ -40,7 +40,8 @@ from server.handlers.classes import own_class
 from server.handlers.keys import PEOPLE, PIPELINE, SETTINGS
 from server.handlers.pictures import retention_start
 from server.handlers.problems import problem, read_body, request_lang
-from server.protocol._http import ApiErrorCode, PicturesDelete, PicturesDeleted
+from server.protocol._http import ApiErrorCode, PicturesDelete
+from server.protocol._http_console import PicturesDeleted
 
 log = structlog.get_logger(__name__)
 

@@ -25,14 +25,12 @@ from server.handlers.keys import CLASSES, PEOPLE, REGISTRY, SETTINGS
 from server.handlers.pictures import media_url, retention_start
 from server.handlers.problems import problem, read_body
 from server.protocol import CloseCode
-from server.protocol._http import (
-    ApiErrorCode,
+from server.protocol._http import ApiErrorCode, MemberInfo, PictureChange
+from server.protocol._http_console import (
     BlockedRun,
     ClassPictureInfo,
     ClassPictureList,
-    MemberInfo,
     ModerationLog,
-    PictureChange,
 )
 
 log = structlog.get_logger(__name__)

@@ -15,13 +15,9 @@ from server.engine.classroom.readiness import KindReadiness, WarmProgress, WarmU
 from server.handlers.classes import teacher_id
 from server.handlers.keys import PIPELINE
 from server.handlers.problems import problem
-from server.protocol._http import (
-    ApiErrorCode,
-    BackendsReadiness,
-    ModelReadiness,
-    WarmUpProgress,
-)
-from server.protocol._http import KindReadiness as KindBody
+from server.protocol._http import ApiErrorCode
+from server.protocol._http_console import BackendsReadiness, ModelReadiness, WarmUpProgress
+from server.protocol._http_console import KindReadiness as KindBody
 
 
 def _json(model: BaseModel) -> web.Response:

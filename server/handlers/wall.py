@@ -34,8 +34,8 @@ from server.handlers.identity import identity_of, set_cookie
 from server.handlers.keys import CLASSES, PEOPLE, PIPELINE, SETTINGS
 from server.handlers.pictures import retention_start
 from server.handlers.problems import problem
-from server.protocol._http import (
-    ApiErrorCode,
+from server.protocol._http import ApiErrorCode
+from server.protocol._http_console import (
     WallLinkCreated,
     WallLinkInfo,
     WallLinkList,

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.protocol._vocabulary import AccessMode, BackendKind, Role
+from server.protocol._vocabulary import AccessMode, Role
 
 #: As typed: the store refuses more than 80 characters after NFKC, with a clear text.
 CLASS_NAME_CHARS = 320
@@ -52,10 +52,10 @@ class ApiErrorCode(StrEnum):
     OPERATORS_ONLY = "operators_only"
     CSRF = "csrf"
     NOT_FOUND = "not_found"
-    TOO_MANY_WALL_LINKS = "too_many_wall_links"
-    TOO_MANY_WALLS = "too_many_walls"
     NICKNAME_LOCKED = "nickname_locked"
     UNKNOWN_PERSPECTIVE = "unknown_perspective"
+    TOO_MANY_WALL_LINKS = "too_many_wall_links"
+    TOO_MANY_WALLS = "too_many_walls"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
 
@@ -161,80 +161,6 @@ class PinInfo(Body):
     expires: float
 
 
-class BlockedRun(Body):
-    """One entry of a class's moderation log; `reason` is for the teacher only."""
-
-    run: str
-    member: int
-    nickname: str
-    created: float
-    stage: str | None
-    prompt: str
-    perspective: str
-    reason: str | None
-    flagged: bool
-
-
-class ModerationLog(Body):
-    blocked: list[BlockedRun]
-
-
-class ClassPictureInfo(Body):
-    """One picture of a class, as its teacher's console lists it."""
-
-    run: str
-    member: int
-    nickname: str
-    perspective: str
-    prompt: str
-    created: float
-    files: list[str]
-    hidden: bool
-    flagged: bool
-    group: str | None
-
-
-class ClassPictureList(Body):
-    pictures: list[ClassPictureInfo]
-
-
-class WallLinkInfo(Body):
-    id: int
-    created: float
-
-
-class WallLinkCreated(Body):
-    """The only answer that holds the link's token (in `url`'s fragment): it is stored hashed."""
-
-    id: int
-    url: str
-    created: float
-
-
-class WallLinkList(Body):
-    links: list[WallLinkInfo]
-
-
-class WallPicture(Body):
-    """One picture on a class's wall: only what the projector shows (never a reason)."""
-
-    run: str
-    nickname: str
-    perspective: str
-    perspective_name: dict[str, str]
-    icon: str
-    color: str
-    prompt: str
-    created: float
-    files: list[str]
-    group: str | None
-
-
-class WallPictures(Body):
-    name: str
-    pictures: list[WallPicture]
-
-
 class ErrorDetail(Body):
     code: ApiErrorCode
     message: str
@@ -244,48 +170,14 @@ class ApiError(Body):
     error: ErrorDetail
 
 
-class PicturesDeleted(Body):
-    deleted: int
-
-
-class WarmUpProgress(Body):
-    """The warm-up's progress: `done` of `total` models tried, `failed` of them not loaded."""
-
-    state: Literal["idle", "running", "done", "failed"]
-    done: int
-    total: int
-    failed: int
-
-
-class ModelReadiness(Body):
-    name: str
-    warm: bool
-
-
-class KindReadiness(Body):
-    """One kind of backend, summed up over its instances (`classroom/readiness.py`)."""
-
-    kind: BackendKind
-    state: Literal["ready", "starting", "unhealthy", "down", "unknown", "missing"]
-    instances: int
-    healthy: int
-    startable: bool
-    models: list[ModelReadiness] | None
-
-
-class BackendsReadiness(Body):
-    kinds: list[KindReadiness]
-    warmup: WarmUpProgress
-
-
 REQUEST_MODELS: tuple[type[Body], ...] = (
-    PicturesDelete,
     JoinRequest,
     LoginRequest,
     ClassCreate,
     ClassChange,
     CodeRotate,
     PictureChange,
+    PicturesDelete,
 )
 ANSWER_MODELS: tuple[type[Body], ...] = (
     Me,
@@ -295,20 +187,6 @@ ANSWER_MODELS: tuple[type[Body], ...] = (
     MemberInfo,
     MemberList,
     PinInfo,
-    BlockedRun,
-    ModerationLog,
-    ClassPictureInfo,
-    ClassPictureList,
-    WallLinkInfo,
-    WallLinkCreated,
-    WallLinkList,
-    WallPicture,
-    WallPictures,
-    PicturesDeleted,
-    WarmUpProgress,
-    ModelReadiness,
-    KindReadiness,
-    BackendsReadiness,
     ErrorDetail,
     ApiError,
 )

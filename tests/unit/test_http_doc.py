@@ -12,10 +12,11 @@ import pytest
 from server.app import create_app
 from server.handlers.problems import TEXTS
 from server.protocol._http import ANSWER_MODELS, REQUEST_MODELS, ApiErrorCode, Body
+from server.protocol._http_console import CONSOLE_ANSWER_MODELS
 from tests.conftest import make_settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "http-api.md").read_text()
-MODELS = (*REQUEST_MODELS, *ANSWER_MODELS)
+MODELS = (*REQUEST_MODELS, *ANSWER_MODELS, *CONSOLE_ANSWER_MODELS)
 
 
 def sections() -> dict[str, str]:

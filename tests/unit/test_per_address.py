@@ -28,7 +28,8 @@ def test_an_address_key_names_the_network_but_not_the_address() -> None:
     key = address_key("203.0.113.7")
     assert key.startswith(NETWORK_PREFIX)
     # A keyed hash in hex: no dot, so no address (an octet's digits may turn up by chance).
-    assert "." not in key and "203.0.113" not in key
+    assert "." not in key
+    assert "203.0.113" not in key
     int(key.removeprefix(NETWORK_PREFIX), 16)
     assert key == address_key("203.0.113.7")
     assert key != address_key("203.0.113.8")

@@ -24,7 +24,7 @@ from server.engine.people.rows import PictureRow
 from server.engine.records import picture_row
 from server.engine.run_record import RunRecord
 from server.protocol import RunStatus
-from server.protocol._http import WallPicture
+from server.protocol._http_console import WallPicture
 
 log = structlog.get_logger(__name__)
 
