@@ -6,6 +6,7 @@ was sent is exactly what waits in its outbox (`Connection.pending`).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -350,3 +351,34 @@ async def test_a_failing_tap_never_reaches_the_students_run(
     monkeypatch.setattr(LiveRun, "event", broken)
     run.emit(Progress, value=1, max=2)
     assert orjson.loads(student_out.pending()[-1])["type"] == "progress"
+
+
+class CountingDirectory(Directory):
+    """Counts the class reads; each waits a loop turn, as the store's thread does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def get_class(self, class_id: int) -> ClassRow | None:
+        self.reads += 1
+        await asyncio.sleep(0)
+        return self.classes.get(class_id)
+
+
+async def test_a_burst_of_class_changes_is_one_refresh_and_one_more_read() -> None:
+    hub = ClassHub()
+    directory = hub.directory = CountingDirectory()
+    _, out = await watching(hub)
+    before = (directory.reads, len(class_messages(out, "class.state")))
+    for _ in range(100):  # a teacher clicking pause and resume as fast as a script can
+        hub.class_changed(CLASS_ID)
+    directory.members = [MemberRow(13, CLASS_ID, "Igel", 1, 0.0, "4b", RULES)]
+    hub.class_changed(CLASS_ID)  # the last change: its state must still arrive
+    await hub.settled()
+    reads, states = directory.reads - before[0], class_messages(out, "class.state")[before[1] :]
+    assert (reads, len(states)) == (2, 2)
+    assert [s["nickname"] for s in states[-1]["students"]] == ["Igel"]
+    hub.class_changed(CLASS_ID)  # a change after the burst is read again
+    await hub.settled()
+    assert directory.reads - before[0] == 3

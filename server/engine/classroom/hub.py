@@ -71,6 +71,8 @@ class ClassHub:
         self._classes: dict[int, ClassLive] = {}
         self._watches: dict[str, _Watch] = {}  # session id -> its watching
         self._tasks: set[asyncio.Task[None]] = set()
+        self._refreshing: set[int] = set()  # classes whose fresh state is being read
+        self._stale: set[int] = set()  # ... and changed again since that read began
 
     def live(self, class_id: int) -> ClassLive:
         """The class's live state (made on first use)."""
@@ -166,10 +168,27 @@ class ClassHub:
 
     def class_changed(self, class_id: int) -> None:
         """Paused, resumed, ended, rules or members changed: watchers get a fresh state
-        (the name and members read again from the store first)."""
+        (the name and members read again from the store first). One refresh per class at
+        a time: a change meanwhile (a teacher clicking pause again and again) is one more
+        read once it ends, not a read and a state to every watcher per click."""
         live = self._classes.get(class_id)
-        if live is not None and live.watchers:
-            self._spawn(self._refresh(live))
+        if live is None or not live.watchers:
+            return
+        if class_id in self._refreshing:
+            self._stale.add(class_id)
+            return
+        self._refreshing.add(class_id)
+        self._spawn(self._refreshed(live))
+
+    async def _refreshed(self, live: ClassLive) -> None:
+        try:
+            await self._refresh(live)
+            while live.class_id in self._stale:
+                self._stale.discard(live.class_id)
+                await self._refresh(live)
+        finally:
+            self._refreshing.discard(live.class_id)
+            self._stale.discard(live.class_id)
 
     async def _refresh(self, live: ClassLive) -> None:
         directory = self.directory
