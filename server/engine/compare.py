@@ -77,6 +77,8 @@ def start_runs(
 ) -> None:
     """Check every run, admit them as one unit, then start each (`run.start` is a unit of
     one). Raises before anything started: the socket answers with one `error`."""
+    if pipeline.recent.repeat(session, messages[0].ref):  # a double click: accepted before
+        return
     runs: list[Run] = []
     rules = None
     for message in messages:

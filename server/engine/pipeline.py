@@ -25,6 +25,7 @@ from server.engine.compare import start_compare, start_runs
 from server.engine.errors import AtelierError, BackendError
 from server.engine.people.identity import ClassRules
 from server.engine.picture_access import live_media
+from server.engine.repeats import RecentStarts
 from server.engine.run import Run, new_run_id
 from server.engine.run_record import RecordedOwner
 from server.engine.scheduler import QueueInfo, RunTicket
@@ -83,6 +84,7 @@ class Pipeline:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._runs: dict[str, dict[str, Run]] = {}  # session id -> run id -> run
         self._restarting = False  # set by `shutdown`: cancelled runs end `server_restarting`
+        self.recent = RecentStarts()  # one click, one run: a repeated `ref` (`repeats`)
 
     # -- sessions
 
@@ -96,6 +98,7 @@ class Pipeline:
 
     async def _session_closed(self, session: Session) -> None:
         runs = self._runs.pop(session.id, {})
+        self.recent.forget(session)
         await self._cancel_and_wait([self._tasks[r] for r in runs if r in self._tasks])
 
     async def close(self) -> None:
@@ -153,6 +156,7 @@ class Pipeline:
         inputs = run.inputs
         accepted = {"interception": inputs.interception, "output": inputs.output}
         run.emit(RunAccepted, ref=ref, group=run.group, **accepted)
+        self.recent.record(session, run, ref)
         task = asyncio.create_task(self._execute(run, ticket, session), name=f"run {run.id}")
         self._tasks[run.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
