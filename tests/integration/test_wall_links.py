@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from server.engine.people.wall_links import MAX_WALL_LINKS
 from tests.people_support import api_json, api_send, error_of, people_client
-from tests.pictures_support import Classroom, classroom
+from tests.pictures_support import Classroom, classroom, fetch_status, make_picture
 from tests.pipeline_support import StartPipeline
 
 WALL_HEADER = "X-Wall-Key"
@@ -30,7 +30,7 @@ async def new_link(room: Classroom, server: TestServer) -> tuple[int, str]:
 
 
 async def wall_status(
-    http: ClientSession, server: TestServer, class_id: int, **headers: str
+    http: ClientSession, server: TestServer, class_id: int | str, **headers: str
 ) -> int:
     async with http.get(server.make_url(f"/api/wall/{class_id}"), headers=headers) as response:
         await response.read()
@@ -120,5 +120,35 @@ async def test_the_wall_opens_for_its_teacher_and_a_live_link_only(
         await api_json(room.teacher, server, "DELETE", f"{links_path(room)}/{link}", status=204)
         assert await wall_status(projector, server, class_id) == 404  # revoked: at once
         assert await wall_status(nobody, server, class_id, **{WALL_HEADER: token}) == 404
+    await room.close()
+    await other.close()
+
+
+async def test_a_wall_cookie_opens_its_own_wall_and_nothing_else(
+    start_pipeline: StartPipeline,
+) -> None:
+    """A projector holding class A's wall cookie: class B's wall, feed and pictures are 404
+    as for nobody, the teacher API refuses it as a visitor, and a class id that is not a
+    plain number (a word, negative, huge) is 404 like a missing class."""
+    server = await start_pipeline(access="codes")
+    room = await classroom(server)
+    other = await classroom(server, "Noah", teacher="mr-kim")
+    a, b = room.klass["id"], other.klass["id"]
+    _, token = await new_link(room, server)
+    _, urls = await make_picture(other.students["Noah"], server, "a fox in the snow")
+    assert await fetch_status(other.teacher, server, urls[0]) == 200  # a real picture of B
+    async with people_client() as wall:
+        assert await wall_status(wall, server, a, **{WALL_HEADER: token}) == 200  # the cookie
+        assert await wall_status(wall, server, b) == 404
+        assert await fetch_status(wall, server, f"/api/wall/{b}/events") == 404
+        assert await fetch_status(wall, server, urls[0]) == 404
+        for path in (f"/api/classes/{a}/wall-links", f"/api/classes/{a}/moderation"):
+            async with await api_send(wall, server, "GET", path) as response:
+                assert await error_of(response) == (401, "join_required")
+        for bad in ("abc", "-1", "1.5", "9" * 30, "%C2%B2"):
+            assert await wall_status(wall, server, bad, **{WALL_HEADER: token}) == 404, bad
+    for bad in ("abc", "-1", "9" * 30):
+        async with await api_send(room.teacher, server, "DELETE", f"{links_path(room)}/{bad}") as r:
+            assert await error_of(r) == (404, "not_found"), bad
     await room.close()
     await other.close()
