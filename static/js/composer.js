@@ -15,6 +15,7 @@ export class Composer extends EventTarget {
     this.limits = { max_prompt_chars: 2000, max_meta_prompt_chars: 8000 };
     this.edits = new Map(); // perspective id -> edited meta-prompt
     this.connected = false;
+    this.sendingRef = null; // the ref of a start sent and not yet answered
     this.el = (id) => form.querySelector(`#${id}`);
     this.el("prompt").addEventListener("input", () => this.refresh());
     this.el("meta-prompt").addEventListener("input", () => this.metaEdited());
@@ -35,6 +36,18 @@ export class Composer extends EventTarget {
   setConnected(connected) {
     this.connected = connected;
     this.refresh();
+  }
+
+  // From the click to the server's answer for that ref (run.accepted or error) the button says
+  // "sending…" and a second click sends nothing: one click, one run (the server also answers a
+  // repeated ref with the same run: server/engine/repeats.py). Not `disabled`: focus stays.
+  sending(ref) {
+    this.sendingRef = ref;
+    this.refresh();
+  }
+
+  answered(ref) {
+    if (ref && ref === this.sendingRef) this.sending(null);
   }
 
   loadMeta() {
@@ -76,11 +89,14 @@ export class Composer extends EventTarget {
     start.disabled = !this.connected;
     const n = this.picker.chosen.size;
     const ready = this.picker.on ? t("compare.start", { n: Math.max(n, 2) }) : t("compose.start");
-    start.textContent = this.connected ? ready : t("compose.wait_connection");
+    start.setAttribute("aria-disabled", String(this.sendingRef !== null));
+    if (this.sendingRef !== null) start.textContent = t("compose.sending");
+    else start.textContent = this.connected ? ready : t("compose.wait_connection");
   }
 
   submit(event) {
     event.preventDefault();
+    if (this.sendingRef !== null) return; // the second click of a double click
     const problem = this.problem();
     this.showError(problem ? t(problem.key, problem.vars) : "");
     if (problem) return;

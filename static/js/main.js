@@ -58,10 +58,12 @@ store.addEventListener("welcome", (event) => {
   if (pictures.loaded) pictures.load(); // after a reconnect: runs may have ended meanwhile
   status.setDemo(event.detail.demo);
   composer.setLimits(store.limits);
+  if (event.detail.fresh) composer.sending(null); // a new session: no answer comes for the old one
 });
 store.addEventListener("runs", (event) => {
   gallery.sync();
   if (event.detail?.ref) gallery.focusRun(event.detail.added); // a run this page just started
+  composer.answered(event.detail?.ref);
   if (event.detail?.lost) status.announce(t("announce.lost"));
 });
 store.addEventListener("backend", () => status.setBackends(store.backends));
@@ -73,6 +75,7 @@ store.addEventListener("run", (event) => {
   if (message.type === "run.done" && run.status === "completed") pictures.arrived(run.id);
 });
 store.addEventListener("notice", (event) => {
+  composer.answered(event.detail.error.ref);
   // The socket's close follows, and the join screen says what to do.
   if (event.detail.error.code !== "join_required") composer.showError(errorText(event.detail.error));
 });
@@ -86,6 +89,7 @@ function startRun(detail, type = "run.start") {
   const ref = store.request(fields);
   const sent = connection.send({ type, ...fields, ref });
   if (sent) status.announce(t("announce.started"));
+  if (sent) composer.sending(ref); // until the server answers this ref
   return sent;
 }
 

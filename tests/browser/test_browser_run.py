@@ -13,11 +13,13 @@ from tests.browser_support import (
     WAIT_MS,
     connected,
     final_stage_text,
+    logged_messages,
     record_changes,
     recorded,
     session_of,
     stage,
     start_run,
+    ui_strings,
 )
 from tests.pipeline_support import StartPipeline
 
@@ -36,7 +38,14 @@ async def test_a_full_run_streams_the_text_and_shows_the_final_picture(
     await connected(page)
     await expect(page.locator("#demo")).to_be_visible()
     await record_changes(page, '.run .stage[data-stage="interception"] .stage-text', "texts")
-    run = await start_run(page, "a little red fox asleep in the deep snow under tall pine trees")
+    await record_changes(page, "#start", "button")
+    await page.locator('.card:has(input[value="bauhaus"])').click()
+    await page.locator("#prompt").fill(
+        "a little red fox asleep in the deep snow under tall pine trees"
+    )
+    await page.locator("#start").dblclick()  # one click too many: still one run
+    await expect(page.locator(".run")).to_have_count(1, timeout=WAIT_MS)
+    run = page.locator(".run").first
 
     await expect(stage(run, "safety")).to_have_attribute("data-status", "done", timeout=WAIT_MS)
     await expect(stage(run, "safety")).to_contain_text("fine for this workshop")
@@ -49,7 +58,14 @@ async def test_a_full_run_streams_the_text_and_shows_the_final_picture(
 
     run_id = await run.get_attribute("data-run")
     assert run_id is not None
-    final = final_stage_text(await session_of(page, server), run_id, "interception")
+    session = await session_of(page, server)
+    accepted = [m["run"] for m in logged_messages(session) if m["type"] == "run.accepted"]
+    assert accepted == [run_id]  # the double click made one run
+    button = await recorded(page, "button")
+    sending = (await ui_strings(page))["en"]["compose.sending"]
+    assert sending in button, button  # between the click and `run.accepted`
+    await expect(page.locator("#start")).not_to_have_text(sending)
+    final = final_stage_text(session, run_id, "interception")
     await expect(stage(run, "interception").locator(".stage-text")).to_have_text(final)
     texts = [t for t in await recorded(page, "texts") if t]
     assert texts[-1] == final
