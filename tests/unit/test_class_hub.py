@@ -177,6 +177,24 @@ async def test_one_console_watches_a_bounded_number_of_classes(hub: ClassHub) ->
     await hub.settled()
 
 
+async def test_a_burst_of_class_watch_still_watches_a_bounded_number(hub: ClassHub) -> None:
+    """Every request passes the first check while none is looked up yet: the bound holds
+    when the lookups end."""
+    assert isinstance(hub.directory, Directory)
+    many = range(1, MAX_WATCHED_CLASSES + 3)
+    for class_id in many:
+        hub.directory.classes[class_id] = ClassRow(
+            class_id, TEACHER_ID, f"class {class_id}", "ABCDEFGH", None, RULES, 0
+        )
+    console, out = teacher()
+    for class_id in many:
+        hub.request_watch(console, class_id)
+    await hub.settled()
+    assert len(hub.watched_by(console)) == MAX_WATCHED_CLASSES
+    errors = [m["code"] for m in class_messages(out, "error")]
+    assert errors == ["too_many_classes"] * (len(many) - MAX_WATCHED_CLASSES)
+
+
 async def test_an_unwatch_while_the_class_is_looked_up_wins(hub: ClassHub) -> None:
     console, out = teacher()
     hub.watch(1, console)  # so the session has a watch whose generation can move

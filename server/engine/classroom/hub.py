@@ -58,6 +58,16 @@ class _Watch:
     generation: int = 0
 
 
+_TOO_MANY = f"one console may watch at most {MAX_WATCHED_CLASSES} classes"
+
+
+def _full(watch: _Watch | None, class_id: int) -> bool:
+    """Whether watching `class_id` too would be more classes than one console may watch."""
+    if watch is None or class_id in watch.classes:
+        return False
+    return len(watch.classes) >= MAX_WATCHED_CLASSES
+
+
 class ClassHub:
     """Made once per server in `server/wiring.py`; `services.classes`, app key `CLASSES`."""
 
@@ -111,8 +121,8 @@ class ClassHub:
         """`class.watch`: check in the people store that the class is this teacher's, then
         watch it (its `class.state` goes out) or answer `unknown_class`."""
         watch = self._watches.get(session.id) or _Watch()
-        if class_id not in watch.classes and len(watch.classes) >= MAX_WATCHED_CLASSES:
-            raise TooManyClasses(f"one console may watch at most {MAX_WATCHED_CLASSES} classes")
+        if _full(watch, class_id):
+            raise TooManyClasses(_TOO_MANY)
         self._spawn(self._checked_watch(session, class_id, watch.generation))
 
     async def _checked_watch(self, session: Session, class_id: int, generation: int) -> None:
@@ -124,6 +134,10 @@ class ClassHub:
         watch = self._watches.get(session.id)
         if watch is not None and watch.generation != generation:
             return  # unwatched while it was looked up
+        if _full(watch, class_id):  # a burst of class.watch passed the first check at once
+            error = Error(seq=0, code=ErrorCode.TOO_MANY_CLASSES, message=_TOO_MANY)
+            push(session, encode(error))
+            return
         live = self.live(class_id)
         live.name = row.name
         live.take_members(members)
