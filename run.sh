@@ -57,12 +57,23 @@ ensure_installed() {
     fi
 }
 
+# axe-core, the accessibility audit the browser tests inject (tests/axe_support.py): an npm
+# package kept outside the checkout, installed once; without it those tests fail, never skip.
+AXE_PREFIX="${XDG_CACHE_HOME:-$HOME/.cache}/atelier/npm"
+ensure_axe() {
+    [ -f "$AXE_PREFIX/node_modules/axe-core/axe.min.js" ] && return 0
+    if ! npm install --silent --no-audit --no-fund --prefix "$AXE_PREFIX" axe-core; then
+        echo "run.sh: could not install axe-core with npm: the accessibility tests will fail" >&2
+    fi
+}
+
 case "${1:-}" in
     test)
         shift
         ensure_venv
         ensure_installed "[test]"
         ensure_real_llm
+        ensure_axe
         "$VENV/bin/ruff" check server tests bench
         "$VENV/bin/ruff" format --check --quiet server tests bench
         "$VENV/bin/mypy" server bench tests  # strict everywhere; setup.cfg relaxes one check for tests

@@ -16,7 +16,11 @@ export class RunView {
     this.root.dataset.run = runId;
     this.cancelButton = this.part(".run-cancel");
     // Disabled only once the request is on its way: offline, the child can press it again.
-    this.cancelButton.addEventListener("click", () => (this.cancelButton.disabled = onCancel(runId)));
+    // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page.
+    this.cancelButton.addEventListener("click", () => {
+      if (this.cancelButton.ariaDisabled === "true") return;
+      this.cancelButton.ariaDisabled = String(onCancel(runId));
+    });
     this.part(".run-retry").addEventListener("click", () => onRetry(runId));
   }
 
@@ -43,9 +47,16 @@ export class RunView {
     this.part(".run-perspective").textContent = config?.name ?? run.interception ?? "";
     this.part(".run-prompt").textContent = run.prompt;
     this.part(".run-status").textContent = t(`run.status.${run.status}`);
+    this.keepFocus(final);
     this.cancelButton.hidden = final;
     this.cancelButton.textContent = t("run.cancel");
     this.part(".run-total").textContent = run.total != null ? t("run.total", { time: elapsed(run.total) }) : "";
+  }
+
+  // A run that ends hides its cancel button; if the focus was on it, the card keeps it (a
+  // keyboard user stays on this run instead of starting over at the top of the page).
+  keepFocus(final) {
+    if (final && document.activeElement === this.cancelButton) this.part(".run-card").focus();
   }
 
   renderReason(run) {
@@ -135,7 +146,7 @@ function stageNote(name, stage) {
 
 const TEMPLATE = `
 <li class="run">
-  <article class="run-card">
+  <article class="run-card" tabindex="-1">
     <header class="run-head">
       <span class="run-icon" aria-hidden="true"></span>
       <div class="run-title">
