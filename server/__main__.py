@@ -11,7 +11,7 @@ from aiohttp import web
 
 from server.app import create_app
 from server.engine.errors import AtelierError
-from server.listener import FileLimit, raise_soft_limit, serve, tight, too_low
+from server.listener import FileLimit, PortInUse, raise_soft_limit, serve, tight, too_low
 from server.logs import configure_logging
 from server.settings import SettingsError, load_settings, parse_args
 
@@ -53,8 +53,12 @@ def main(argv: list[str]) -> None:
         print(f"atelier: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     app.on_startup.append(freeze_startup_heap)  # after cleanup_ctx: its sessions are built
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve(app, settings, file_limit.soft))
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(serve(app, settings, file_limit.soft))
+    except PortInUse as exc:  # another server on the port: say which setting to change
+        print(f"atelier: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def checked_file_limit(max_connections: int) -> FileLimit:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,13 +32,14 @@ from server.listener._descriptors import (
     watch_descriptors,
 )
 from server.listener._guard import ConnectionGuard, GuardedProtocol
-from server.settings import Settings
+from server.settings import Settings, env_name
 
 __all__ = [
     "ConnectionGuard",
     "FileLimit",
     "GuardedProtocol",
     "Listening",
+    "PortInUse",
     "listening",
     "open_descriptors",
     "raise_soft_limit",
@@ -56,15 +58,34 @@ SHUTDOWN_TIMEOUT = 10.0
 LISTEN_BACKLOG = 1024
 
 
+class PortInUse(Exception):
+    """The port is held by another process: `python -m server` says so in one sentence, naming
+    the setting to change, instead of a traceback ending in `[Errno 98]`."""
+
+    def __init__(self, host: str, port: int, setting: str) -> None:
+        flag = "--" + setting.replace("_", "-")
+        super().__init__(
+            f"port {port} on {host} is already in use by another program; "
+            f"choose another one with {flag} or {env_name(setting)}"
+        )
+
+
 class GuardedSite(web.BaseSite):
-    """A TCP site whose connections pass the guard first."""
+    """A TCP site whose connections pass the guard first. `setting`: the setting that names
+    its port, for the sentence when the port is taken."""
 
-    __slots__ = ("_guard", "_host", "_port", "port")
+    __slots__ = ("_guard", "_host", "_port", "_setting", "port")
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int, guard: ConnectionGuard):
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        address: tuple[str, int, str],
+        guard: ConnectionGuard,
+    ):
         super().__init__(runner, backlog=LISTEN_BACKLOG)
-        self._host, self._port, self._guard = host, port, guard
-        self.port = port
+        self._host, self._port, self._setting = address
+        self._guard = guard
+        self.port = self._port
 
     @property
     def name(self) -> str:
@@ -74,9 +95,14 @@ class GuardedSite(web.BaseSite):
         await super().start()
         server = self._runner.server
         assert server is not None  # the runner is set up before sites are made
-        self._server = await asyncio.get_running_loop().create_server(
-            self._guard.wrap(server), self._host, self._port, backlog=self._backlog
-        )
+        try:
+            self._server = await asyncio.get_running_loop().create_server(
+                self._guard.wrap(server), self._host, self._port, backlog=self._backlog
+            )
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise PortInUse(self._host, self._port, self._setting) from None
         self.port = self._server.sockets[0].getsockname()[1]
 
 
@@ -112,7 +138,7 @@ async def listening(
             Tally(settings.max_connections_per_address, settings.max_connections),
             app[TRUSTED_PROXIES],
         )
-        sites = tuple(GuardedSite(runner, host, port, guard) for host, port in _addresses(settings))
+        sites = tuple(GuardedSite(runner, address, guard) for address in _addresses(settings))
         for site in sites:
             await site.start()
         async with _watching(file_limit):
@@ -121,11 +147,13 @@ async def listening(
         await runner.cleanup()
 
 
-def _addresses(settings: Settings) -> list[tuple[str, int]]:
-    """Where to listen: `host`/`port`, and the monitor's port when one is set."""
-    addresses = [(settings.host, settings.port)]
+def _addresses(settings: Settings) -> list[tuple[str, int, str]]:
+    """Where to listen: `host`/`port`, and the monitor's port when one is set; each with the
+    setting that names the port."""
+    addresses = [(settings.host, settings.port, "port")]
     if settings.monitor_port is not None:
-        addresses.append((settings.monitor_host or settings.host, settings.monitor_port))
+        monitor_host = settings.monitor_host or settings.host
+        addresses.append((monitor_host, settings.monitor_port, "monitor_port"))
     return addresses
 
 

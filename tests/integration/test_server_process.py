@@ -84,3 +84,20 @@ async def test_server_starts_in_demo_mode_and_stops_cleanly_on_sigterm(tmp_path:
             out, _ = await proc.communicate()
     assert proc.returncode == 0
     assert b"demo_backends" in out
+
+
+async def test_a_port_in_use_stops_start_up_with_one_sentence_naming_the_setting(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = int(holder.getsockname()[1])
+        env = server_env(ATELIER_DATA_DIR=str(tmp_path), ATELIER_HOST="127.0.0.1")
+        proc = await run_server(env, "--port", str(port))
+        async with asyncio.timeout(30):
+            _, err = await proc.communicate()
+    assert proc.returncode == 2
+    [line] = err.decode().strip().splitlines()  # one sentence, no traceback
+    assert line.startswith(f"atelier: port {port} on 127.0.0.1 is already in use")
+    assert line.endswith("--port or ATELIER_PORT")
