@@ -47,6 +47,9 @@ log = structlog.get_logger(__name__)
 
 #: Bytes read from the temporary archive per write to the socket.
 CHUNK_BYTES = 256 * 1024
+#: A chunk the client does not take within this long ends the download: a client that stops
+#: reading would otherwise hold one of the server's few export slots (and its file) for ever.
+SEND_TIMEOUT_SECONDS = 30.0
 
 
 def _lang(request: web.Request) -> Lang:
@@ -127,7 +130,13 @@ async def _send(request: web.Request, archive: Archive, name: DownloadName) -> w
     response.content_length = archive.size
     await response.prepare(request)
     while chunk := await asyncio.to_thread(archive.file.read, CHUNK_BYTES):
-        await response.write(chunk)
+        try:
+            await asyncio.wait_for(response.write(chunk), SEND_TIMEOUT_SECONDS)
+        except TimeoutError:  # the slot and the file go now; the download ends cut short
+            log.warning("class_export_stalled", sent=archive.file.tell(), size=archive.size)
+            if request.transport is not None:
+                request.transport.abort()
+            return response
     await response.write_eof()
     return response
 

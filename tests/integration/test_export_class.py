@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientError, ClientSession, web
 from aiohttp.test_utils import TestServer
 
-from server.engine.classroom.export import BOM
+from server.engine.classroom.export import BOM, MAX_CONCURRENT_EXPORTS
 from server.handlers import export
 from tests.people_support import (
     api_send,
@@ -185,5 +185,37 @@ async def test_a_bad_range_an_export_beyond_its_bounds_or_its_disk_and_a_busy_se
     assert await refusal(room.teacher, server, export_path(room)) == (429, "export_busy")
     for slot in held:
         slot.release()
+    await download(room.teacher, server, export_path(room))
+    await room.close()
+
+
+async def test_a_client_that_stops_reading_the_export_frees_its_slot(
+    start_pipeline: StartPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket never takes a chunk (as a client that stopped reading, once its buffers
+    are full): the download is cut and every export slot is free again, not held for ever."""
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    await make_picture(room.students["Mika"], server, "a fox")
+    monkeypatch.setattr(export, "SEND_TIMEOUT_SECONDS", 0.2)
+
+    async def never_taken(self: web.StreamResponse, data: bytes) -> None:
+        await asyncio.Event().wait()
+
+    async def fetch() -> None:
+        async with room.teacher.get(server.make_url(export_path(room))) as response:
+            await response.read()
+
+    monkeypatch.setattr(web.StreamResponse, "write", never_taken)
+    async with asyncio.timeout(10):  # without the send timeout: this, and a slot held
+        with pytest.raises(ClientError):
+            await fetch()
+    monkeypatch.undo()
+    slots = pipeline_of(server).services.export_slots
+    async with asyncio.timeout(10):  # every slot comes free (the handler ends at once)
+        for _ in range(MAX_CONCURRENT_EXPORTS):
+            await slots.acquire()
+    for _ in range(MAX_CONCURRENT_EXPORTS):
+        slots.release()
     await download(room.teacher, server, export_path(room))
     await room.close()
