@@ -35,6 +35,9 @@ export class Connection extends EventTarget {
     // replay what its log still holds (or send a resync), which rebuilds the run view.
     this.lastSeq = 0;
     window.addEventListener("online", () => this.attempt > 0 && this.open());
+    // The browser knows the network is gone (wifi off, airplane mode): say so now rather
+    // than after the silence check, and let the retries find the network when it is back.
+    window.addEventListener("offline", () => this.ws && this.abandon(this.ws));
   }
 
   open() {
@@ -82,6 +85,7 @@ export class Connection extends EventTarget {
     this.secret = message.secret;
     this.sentSession = message.session;
     this.heartbeat = message.heartbeat_interval || this.heartbeat;
+    this.watchdog(); // armed with the default before the welcome told us the interval
     this.attempt = 0;
     this.save();
     this.setState("connected");
@@ -90,16 +94,20 @@ export class Connection extends EventTarget {
     return welcome;
   }
 
-  // A link that stays silent for well over the heartbeat interval is dead even if the
-  // browser has not noticed yet (a sleeping tablet, a tunnel that dropped us). Waiting for
-  // close() to finish its handshake on a dead link could take minutes, so give up on it now.
+  // The server sends something at least every heartbeat interval (a `heartbeat` when idle),
+  // so a link silent for two intervals is dead even if the browser has not noticed yet (a
+  // sleeping tablet, a tunnel that dropped us): the indicator must not keep saying
+  // "connected". Waiting for close() to finish its handshake on a dead link could take
+  // minutes, so give up on this socket now and open a new one.
   watchdog() {
     clearTimeout(this.deadline);
     const ws = this.ws;
-    this.deadline = setTimeout(() => {
-      ws?.close();
-      this.closed(ws, 1006);
-    }, (this.heartbeat * 2 + 5) * 1000);
+    this.deadline = setTimeout(() => this.abandon(ws), this.heartbeat * 2 * 1000);
+  }
+
+  abandon(ws) {
+    ws?.close();
+    this.closed(ws, 1006);
   }
 
   closed(ws, code) {
