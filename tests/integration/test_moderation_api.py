@@ -15,6 +15,7 @@ from tests.moderation_support import get_json, next_of, socket_answers
 from tests.people_support import (
     api_json,
     api_send,
+    create_class,
     error_of,
     joined_student,
     logged_in_teacher,
@@ -200,4 +201,27 @@ async def test_only_the_classs_teacher_may_moderate(start_pipeline: StartPipelin
     assert [m["locked"] for m in members] == [False]
     for http in (other, nobody):
         await http.close()
+    await room.close()
+
+
+async def test_a_teacher_reaches_another_of_their_classes_only_by_its_own_path(
+    start_pipeline: StartPipeline,
+) -> None:
+    """The same teacher's two classes: class A's path with class B's member or picture is 404
+    (own_member and the class's picture check the class, not only the teacher)."""
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    second = await create_class(room.teacher, server, "5c")
+    noah = await joined_student(server, second["code"], "Noah")
+    run, _ = await make_picture(noah, server, "a boat")
+    [member] = await members_of(room.teacher, server, second["id"])
+    first = f"/api/classes/{room.klass['id']}"
+    for method, tail, body in CALLS[2:]:
+        path = first + tail.format(run=run, member=member["id"])
+        async with await api_send(room.teacher, server, method, path, body) as response:
+            assert await error_of(response) == (404, "not_found"), (method, path)
+    pictures = await get_json(room.teacher, server, f"/api/classes/{second['id']}/pictures")
+    assert [p["hidden"] for p in pictures["pictures"]] == [False]
+    assert [m["locked"] for m in await members_of(room.teacher, server, second["id"])] == [False]
+    await noah.close()
     await room.close()
