@@ -190,6 +190,10 @@ async def events(request: web.Request) -> web.StreamResponse:
     subscriber = feed.subscribe(klass.id, None if link is None else link.id)
     if subscriber is None:
         raise problem(request, ApiErrorCode.TOO_MANY_WALLS)
+    if link is not None and await _link(request, klass.id) is None:
+        # Revoked between the check and the subscription: `close_link` missed this feed.
+        feed.unsubscribe(subscriber)
+        raise problem(request, ApiErrorCode.NOT_FOUND)
     headers = {
         "Content-Type": "text/event-stream",
         "Cache-Control": "no-store",

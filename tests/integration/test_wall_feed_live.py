@@ -11,12 +11,12 @@ from typing import Any
 
 import orjson
 import pytest
-from aiohttp import ClientResponse, ClientSession
+from aiohttp import ClientResponse, ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from server.engine.classroom.wall import SUBSCRIBER_QUEUE, WallEvent
 from server.handlers import wall
-from server.handlers.keys import CLASSES
+from server.handlers.keys import CLASSES, PEOPLE
 from tests.integration.test_wall_links import WALL_HEADER, links_path, new_link
 from tests.people_support import api_json, members_of, open_socket, people_client
 from tests.pictures_support import Classroom, classroom, fetch_status, make_picture
@@ -138,6 +138,31 @@ async def test_revoking_the_link_closes_its_open_feed(start_pipeline: StartPipel
     assert await fetch_status(wall_http, server, url) == 404
     async with wall_http.get(server.make_url(f"/api/wall/{room.klass['id']}/events")) as again:
         assert again.status == 404
+    await wall_http.close()
+    await room.close()
+
+
+async def test_a_link_revoked_while_its_feed_opens_gets_no_feed(
+    start_pipeline: StartPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The revocation lands after the feed's link check and before its subscription (where
+    `close_link` finds nothing to close): the feed is refused, not left open for good."""
+    server = await start_pipeline(access="codes")
+    room = await classroom(server)
+    wall_http, link = await projector(room, server)
+    checked = wall.wall_class
+
+    async def revoked_meanwhile(request: web.Request) -> Any:
+        found = await checked(request)
+        await request.app[PEOPLE].revoke_wall_link(room.klass["id"], link)
+        assert request.app[CLASSES].wall.close_link(link) == 0  # nothing open to close yet
+        return found
+
+    monkeypatch.setattr(wall, "wall_class", revoked_meanwhile)
+    path = f"/api/wall/{room.klass['id']}/events"
+    async with asyncio.timeout(WAIT), wall_http.get(server.make_url(path)) as response:
+        assert response.status == 404
+    assert server.app[CLASSES].wall.subscribers(room.klass["id"]) == 0
     await wall_http.close()
     await room.close()
 
