@@ -20,7 +20,7 @@ from server.engine.session import WelcomeInfo
 from server.engine.session_table import SessionBounds
 from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
-from server.handlers import api, connlimit, ops, people, pictures
+from server.handlers import api, connlimit, ops, people, pictures, static_files
 from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
 from server.handlers.headers import security_headers
 from server.handlers.hostcheck import AllowedHosts, host_check
@@ -104,6 +104,7 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
     app[READY] = asyncio.Event()
     app[RUNS] = runs
     app[ops.METRICS] = ops.metrics_registry(app)
+    app[static_files.STATIC] = static_files.StaticFiles(STATIC_DIR)
     # After every cleanup context (aiohttp runs those first): ready means the pipeline is up.
     app.on_startup.append(_mark_ready)
     app.on_shutdown.append(_close_sockets)
@@ -118,10 +119,13 @@ def _add_socket_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/healthz", ops.healthz)
     router.add_get("/readyz", ops.readyz)
     router.add_get("/metrics", ops.metrics)
-    router.add_get("/", _index)
-    router.add_get("/teacher", _teacher_page)
-    router.add_get("/wall/{class}", _wall_page)
-    router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    # Compressed, with content-hashed URLs and ETags (`handlers/static_files.py`). A wall's
+    # page is the page only: what it shows is asked for by the page (`handlers/wall.py`).
+    router.add_get("/", static_files.page("index.html"))
+    router.add_get("/teacher", static_files.page("teacher.html"))
+    router.add_get("/wall/{class}", static_files.page("wall.html"))
+    router.add_get("/favicon.ico", static_files.favicon)
+    router.add_get("/static/{path:.+}", static_files.static_file)
 
 
 def add_pipeline(app: web.Application, settings: Settings, demo: DemoOptions | None) -> None:
@@ -159,19 +163,6 @@ def _publish(app: web.Application, started: StartedPipeline) -> None:
     app[REGISTRY].new_session_hooks.append(hub.session_opened)
     if started.simulators is not None:
         app[DEMO] = started.simulators
-
-
-async def _index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
-
-
-async def _teacher_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "teacher.html", headers={"Cache-Control": "no-cache"})
-
-
-async def _wall_page(request: web.Request) -> web.FileResponse:
-    """The page only: what a wall shows is asked for by the page (`handlers/wall.py`)."""
-    return web.FileResponse(STATIC_DIR / "wall.html", headers={"Cache-Control": "no-cache"})
 
 
 async def _mark_ready(app: web.Application) -> None:
