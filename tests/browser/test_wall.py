@@ -1,7 +1,7 @@
 """The wall in real Chromium, opened on a projector with a wall link: a student's picture
 appears as it is made (large type, its image loaded through the link), leaves when the teacher
-hides it, and a compare run's pictures stand side by side in the compare view, chosen with the
-keyboard. The link's key leaves the address bar at once."""
+hides it, and a compare run's pictures (of a prompt with markup in it, shown as text) stand
+side by side in the compare view, chosen with the keyboard. The link's key leaves the address bar at once."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ PROJECTOR = {"width": 1920, "height": 1080}
 #: Text a projector shows legibly at 3 m on a 1080p screen (about 1.5 times a desktop's).
 WALL_TEXT_PIXELS = 24
 COMPARED = ["bauhaus", "cave_painting", "fairy_tale"]
+#: A prompt a student with a script might send: the wall must show it, never run it.
+HOSTILE = 'a lighthouse <img src=x onerror="window.pwned=1">'
 #: Whether an image loaded, once it has either loaded or failed (a broken image has no width).
 IMAGE_LOADED = """img => img.complete ? img.naturalWidth > 0 : new Promise((resolve) => {
   img.addEventListener("load", () => resolve(img.naturalWidth > 0));
@@ -85,7 +87,7 @@ async def test_the_wall_shows_pictures_as_made_hides_and_compares(
     await api_json(room.teacher, server, "PATCH", change, {"hidden": True})
     await expect(card).to_have_count(0, timeout=WAIT_MS)
 
-    runs = await compare_run(room.students["Mika"], server, "a lighthouse at night")
+    runs = await compare_run(room.students["Mika"], server, HOSTILE)
     await expect(page.locator(".wall-card")).to_have_count(3, timeout=WAIT_MS)
     await page.keyboard.press("Tab")
     await page.keyboard.press("Tab")
@@ -101,7 +103,10 @@ async def test_the_wall_shows_pictures_as_made_hides_and_compares(
     assert len(tops) == 1
     assert lefts == sorted(lefts)
     assert {await row.nth(i).get_attribute("data-run") for i in range(3)} == set(runs)
-    await expect(page.locator(".wall-group-prompt")).to_have_text("“a lighthouse at night”")
+    await expect(page.locator(".wall-group-prompt")).to_have_text(f"“{HOSTILE}”")
+    await expect(row.first).to_contain_text(HOSTILE)  # a child's markup is shown as text
+    assert await page.evaluate("window.pwned") is None
+    assert await page.locator('img[src="x"]').count() == 0
     await assert_nothing_technical(page)
     await screenshot(page, "wall-compare")
     await room.close()
