@@ -1,7 +1,8 @@
 """The wall in real Chromium, opened on a projector with a wall link: a student's picture
 appears as it is made (large type, its image loaded through the link), leaves when the teacher
 hides it, and a compare run's pictures (of a prompt with markup in it, shown as text) stand
-side by side in the compare view, chosen with the keyboard. The link's key leaves the address bar at once."""
+side by side in the compare view, chosen with the keyboard. The link's key leaves the address
+bar at once."""
 
 from __future__ import annotations
 
