@@ -65,3 +65,15 @@ def test_a_compare_runs_pictures_are_side_by_side_where_its_first_one_is() -> No
     assert names["r-single01", "a.png"] not in row
     assert sheet.index('<li class="compare">') < sheet.index(names["r-single01", "a.png"])
     assert "3 pictures from 3 runs" in sheet
+
+
+def test_a_compare_rows_title_and_a_perspectives_name_are_escaped_too() -> None:
+    hostile = '<img src=x onerror="alert(1)">'
+    runs = [
+        replace(run("r-group001", prompt=hostile, perspective=hostile), group="c-x1"),
+        replace(run("r-group002", prompt=hostile, created=NINE_THIRTY + 1), group="c-x1"),
+    ]
+    sheet = contact_sheet(runs, image_names(runs, UTC_RANGE), "4b", UTC_RANGE)
+    assert "<img src=x" not in sheet
+    assert sheet.count("<img ") == 2  # the two pictures, nothing a prompt brought
+    assert "perspectives: &lt;img src=x onerror=&quot;alert(1)&quot;&gt;</p>" in sheet
