@@ -6,6 +6,7 @@ Every test opens a fresh database under `tmp_path` through `PeopleStore.open`, a
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from server.engine.people.errors import (
     WeakPassword,
 )
 from server.engine.people.identity import ClassRules
+from server.engine.people.wall_links import MAX_REVOKED_WALL_LINKS
 from server.engine.safety_words import WordList
 from tests.people_store_support import NOW
 
@@ -324,3 +326,26 @@ async def test_a_deleted_class_leaves_no_nickname_in_the_file(tmp_path: Path) ->
     assert b"Zebrafant" not in await a_deleted_nickname(tmp_path / "a.db", secure_delete=True)
     # The check can fail: without secure_delete the deleted row stays in a free block.
     assert b"Zebrafant" in await a_deleted_nickname(tmp_path / "b.db", secure_delete=False)
+
+
+async def test_a_make_and_revoke_loop_keeps_a_bounded_number_of_wall_link_rows(
+    tmp_path: Path,
+) -> None:
+    """A script making and revoking wall links for ever: the live bound never counts revoked
+    links, so only deleting the oldest revoked rows keeps the table from growing."""
+    store = await PeopleStore.open(tmp_path / "atelier.db")
+    try:
+        class_id = await a_class(store)
+        for _ in range(MAX_REVOKED_WALL_LINKS + 5):
+            made = await store.new_wall_link(class_id)
+            assert made is not None
+            assert await store.revoke_wall_link(class_id, made[0].id)
+        live = await store.new_wall_link(class_id)
+        assert live is not None
+        assert await store.wall_links_of(class_id) == [live[0]]
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "atelier.db") as conn:
+        [(rows,)] = conn.execute("SELECT count(*) FROM wall_links").fetchall()
+    conn.close()
+    assert rows == MAX_REVOKED_WALL_LINKS + 1

@@ -3,8 +3,9 @@ class's wall opens there without the teacher's login (server/handlers/wall.py).
 
 The token is 256 random bits and only its SHA-256 is stored: a stolen database opens no wall,
 and a slow password hash would buy nothing against a token that cannot be guessed. A revoked
-link keeps its row (with `revoked` set) until its class is deleted; every lookup asks for a
-live one, so a revocation takes effect on the next request.
+link keeps its row (with `revoked` set) until its class is deleted or it is one of more than
+`MAX_REVOKED_WALL_LINKS` revoked ones; every lookup asks for a live one, so a revocation takes
+effect on the next request.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from server.engine.people.sqlite import Database
 
 #: Live links one class may have at once: a projector or two per room, a spare, a few rooms.
 MAX_WALL_LINKS = 20
+#: Revoked links a class keeps the rows of (the newest); older ones are deleted.
+MAX_REVOKED_WALL_LINKS = 20
 _TOKEN_BYTES = 32
 #: What `new_wall_link` issues (43 URL-safe characters); anything else is no token.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -85,6 +88,13 @@ class WallLinks:
                 " AND revoked IS NULL",
                 (time.time(), link_id, class_id),
             )
+            if changed:  # only the newest revoked rows stay: a make-and-revoke loop is bounded
+                await tx.run(
+                    "DELETE FROM wall_links WHERE class_id = ? AND revoked IS NOT NULL AND id NOT"
+                    " IN (SELECT id FROM wall_links WHERE class_id = ? AND revoked IS NOT NULL"
+                    " ORDER BY id DESC LIMIT ?)",
+                    (class_id, class_id, MAX_REVOKED_WALL_LINKS),
+                )
         return changed > 0
 
     async def wall_link_for(self, token: str) -> WallLinkRow | None:
