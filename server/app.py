@@ -20,7 +20,7 @@ from server.engine.session import WelcomeInfo
 from server.engine.session_table import SessionBounds
 from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
-from server.handlers import api, connlimit, ops, people, pictures, static_files
+from server.handlers import api, connlimit, export, ops, people, pictures, static_files
 from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
 from server.handlers.headers import security_headers
 from server.handlers.hostcheck import AllowedHosts, host_check
@@ -105,6 +105,7 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
     app[RUNS] = runs
     app[ops.METRICS] = ops.metrics_registry(app)
     app[static_files.STATIC] = static_files.StaticFiles(STATIC_DIR)
+    app[export.EXPORTING] = set()
     # After every cleanup context (aiohttp runs those first): ready means the pipeline is up.
     app.on_startup.append(_mark_ready)
     app.on_shutdown.append(_close_sockets)

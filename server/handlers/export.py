@@ -50,6 +50,9 @@ CHUNK_BYTES = 256 * 1024
 #: A chunk the client does not take within this long ends the download: a client that stops
 #: reading would otherwise hold one of the server's few export slots (and its file) for ever.
 SEND_TIMEOUT_SECONDS = 30.0
+#: The teachers with an export being written or sent: one each at a time, so one teacher (or
+#: a script with their cookie) cannot hold every one of the server's export slots.
+EXPORTING = web.AppKey("exporting", set[int])
 
 
 def _lang(request: web.Request) -> Lang:
@@ -96,8 +99,20 @@ async def export_class(request: web.Request) -> web.StreamResponse:
     span = _range(request, klass)
     plan = await _plan(request, klass, span)
     services = request.app[PIPELINE].services
-    if services.export_slots.locked():
+    exporting = request.app[EXPORTING]
+    if services.export_slots.locked() or klass.teacher_id in exporting:
         raise problem(request, ApiErrorCode.EXPORT_BUSY)
+    exporting.add(klass.teacher_id)
+    try:
+        return await _export(request, klass, span, plan)
+    finally:
+        exporting.discard(klass.teacher_id)
+
+
+async def _export(
+    request: web.Request, klass: ClassRow, span: ExportRange, plan: ExportPlan
+) -> web.StreamResponse:
+    services = request.app[PIPELINE].services
     async with services.export_slots:  # held while the archive exists: build and send
         try:
             archive = await asyncio.to_thread(build_archive, plan, services.records)

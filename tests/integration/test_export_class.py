@@ -219,3 +219,34 @@ async def test_a_client_that_stops_reading_the_export_frees_its_slot(
         slots.release()
     await download(room.teacher, server, export_path(room))
     await room.close()
+
+
+async def test_a_teacher_has_one_export_at_a_time_and_leaves_the_other_slots(
+    start_pipeline: StartPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a teacher's export is being sent, their second is 429 `export_busy` (a script
+    would take every slot), and another teacher's export goes through."""
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    other = await classroom(server, "Noah", teacher="mr-kim")
+    await make_picture(room.students["Mika"], server, "a fox")
+    await make_picture(other.students["Noah"], server, "a boat")
+    write, sending, release = web.StreamResponse.write, asyncio.Event(), asyncio.Event()
+
+    async def first_one_waits(self: web.StreamResponse, data: bytes) -> None:
+        if not sending.is_set():
+            sending.set()
+            await release.wait()
+        await write(self, data)
+
+    monkeypatch.setattr(web.StreamResponse, "write", first_one_waits)
+    first = asyncio.create_task(download(room.teacher, server, export_path(room)))
+    async with asyncio.timeout(10):
+        await sending.wait()
+    assert await refusal(room.teacher, server, export_path(room)) == (429, "export_busy")
+    await download(other.teacher, server, export_path(other))
+    release.set()
+    await first
+    await download(room.teacher, server, export_path(room))  # their turn again
+    await room.close()
+    await other.close()
