@@ -55,3 +55,32 @@ def describe(found: list[dict[str, Any]]) -> str:
 async def assert_accessible(page: Page, state: str) -> None:
     found = await violations(page)
     assert not found, f"axe in state {state!r}:\n{describe(found)}"
+
+
+async def focus_ring_contrast(page: Page) -> float:
+    """The contrast of the focused element's outline against what it sits on (the nearest
+    ancestor with a background): WCAG 1.4.11 wants 3:1, and axe does not measure focus rings.
+    0 when there is no outline at all."""
+    ratio: float = await page.evaluate(
+        """() => {
+          const rgba = (css) => (css.match(/[\\d.]+/g) || []).map(Number);
+          const lum = (c) => {
+            const [r, g, b] = c.slice(0, 3).map((v) => v / 255)
+              .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+          };
+          const focused = document.activeElement;
+          const style = getComputedStyle(focused);
+          if (style.outlineStyle === "none" || parseFloat(style.outlineWidth) === 0) return 0;
+          let behind = focused.parentElement;
+          while (behind && (rgba(getComputedStyle(behind).backgroundColor)[3] ?? 1) === 0) {
+            behind = behind.parentElement;
+          }
+          const ring = lum(rgba(style.outlineColor));
+          const surface = getComputedStyle(behind ?? document.documentElement);
+          const under = lum(rgba(surface.backgroundColor));
+          const [hi, lo] = ring > under ? [ring, under] : [under, ring];
+          return (hi + 0.05) / (lo + 0.05);
+        }"""
+    )
+    return ratio

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 from playwright.async_api import expect
 
-from tests.axe_support import assert_accessible
+from tests.axe_support import assert_accessible, focus_ring_contrast
 from tests.browser.conftest import OpenPage
 from tests.browser_support import WAIT_MS, connected, stage, start_run
 from tests.pipeline_support import StartPipeline, demo_of
@@ -43,7 +43,11 @@ async def test_the_page_is_accessible_idle_running_waiting_done_and_in_german(
     await assert_accessible(second, "waiting")
 
     # Cancel from the keyboard: the button goes away, the focus must not fall to the body.
+    await first.locator("#prompt").focus()  # from the keyboard, so :focus-visible holds
+    await first.keyboard.press("Shift+Tab")
     await running.locator(".run-cancel").focus()
+    ring = await focus_ring_contrast(first)
+    assert ring >= 3, f"the focus ring on Cancel is {ring:.2f}:1"
     await first.keyboard.press("Enter")
     demo.comfyui.release()
     await expect(running).to_have_attribute("data-status", "cancelled", timeout=WAIT_MS)
