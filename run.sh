@@ -59,10 +59,14 @@ ensure_installed() {
 
 # axe-core, the accessibility audit the browser tests inject (tests/axe_support.py): an npm
 # package kept outside the checkout, installed once; without it those tests fail, never skip.
+# Pinned: a new axe release can add rules; the suite should fail on a change of ours, not on
+# the day npm has a new version.
 AXE_PREFIX="${XDG_CACHE_HOME:-$HOME/.cache}/atelier/npm"
+AXE_VERSION=4.14.1
 ensure_axe() {
-    [ -f "$AXE_PREFIX/node_modules/axe-core/axe.min.js" ] && return 0
-    if ! npm install --silent --no-audit --no-fund --prefix "$AXE_PREFIX" axe-core; then
+    local installed="$AXE_PREFIX/node_modules/axe-core/package.json"
+    grep -qs "\"version\": \"$AXE_VERSION\"" "$installed" && return 0
+    if ! npm install --silent --no-audit --no-fund --prefix "$AXE_PREFIX" "axe-core@$AXE_VERSION"; then
         echo "run.sh: could not install axe-core with npm: the accessibility tests will fail" >&2
     fi
 }
