@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -69,11 +70,26 @@ class _Job:
     models: tuple[str, ...]
 
 
+#: A warm-up that loaded every model is not run again for this long (its progress is the
+#: answer): each one asks every backend outside the scheduler, so a script starting it again
+#: and again would swap models in and out under another class's lesson. A failed one may be
+#: retried at once.
+REWARM_SECONDS = 60.0
+
+
 class WarmUp:
     """The warm-up of every healthy instance of the kinds that load models, with progress."""
 
-    def __init__(self, backends: Backends, models: Sequence[str], timeout: float) -> None:
+    def __init__(
+        self,
+        backends: Backends,
+        models: Sequence[str],
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.backends = backends
+        self._clock = clock
+        self._finished: float | None = None  # when the last warm-up ended
         self.models = tuple(dict.fromkeys(models))
         self.timeout = timeout
         self._state: WarmState = "idle"
@@ -86,8 +102,9 @@ class WarmUp:
         return WarmProgress(self._state, self._done, self._total, self._failed)
 
     def start(self) -> WarmProgress:
-        """Start a warm-up unless one runs; the progress either way."""
-        if self._state == "running":
+        """Start a warm-up unless one runs or one loaded everything within `REWARM_SECONDS`;
+        the progress either way."""
+        if self._state == "running" or self._recently_done():
             return self.progress()
         jobs = self._jobs()
         self._done = self._failed = 0
@@ -99,6 +116,11 @@ class WarmUp:
         self._task = asyncio.create_task(self._run(jobs))
         log.info("warm_up_started", models=self._total)
         return self.progress()
+
+    def _recently_done(self) -> bool:
+        if self._state != "done" or self._finished is None:
+            return False
+        return self._clock() - self._finished < REWARM_SECONDS
 
     def is_warm(self, instance: Instance, model: str) -> bool:
         return (instance.pool, model) in self._warm
@@ -135,6 +157,7 @@ class WarmUp:
             log.exception("warm_up_crashed")
             self._failed = max(self._failed, 1)
         self._state = "failed" if self._failed else "done"
+        self._finished = self._clock()
         log.info("warm_up_finished", loaded=self._done - self._failed, failed=self._failed)
 
     async def _warm_instance(self, job: _Job) -> None:
