@@ -22,6 +22,7 @@ from server.engine.people.identity import MEMBER_PREFIX, Identity
 from server.engine.people.names import MAX_TEACHER_NAME, clean_name, name_key
 from server.engine.people.per_address import GUEST_WINDOW, MAX_GUEST_ADDRESSES, address_key
 from server.engine.people.tokens import Token, TokenKind
+from server.handlers.answers import answer
 from server.handlers.client_address import client_address
 from server.handlers.csrf import ensure_token
 from server.handlers.identity import (
@@ -96,12 +97,6 @@ def login_key(typed: str) -> str:
         return typed.casefold()
 
 
-def _json(model: Me | Person, status: int = 200) -> web.Response:
-    # Whose answer it is depends on the cookie: no cache may keep it.
-    headers = {"Cache-Control": "no-store"}
-    return web.json_response(text=model.model_dump_json(), status=status, headers=headers)
-
-
 async def me(request: web.Request) -> web.Response:
     """The caller, the access mode, and the CSRF token; a guest cookie in open mode."""
     mode = access_mode(request.app[SETTINGS])
@@ -152,7 +147,7 @@ async def join(request: web.Request) -> web.Response:
         request.app[REGISTRY].close_identity(
             f"{MEMBER_PREFIX}{member.id}", CloseCode.IDENTITY_REVOKED
         )
-    response = _json(Person(role=Role.STUDENT, nickname=member.nickname, class_name=klass.name))
+    response = answer(Person(role=Role.STUDENT, nickname=member.nickname, class_name=klass.name))
     issue(request, response, Token(TokenKind.MEMBER, str(member.id), member.version, int(now)))
     log.info("member_joined", member=member.id, class_id=klass.id, pin=body.pin is not None)
     return response
@@ -175,7 +170,7 @@ async def teacher_login(request: web.Request) -> web.Response:
         log.warning("teacher_login_refused", client=address)
         raise problem(request, ApiErrorCode.BAD_LOGIN)
     identity = teacher_identity(teacher)
-    response = _json(Person(role=Role.TEACHER, nickname=identity.nickname, class_name=None))
+    response = answer(Person(role=Role.TEACHER, nickname=identity.nickname, class_name=None))
     token = Token(TokenKind.TEACHER, str(teacher.id), teacher.version, int(time.time()))
     issue(request, response, token)
     log.info("teacher_logged_in", teacher=teacher.id)

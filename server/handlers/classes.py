@@ -12,13 +12,14 @@ import time
 
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from server.engine.classroom.wall import WallEvent
 from server.engine.people.class_pictures import retention_within
 from server.engine.people.codes import show_code
 from server.engine.people.identity import MEMBER_PREFIX, ClassRules, stricter_level
 from server.engine.people.rows import ClassRow, MemberRow
+from server.handlers.answers import answer
 from server.handlers.identity import identity_of, token_of
 from server.handlers.keys import CLASSES, LESSONS, PEOPLE, PIPELINE, REGISTRY, SETTINGS
 from server.handlers.problems import problem, read_body
@@ -39,12 +40,6 @@ log = structlog.get_logger(__name__)
 
 #: How long a PIN the teacher shows a student lets that student's nickname back in.
 PIN_SECONDS = 15 * 60
-
-
-def _json(model: BaseModel, status: int = 200) -> web.Response:
-    # Whose answer it is depends on the cookie: no cache may keep it.
-    headers = {"Cache-Control": "no-store"}
-    return web.json_response(text=model.model_dump_json(), status=status, headers=headers)
 
 
 def teacher_id(request: web.Request) -> int:
@@ -132,7 +127,7 @@ def _expires(hours: float | None) -> float | None:
 
 async def list_classes(request: web.Request) -> web.Response:
     rows = await request.app[PEOPLE].classes_of(teacher_id(request))
-    return _json(ClassList(classes=[with_lesson(request, class_info(row)) for row in rows]))
+    return answer(ClassList(classes=[with_lesson(request, class_info(row)) for row in rows]))
 
 
 async def create_class(request: web.Request) -> web.Response:
@@ -142,11 +137,11 @@ async def create_class(request: web.Request) -> web.Response:
     expires = _expires(body.code_expires_hours)
     row = await request.app[PEOPLE].create_class(owner, body.name, rules, expires)
     log.info("class_created", teacher=owner, class_id=row.id)
-    return _json(with_lesson(request, class_info(row)), status=201)
+    return answer(with_lesson(request, class_info(row)), status=201)
 
 
 async def get_class(request: web.Request) -> web.Response:
-    return _json(with_lesson(request, class_info(await own_class(request))))
+    return answer(with_lesson(request, class_info(await own_class(request))))
 
 
 async def change_class(request: web.Request) -> web.Response:
@@ -158,7 +153,7 @@ async def change_class(request: web.Request) -> web.Response:
         _live_rules(request, klass)
     if body.name is not None:
         klass = await people.rename_class(klass.id, body.name)
-    return _json(with_lesson(request, class_info(klass)))
+    return answer(with_lesson(request, class_info(klass)))
 
 
 async def rotate_code(request: web.Request) -> web.Response:
@@ -166,7 +161,7 @@ async def rotate_code(request: web.Request) -> web.Response:
     body = await read_body(request, CodeRotate)
     row = await request.app[PEOPLE].rotate_code(klass.id, _expires(body.code_expires_hours))
     log.info("class_code_rotated", class_id=row.id)
-    return _json(with_lesson(request, class_info(row)))
+    return answer(with_lesson(request, class_info(row)))
 
 
 async def delete_class(request: web.Request) -> web.Response:
@@ -185,14 +180,14 @@ async def list_members(request: web.Request) -> web.Response:
     klass = await own_class(request)
     rows = await request.app[PEOPLE].members_of(klass.id)
     members = [MemberInfo(id=row.id, nickname=row.nickname, locked=row.locked) for row in rows]
-    return _json(MemberList(members=members))
+    return answer(MemberList(members=members))
 
 
 async def issue_pin(request: web.Request) -> web.Response:
     _, member = await own_member(request)
     now = time.time()
     pin = await request.app[PEOPLE].issue_pin(member.id, now, PIN_SECONDS)
-    return _json(PinInfo(pin=pin, expires=now + PIN_SECONDS))
+    return answer(PinInfo(pin=pin, expires=now + PIN_SECONDS))
 
 
 async def remove_member(request: web.Request) -> web.Response:

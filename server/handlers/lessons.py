@@ -18,6 +18,7 @@ from aiohttp import web
 
 from server.engine.classroom.lessons import Lessons
 from server.engine.people.rows import ClassRow
+from server.handlers.answers import answer
 from server.handlers.classes import class_info, own_class, with_lesson
 from server.handlers.keys import CLASSES, LESSONS
 from server.handlers.problems import problem
@@ -41,9 +42,7 @@ def _answer(request: web.Request, klass: ClassRow, *, changed: bool = True) -> w
     hub = request.app.get(CLASSES)
     if changed and hub is not None:
         hub.class_changed(klass.id)
-    info = with_lesson(request, class_info(klass))
-    headers = {"Cache-Control": "no-store"}  # whose answer it is depends on the cookie
-    return web.json_response(text=info.model_dump_json(), headers=headers)
+    return answer(with_lesson(request, class_info(klass)))
 
 
 async def pause(request: web.Request) -> web.Response:

@@ -13,13 +13,13 @@ import time
 
 import structlog
 from aiohttp import web
-from pydantic import BaseModel
 
 from server.engine.classroom.wall import WallEvent, WallEventKind
 from server.engine.people.identity import MEMBER_PREFIX
 from server.engine.people.moderation import ClassPicture
 from server.engine.people.rows import ClassRow
 from server.engine.records import RUN_ID
+from server.handlers.answers import answer
 from server.handlers.classes import own_class, own_member
 from server.handlers.keys import CLASSES, PEOPLE, REGISTRY, SETTINGS
 from server.handlers.pictures import media_url, retention_start
@@ -34,11 +34,6 @@ from server.protocol._http_console import (
 )
 
 log = structlog.get_logger(__name__)
-
-
-def _json(model: BaseModel) -> web.Response:
-    # Whose answer it is depends on the cookie: no cache may keep it.
-    return web.json_response(text=model.model_dump_json(), headers={"Cache-Control": "no-store"})
 
 
 def _since(request: web.Request, klass: ClassRow) -> float:
@@ -86,7 +81,7 @@ async def moderation_log(request: web.Request) -> web.Response:
     """`GET /api/classes/{id}/moderation`: the class's blocked runs, newest first."""
     klass = await own_class(request)
     entries = await request.app[PEOPLE].blocked_of_class(klass.id, _since(request, klass))
-    return _json(ModerationLog(blocked=[blocked_run(entry) for entry in entries]))
+    return answer(ModerationLog(blocked=[blocked_run(entry) for entry in entries]))
 
 
 async def class_pictures(request: web.Request) -> web.Response:
@@ -95,7 +90,7 @@ async def class_pictures(request: web.Request) -> web.Response:
     entries = await request.app[PEOPLE].pictures_of_class(
         klass.id, _since(request, klass), include_hidden=True
     )
-    return _json(ClassPictureList(pictures=[picture_info(entry) for entry in entries]))
+    return answer(ClassPictureList(pictures=[picture_info(entry) for entry in entries]))
 
 
 async def change_picture(request: web.Request) -> web.Response:
@@ -115,7 +110,7 @@ async def change_picture(request: web.Request) -> web.Response:
     for kind in _changes(before, after):
         _publish(request, klass.id, WallEvent(kind=kind, run=run_id))
     log.info("picture_marked", class_id=klass.id, run=run_id, hidden=after.row.hidden)
-    return _json(picture_info(after))
+    return answer(picture_info(after))
 
 
 def _changes(before: ClassPicture, after: ClassPicture) -> list[WallEventKind]:
@@ -150,7 +145,7 @@ async def lock_member(request: web.Request) -> web.Response:
     request.app[REGISTRY].close_identity(f"{MEMBER_PREFIX}{member.id}", CloseCode.IDENTITY_REVOKED)
     _members_changed(request, member.class_id)
     log.info("member_locked", member=member.id, class_id=member.class_id)
-    return _json(MemberInfo(id=member.id, nickname=member.nickname, locked=True))
+    return answer(MemberInfo(id=member.id, nickname=member.nickname, locked=True))
 
 
 async def unlock_member(request: web.Request) -> web.Response:
@@ -160,7 +155,7 @@ async def unlock_member(request: web.Request) -> web.Response:
     await request.app[PEOPLE].lock_member(member.id, False)
     _members_changed(request, member.class_id)
     log.info("member_unlocked", member=member.id, class_id=member.class_id)
-    return _json(MemberInfo(id=member.id, nickname=member.nickname, locked=False))
+    return answer(MemberInfo(id=member.id, nickname=member.nickname, locked=False))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -9,19 +9,15 @@ console words the codes. The engine side is `server/engine/classroom/readiness.p
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from server.engine.classroom.readiness import KindReadiness, WarmProgress, WarmUp, readiness
+from server.handlers.answers import answer
 from server.handlers.classes import teacher_id
 from server.handlers.keys import PIPELINE
 from server.handlers.problems import problem
 from server.protocol._http import ApiErrorCode
 from server.protocol._http_console import BackendsReadiness, ModelReadiness, WarmUpProgress
 from server.protocol._http_console import KindReadiness as KindBody
-
-
-def _json(model: BaseModel) -> web.Response:
-    return web.json_response(text=model.model_dump_json(), headers={"Cache-Control": "no-store"})
 
 
 def _warm_up(request: web.Request) -> WarmUp:
@@ -59,12 +55,12 @@ async def backends(request: web.Request) -> web.Response:
     body = BackendsReadiness(
         kinds=[kind_body(kind) for kind in kinds], warmup=progress_body(warm_up.progress())
     )
-    return _json(body)
+    return answer(body)
 
 
 async def start_warm_up(request: web.Request) -> web.Response:
     """`POST /api/teacher/warmup`: start the warm-up, or answer the one that runs."""
-    return _json(progress_body(_warm_up(request).start()))
+    return answer(progress_body(_warm_up(request).start()))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -29,6 +29,7 @@ from server.engine.people.rows import ClassRow
 from server.engine.people.wall_links import TOKEN_SHAPE, WallLinkRow
 from server.engine.picture_access import teacher_key
 from server.engine.run_record import RecordedOwner
+from server.handlers.answers import answer
 from server.handlers.classes import own_class
 from server.handlers.identity import identity_of, set_cookie
 from server.handlers.keys import CLASSES, PEOPLE, PIPELINE, SETTINGS
@@ -64,11 +65,6 @@ def _path_id(request: web.Request, name: str) -> int:
     return int(text)
 
 
-def _no_store(body: str, status: int = 200) -> web.Response:
-    headers = {"Cache-Control": "no-store"}
-    return web.json_response(text=body, status=status, headers=headers)
-
-
 # -- wall links (the class's teacher only)
 
 
@@ -80,16 +76,14 @@ async def create_link(request: web.Request) -> web.Response:
     link, token = made
     log.info("wall_link_created", class_id=klass.id, link=link.id)
     url = f"/wall/{klass.id}#k={token}"
-    return _no_store(
-        WallLinkCreated(id=link.id, url=url, created=link.created).model_dump_json(), 201
-    )
+    return answer(WallLinkCreated(id=link.id, url=url, created=link.created), 201)
 
 
 async def list_links(request: web.Request) -> web.Response:
     klass = await own_class(request)
     rows = await request.app[PEOPLE].wall_links_of(klass.id)
     links = [WallLinkInfo(id=row.id, created=row.created) for row in rows]
-    return _no_store(WallLinkList(links=links).model_dump_json())
+    return answer(WallLinkList(links=links))
 
 
 async def revoke_link(request: web.Request) -> web.Response:
@@ -169,7 +163,7 @@ async def pictures(request: web.Request) -> web.Response:
     )
     catalog = _catalog(request)
     items = [wall_item(p.row, p.nickname, catalog) for p in found if on_wall(p.row)]
-    response = _no_store(WallPictures(name=klass.name, pictures=items).model_dump_json())
+    response = answer(WallPictures(name=klass.name, pictures=items))
     token = _token(request)
     if link is not None and token is not None:  # the feed and the pictures need no header
         set_cookie(request, response, WALL_COOKIE, token, COOKIE_SECONDS)
