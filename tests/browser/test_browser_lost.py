@@ -119,11 +119,12 @@ async def test_a_run_whose_session_expired_offline_reads_interrupted_and_tries_a
     session = await session_of(page, server)
     closed = closed_gate(session)
 
-    # Chromium's offline mode keeps an open socket alive, so the server cuts it; offline,
-    # the page cannot come back within the grace period.
+    # Offline, the page drops its socket at the browser's `offline` event (connection.js);
+    # Chromium keeps the socket itself open, so the server may not have heard yet: it cuts
+    # the socket then. Offline, the page cannot come back within the grace period.
     await page.context.set_offline(True)
-    assert session.connection is not None
-    session.connection.close(CloseCode.GOING_AWAY, "the tablet went to sleep")
+    if session.connection is not None:
+        session.connection.close(CloseCode.GOING_AWAY, "the tablet went to sleep")
     await release_interrupted(server)
     async with asyncio.timeout(WAIT_MS / 1000):
         await closed.wait()
