@@ -34,8 +34,9 @@ from server.protocol import RunStatus
 
 log = structlog.get_logger(__name__)
 
-RUN_ID = re.compile(r"^r-[A-Za-z0-9_-]{4,40}$")
-MEDIA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.(png|jpe?g|webp|gif)$")
+# `\Z`, not `$`: `$` also matches before a final newline, so "r-abcd\n" would pass as an id.
+RUN_ID = re.compile(r"^r-[A-Za-z0-9_-]{4,40}\Z")
+MEDIA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.(png|jpe?g|webp|gif)\Z")
 RECORD_NAME = "record.json"
 
 CONTENT_TYPES = {

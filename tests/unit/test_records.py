@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from server.engine.people.identity import guest
-from server.engine.records import RecordStore, content_type
+from server.engine.records import MEDIA_NAME, RUN_ID, RecordStore, content_type
 from server.engine.run import Run, RunInputs
 from server.engine.run_record import RecordedOwner
 from server.engine.session import Session
@@ -160,3 +160,10 @@ async def test_a_run_record_keeps_its_shape_on_disk_byte_for_byte(tmp_path: Path
     run = failed_run()
     await RecordStore(tmp_path, 1).write(run.id, run.record().with_owner(MIKA))
     assert (tmp_path / run.id / "record.json").read_bytes() == PINNED_RECORD
+
+
+def test_a_run_id_or_a_media_name_with_a_final_newline_is_no_name() -> None:
+    assert RUN_ID.match("r-abcd")
+    assert not RUN_ID.match("r-abcd\n")
+    assert MEDIA_NAME.match("out-1.png")
+    assert not MEDIA_NAME.match("out-1.png\n")
