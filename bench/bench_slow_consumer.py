@@ -40,16 +40,17 @@ def masked_frame(payload: bytes) -> bytes:
     return head + mask + body
 
 
-def stopped_reader(url: str) -> socket.socket:
-    """A WebSocket that says hello, starts the flood and then never reads again."""
-    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+def unread_socket(host: str, port: int, cookie: str | None = None) -> socket.socket:
+    """A WebSocket with a 4 KiB receive buffer, upgraded and greeted with `hello`, whose
+    frames are never read: every byte after the upgrade's headers stays unread."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((host, int(port)))
+    sock.connect((host, port))
     key = base64.b64encode(os.urandom(16)).decode()
+    cookie_line = "" if cookie is None else f"Cookie: {cookie}\r\n"
     sock.sendall(
         f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{cookie_line}"
         "Sec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     answer = b""
@@ -57,6 +58,13 @@ def stopped_reader(url: str) -> socket.socket:
         answer += sock.recv(1)  # byte by byte: leave every frame after the headers unread
     assert b" 101 " in answer.split(b"\r\n", 1)[0], answer
     sock.sendall(masked_frame(b'{"type":"hello","protocol":1}'))
+    return sock
+
+
+def stopped_reader(url: str) -> socket.socket:
+    """A WebSocket that says hello, starts the flood and then never reads again."""
+    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    sock = unread_socket(host, int(port))
     start = {
         "type": "run.start",
         "prompt": "RELAYFLOOD",

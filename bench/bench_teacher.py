@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import functools
-import os
 import socket
 import tempfile
 import time
@@ -38,6 +36,7 @@ import aiohttp
 import orjson
 import uvloop
 from aiohttp import web
+from bench_slow_consumer import masked_frame, unread_socket
 
 from server.app import create_app
 from server.engine.session import SessionState
@@ -146,30 +145,9 @@ async def reading_console(url: str, cookie: str, class_id: int, got: list[int]) 
         await console.close()
 
 
-def masked_frame(payload: bytes) -> bytes:
-    mask = os.urandom(4)
-    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    size = len(payload)
-    head = bytes([0x81, 0x80 | size]) if size < 126 else bytes([0x81, 0xFE]) + size.to_bytes(2)
-    return head + mask + body
-
-
 def stopped_console(port: int, cookie: str, class_id: int) -> socket.socket:
     """A teacher's socket that says hello, watches the class and never reads again."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nCookie: {cookie}\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    answer = b""
-    while b"\r\n\r\n" not in answer:
-        answer += sock.recv(1)  # byte by byte: leave every frame after the headers unread
-    assert b" 101 " in answer.split(b"\r\n", 1)[0], answer
-    sock.sendall(masked_frame(b'{"type":"hello","protocol":1}'))
+    sock = unread_socket("127.0.0.1", port, cookie)
     watch = {"type": "class.watch", "class_id": class_id}
     sock.sendall(masked_frame(orjson.dumps(watch)))
     return sock
