@@ -19,6 +19,7 @@ from server.engine.catalog import SafetyLevel
 from server.engine.errors import InvalidState
 from server.engine.people.identity import Identity
 from server.engine.run_record import RecordedInputs, RunRecord, Verdict
+from server.engine.uploads import InputImage
 from server.protocol import (
     RunDone,
     RunEndCode,
@@ -127,6 +128,9 @@ class Run:
     total: float | None = None
     #: Set by `Pipeline.start` for a class member's run (`ClassHub.run_started`).
     tap: RunTap | None = None
+    #: The student's own picture this run starts from (`run.start` `image`, claimed from the
+    #: upload store at admission); None: from the prompt alone.
+    input_image: InputImage | None = None
 
     # -- lifecycle
 

@@ -38,6 +38,8 @@ class RunStart(ClientMessageBase):
     height: Annotated[int, Field(ge=16, le=8192)] | None = None
     lang: Lang = "en"
     ref: Annotated[str, Field(max_length=64)] | None = None
+    #: An upload's id (`POST /api/uploads`): the run starts from that picture.
+    image: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
 class CompareStart(ClientMessageBase):

@@ -103,6 +103,8 @@ class RunAccepted(ServerEvent):
     output: str
     #: A compare's id ("c-..."), the same on each of its runs' `run.accepted`; None: alone.
     group: str | None = None
+    #: The URL of the upload the run starts from (`GET /api/uploads/{id}`); None: no picture.
+    input: str | None = None
 
 
 class Queue(ServerEvent):

@@ -46,6 +46,12 @@ class ErrorCode(StrEnum):
     #: `run.start` with edited instructions (`meta_prompt`) from a member of a class whose
     #: teacher turned editing off (`welcome`'s `limits.edit_instructions` says so first).
     EDIT_NOT_ALLOWED = "edit_not_allowed"
+    #: `run.start` `image` naming no upload of this person's (another's, used, expired).
+    UNKNOWN_UPLOAD = "unknown_upload"
+    #: `run.start` with an `image` for an output config that takes none.
+    IMAGE_NOT_ACCEPTED = "image_not_accepted"
+    #: `run.start` without an `image` for an output config that needs one.
+    IMAGE_REQUIRED = "image_required"
 
 
 class RunEndCode(StrEnum):
