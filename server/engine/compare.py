@@ -92,6 +92,7 @@ def start_runs(
         group=group,
         limits=class_limits(pipeline.services.scheduler.settings.limits, rules),
         class_id=session.identity.class_id,  # its teacher may pause it
+        fair_group=session.fair_group,  # a guest: its address's place in the fair order
     )
     for run, ticket in zip(runs, tickets, strict=True):
         pipeline.launch(session, run, ticket, messages[0].ref)

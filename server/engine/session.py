@@ -108,6 +108,7 @@ class Session:
         log_bytes: int = DEFAULT_LOG_BYTES,
         replay_bytes: int = DEFAULT_REPLAY_BYTES,
         run_owner: str | None = None,
+        fair_group: str | None = None,
     ) -> None:
         self.id = session_id
         self.secret = secret
@@ -116,6 +117,9 @@ class Session:
         #: Whom its runs count for in the scheduler (`per_address.run_owner`): the identity's
         #: key, or for a cookie-less session its client address's (hashed) key.
         self.run_owner = run_owner or identity.key
+        #: Whom its runs count for in the fair order (`per_address.fair_group`): a guest's
+        #: client address, anyone else their run owner.
+        self.fair_group = fair_group or self.run_owner
         self.state = SessionState.DETACHED
         self.log = EventLog(log_limit, log_bytes)
         self.replay_bytes = replay_bytes

@@ -20,7 +20,7 @@ from server.engine.connection import Connection
 from server.engine.errors import AtelierError
 from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES
 from server.engine.people.identity import Identity
-from server.engine.people.per_address import run_owner
+from server.engine.people.per_address import fair_group, run_owner
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session, SessionState, WelcomeInfo
 from server.engine.session_table import Group, SessionBounds, SessionTable, TooManySessions
@@ -173,6 +173,7 @@ class SessionRegistry:
             stats=self.stats,
             identity=identity,
             run_owner=run_owner(identity, address),
+            fair_group=fair_group(identity, address),
         )
         self._sessions[session_id] = session
         self._table.add(session, groups)

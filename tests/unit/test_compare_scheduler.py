@@ -107,11 +107,11 @@ def test_the_persons_next_run_is_counted_behind_one_compare_not_three() -> None:
     compared = scheduler.admit_group(runs("a1", "a2", "a3"), "m-1", group="c-1")
     later = scheduler.admit("r1", "m-1")
     assert later.phase is RunPhase.ACTIVE  # the compare is one of the person's two places
-    line = scheduler._people["m-1"]
-    assert [line.share(t) for t in compared] == [0, 1, 2]
-    assert line.share(later) == 1
+    fair = scheduler._fair
+    assert [fair.share(t) for t in compared] == [0, 1, 2]
+    assert fair.share(later) == 1
     compared[0].close()
-    assert [line.share(t) for t in compared[1:]] == [0, 1]  # the rest move up
+    assert [fair.share(t) for t in compared[1:]] == [0, 1]  # the rest move up
 
 
 def message(*perspectives: str) -> CompareStart:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from server.engine.people.identity import Identity, anonymous, guest
-from server.engine.people.per_address import NETWORK_PREFIX, address_key, network_of, run_owner
+from server.engine.people.per_address import (
+    NETWORK_PREFIX,
+    address_key,
+    fair_group,
+    network_of,
+    run_owner,
+)
 from server.protocol import Role
 
 MEMBER = Identity(Role.STUDENT, "m-7", "Mika", 1, "4b")
@@ -52,3 +58,16 @@ def test_everyone_with_a_cookie_counts_as_themselves_whatever_their_address() ->
 def test_a_cookie_less_session_without_an_address_is_its_own_person() -> None:
     one = anonymous("nonce-1")
     assert run_owner(one, None) == one.key
+
+
+def test_every_guest_of_one_address_shares_one_place_in_the_fair_order() -> None:
+    cookie, other_cookie, no_cookie = guest("g1"), guest("g2"), anonymous("nonce-1")
+    places = {fair_group(who, "203.0.113.7") for who in (cookie, other_cookie, no_cookie)}
+    assert places == {address_key("203.0.113.7")}
+    assert fair_group(cookie, "198.51.100.2") != fair_group(cookie, "203.0.113.7")
+
+
+def test_members_and_teachers_keep_their_own_place_behind_any_address() -> None:
+    assert fair_group(MEMBER, "203.0.113.7") == "m-7"
+    assert fair_group(Identity(Role.TEACHER, "t-1", "ms-lee"), "203.0.113.7") == "t-1"
+    assert fair_group(guest("g1"), None) == "g-g1"  # no address known: the guest alone

@@ -10,12 +10,19 @@ or what a trusted proxy names), as the session table already bounds their sessio
 - new guest cookies per address and hour (`guest_cookies_per_hour`, `server/handlers/auth.py`);
   a browser that holds one keeps it, however many others its address made;
 - the runs of cookie-less sessions count as one person per address (`run_owner`), for
-  `max_runs_in_flight`, `max_queued_runs` and the scheduler's fair order.
+  `max_runs_in_flight`, `max_queued_runs` and the scheduler's fair order;
+- the runs of every guest of one address, cookie or not, take ONE place in the scheduler's
+  fair order (`fair_group`): each guest keeps their own limits, but an address that mints
+  sixty guest cookies an hour is still one place in line beside a student at home.
 
 A whole class behind one school router is one address: that is why browsers get guest cookies
 (each its own person), and why the cookie bound must let a class's worth of them through
-(docs/configuration.md, "Who may use the server"). An IPv6 client usually holds a whole /64,
-so an IPv6 address counts by its /64 network.
+(docs/configuration.md, "Who may use the server"). The price of `fair_group` is paid by such a
+class in `open` mode: beside guests from other addresses it has one address's place in line
+(inside it, its runs go in start order, each guest within their own limits); a class that
+joins (`classes` mode) is a person per student and pays nothing.
+
+An IPv6 client usually holds a whole /64, so an IPv6 address counts by its /64 network.
 
 Addresses are held in memory only, and only as a keyed hash (`address_key`, with a key drawn
 at start-up): nothing here is stored or logged, and the key is gone with the process.
@@ -69,5 +76,14 @@ def run_owner(identity: Identity, address: str | None) -> str:
     """The person a session's runs count for: a cookie-less session's address (one budget
     and one place in the fair order for all of them); anyone else: their own key."""
     if not identity.is_anonymous or address is None:
+        return identity.key
+    return address_key(address)
+
+
+def fair_group(identity: Identity, address: str | None) -> str:
+    """Whom a session's runs count for in the fair order: a guest's address (every guest
+    of it together, cookie or not); a member, a teacher, or a guest of no known address:
+    the run owner."""
+    if not identity.is_guest or address is None:
         return identity.key
     return address_key(address)

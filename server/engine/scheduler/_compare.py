@@ -73,6 +73,7 @@ def admit_unit(
     limits: RunLimits | None,
     class_id: int | None,
     group: str | None = None,
+    fair_group: str | None = None,
 ) -> list[RunTicket]:
     """`Scheduler.admit` and `admit_group`: the runs start together, wait together in the
     person's line, or are refused together; nothing queued is touched."""
@@ -87,6 +88,7 @@ def admit_unit(
         for run_id, on_queue in runs.items()
     ]
     for ticket in tickets:
+        ticket.fair_group = fair_group or person
         scheduler._runs[ticket.run_id] = ticket
         if verdict is Admission.START:
             scheduler._activate(line, ticket)

@@ -8,7 +8,7 @@ on a `Ticker`, which repeats only while someone waits.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from server.engine.scheduler._compare import share_of
 from server.engine.scheduler._queueing import RunLimits, SlotQueue, Throttle
@@ -114,7 +114,30 @@ class PersonLine:
         self.starts = 0
         self.notifier = Notifier(interval, lambda: flush(self))
 
+
+class FairGroups:
+    """The runs in flight of each fair group, whose count orders a run's slot requests.
+
+    A fair group is a person (their owner key) or, for the `open` mode's guests, the client
+    address all of them come from (`per_address.fair_group`): one address that makes many
+    guest persons still takes one person's place in the fair order, while each of its guests
+    keeps their own limits. A run's share (its wait keys' first field) is how many units of
+    its group in flight started before it (`_compare.share_of`).
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[str, dict[str, RunTicket]] = {}
+
+    def add(self, ticket: RunTicket) -> None:
+        self._groups.setdefault(ticket.fair_group, {})[ticket.run_id] = ticket
+
+    def remove(self, ticket: RunTicket) -> None:
+        group = self._groups.get(ticket.fair_group)
+        if group is not None and group.pop(ticket.run_id, None) is not None and not group:
+            del self._groups[ticket.fair_group]
+
     def share(self, ticket: RunTicket) -> int:
-        """How many of the person's runs in flight started before `ticket` (its wait keys'
-        first field), a compare counting once for the runs after it (`_compare.share_of`)."""
-        return share_of(ticket, self.in_flight.values())
+        return share_of(ticket, self.in_flight(ticket.fair_group))
+
+    def in_flight(self, group: str) -> Iterable[RunTicket]:
+        return self._groups.get(group, {}).values()

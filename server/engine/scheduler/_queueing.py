@@ -88,9 +88,10 @@ class RunPriority(NamedTuple):
 
 
 class WaitKey(NamedTuple):
-    """One slot request: its run's share of its person's runs in flight (0 for a person's
-    oldest run, 1 for the next, ...), the run's priority, then the request's own number (keys
-    are unique). The share comes first: a person's second run never goes before anyone's first.
+    """One slot request: its run's share of its fair group's runs in flight (0 for the
+    group's oldest run, 1 for the next, ...; a group is a person, or every guest of one
+    address: `_lines.FairGroups`), the run's priority, then the request's own number (keys
+    are unique). The share comes first: a group's second run never goes before anyone's first.
     """
 
     share: int

@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from server.engine.scheduler._compare import admit_unit, start_next
 from server.engine.scheduler._eta import ServiceTimes, suggest_retry_after
-from server.engine.scheduler._lines import PersonLine, Pool, Ticker
+from server.engine.scheduler._lines import FairGroups, PersonLine, Pool, Ticker
 from server.engine.scheduler._metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
 from server.engine.scheduler._pause import ClassPauses
 from server.engine.scheduler._queueing import Admission, RunLimits, WaitKey, run_priority
@@ -55,6 +55,7 @@ class Scheduler(ClassPauses):
         }
         self._eta_refresh = Ticker(settings.eta_refresh_interval, self.refresh_etas)
         self._people: dict[str, PersonLine] = {}
+        self._fair = FairGroups()  # runs in flight per fair group: their order in the pools
         self._runs: dict[str, RunTicket] = {}
         self._times = ServiceTimes(settings.eta_window)
         self._run_seq = itertools.count(1)
@@ -111,11 +112,14 @@ class Scheduler(ClassPauses):
         limits: RunLimits | None = None,
         on_queue: QueueCallback | None = None,
         class_id: int | None = None,
+        fair_group: str | None = None,
     ) -> RunTicket:
         """Admit `person`'s run or refuse it at once (Busy, TooManyRuns); nothing queued is
         touched. `limits` default to the settings' (a class passes its lower ones); a run of a
-        class member names the class (its teacher may pause it)."""
-        return admit_unit(self, {run_id: on_queue}, person, limits, class_id)[0]
+        class member names the class (its teacher may pause it); `fair_group` is whom it
+        counts for in the fair order (default: the person; `_lines.FairGroups`)."""
+        unit = {run_id: on_queue}
+        return admit_unit(self, unit, person, limits, class_id, fair_group=fair_group)[0]
 
     def admit_group(
         self,
@@ -125,9 +129,10 @@ class Scheduler(ClassPauses):
         group: str | None,
         limits: RunLimits | None = None,
         class_id: int | None = None,
+        fair_group: str | None = None,
     ) -> list[RunTicket]:
         """A compare's runs (one per perspective), admitted as ONE unit or refused (`_compare`)."""
-        return admit_unit(self, runs, person, limits, class_id, group)
+        return admit_unit(self, runs, person, limits, class_id, group, fair_group)
 
     def _line_of(self, person: str, limits: RunLimits) -> PersonLine:
         """The person's line with their latest limits; made (not yet kept) if they have none."""
@@ -167,6 +172,7 @@ class Scheduler(ClassPauses):
         ticket.activate(run_priority(self._clock(), s.fairness_window, line.starts, start))
         line.starts += 1
         line.in_flight[ticket.run_id] = ticket
+        self._fair.add(ticket)
 
     def close_run(self, ticket: RunTicket, *, cancelled: bool) -> None:
         """The ticket's `close`: free its place, fail its waiting requests, forget it."""
@@ -181,7 +187,8 @@ class Scheduler(ClassPauses):
             line.notifier.mark()
         else:
             line.in_flight.pop(ticket.run_id, None)
-            self._move_up(line)
+            self._fair.remove(ticket)
+            self._move_up(ticket.fair_group)
             start_next(self, line)
         ticket.end()
         for lease in list(ticket.waiting):
@@ -200,9 +207,7 @@ class Scheduler(ClassPauses):
             raise UnknownPool(f"no backend pool named {pool_name!r}")
         await ticket.started()
         assert ticket.priority is not None  # set on activation
-        key = WaitKey(
-            self._people[ticket.person].share(ticket), ticket.priority, next(self._lease_seq)
-        )
+        key = WaitKey(self._fair.share(ticket), ticket.priority, next(self._lease_seq))
         future = asyncio.get_running_loop().create_future()
         lease = Lease(ticket, pool_name, stage, key, future, self._clock())
         if self._request(pool, lease):
@@ -225,12 +230,12 @@ class Scheduler(ClassPauses):
             raise RunClosed(f"run {ticket.run_id} was closed")
         return lease
 
-    def _move_up(self, line: PersonLine) -> None:
-        """A run of the person ended: their waiting requests whose share fell take their new
-        places (a slot is never free while anyone waits, so each one waits again)."""
-        for ticket in line.in_flight.values():
+    def _move_up(self, group: str) -> None:
+        """A run of the fair group ended: its waiting requests whose share fell take their
+        new places (a slot is never free while anyone waits, so each one waits again)."""
+        for ticket in self._fair.in_flight(group):
             for lease in ticket.waiting:
-                share = line.share(ticket)
+                share = self._fair.share(ticket)
                 if share != lease.key.share:
                     pool = self._pools[lease.pool]
                     self._withdraw(pool, lease)

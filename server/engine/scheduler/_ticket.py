@@ -69,7 +69,8 @@ class RunTicket:
         group: str | None = None,
     ) -> None:
         self.run_id = run_id
-        self.person = person  # the owner key its limits and fairness count by
+        self.person = person  # the owner key its limits count by
+        self.fair_group = person  # whom its place in the fair order counts for (`FairGroups`)
         self.class_id = class_id  # its person's class: its teacher may pause it (`_pause`)
         self.group = group  # its compare: the compare's runs count as one unit (`_compare`)
         self.seq = seq
