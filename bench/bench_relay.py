@@ -1,21 +1,31 @@
 """Relay cost: tokens from an LLM to a browser through Atelier, against a minimal aiohttp relay.
 
 Both paths read the same token source (an Ollama-shaped NDJSON server in its own process whose
-every token is the source's CLOCK_MONOTONIC at send time, in ns) and the same client (aiohttp
-WebSocket, one socket per stream, in this process). The floor relay is what the reference
+every token is the source's CLOCK_MONOTONIC at send time, in ns, as a whole word: "<ns> ") and
+the same client (aiohttp WebSocket, one socket per stream, in this process). Atelier's word
+screen (server/engine/stream_screen.py) releases text up to the last word boundary, so a token
+that ends in a space passes it at once; with `--words leading` (" <ns>", as most models write)
+each word is held until the next token brings its boundary, and the latency includes that
+hold. The client reads every word of a relayed text as one send time, however the screen
+joined or split the tokens. The floor relay is what the reference
 measured as "tuned": uvloop, one shared ClientSession, orjson, `send_frame(bytes, TEXT)`,
 compression off, one frame per token. Atelier runs as `python -m server` (safety level adult
 so no LLM verdict step, the model-free output on a ComfyUI simulator at 1 step).
 
 Per concurrency level, in the same run, alternating floor / Atelier:
   paced  - every stream at --rate tokens/s: latency per token (client receipt minus source
-           send, both CLOCK_MONOTONIC on one machine) and relay CPU per token (/proc utime+stime);
+           send, both CLOCK_MONOTONIC on one machine), time to first token (run.start sent to
+           the first token received, per stream) and relay CPU per token (/proc utime+stime);
+           a round starts once every stream's socket is open and greeted;
   burst  - the source unthrottled: delivered tokens per second.
 Latency percentiles come twice: over every token, and "steady" (st.) without the first and last
 --settle tokens of each stream, where every run's start-up and wrap-up work (admission, stages,
 the image, the record) lands on the same loop at once.
 Atelier streams the `bauhaus` interception (max_tokens 320), so --tokens is capped at 320: with
 a lower max_tokens Atelier would relay fewer tokens per stream than the floor.
+
+--gradio adds a third leg (bench/relay_gradio.py, `pip install .[bench]`): a gr.ChatInterface
+on the same source, driven through Gradio's queue. Each round prints the load average.
 
 Run: .venv/bin/python bench/bench_relay.py [--levels 1,10,100,500] [--tokens 200] [--rate 50]
      [--profile out.txt|.svg: py-spy on each relay during the paced rounds, to out-floor.txt
@@ -41,11 +51,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import orjson
+import relay_gradio
 import uvloop
 from aiohttp import WSMsgType, web
 
@@ -53,6 +65,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
 MODEL = "llama3.2"
 FLOOD_TOKENS = 320  # a run's max_tokens (haiku): what a real model stops at
+#: listen() backlog of the source and the floor: a burst of 500 connections must not be
+#: dropped and retried (the kernel caps it at net.core.somaxconn, 4096 here).
+BACKLOG = 4096
 LLM_ENTRIES = 8  # Atelier caps slots per LLM entry at 64; 8 entries x 64 hold 500 streams
 LAST_TOKEN = [0.0]  # perf_counter of the latest token received
 UPSTREAM_PEAK = [0.0]  # most upstream responses Atelier held open at once (--watch-upstream)
@@ -65,7 +80,7 @@ INTERCEPTION_MAX_TOKENS = 320  # workflows/interception/bauhaus.json
 # -- the token source (its own process)
 
 
-def source_app(tokens: int, rate: float) -> web.Application:
+def source_app(tokens: int, rate: float, words: str = "trailing") -> web.Application:
     async def root(request: web.Request) -> web.Response:
         return web.Response(text="Ollama is running")
 
@@ -92,7 +107,8 @@ def source_app(tokens: int, rate: float) -> web.Application:
                     await asyncio.sleep(delay)
             elif i % 64 == 63:
                 await asyncio.sleep(0)  # let the other streams' timers run
-            text = f" {time.monotonic_ns()}{pad}" if count > 1 else "ok"
+            stamp = f"{time.monotonic_ns()}{pad}"
+            text = "ok" if count == 1 else f" {stamp}" if words == "leading" else f"{stamp} "
             line = {
                 "model": MODEL,
                 "message": {"role": "assistant", "content": text},
@@ -176,8 +192,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
+def processes(
+    tokens: int, rate: float, gradio: bool = False, words: str = "trailing"
+) -> Iterator[dict[str, Any]]:
     started: list[subprocess.Popen[bytes]] = []
+    shape = ["--tokens", str(tokens), "--rate", str(rate), "--words", words]
 
     def start(cmd: list[str], port: int, env: dict[str, str] | None = None) -> int:
         proc = subprocess.Popen(
@@ -194,7 +213,8 @@ def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
     try:
         src, flo, comfy, ate = free_port(), free_port(), free_port(), free_port()
         start(
-            [*me, "source", "--port", str(src), "--tokens", str(tokens), "--rate", str(rate)], src
+            [*me, "source", "--port", str(src), *shape],
+            src,
         )
         floor_pid = start(
             [*me, "floor", "--port", str(flo), "--source", f"http://127.0.0.1:{src}"], flo
@@ -221,10 +241,15 @@ def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
             "ATELIER_MONITOR_TOKEN": MONITOR_TOKEN,  # /metrics is for operators only
         }
         atelier_pid = start([sys.executable, "-m", "server"], ate, env)
-        yield {
+        targets = {
             "floor": (f"ws://127.0.0.1:{flo}/ws", floor_pid),
             "atelier": (f"ws://127.0.0.1:{ate}/ws", atelier_pid),
         }
+        if gradio:
+            gra = free_port()
+            cmd = [*me, "gradio", "--port", str(gra), "--source", f"http://127.0.0.1:{src}"]
+            targets["gradio"] = (f"http://127.0.0.1:{gra}", start(cmd, gra))
+        yield targets
     finally:
         for proc in started:
             proc.terminate()
@@ -235,25 +260,57 @@ def processes(tokens: int, rate: float) -> Iterator[dict[str, Any]]:
 # -- the client side
 
 
+class Ready:
+    """Counts greeted streams; the round starts once every one of them is (no fixed wait)."""
+
+    def __init__(self, streams: int) -> None:
+        self.left = streams
+        self.all = asyncio.Event()
+
+    def one(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            self.all.set()
+
+
+@dataclass
+class Figures:
+    """One round's client-side figures, in µs."""
+
+    lat: list[float] = field(default_factory=list)
+    steady: list[float] = field(default_factory=list)
+    #: Per stream: run.start sent -> its first token received.
+    ttft: list[float] = field(default_factory=list)
+
+
+def sent_times(text: str) -> list[int]:
+    """The source's send times in a relayed text: each whole word is one token's
+    CLOCK_MONOTONIC in ns (the flood pads it with x's). The word screen may join tokens
+    or split them at word boundaries; every word still arrives whole, and once."""
+    return [int(word.split("x", 1)[0]) for word in text.split()]
+
+
 async def one_stream(
     http: aiohttp.ClientSession,
     url: str,
     kind: str,
     gate: asyncio.Event,
-    lat: list[float],
-    steady: list[float],
+    ready: Ready,
+    figures: Figures,
     settle: int,
     prompt: str,
     address: str,
 ) -> int:
-    count = 0
     mine: list[float] = []
+    if kind == "gradio":
+        return await gradio_stream(http, url, gate, ready, figures, settle, prompt)
     headers = {"X-Forwarded-For": address}  # one student each (`ATELIER_TRUSTED_PROXIES`)
     async with http.ws_connect(url, compress=0, max_msg_size=0, headers=headers) as ws:
         if kind == "atelier":
             await ws.send_str('{"type":"hello","protocol":1}')
             while orjson.loads((await ws.receive()).data)["type"] != "welcome":
                 pass
+        ready.one()
         await gate.wait()
         start = {
             "type": "run.start",
@@ -263,6 +320,7 @@ async def one_stream(
             "width": 16,
             "height": 16,
         }
+        started = time.monotonic_ns()
         await ws.send_str(orjson.dumps(start).decode())
         async for msg in ws:
             now = time.monotonic_ns()
@@ -271,14 +329,55 @@ async def one_stream(
             if event.get("text") == "ok":  # the 1-token answers of fixed-cost runs
                 continue
             if kind_ == "token" and event.get("stage", "interception") == "interception":
-                mine.append((now - int(event["text"].split("x", 1)[0])) / 1e3)
+                sent = sent_times(event["text"])
+                if sent and not mine:
+                    figures.ttft.append((now - started) / 1e3)
+                mine.extend((now - t) / 1e3 for t in sent)
                 LAST_TOKEN[0] = max(LAST_TOKEN[0], time.perf_counter())
-                count += 1
             elif kind_ == "run.done" or kind_ == "error":
                 break
-    lat.extend(mine)
-    steady.extend(mine[settle : len(mine) - settle])
-    return count
+    figures.lat.extend(mine)
+    figures.steady.extend(mine[settle : len(mine) - settle])
+    return len(mine)
+
+
+async def gradio_stream(
+    http: aiohttp.ClientSession,
+    base: str,
+    gate: asyncio.Event,
+    ready: Ready,
+    figures: Figures,
+    settle: int,
+    prompt: str,
+) -> int:
+    """One chat through Gradio's queue, measured as `one_stream` measures a socket."""
+    mine: list[float] = []
+    ready.one()  # nothing to greet: Gradio's session starts with the request
+    await gate.wait()
+    started = time.monotonic_ns()
+
+    def on_text(text: str, now: int) -> None:
+        sent = [] if text == "ok" else sent_times(text)
+        if sent and not mine:
+            figures.ttft.append((now - started) / 1e3)
+        mine.extend((now - t) / 1e3 for t in sent)
+        if sent:
+            LAST_TOKEN[0] = max(LAST_TOKEN[0], time.perf_counter())
+
+    await relay_gradio.stream(http, base, prompt, on_text)
+    figures.lat.extend(mine)
+    figures.steady.extend(mine[settle : len(mine) - settle])
+    return len(mine)
+
+
+async def all_ready(ready: Ready, tasks: list[asyncio.Task[int]]) -> None:
+    """Wait until every stream is greeted; a stream that failed first raises its error."""
+    waiter = asyncio.create_task(ready.all.wait())
+    await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    if not ready.all.is_set():
+        waiter.cancel()
+        await next(task for task in tasks if task.done())
+        raise SystemExit("a stream ended before the round started")
 
 
 async def measure(
@@ -289,21 +388,29 @@ async def measure(
     prompt: str = "RELAYBENCH a fox",
     settle: int = 0,
     watch: bool = False,
-) -> tuple[int, float, float, list[float], list[float]]:
-    lat: list[float] = []
-    steady: list[float] = []
+) -> tuple[int, float, float, Figures]:
+    figures = Figures()
     gate = asyncio.Event()
+    ready = Ready(streams)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         tasks = [
             asyncio.create_task(
                 one_stream(
-                    http, url, kind, gate, lat, steady, settle, prompt, f"10.{n // 256}.{n % 256}.1"
+                    http,
+                    url,
+                    kind,
+                    gate,
+                    ready,
+                    figures,
+                    settle,
+                    prompt,
+                    f"10.{n // 256}.{n % 256}.1",
                 )
             )
             for n in range(streams)
         ]
-        await asyncio.sleep(0.3 + streams / 500)  # every socket connected and greeted
+        await all_ready(ready, tasks)  # every socket connected and greeted
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
         gate.set()
         UPSTREAM_PEAK[0] = 0.0
@@ -313,7 +420,7 @@ async def measure(
             watcher.cancel()
         cpu = cpu_seconds(pid) - cpu0
         wall = max(LAST_TOKEN[0] - t0, 1e-9)  # to the last token: runs end later (the image)
-    return tokens, wall, cpu, lat, steady
+    return tokens, wall, cpu, figures
 
 
 #: The spawned Atelier's monitor token: /metrics is served to operators only.
@@ -372,52 +479,75 @@ def profiled(path: str, pid: int) -> Iterator[None]:
         proc.wait(30)
 
 
+HEADER = (
+    f"{'streams':>7} {'path':8} {'tokens':>7} {'tok/s':>8} {'CPU µs/tok':>10} {'marginal':>8} "
+    f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'st.p50':>7} {'st.p99':>7} "
+    f"{'ttft50':>7} {'ttft99':>7}"
+)
+
+
+def row(
+    streams: int, kind: str, tokens: int, wall: float, cpu: float, marginal: float, figures: Figures
+) -> str:
+    lat = [v / 1000 for v in figures.lat] or [float("nan")]
+    steady = [v / 1000 for v in figures.steady]
+    ttft = [v / 1000 for v in figures.ttft]
+    return (
+        f"{streams:>7} {kind:8} {tokens:>7} {tokens / wall:>8.0f} "
+        f"{cpu / max(tokens, 1) * 1e6:>10.1f} {marginal:>8.1f} {pct(lat, 50):>7.2f} "
+        f"{pct(lat, 99):>7.2f} {max(lat):>7.2f} {pct(steady, 50):>7.2f} {pct(steady, 99):>7.2f} "
+        f"{pct(ttft, 50):>7.2f} {pct(ttft, 99):>7.2f}"
+    )
+
+
+async def fixed_costs(targets: dict[str, Any], streams: int) -> dict[str, float]:
+    """A run's fixed cost (accept, stages, the 1-token LLM calls, the image, the record) per
+    path, measured with 1-token runs, so the per-token figure can exclude it."""
+    fixed = {}
+    runs = max(streams, 20)
+    for kind, (url, pid) in targets.items():
+        _, _, cpu, _ = await measure(url, pid, kind, runs, "no bench")
+        fixed[kind] = cpu / runs
+    return fixed
+
+
 async def bench(args: argparse.Namespace) -> None:
-    with processes(args.tokens, args.rate) as targets:
-        for kind, (url, pid) in targets.items():  # warm up both paths
+    with processes(args.tokens, args.rate, args.gradio, args.words) as targets:
+        for kind, (url, pid) in targets.items():  # warm up every path
             await measure(url, pid, kind, 2)
-        print(
-            f"{'streams':>7} {'path':8} {'tokens':>7} {'tok/s':>8} {'CPU µs/tok':>10} "
-            f"{'marginal':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-            f"{'st.p50':>7} {'st.p99':>7}"
-        )
+        print(HEADER)
         for streams in args.levels:
-            # A run's fixed cost (accept, stages, the 1-token LLM calls, the image, the
-            # record) measured with 1-token runs, so the per-token figure can exclude it.
-            fixed = {}
-            for kind, (url, pid) in targets.items():
-                _, _, cpu, _, _ = await measure(url, pid, kind, max(streams, 20), "no bench")
-                fixed[kind] = cpu / max(streams, 20)
+            fixed = await fixed_costs(targets, streams)
             print(
                 f"{streams:>7} fixed CPU per run: "
                 + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in fixed.items()),
                 flush=True,
             )
             for round_ in range(args.rounds):
+                load = os.getloadavg()
                 rows = {}
                 for kind, (url, pid) in targets.items():
                     spy = args.profile.replace(".", f"-{kind}.", 1) if args.profile else ""
                     with profiled(spy, pid):
                         watch = args.watch_upstream and kind == "atelier"
-                        tokens, wall, cpu, lat, steady = await measure(
+                        tokens, wall, cpu, figures = await measure(
                             url, pid, kind, streams, settle=args.settle, watch=watch
                         )
-                    lat_ms = [v / 1000 for v in lat] or [float("nan")]
-                    steady_ms = [v / 1000 for v in steady]
-                    per = cpu / max(tokens, 1) * 1e6
                     rows[kind] = (cpu - fixed[kind] * streams) / max(tokens, 1) * 1e6
                     print(
-                        f"{streams:>7} {kind:8} {tokens:>7} {tokens / wall:>8.0f} "
-                        f"{per:>10.1f} {rows[kind]:>8.1f} {pct(lat_ms, 50):>7.2f} "
-                        f"{pct(lat_ms, 99):>7.2f} {max(lat_ms):>7.2f} "
-                        f"{pct(steady_ms, 50):>7.2f} {pct(steady_ms, 99):>7.2f}"
+                        row(streams, kind, tokens, wall, cpu, rows[kind], figures)
                         + (f" upstream_open {UPSTREAM_PEAK[0]:.0f}" if watch else ""),
                         flush=True,
                     )
-                ratio = rows["atelier"] / rows["floor"] if rows["floor"] > 0 else float("nan")
+                ratios = ", ".join(
+                    f"{kind}/floor {rows[kind] / rows['floor']:.2f}"
+                    for kind in rows
+                    if kind != "floor" and rows["floor"] > 0
+                )
                 print(
-                    f"{'':>7} ratio atelier/floor marginal CPU per token: {ratio:.2f} "
-                    f"(round {round_ + 1})",
+                    f"{'':>7} round {round_ + 1}: marginal CPU per token {ratios}; "
+                    f"load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+                    f"after {os.getloadavg()[0]:.2f}",
                     flush=True,
                 )
 
@@ -484,7 +614,10 @@ async def emit_cost(tokens: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "role", nargs="?", default="bench", choices=["bench", "source", "floor", "emit"]
+        "role",
+        nargs="?",
+        default="bench",
+        choices=["bench", "source", "floor", "gradio", "emit"],
     )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--source", default="")
@@ -497,6 +630,18 @@ def main() -> None:
         "--watch-upstream",
         action="store_true",
         help="poll Atelier's /metrics during its paced rounds for the most open LLM streams",
+    )
+    parser.add_argument(
+        "--gradio",
+        action="store_true",
+        help="a third leg: a gr.ChatInterface on the same source (the `bench` extra)",
+    )
+    parser.add_argument(
+        "--words",
+        choices=["trailing", "leading"],
+        default="trailing",
+        help="the source's tokens as 'ns ' (each passes the word screen at once) or ' ns' "
+        "(as most models write: the screen holds each word until the next token's space)",
     )
     parser.add_argument(
         "--settle",
@@ -518,8 +663,9 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.role == "source":
         web.run_app(
-            source_app(args.tokens, args.rate),
+            source_app(args.tokens, args.rate, args.words),
             port=args.port,
+            backlog=BACKLOG,
             print=None,
             access_log=None,
             loop=uvloop.new_event_loop(),
@@ -528,10 +674,13 @@ def main() -> None:
         web.run_app(
             floor_app(args.source),
             port=args.port,
+            backlog=BACKLOG,
             print=None,
             access_log=None,
             loop=uvloop.new_event_loop(),
         )
+    elif args.role == "gradio":
+        relay_gradio.serve(args.port, args.source, MODEL)
     elif args.role == "emit":
         uvloop.run(emit_cost(args.tokens * 1000))
     else:

@@ -122,7 +122,8 @@ async def condition(name: str, url: str, pid: int, healthy: int) -> dict[str, An
         sock = await asyncio.to_thread(stopped_reader, url)
     await asyncio.sleep(0.5)  # the flood is under way before the healthy streams start
     cpu0 = cpu_seconds(pid)
-    tokens, _, _, lat, _ = await measure(url, pid, "atelier", healthy)
+    tokens, _, _, figures = await measure(url, pid, "atelier", healthy)
+    lat = figures.lat
     done.set()
     if extra is not None:
         extra.cancel()
