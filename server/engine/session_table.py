@@ -3,9 +3,9 @@
 One client once filled the server's whole `max_sessions` in 24 s and every student after it
 was refused (issue 15 item 4). So each session counts in its person's group (the identity's
 owner key) and, for a client that has not joined (a guest, or a client without any cookie),
-in its client address's group as well: a guest can mint a new cookie at will, an address
-cannot be changed as easily. Members and teachers are not counted by address: a whole class
-sits behind one school router.
+in its client address's group as well (an IPv6 address by its /64: `per_address.address_key`):
+a guest can mint a new cookie at will, an address cannot be changed as easily. Members and
+teachers are not counted by address: a whole class sits behind one school router.
 
 A new session beyond a group's bound first displaces that group's oldest detached session
 (a closed tab of the same person: its socket is gone already, only its chance to resume is
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from server.engine.errors import AtelierError
 from server.engine.people.identity import Identity
+from server.engine.people.per_address import address_key
 from server.engine.session import Session, SessionState
 from server.protocol import ErrorCode
 
@@ -76,7 +77,7 @@ class SessionTable:
         if not identity.is_guest or address is None:
             return (person,)
         crowd = Group(
-            _ADDRESS + address,
+            _ADDRESS + address_key(address),  # an IPv6 client by its /64, as `per_address`
             self.bounds.per_address,
             "Atelier is open in too many windows on this network. Close one and try again.",
         )
@@ -115,5 +116,5 @@ class SessionTable:
         return list(self._held.get(_PERSON + key, ()))
 
     def at_address(self, address: str) -> list[Session]:
-        """Sessions of clients that have not joined, counted for `address`."""
-        return list(self._held.get(_ADDRESS + address, ()))
+        """Sessions of clients that have not joined, counted for `address`'s network."""
+        return list(self._held.get(_ADDRESS + address_key(address), ()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server.engine.people.identity import Identity, anonymous, guest
+from server.engine.people.per_address import address_key
 from server.engine.session import Session, SessionState
 from server.engine.session_table import Group, SessionBounds, SessionTable, TooManySessions
 from server.engine.stats import SocketStats
@@ -40,12 +41,12 @@ def test_members_count_per_person_and_guests_per_person_and_address() -> None:
     assert names(table.groups(MEMBER, "10.0.0.1")) == [("person:m-7", 2)]
     assert names(table.groups(guest("g1"), "10.0.0.1")) == [
         ("person:g-g1", 2),
-        ("address:10.0.0.1", 3),
+        ("address:" + address_key("10.0.0.1"), 3),
     ]
     # A cookie-less client's key is new for every session: only its address bounds it.
     assert names(table.groups(anonymous("n1"), "10.0.0.1")) == [
         ("person:a-n1", None),
-        ("address:10.0.0.1", 3),
+        ("address:" + address_key("10.0.0.1"), 3),
     ]
 
 
@@ -84,6 +85,16 @@ def test_the_address_refuses_when_the_guests_own_group_has_room() -> None:
     with pytest.raises(TooManySessions):
         table.make_room(table.groups(anonymous("n9"), "10.0.0.1"))
     assert table.make_room(table.groups(anonymous("n9"), "10.0.0.2")) == []
+
+
+def test_an_ipv6_client_counts_by_its_64_network_whichever_address_it_picks() -> None:
+    table = SessionTable(BOUNDS)
+    for n in range(3):  # one subscriber's /64 holds addresses enough for every session
+        fill(table, anonymous(f"n{n}"), f"2001:db8:1:2::{n + 1}", SessionState.ATTACHED)
+    with pytest.raises(TooManySessions):
+        table.make_room(table.groups(anonymous("n9"), "2001:db8:1:2:ffff::9"))
+    assert len(table.at_address("2001:db8:1:2::77")) == 3
+    assert table.make_room(table.groups(anonymous("n9"), "2001:db8:1:3::1")) == []
 
 
 def test_removed_sessions_leave_no_empty_groups() -> None:
