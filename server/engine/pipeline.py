@@ -187,6 +187,7 @@ class Pipeline:
                 length=info.queue_length,
                 eta=info.eta_seconds,
                 paused=info.paused,
+                run_eta=info.run_eta,
             )
 
         return report

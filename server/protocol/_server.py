@@ -116,6 +116,8 @@ class Queue(ServerEvent):
     eta: float | None
     #: The run's class is paused by its teacher: it keeps its place, `eta` is null.
     paused: bool = False
+    #: Seconds until the whole run is expected to end (its picture), steady across stages.
+    run_eta: float | None = None
 
 
 class Stage(ServerEvent):

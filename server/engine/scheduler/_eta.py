@@ -50,6 +50,8 @@ from dataclasses import dataclass
 
 #: One finished job of a run: (pool, stage, seconds it held the slot).
 Job = tuple[str, str, float]
+#: One slot a run held: (pool, stage, how many slots of that pool and stage it held before).
+Slot = tuple[str, str, int]
 
 #: A sample counts for at most this many medians of its window: see the module docstring.
 OUTLIER_CAP = 4.0
@@ -106,6 +108,7 @@ class ServiceTimes:
         self.window = window
         self._service: dict[tuple[str, str], ServiceRecord] = {}
         self._rest: dict[tuple[str, str], ServiceRecord] = {}
+        self._after: dict[Slot, ServiceRecord] = {}  # grant to run end: `_whole`
 
     def record(self, pool: str, stage: str, seconds: float) -> None:
         """A job that held a slot of `pool` for `stage` and finished normally."""
@@ -135,6 +138,19 @@ class ServiceTimes:
     def rest(self, pool: str, stage: str) -> float | None:
         """Typical pool time of a run after it finished `stage` there; None if unmeasured."""
         record = self._rest.get((pool, stage))
+        return None if record is None else record.typical
+
+    def record_after(self, grants: Iterable[tuple[Slot, float]], end: float) -> None:
+        """A completed run ended at `end`: each slot's time from its grant to then (`_whole`)."""
+        for slot, granted_at in grants:
+            record = self._after.get(slot)
+            if record is None:
+                record = self._after[slot] = ServiceRecord(self.window)
+            record.add(end - granted_at)
+
+    def after(self, slot: Slot) -> float | None:
+        """Typical time from the grant of `slot` to its run's end; None while unmeasured."""
+        record = self._after.get(slot)
         return None if record is None else record.typical
 
     def pool_typical(self, pool: str) -> float | None:

@@ -126,7 +126,8 @@ class QueueInfo:
 
     For `WaitReason.PERSON` the position is within the person's own line and pool/stage are
     None. `eta_seconds` is None while there is no measurement to base it on, and while the
-    run's class is `paused` by its teacher (`_pause`).
+    run's class is `paused` by its teacher (`_pause`). `run_eta` is the whole-run estimate:
+    seconds until the run is expected to end (`_whole`), None while unknown.
     """
 
     reason: WaitReason
@@ -136,6 +137,7 @@ class QueueInfo:
     queue_length: int
     eta_seconds: float | None
     paused: bool = False
+    run_eta: float | None = None
 
     def same_place(self, other: QueueInfo) -> bool:
         """The same line, position and length: only the ETA may differ."""

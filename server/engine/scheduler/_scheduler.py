@@ -34,6 +34,7 @@ from server.engine.scheduler._settings import (
 )
 from server.engine.scheduler._ticket import Lease, Outcome, QueueCallback, RunPhase, RunTicket
 from server.engine.scheduler._updates import tell_person, tell_pool
+from server.engine.scheduler._whole import record_end
 
 
 class Scheduler(ClassPauses):
@@ -180,6 +181,7 @@ class Scheduler(ClassPauses):
             return
         if not cancelled:
             self._times.record_run(ticket.jobs)
+            record_end(self._times, ticket.clock, self._clock())
         line = self._people[ticket.person]
         if ticket.phase is RunPhase.QUEUED:
             del line.line[ticket.run_id]
@@ -253,6 +255,7 @@ class Scheduler(ClassPauses):
 
     def _granted(self, lease: Lease) -> None:
         lease.granted_at = self._clock()
+        lease.run.clock.granted(lease.pool, lease.stage, lease.granted_at)
         self._pools[lease.pool].holders.add(lease)
         if self._metrics is not None:
             self._metrics.waited(lease.pool, lease.stage, lease.granted_at - lease.queued_at)

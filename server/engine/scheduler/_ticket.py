@@ -24,6 +24,7 @@ from server.engine.errors import InvalidState
 from server.engine.scheduler._eta import Job
 from server.engine.scheduler._queueing import QueueInfo, RunPriority, WaitKey
 from server.engine.scheduler._settings import RunClosed
+from server.engine.scheduler._whole import RunClock
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +79,7 @@ class RunTicket:
         self.priority: RunPriority | None = None  # set by `activate`
         self.waiting: set[Lease] = set()  # its slot requests still in a pool's line
         self.jobs: list[Job] = []  # finished normally, in order: what its rests are made of
+        self.clock = RunClock()  # its slots' grant times and what it was told: `_whole`
         self.last_info: QueueInfo | None = None  # last told about its person's line
         self._owner = owner
         self._on_queue = on_queue
@@ -118,6 +120,7 @@ class RunTicket:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.clock.completed = exc_type is None  # every stage done: a whole-run sample
         self.close(cancelled=isinstance(exc, asyncio.CancelledError))
 
     # -- the scheduler's side

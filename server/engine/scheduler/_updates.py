@@ -7,7 +7,8 @@ while the place stays is told only by the refresh pass: one timer for the whole 
 running while anyone waits in a pool's line, which every `eta_refresh_interval` recomputes
 every waiter's ETA (O(waiters) per pass, see `bench/bench_scheduler.py`) and tells those whose
 estimate drifted materially from the page's countdown (`_queueing.eta_drifted`). So a run hears
-at most one ETA-only update per interval.
+at most one ETA-only update per interval. Every update also carries the whole-run estimate
+(`run_eta`, `_whole`), told the same way: a refresh tells it when it drifted from the countdown.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from server.engine.scheduler._eta import ServiceTimes, Work, estimate_waits
 from server.engine.scheduler._lines import PersonLine, Pool
 from server.engine.scheduler._queueing import QueueInfo, WaitReason, eta_drifted
 from server.engine.scheduler._ticket import Lease
+from server.engine.scheduler._whole import run_eta
 
 
 def tell_pool(pool: Pool, times: ServiceTimes, now: float, *, refresh: bool) -> None:
@@ -26,6 +28,7 @@ def tell_pool(pool: Pool, times: ServiceTimes, now: float, *, refresh: bool) -> 
     for lease, info in pool_infos(pool, times, now):
         if _worth_telling(lease, info, now, refresh=refresh):
             lease.last_info, lease.told_at = info, now
+            lease.run.clock.tell(info.run_eta, now)
             lease.run.notify(info)
 
 
@@ -33,7 +36,8 @@ def _worth_telling(lease: Lease, info: QueueInfo, now: float, *, refresh: bool) 
     last = lease.last_info
     if last is None or not info.same_place(last):
         return not refresh  # places go through the line's throttle, never around it
-    return refresh and eta_drifted(last.eta_seconds, lease.told_at, info.eta_seconds, now)
+    moved = eta_drifted(last.eta_seconds, lease.told_at, info.eta_seconds, now)
+    return refresh and (moved or lease.run.clock.drifted(info.run_eta, now))
 
 
 def pool_infos(pool: Pool, times: ServiceTimes, now: float) -> Iterator[tuple[Lease, QueueInfo]]:
@@ -60,7 +64,11 @@ def pool_infos(pool: Pool, times: ServiceTimes, now: float) -> Iterator[tuple[Le
     length = len(leases)
     for position, (lease, eta) in enumerate(zip(leases, etas, strict=True), 1):
         rounded = None if eta is None else float(math.ceil(eta))
-        yield lease, QueueInfo(WaitReason.SLOT, name, lease.stage, position, length, rounded)
+        clock = lease.run.clock
+        after = times.after(clock.next_slot(name, lease.stage))
+        whole = clock.steady(run_eta(eta, after), now)
+        place = (WaitReason.SLOT, name, lease.stage, position, length)
+        yield lease, QueueInfo(*place, rounded, run_eta=whole)
 
 
 def tell_person(person: PersonLine) -> None:
