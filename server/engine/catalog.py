@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -266,26 +265,3 @@ def parse_lang(value: str | None, default: Lang = "de") -> Lang:
     if value == "en":
         return "en"
     return default
-
-
-def listing(catalog: Catalog, lang: Lang, outputs: Iterable[Mapping[str, str]]) -> dict[str, Any]:
-    """The body of `GET /api/catalog?lang=`: interceptions in UI order, then outputs."""
-    configs = sorted(catalog.interceptions.values(), key=lambda c: (c.order, c.id))
-    return {
-        "lang": lang,
-        "interceptions": [_listed(config, lang) for config in configs],
-        "outputs": [{"id": entry["id"], "name": entry["name"]} for entry in outputs],
-    }
-
-
-def _listed(config: InterceptionConfig, lang: Lang) -> dict[str, Any]:
-    return {
-        "id": config.id,
-        "name": config.name.get(lang),
-        "description": config.description.get(lang),
-        "icon": config.icon,
-        "color": config.color,
-        "meta_prompt": config.meta_prompt,
-        "passthrough": config.passthrough,
-        "output": config.output,
-    }

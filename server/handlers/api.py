@@ -7,7 +7,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.engine.catalog import listing, parse_lang
+from server.engine.catalog import parse_lang
+from server.engine.catalog_listing import listing
 from server.engine.picture_access import RunMedia
 from server.engine.picture_names import DownloadName, download_name
 from server.engine.records import content_type
@@ -22,7 +23,15 @@ from server.protocol._http import ApiErrorCode
 async def catalog(request: web.Request) -> web.Response:
     services = request.app[PIPELINE].services
     lang = parse_lang(request.query.get("lang"))
-    outputs = [{"id": wf.config.id, "name": wf.config.name} for wf in services.workflows.values()]
+    outputs = [
+        {
+            "id": wf.config.id,
+            "name": wf.config.name,
+            "accepts_image": wf.config.accepts_image,
+            "requires_image": wf.config.requires_image,
+        }
+        for wf in services.workflows.values()
+    ]
     body = listing(services.catalog, lang, outputs)
     identity = identity_of(request)
     allowed = identity.rules.perspectives if identity and identity.rules else None

@@ -7,7 +7,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from server.engine.catalog import Catalog, listing, load_catalog, parse_lang
+from server.engine.catalog import Catalog, load_catalog, parse_lang
+from server.engine.catalog_listing import listing
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 OUTPUTS = [
@@ -51,6 +52,8 @@ def test_listing_item_has_what_the_ui_shows_and_edits(catalog: Catalog) -> None:
         "meta_prompt",
         "passthrough",
         "output",
+        "accepts_image",
+        "requires_image",
     }
     assert item["meta_prompt"] == catalog.interceptions[item["id"]].meta_prompt
 
@@ -58,7 +61,14 @@ def test_listing_item_has_what_the_ui_shows_and_edits(catalog: Catalog) -> None:
 def test_listing_passes_outputs_through_as_id_and_name(catalog: Catalog) -> None:
     outputs = [{**OUTPUTS[0], "graph": "secret.json"}]
     body = listing(catalog, "en", outputs)
-    assert body["outputs"] == [{"id": "sd35_large", "name": "Stable Diffusion 3.5 Large"}]
+    assert body["outputs"] == [
+        {
+            "id": "sd35_large",
+            "name": "Stable Diffusion 3.5 Large",
+            "accepts_image": False,
+            "requires_image": False,
+        }
+    ]
     assert body["lang"] == "en"
 
 
@@ -75,3 +85,17 @@ def test_parse_lang_falls_back_to_the_default(value: str | None, expected: str) 
 
 def test_parse_lang_honours_a_given_default() -> None:
     assert parse_lang("xx", default="en") == "en"
+
+
+def test_each_perspective_says_what_its_output_says_of_a_picture(catalog: Catalog) -> None:
+    outputs = [
+        {"id": "sdxl_base", "name": "SDXL", "accepts_image": True, "requires_image": False},
+        {"id": "sd35_large", "name": "SD 3.5", "accepts_image": True, "requires_image": True},
+    ]
+    body = listing(catalog, "en", outputs)
+    assert [entry["accepts_image"] for entry in body["outputs"]] == [True, True]
+    for item in body["interceptions"]:
+        expected = item["output"] == "sd35_large"
+        assert item["accepts_image"] is (item["output"] in {"sdxl_base", "sd35_large"})
+        assert item["requires_image"] is expected
+    assert {item["output"] for item in body["interceptions"]} == {"sdxl_base", "sd35_large"}

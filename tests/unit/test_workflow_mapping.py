@@ -23,7 +23,15 @@ from tests.comfyui_support import WORKFLOWS
 
 def test_every_shipped_output_config_loads_and_validates() -> None:
     workflows = load_workflows(WORKFLOWS)
-    assert set(workflows) == {"sd35_large", "sdxl_base", "model_free"}
+    assert set(workflows) == {
+        "sd35_large",
+        "sdxl_base",
+        "model_free",
+        "sdxl_img2img",
+        "sd35_img2img",
+        "model_free_img2img",
+        "flux_kontext_edit",
+    }
     for wf in workflows.values():
         validate_mapping(wf.template, wf.config.parameters, str(wf.source))
 

@@ -38,6 +38,8 @@ def sniff_image(data: bytes) -> str | None:
 async def upload_image(
     http: ComfyUIHttp, data: bytes, filename: str, *, subfolder: str, overwrite: bool
 ) -> UploadedImage:
+    """POST the picture as ComfyUI's own page does; the name it answers is the one to use
+    (with `overwrite` false a different file under the same name makes it `name (1).png`)."""
     if len(data) > http.config.max_upload_bytes:
         raise http.error(
             BackendRejected, f"upload of {len(data)} bytes exceeds {http.config.max_upload_bytes}"
@@ -52,13 +54,23 @@ async def upload_image(
     form.add_field("overwrite", "true" if overwrite else "false")
     async with http.request("POST", "/upload/image", data=form) as response:
         body = await response.read()
-        if response.status in (400, 413):
+        if response.status in (400, 413):  # 400 comes with an empty body (upload.jsonl)
             raise http.error(BackendRejected, f"ComfyUI refused the upload ({response.status})")
         if response.status != 200:
             raise http.error(BackendProtocolError, f"upload answered {response.status}")
         info = http.decode("/upload/image", body)
-    if not isinstance(info, dict) or "name" not in info:
-        raise http.error(BackendProtocolError, "upload answer has no name")
-    return UploadedImage(
-        str(info["name"]), str(info.get("subfolder", "")), str(info.get("type", "input"))
-    )
+    return _answer(http, info)
+
+
+def _answer(http: ComfyUIHttp, info: object) -> UploadedImage:
+    """`{"name", "subfolder", "type"}`, as ComfyUI 0.3.64 answers; anything else, or a name
+    that would reach outside the input folder, is a protocol error."""
+    if not isinstance(info, dict):
+        raise http.error(BackendProtocolError, "upload answer is not an object")
+    name, subfolder, kind = info.get("name"), info.get("subfolder", ""), info.get("type", "input")
+    if not isinstance(name, str) or not isinstance(subfolder, str) or kind != "input":
+        raise http.error(BackendProtocolError, f"upload answer is not a name: {str(info)[:200]}")
+    parts = [*subfolder.split("/"), name] if subfolder else [name]
+    if not name or "/" in name or any(part in ("", ".", "..") for part in parts):
+        raise http.error(BackendProtocolError, f"upload answer names {name!r} in {subfolder!r}")
+    return UploadedImage(name, subfolder, kind)

@@ -9,6 +9,7 @@ import orjson
 from pydantic import ValidationError
 
 from server.engine.workflows.graph import Graph, WorkflowError, check_graph_shape, copy_graph
+from server.engine.workflows.image import validate_image_slot, validate_variants
 from server.engine.workflows.mapping import OutputConfig, validate_mapping
 
 
@@ -41,15 +42,18 @@ def load_workflow(config_path: Path, graphs_dir: Path) -> Workflow:
         raise WorkflowError(f"{source}: cannot read graph {graph_path}: {exc}") from exc
     template = check_graph_shape(raw, str(graph_path))
     validate_mapping(template, config.parameters, f"{source} (graph {config.graph})")
+    validate_image_slot(template, config, f"{source} (graph {config.graph})")
     return Workflow(config=config, template=template, source=config_path)
 
 
 def load_workflows(root: Path) -> dict[str, Workflow]:
-    """Every `root/output/*.json`, keyed by config id; duplicate ids stop start-up."""
+    """Every `root/output/*.json`, keyed by config id; duplicate ids, and an image variant
+    that is missing or takes no picture, stop start-up."""
     found: dict[str, Workflow] = {}
     for path in sorted((root / "output").glob("*.json")):
         workflow = load_workflow(path, root / "comfyui")
         if workflow.config.id in found:
             raise WorkflowError(f"{path}: duplicate output id {workflow.config.id!r}")
         found[workflow.config.id] = workflow
+    validate_variants(found)
     return found

@@ -28,6 +28,7 @@ KNOWN_PARAMETERS = frozenset(
         "sampler",
         "scheduler",
         "checkpoint",
+        "denoise",
     }
 )
 SEED_MAX = 2**53 - 1
@@ -48,8 +49,23 @@ class ParamSpec(BaseModel):
     max_length: int = 4000
 
 
+class ImageSlot(BaseModel):
+    """Where the run's own picture goes: the node input (a `LoadImage`'s `image`) that gets
+    the name ComfyUI gave the upload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    node: str
+    input: str = "image"
+
+
 class OutputConfig(BaseModel):
-    """An output config file: a named graph plus its parameter mapping."""
+    """An output config file: a named graph plus its parameter mapping.
+
+    `image`: the graph starts from the student's picture (image-to-image, an edit), so a run
+    needs one. `image_variant`: the id of the config that renders this output's runs that
+    bring a picture (a text-to-image output and its img2img twin), so the output accepts one.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,6 +75,16 @@ class OutputConfig(BaseModel):
     description: str = ""
     requires_models: bool = True
     parameters: dict[str, ParamSpec]
+    image: ImageSlot | None = None
+    image_variant: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+    @property
+    def requires_image(self) -> bool:
+        return self.image is not None
+
+    @property
+    def accepts_image(self) -> bool:
+        return self.image is not None or self.image_variant is not None
 
 
 def validate_mapping(graph: Graph, mapping: Mapping[str, ParamSpec], source: str) -> None:

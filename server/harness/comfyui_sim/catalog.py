@@ -40,14 +40,18 @@ class ModelFiles:
     """What the simulated instance has in its model folders."""
 
     checkpoints: tuple[str, ...] = ("sd_xl_base_1.0.safetensors", "tiny-sd15-random.safetensors")
-    diffusion_models: tuple[str, ...] = ("sd3.5_large.safetensors", "tiny-sd15-random.safetensors")
+    diffusion_models: tuple[str, ...] = (
+        "sd3.5_large.safetensors",
+        "flux1-dev-kontext_fp8_scaled.safetensors",
+        "tiny-sd15-random.safetensors",
+    )
     text_encoders: tuple[str, ...] = (
         "clip_l.safetensors",
         "clip_g.safetensors",
         "t5xxl_fp8_e4m3fn.safetensors",
         "clip-l-random.safetensors",
     )
-    vae: tuple[str, ...] = ("sd35_vae.safetensors", "taesd")
+    vae: tuple[str, ...] = ("sd35_vae.safetensors", "ae.safetensors", "taesd")
     loras: tuple[str, ...] = (
         "watercolor.safetensors",
         "bauhaus.safetensors",

@@ -14,10 +14,12 @@ from server.harness.comfyui_sim.catalog import (
     float_spec,
     int_spec,
 )
+from server.harness.comfyui_sim.node_defs_edit import edit_nodes
 
 
 def build_catalog(models: ModelFiles) -> dict[str, NodeDef]:
-    return {node.name: node for node in (*_image_nodes(), *_model_nodes(models))}
+    nodes = (*_image_nodes(), *_model_nodes(models), *edit_nodes())
+    return {node.name: node for node in nodes}
 
 
 def _image_nodes() -> list[NodeDef]:

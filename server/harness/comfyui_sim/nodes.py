@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from server.harness.comfyui_sim.blend import blended_png, input_picture, picture_size
 from server.harness.comfyui_sim.png import gradient_png
 from server.harness.vision_marker import marks
 
@@ -44,12 +45,14 @@ def image_key(graph: dict[str, Any]) -> str:
     return "|".join(parts)
 
 
-def image_size(graph: dict[str, Any], cap: int) -> tuple[int, int]:
+def image_size(
+    graph: dict[str, Any], cap: int, fallback: tuple[int, int] = (64, 64)
+) -> tuple[int, int]:
     for node in graph.values():
         inputs = node.get("inputs", {})
         if isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int):
             return min(inputs["width"], cap), min(inputs["height"], cap)
-    return 64, 64
+    return fallback
 
 
 def save_image(run: _Run, folder: str, prefix: str, kind: str) -> dict[str, Any]:
@@ -58,11 +61,21 @@ def save_image(run: _Run, folder: str, prefix: str, kind: str) -> dict[str, Any]
     target.mkdir(parents=True, exist_ok=True)
     counter = 1 + sum(1 for p in target.glob(f"{name}_*_.png"))
     filename = f"{name}_{counter:05}_.png"
-    width, height = image_size(run.graph, run.ex.config.max_image_side)
     # The vision mode's marker (`server.harness.vision_marker`) rides along as a text chunk.
     meta = {"prompt": orjson.dumps(run.graph).decode(), **marks(run.graph)}
-    (target / filename).write_bytes(gradient_png(width, height, image_key(run.graph), meta))
+    (target / filename).write_bytes(_picture(run, meta))
     return {"images": [{"filename": filename, "subfolder": subfolder, "type": kind}]}
+
+
+def _picture(run: _Run, meta: dict[str, str]) -> bytes:
+    """The seeded gradient; with the input picture blended in when the graph loads one."""
+    cap, key = run.ex.config.max_image_side, image_key(run.graph)
+    source = input_picture(run.graph, run.ex.root / "input")
+    if source is None:
+        width, height = image_size(run.graph, cap)
+        return gradient_png(width, height, key, meta)
+    width, height = image_size(run.graph, cap, picture_size(source, cap))
+    return blended_png(width, height, key, source, meta)
 
 
 async def _instant(run: _Run, nid: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
