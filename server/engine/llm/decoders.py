@@ -28,6 +28,9 @@ class NdjsonDecoder:
         self._max_line = max_line_bytes
 
     def decode(self, chunk: bytes) -> list[Any]:
+        if not self._buffer and chunk.find(b"\n") == len(chunk) - 1:
+            # The common case of a streaming server: one whole line per read.
+            return [_loads(chunk)] if chunk.strip() else []
         if b"\n" not in chunk:
             self._append(chunk)
             return []

@@ -95,21 +95,36 @@ class HttpChatStream:
         self._drop_response()
 
     def __aiter__(self) -> AsyncIterator[str]:
-        return _ContentIterator(self)
+        return self._content()
 
-    def deltas(self) -> AsyncIterator[ChatDelta]:
-        """Every delta, thinking included (the plain iterator yields answer text only)."""
-        return _DeltaIterator(self)
-
-    async def next_delta(self) -> ChatDelta | None:
-        """The next delta, or None once the stream has ended cleanly."""
-        while not self._pending:
-            if self._failure is not None:
-                raise self._failure
-            if self._finished:
-                return None
+    async def _content(self) -> AsyncIterator[str]:
+        """Answer text only. One generator per stream, not an iterator object awaiting
+        `next_delta` per token: the relay reads once per token (docs/performance.md)."""
+        pending = self._pending
+        while True:
+            while pending:
+                delta = pending.popleft()
+                if delta.kind is DeltaKind.CONTENT:
+                    yield delta.text
+            if self._ended():
+                return
             await self._read_more()
-        return self._pending.popleft()
+
+    async def deltas(self) -> AsyncIterator[ChatDelta]:
+        """Every delta, thinking included (the plain iterator yields answer text only)."""
+        pending = self._pending
+        while True:
+            while pending:
+                yield pending.popleft()
+            if self._ended():
+                return
+            await self._read_more()
+
+    def _ended(self) -> bool:
+        """Nothing more will come: True at a clean end; the stream's failure is raised."""
+        if self._failure is not None:
+            raise self._failure
+        return self._finished
 
     async def _read_more(self) -> None:
         response = self._response
@@ -226,33 +241,3 @@ class HttpChatStream:
         if isinstance(exc, StreamTruncated):
             return self._client.error(BackendProtocolError, f"truncated: {exc}", exc)
         return self._client.error(BackendProtocolError, f"undecodable stream: {exc}", exc)
-
-
-class _ContentIterator:
-    def __init__(self, stream: HttpChatStream) -> None:
-        self._stream = stream
-
-    def __aiter__(self) -> _ContentIterator:
-        return self
-
-    async def __anext__(self) -> str:
-        while True:
-            delta = await self._stream.next_delta()
-            if delta is None:
-                raise StopAsyncIteration
-            if delta.kind is DeltaKind.CONTENT:
-                return delta.text
-
-
-class _DeltaIterator:
-    def __init__(self, stream: HttpChatStream) -> None:
-        self._stream = stream
-
-    def __aiter__(self) -> _DeltaIterator:
-        return self
-
-    async def __anext__(self) -> ChatDelta:
-        delta = await self._stream.next_delta()
-        if delta is None:
-            raise StopAsyncIteration
-        return delta
