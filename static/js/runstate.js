@@ -18,6 +18,7 @@ export function newRun(id, meta = {}) {
     stages: Object.fromEntries(STAGES.map((name) => [name, { status: "pending" }])),
     texts: {},
     queue: null,
+    eta: null, // the whole run's estimate: { seconds, at }, counted down by the page
     progress: null,
     preview: null,
     outputs: [],
@@ -44,6 +45,8 @@ const HANDLERS = {
   queue(run, m) {
     run.queue = { stage: m.stage, position: m.position, length: m.length, eta: m.eta, at: Date.now() };
     run.queue.paused = m.paused === true; // held by the teacher: no ETA to show
+    // One number for the whole run; each queue message says it again (or that it is unknown).
+    run.eta = m.run_eta != null ? { seconds: m.run_eta, at: run.queue.at } : null;
   },
   stage(run, m) {
     const stage = run.stages[m.stage] ?? (run.stages[m.stage] = { status: "pending" });
@@ -75,7 +78,7 @@ const HANDLERS = {
     // A run the server ended because it is restarting was interrupted, as one lost with its
     // session is: the child reads the same sentence and can try again.
     const status = m.code === RESTARTING ? "lost" : m.status;
-    Object.assign(run, { status, reason: m.reason, queue: null, total: m.total });
+    Object.assign(run, { status, reason: m.reason, queue: null, eta: null, total: m.total });
     run.timings = m.timings ?? {};
     for (const [name, seconds] of Object.entries(run.timings)) {
       if (run.stages[name] && run.stages[name].elapsed == null) run.stages[name].elapsed = seconds;
@@ -86,8 +89,10 @@ const HANDLERS = {
   },
 };
 
+// A stage a cancel interrupted is "stopped", not "skipped": a skipped stage 2 reads "used as
+// written", which a cancelled one was not.
 function stageEnd(runStatus) {
-  return runStatus === "blocked" ? "blocked" : runStatus === "cancelled" ? "skipped" : "failed";
+  return runStatus === "blocked" ? "blocked" : runStatus === "cancelled" ? "stopped" : "failed";
 }
 
 // A resync snapshot replaces what the page knew: stages before the current one are done,
@@ -123,8 +128,20 @@ export function markLost(run) {
   if (isFinal(run)) return false;
   run.status = "lost";
   run.queue = null;
+  run.eta = null;
   for (const stage of Object.values(run.stages)) if (WORKING.has(stage.status)) stage.status = "failed";
   return true;
+}
+
+// Seconds left of the whole run's estimate (may be 0 or less: later than thought), or null.
+export function etaLeft(run) {
+  if (!run.eta || isFinal(run)) return null;
+  return run.eta.seconds - (Date.now() - run.eta.at) / 1000;
+}
+
+// Whether the run shows a number the page counts down each second.
+export function counting(run) {
+  return !isFinal(run) && (run.queue?.eta != null || run.eta != null);
 }
 
 // Runs a child can start again as they were: interrupted ones and ones a backend failed.

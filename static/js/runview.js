@@ -4,10 +4,11 @@
 // render() is idempotent: it is called for every change and on a language switch.
 
 import { duration, elapsed, ordinal, t } from "./i18n.js";
-import { STAGES, canRetry, isFinal, waitingStage } from "./runstate.js";
+import { STAGES, canRetry, etaLeft, isFinal, waitingStage } from "./runstate.js";
+import "./strings-words.js";
 
 // `checking`: the picture is made and a vision model looks at it before it is shown (kids, youth).
-const MARKS = { pending: "○", waiting: "⏳", started: "◐", checking: "🔍", done: "✓", skipped: "–", blocked: "✋", failed: "!" };
+const MARKS = { pending: "○", waiting: "⏳", started: "◐", checking: "🔍", done: "✓", skipped: "–", stopped: "■", blocked: "✋", failed: "!" };
 
 export class RunView {
   constructor(runId, { onCancel, onRetry, perspective }) {
@@ -34,6 +35,7 @@ export class RunView {
     this.root.dataset.status = run.status;
     this.root.dataset.phase = final ? "ended" : waiting ? "waiting" : "working";
     this.renderHead(run, final);
+    this.renderEta(run, waiting);
     this.renderWait(run, waiting);
     this.renderReason(run);
     for (const name of STAGES) this.renderStage(run, name, waiting === name);
@@ -68,11 +70,25 @@ export class RunView {
     this.part(".run-reason").hidden = (!reason.textContent || run.status === "cancelled") && retry.hidden;
   }
 
+  // One estimate for the whole run, counted down, with the step it is at beneath (while a
+  // stage waits, the waiting line below is that step). Nothing when nobody has measured it.
+  renderEta(run, waiting) {
+    const box = this.part(".run-eta");
+    const left = etaLeft(run);
+    box.hidden = left == null;
+    if (left == null) return;
+    this.part(".run-eta-time").textContent = left >= 1 ? t("eta.whole", { eta: about(left) }) : t("eta.soon");
+    const index = STAGES.indexOf(run.stage);
+    const step = this.part(".run-eta-step");
+    step.hidden = Boolean(waiting) || index < 0;
+    step.textContent = step.hidden ? "" : t("eta.step", { stage: t(`stage.${run.stage}`), n: index + 1, total: STAGES.length });
+  }
+
   renderWait(run, waiting) {
     const line = this.part(".run-wait");
     line.hidden = !waiting;
     if (!waiting) return;
-    line.querySelector(".run-wait-text").textContent = queueText(run.queue);
+    line.querySelector(".run-wait-text").textContent = queueText(run.queue, etaLeft(run) != null);
   }
 
   renderStage(run, name, waiting) {
@@ -85,7 +101,9 @@ export class RunView {
     item.querySelector(".stage-state").textContent = t(`stage.${status}`);
     const time = stage.elapsed != null ? elapsed(stage.elapsed) : "";
     item.querySelector(".stage-time").textContent = time;
-    item.querySelector(".stage-text").textContent = run.texts[name] ?? "";
+    const text = shownText(name, stage, run.texts[name]);
+    item.querySelector(".stage-text").textContent = text;
+    if (name === "translation") item.querySelector(".stage-label").textContent = text ? t("translation.label") : "";
     const note = stageNote(name, stage);
     item.querySelector(".stage-note").textContent = note === run.reason ? "" : note; // shown above
     if (name === "generation") this.renderProgress(item, run);
@@ -121,26 +139,43 @@ export class RunView {
   }
 }
 
-export function queueText(queue) {
+// The place in line; with the whole run's estimate above it, the step and place only (a second
+// "about ..." for this step alone would start over at every stage).
+export function queueText(queue, whole = false) {
   if (queue.paused) return t("queue.paused");
   if (queue.stage === null) return t("queue.session");
   const place = { ord: ordinal(queue.position), n: queue.position };
+  if (whole) return t("queue.step", { ...place, stage: t(`stage.${queue.stage}`) });
   if (queue.eta == null) return t("queue.estimating", place);
   const left = Math.max(1, queue.eta - (Date.now() - queue.at) / 1000);
   return t("queue.ahead", { ...place, eta: duration(left) });
+}
+
+// A whole-run estimate in the words a child reads: to 5 s under a minute, in minutes above.
+function about(seconds) {
+  if (seconds < 60) return duration(Math.ceil(seconds / 5) * 5);
+  return t("eta.minutes", { m: Math.round(seconds / 60) });
+}
+
+// The translation stage shows its text once, only when it is a translation: a text that needed
+// none is the re-imagined one again, already shown above it.
+function shownText(name, stage, text) {
+  if (name === "translation" && stage.status === "done" && !stage.detail?.translated) return "";
+  return text ?? "";
 }
 
 function stageNote(name, stage) {
   const detail = stage.detail ?? {};
   if (stage.status === "blocked" || stage.status === "failed") return stage.reason ?? "";
   if (stage.status === "skipped" && name === "interception") return t("interception.skipped");
+  if (stage.status === "stopped" && name === "interception") return t("interception.stopped");
   if (stage.status !== "done") return "";
   if (name === "safety") return t("verdict.ok");
   if (name === "translation") {
-    const note = t(detail.translated ? "verdict.translated" : "verdict.unchanged");
-    return detail.checks?.includes("llm") ? `${note} ${t("verdict.final_ok")}` : note;
+    const checked = detail.checks?.includes("llm") ? t("verdict.final_ok") : "";
+    return detail.translated ? checked : `${t("verdict.unchanged")} ${checked}`.trim();
   }
-  if (name === "generation" && detail.seed != null) return t("generation.seed", { seed: detail.seed });
+  if (name === "generation" && detail.seed != null) return t("generation.number", { seed: detail.seed });
   return "";
 }
 
@@ -156,6 +191,7 @@ const TEMPLATE = `
       <span class="run-status"></span>
       <button type="button" class="run-cancel"></button>
     </header>
+    <div class="run-eta" hidden><p class="run-eta-time"></p><p class="run-eta-step" hidden></p></div>
     <p class="run-wait" hidden><span class="hourglass" aria-hidden="true">⏳</span><span class="run-wait-text"></span></p>
     <div class="run-reason" hidden><p class="run-reason-text"></p><button type="button" class="run-retry secondary" hidden></button></div>
     <div class="run-body">
@@ -171,12 +207,13 @@ const TEMPLATE = `
 </li>`;
 
 function stageItem(name) {
+  const label = name === "translation" ? `<p class="stage-label"></p>` : "";
   const progress = name === "generation"
     ? `<progress max="1" value="0" hidden></progress><span class="progress-label" hidden></span>`
     : "";
   return `<li class="stage" data-stage="${name}">
     <div class="stage-head"><span class="stage-mark" aria-hidden="true"></span><span class="stage-name"></span><span class="stage-state"></span><span class="stage-time"></span></div>
-    <p class="stage-text"></p><p class="stage-note"></p>${progress}
+    ${label}<p class="stage-text"></p><p class="stage-note"></p>${progress}
   </li>`;
 }
 
