@@ -20,7 +20,7 @@ from server.engine.session import WelcomeInfo
 from server.engine.session_table import SessionBounds
 from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
 from server.engine.stats import SocketStats
-from server.handlers import api, connlimit, export, ops, people, pictures, static_files
+from server.handlers import api, connlimit, export, ops, people, pictures, static_files, uploads
 from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
 from server.handlers.headers import security_headers
 from server.handlers.hostcheck import AllowedHosts, host_check
@@ -150,6 +150,7 @@ def add_pipeline(app: web.Application, settings: Settings, demo: DemoOptions | N
     app.router.add_get("/media/{run}/{file}", api.media)
     app.router.add_get("/api/pictures", pictures.list_pictures)
     app.router.add_delete("/api/pictures/{run}", pictures.delete_picture)
+    uploads.add_routes(app.router)  # a student's own picture (image-to-image)
 
 
 def _publish(app: web.Application, started: StartedPipeline) -> None:

@@ -32,6 +32,7 @@ from server.engine.pipeline import Pipeline
 from server.engine.records import PictureIndex, RecordStore
 from server.engine.scheduler import Scheduler, SchedulerSettings
 from server.engine.stages.context import PipelineConfig, Services
+from server.engine.uploads.store import UploadStore
 from server.engine.workflows.catalog import Workflow, load_workflows
 from server.protocol import BackendKind
 from server.settings import Settings
@@ -146,6 +147,11 @@ async def running_pipeline(
             pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting
         )
         services.held_media = HeldMedia(settings.held_media_bytes, settings.held_media_minutes * 60)
+        bounds = settings.upload_bounds()
+        services.uploads = UploadStore(
+            settings.data_dir / "uploads", bounds, run_dir=records.run_dir
+        )
+        await stack.enter_async_context(services.uploads.running())  # closed after the runs
         services.warm_up = WarmUp(backends, models, settings.warm_up_timeout)
         stack.push_async_callback(services.warm_up.close)
         if settings.warm_up:

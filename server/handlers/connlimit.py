@@ -38,6 +38,8 @@ log = structlog.get_logger(__name__)
 
 #: Seconds a refused client is asked to wait (`Retry-After`).
 RETRY_AFTER = 5
+#: The one path whose handler reads its body itself, as it streams (students' uploads).
+STREAMED_PATH = "/api/uploads"
 _MESSAGES: dict[Scope, dict[Lang, str]] = {
     Scope.KEY: {
         "en": "Too many connections from your network at once. Wait a moment and try again.",
@@ -128,8 +130,9 @@ def refused(request: web.Request, scope: Scope) -> web.HTTPException:
 
 
 async def _read_body(request: web.Request, timeout: float) -> None:
-    """Read the body now, within the bound; handlers then get it from aiohttp's cache."""
-    if not request.body_exists:
+    """Read the body now, within the bound; handlers then get it from aiohttp's cache. An
+    upload streams its own body, under its own bounds (`uploads.py`: `upload_timeout`)."""
+    if not request.body_exists or request.path == STREAMED_PATH:
         return
     try:
         async with asyncio.timeout(timeout):

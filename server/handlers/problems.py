@@ -148,6 +148,36 @@ TEXTS: dict[ApiErrorCode, tuple[int, str, str]] = {
         "Other exports are being made right now. Please try again in a minute.",
         "Gerade werden andere Exporte erstellt. Bitte versuche es in einer Minute noch einmal.",
     ),
+    E.UPLOAD_TIMEOUT: (
+        408,
+        "The picture took too long to arrive. Please try again, maybe with a smaller one.",
+        "Das Bild hat zu lange gebraucht. Bitte versuch es noch einmal, vielleicht mit einem "
+        "kleineren.",
+    ),
+    E.UPLOAD_TOO_LARGE: (
+        413,
+        "This file is too big. Please choose a smaller picture.",
+        "Diese Datei ist zu groß. Bitte wähle ein kleineres Bild.",
+    ),
+    E.UPLOAD_NOT_IMAGE: (
+        415,
+        "This file is not a picture that works here. Please choose a photo or a drawing "
+        "(PNG, JPEG or WebP).",
+        "Diese Datei ist kein Bild, das hier geht. Bitte wähle ein Foto oder eine Zeichnung "
+        "(PNG, JPEG oder WebP).",
+    ),
+    E.UPLOAD_BAD_IMAGE: (
+        422,
+        "This picture is broken or much too big. Please try another one.",
+        "Dieses Bild ist kaputt oder viel zu groß. Bitte versuch ein anderes.",
+    ),
+    E.UPLOAD_LIMIT: (
+        429,
+        "You sent a lot of pictures just now. Please wait a moment, or remove one you do not "
+        "need any more.",
+        "Du hast gerade viele Bilder geschickt. Bitte warte kurz oder entferne eines, das du "
+        "nicht mehr brauchst.",
+    ),
     E.INTERNAL: (500, "Something went wrong on the server.", "Auf dem Server ging etwas schief."),
     E.UNAVAILABLE: (
         503,

@@ -58,6 +58,12 @@ class ApiErrorCode(StrEnum):
     TOO_MANY_WALLS = "too_many_walls"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
+    #: `POST /api/uploads` (server/handlers/uploads.py).
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    UPLOAD_NOT_IMAGE = "upload_not_image"
+    UPLOAD_BAD_IMAGE = "upload_bad_image"
+    UPLOAD_LIMIT = "upload_limit"
+    UPLOAD_TIMEOUT = "upload_timeout"
 
 
 class Body(BaseModel):
@@ -161,6 +167,16 @@ class PinInfo(Body):
     expires: float
 
 
+class UploadInfo(Body):
+    """A stored upload (`POST /api/uploads`): its id for `run.start` `image`, the cleaned
+    picture's size, and where its owner reads it."""
+
+    id: str
+    width: int
+    height: int
+    url: str
+
+
 class ErrorDetail(Body):
     code: ApiErrorCode
     message: str
@@ -187,6 +203,7 @@ ANSWER_MODELS: tuple[type[Body], ...] = (
     MemberInfo,
     MemberList,
     PinInfo,
+    UploadInfo,
     ErrorDetail,
     ApiError,
 )

@@ -30,6 +30,7 @@ from server.settings._people import public_host as public_host
 from server.settings._people import public_https as public_https
 from server.settings._runs import RunFields
 from server.settings._server import ListeningFields, SessionFields, SocketFields
+from server.settings._uploads import UploadFields
 
 ENV_PREFIX = "ATELIER_"
 CONFIG_ENV = "ATELIER_CONFIG"
@@ -43,6 +44,7 @@ class SettingsError(Exception):
 # `--help` and the docs' table read from the listener down to the backends.
 class Settings(
     BackendFields,
+    UploadFields,
     RunFields,
     PeopleFields,
     PersonLimitFields,

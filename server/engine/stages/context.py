@@ -33,6 +33,7 @@ from server.engine.records import RecordStore
 from server.engine.run import Run
 from server.engine.scheduler import RunTicket, Scheduler
 from server.engine.session import Session
+from server.engine.uploads.store import UploadStore
 from server.engine.workflows.catalog import Workflow
 from server.protocol import BackendKind, RunEndCode, StageStatus
 
@@ -83,6 +84,9 @@ class Services:
     )
     #: What teachers' consoles and the walls see of each class live (`classroom/hub.py`).
     classes: ClassHub = field(default_factory=ClassHub)
+    #: Students' uploads until a run claims them (`uploads/store.py`; wiring makes it with
+    #: its folder: without one, every upload id is unknown).
+    uploads: UploadStore = field(default_factory=lambda: UploadStore(None))
     #: Classes in session: paused, lesson ended, current rules (`classroom/lessons.py`).
     lessons: Lessons = field(init=False)
 

@@ -1,0 +1,147 @@
+"""Cleaning an uploaded file into a picture a run may start from, trusting nothing in it.
+
+What a browser says about a file (its name, its Content-Type) is ignored: the bytes decide.
+Only PNG, JPEG and WebP are accepted, first by their signature, then by what Pillow detects
+when it opens them with that one decoder (an HTML page renamed `.png`, an SVG, a GIF are
+refused before any decoder runs). The size a header claims is checked before a pixel is
+decoded, against a pixel count and a longest side: a small file that claims 20,000 x 20,000
+pixels (a decompression bomb) costs a few header bytes, never 1.2 GB of memory. A JPEG is
+decoded at the smallest scale that still covers the output (`Image.draft`), so a 48-megapixel
+phone photo costs a fraction of its full size.
+
+What comes out is new: the orientation the camera wrote applied (`exif_transpose`), then only
+the pixels, as RGB (transparency composited onto white: hidden colour under transparent pixels
+never shows), shrunk to `max_output_side`, re-encoded as a PNG with no metadata at all (no
+EXIF with GPS, no ICC profile, no text chunks). Runs in a worker thread (`store.py`): this is
+CPU work and must not hold the event loop.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image, ImageFile, ImageOps
+
+#: Formats accepted, by their leading bytes (WebP: `RIFF`, 4 size bytes, `WEBP`).
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
+    (b"\xff\xd8\xff", 0, "JPEG"),
+    (b"WEBP", 8, "WEBP"),
+)
+#: What a transparent picture is laid on: the page's paper.
+_BACKGROUND = (255, 255, 255)
+
+Refusal = Literal["not_image", "bad_image"]
+
+
+class UploadRefused(Exception):
+    """The file is not a picture we take (`not_image`) or a broken or oversized one
+    (`bad_image`); the message is for the log, never the student."""
+
+    def __init__(self, reason: Refusal, detail: str) -> None:
+        super().__init__(detail)
+        self.reason: Refusal = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ImageBounds:
+    """How large a picture may claim to be, and how large the cleaned one is at most."""
+
+    max_pixels: int
+    max_side: int
+    max_output_side: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    data: bytes  # a PNG
+    width: int
+    height: int
+
+
+def sniff(data: bytes) -> str:
+    """The format the file's own first bytes name; `not_image` for any other."""
+    for signature, offset, name in _SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            if name == "WEBP" and not data.startswith(b"RIFF"):
+                break
+            return name
+    raise UploadRefused("not_image", "no PNG, JPEG or WebP signature")
+
+
+def clean(data: bytes, bounds: ImageBounds) -> Cleaned:
+    """The upload as a new, bounded, metadata-free PNG; raises UploadRefused."""
+    expected = sniff(data)
+    with _opened(data, expected) as image:
+        _check_size(image.size, bounds)
+        if expected == "JPEG":
+            side = bounds.max_output_side
+            image.draft("RGB", (side, side))  # decode at a reduced scale when that covers it
+        picture = _decoded(image)
+    return _encoded(_normalised(picture, bounds.max_output_side))
+
+
+class _opened:
+    """`Image.open` with only the expected decoder, the bomb check as a refusal, and the
+    file's own claim compared with what the decoder found."""
+
+    def __init__(self, data: bytes, expected: str) -> None:
+        self._data, self._expected = data, expected
+        self._image: Image.Image | None = None
+
+    def __enter__(self) -> ImageFile.ImageFile:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(self._data), formats=[self._expected])
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise UploadRefused("bad_image", f"decompression bomb: {exc}") from None
+        except (OSError, ValueError, SyntaxError) as exc:  # what Pillow raises for junk
+            raise UploadRefused("not_image", f"not a {self._expected}: {exc}") from None
+        self._image = image
+        if image.format != self._expected:
+            raise UploadRefused("not_image", f"{self._expected} signature, {image.format} data")
+        return image
+
+    def __exit__(self, *_: object) -> None:
+        if self._image is not None:
+            self._image.close()
+
+
+def _check_size(size: tuple[int, int], bounds: ImageBounds) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise UploadRefused("bad_image", f"an empty picture ({width}x{height})")
+    if max(width, height) > bounds.max_side or width * height > bounds.max_pixels:
+        raise UploadRefused("bad_image", f"{width}x{height} pixels is more than allowed")
+
+
+def _decoded(image: ImageFile.ImageFile) -> Image.Image:
+    """The first frame's pixels, or `bad_image` for a truncated or corrupt file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.seek(0)  # an animated WebP or PNG: its first frame only
+            transposed = ImageOps.exif_transpose(image)  # loads the pixels
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombWarning) as exc:
+        raise UploadRefused("bad_image", f"cannot decode: {exc}") from None
+    return transposed if transposed is not None else image
+
+
+def _normalised(image: Image.Image, max_side: int) -> Image.Image:
+    """RGB on white, at most `max_side` on its longest side, and a fresh image: no `info`
+    (EXIF, ICC profile, text) of the upload is carried over."""
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, _BACKGROUND)
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    flat.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return flat
+
+
+def _encoded(image: Image.Image) -> Cleaned:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=6)
+    return Cleaned(buffer.getvalue(), image.width, image.height)
