@@ -43,6 +43,8 @@ _ONE_LETTER_WORDS = frozenset("ai")
 _RUN = re.compile(rf"({_LETTER})\1{{{MAX_RUN},}}+")
 # A spelled-out umlaut written twice ("ttöötteenn" is "ttoeoetteenn").
 _DIGRAPH_RUN = re.compile(r"(ae|oe|ue)\1++")
+#: What `_DIGRAPH_RUN` needs to find anything: a substring test is a fraction of its pass.
+_DIGRAPHS_TWICE = ("aeae", "oeoe", "ueue")
 
 
 def _joined(match: re.Match[str]) -> str:
@@ -58,7 +60,8 @@ def _joined_after_first(match: re.Match[str]) -> str:
 
 def squeeze(text: str) -> str:
     """`text` with every run of one letter cut to `MAX_RUN` copies, "oeoe" to "oe"."""
-    text = _DIGRAPH_RUN.sub(r"\1", text)
+    if any(twice in text for twice in _DIGRAPHS_TWICE):
+        text = _DIGRAPH_RUN.sub(r"\1", text)
     return _RUN.sub(lambda match: match.group(1) * MAX_RUN, text)
 
 

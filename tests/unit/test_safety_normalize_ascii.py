@@ -24,3 +24,11 @@ def test_ascii_text_normalizes_as_the_full_path_does(text: str) -> None:
 def test_every_ascii_character_alone_agrees() -> None:
     for code in range(128):
         assert normalize(chr(code)) == full_path(chr(code)), repr(chr(code))
+
+
+@given(ASCII)
+def test_one_pass_settles_ascii(text: str) -> None:
+    """`normalize` stops after one pass for ASCII: a second changes nothing."""
+    once = normalize(text)
+    assert once.isascii()
+    assert normalize(once) == once
