@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 
 from server.engine.pipeline import Pipeline
+from server.engine.ratelimit import SharedBuckets
 from server.engine.service import NoRuns, RunService
 from server.engine.session import WelcomeInfo
 from server.engine.session_table import SessionBounds
@@ -27,6 +28,7 @@ from server.handlers.hostcheck import AllowedHosts, host_check
 from server.handlers.keys import (
     CLASSES,
     LESSONS,
+    MESSAGE_BUDGETS,
     PEOPLE,
     PIPELINE,
     READY,
@@ -101,6 +103,9 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
         stats,
     )
     app[SOCKETS] = weakref.WeakSet()
+    app[MESSAGE_BUDGETS] = SharedBuckets(
+        settings.messages_per_second_per_person, settings.message_burst_per_person
+    )
     app[READY] = asyncio.Event()
     app[RUNS] = runs
     app[ops.METRICS] = ops.metrics_registry(app)

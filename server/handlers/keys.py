@@ -12,6 +12,7 @@ from server.engine.classroom.lessons import Lessons
 from server.engine.people.db import PeopleStore
 from server.engine.people.identity import Identity
 from server.engine.pipeline import Pipeline
+from server.engine.ratelimit import SharedBuckets
 from server.engine.service import RunService
 from server.engine.sessions import SessionRegistry
 from server.engine.stats import SocketStats
@@ -23,6 +24,8 @@ STATS = web.AppKey("stats", SocketStats)
 #: What run commands go to: the pipeline once published, `NoRuns` before (or without) one.
 RUNS = web.AppKey("runs", RunService)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
+#: Each person's client-message budget over all their sockets (`ratelimit.SharedBuckets`).
+MESSAGE_BUDGETS = web.AppKey("message_budgets", SharedBuckets)
 #: Set when start-up is complete, cleared when shutdown begins.
 READY = web.AppKey("ready", asyncio.Event)
 #: Present only once start-up has started everything the pipeline needs (never half-built).

@@ -24,7 +24,8 @@ from aiohttp import WSMessage, WSMsgType, web
 from server.engine.connection import Connection
 from server.engine.errors import AtelierError
 from server.engine.people.identity import Identity, anonymous
-from server.engine.ratelimit import TokenBucket
+from server.engine.people.per_address import fair_group
+from server.engine.ratelimit import MessageRate, TokenBucket
 from server.engine.session import Session
 from server.engine.session_table import TooManySessions
 from server.engine.sessions import ResumeLimited, ServerFull
@@ -35,6 +36,7 @@ from server.handlers.identity import LOOKED_UP_AT
 from server.handlers.keys import (
     CLASSES,
     IDENTITY,
+    MESSAGE_BUDGETS,
     READY,
     REGISTRY,
     RUNS,
@@ -128,9 +130,12 @@ class SocketHandler:
         self.clock = loop.time
         # When the cookie's person was read (revocations after it are checked at `hello`).
         self.looked_up_at = request.get(LOOKED_UP_AT, self.clock())
-        self.bucket = TokenBucket(
+        own = TokenBucket(
             self.settings.messages_per_second, self.settings.message_burst, self.clock()
         )
+        # Its person's budget too, over all their sockets (a guest's: its whole address's).
+        person = fair_group(self.identity, self.address)
+        self.rate = MessageRate(own, app[MESSAGE_BUDGETS], person)
         self.connection = Connection(
             WebSocketTransport(ws, request),
             outbox_limit=self.settings.outbox_limit,
@@ -273,10 +278,10 @@ class SocketHandler:
         return payload
 
     def _within_rate(self) -> bool:
-        if self.bucket.take(self.clock()):
+        if self.rate.take(self.clock()):
             return True
         self.stats.rate_limited += 1
-        if self.bucket.refused_in_a_row > self.settings.flood_tolerance:
+        if self.rate.refused_in_a_row > self.settings.flood_tolerance:
             log.warning("socket_flooding", session=self.session.id if self.session else None)
             self.connection.close(CloseCode.RATE_LIMITED, "too many messages", drain=True)
         else:

@@ -68,6 +68,16 @@ class SocketFields(BaseModel):
     message_burst: int = Field(
         40, ge=1, le=100_000, description="client messages allowed in a burst above the rate"
     )
+    messages_per_second_per_person: float = Field(
+        40.0,
+        gt=0,
+        le=100_000,
+        description="sustained client message rate of one person over all their sockets "
+        "(every guest of one address together)",
+    )
+    message_burst_per_person: int = Field(
+        80, ge=1, le=1_000_000, description="a person's messages allowed in a burst above it"
+    )
     flood_tolerance: int = Field(
         20, ge=1, le=100_000, description="rate-limited messages in a row before the socket closes"
     )
