@@ -47,12 +47,20 @@ async def connected(page: Page) -> None:
 async def start_run(page: Page, prompt: str, perspective: str = "bauhaus") -> Locator:
     """Choose a perspective card, type the prompt, press start; returns the new run's view."""
     before = await page.locator(".run").count()
-    await page.locator(f'.card:has(input[value="{perspective}"])').click()
+    await choose_perspective(page, perspective)
     await page.locator("#prompt").fill(prompt)
     await page.locator("#start").click()
     runs = page.locator(".run")
     await expect(runs).to_have_count(before + 1, timeout=WAIT_MS)
     return runs.first  # newest first
+
+
+async def choose_perspective(page: Page, perspective: str) -> None:
+    """Choose a perspective in the compact picker: open its cards (unless open), press one."""
+    card = page.locator(f'.card[value="{perspective}"]')
+    if not await card.is_visible():
+        await page.locator("#pick-toggle").click()
+    await card.click()
 
 
 async def ui_strings(page: Page) -> dict[str, dict[str, str]]:

@@ -3,6 +3,7 @@
 // this one only connects them.
 
 import { Api } from "./api.js";
+import { Arrival } from "./arrival.js";
 import { loadCatalog } from "./catalog.js";
 import { PerspectiveCards } from "./cards.js";
 import { ComparePicker } from "./compare.js";
@@ -14,6 +15,7 @@ import { People } from "./people.js";
 import { MyPictures } from "./pictures.js";
 import { Store } from "./store.js";
 import { StatusBar } from "./status.js";
+import "./strings-fold.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -32,6 +34,7 @@ const gallery = new Gallery($("#runs"), $("#runs-empty"), store, {
   },
   perspective: (id) => cards.byId(id),
 });
+const arrival = new Arrival($("#see-picture"), (id) => gallery.views.get(id)?.root); // the finished picture, found
 const pictures = new MyPictures($("#my-pictures"), api, { perspective: (id) => cards.byId(id) });
 
 // The socket opens only once the page knows who uses it (in `codes` mode: after the join).
@@ -73,6 +76,7 @@ store.addEventListener("run", (event) => {
   if (connection.state !== "connected") return; // replayed history arrives before `welcome`
   announceChange(event.detail);
   if (message.type === "run.done" && run.status === "completed") pictures.arrived(run.id);
+  if (message.type === "run.done" && run.status === "completed") arrival.arrived(run.id);
 });
 store.addEventListener("notice", (event) => {
   composer.answered(event.detail.error.ref);

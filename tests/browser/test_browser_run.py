@@ -11,6 +11,7 @@ from server.harness.demo import DemoSpeed
 from tests.browser.conftest import OpenPage
 from tests.browser_support import (
     WAIT_MS,
+    choose_perspective,
     connected,
     final_stage_text,
     logged_messages,
@@ -39,7 +40,7 @@ async def test_a_full_run_streams_the_text_and_shows_the_final_picture(
     await expect(page.locator("#demo")).to_be_visible()
     await record_changes(page, '.run .stage[data-stage="interception"] .stage-text', "texts")
     await record_changes(page, "#start", "button")
-    await page.locator('.card:has(input[value="bauhaus"])').click()
+    await choose_perspective(page, "bauhaus")
     await page.locator("#prompt").fill(
         "a little red fox asleep in the deep snow under tall pine trees"
     )
