@@ -16,6 +16,7 @@ from server.engine.errors import AtelierError
 from server.engine.people.identity import SAFETY_ORDER, ClassRules, stricter_level
 from server.engine.run import RunInputs
 from server.engine.safety_normalize import TextTooLong, normalize
+from server.engine.uploads.admit import rendered_output
 from server.engine.workflows.catalog import Workflow
 from server.engine.workflows.mapping import SEED_MAX, ParamSpec
 from server.protocol import ErrorCode, RunStart
@@ -61,6 +62,8 @@ def admit_inputs(
     workflow = workflows.get(output)
     if workflow is None:
         raise UnknownConfig(f"output: no output config called {output!r}")
+    output = rendered_output(workflows, output, message)  # a picture: its img2img variant
+    workflow = workflows[output]
     meta_prompt, edited = config.meta_prompt, False
     if message.meta_prompt is not None and message.meta_prompt != config.meta_prompt:
         if not edit_instructions:

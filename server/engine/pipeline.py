@@ -35,8 +35,8 @@ from server.engine.stages import texts
 from server.engine.stages.context import Blocked, Services, StageContext, StageResult
 from server.engine.stages.generation import generation
 from server.engine.stages.interception import interception
-from server.engine.stages.safety import input_safety
 from server.engine.stages.translation import translation
+from server.engine.uploads.screening import input_safety  # with the student's picture
 from server.protocol import (
     CompareStart,
     ErrorCode,
@@ -147,20 +147,21 @@ class Pipeline:
             edit_instructions=rules is None or rules.edit_instructions is not False,
         )
         level = run_safety_level(services.config.safety_level, rules)
-        return Run(new_run_id(), session, inputs, safety_level=level, group=group), rules
+        image = services.uploads.for_run(session.identity.key, message.image, message.lang)
+        return Run(new_run_id(), session, inputs, level, group, input_image=image), rules
 
     def launch(self, session: Session, run: Run, ticket: RunTicket, ref: str | None) -> None:
         """An admitted run: answered with `run.accepted`, then executed by its own task."""
         self._runs.setdefault(session.id, {})[run.id] = run
         self.services.classes.run_started(run)  # a class member's run: its teacher may watch
         inputs = run.inputs
-        accepted = {"interception": inputs.interception, "output": inputs.output}
-        run.emit(RunAccepted, ref=ref, group=run.group, **accepted)
+        run.emit(RunAccepted, ref=ref, **run.accepted())
         self.recent.record(session, run, ref)
         task = asyncio.create_task(self._execute(run, ticket, session), name=f"run {run.id}")
         self._tasks[run.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
         self.services.lessons.track(run, task)  # its teacher may cancel it, or end the lesson
+        self.services.uploads.claim(run, task)  # its picture: its own, settled when it ends
         log.info("run_accepted", session=session.id, run=run.id, interception=inputs.interception)
 
     def cancel(self, session: Session, message: RunCancel) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from server.engine.run import Run
 from server.engine.session import Session
@@ -24,12 +25,10 @@ MAX_REMEMBERED_STARTS = 32
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """What one run's `run.accepted` said, to say again."""
+    """What one run's `run.accepted` said, to say again (`Run.accepted`)."""
 
     run: str
-    interception: str
-    output: str
-    group: str | None
+    fields: dict[str, Any]
 
 
 class RecentStarts:
@@ -47,8 +46,7 @@ class RecentStarts:
         if runs is None:
             return False
         for run in runs:
-            fields = {"interception": run.interception, "output": run.output}
-            session.emit(RunAccepted, run=run.run, ref=ref, group=run.group, **fields)
+            session.emit(RunAccepted, run=run.run, ref=ref, **run.fields)
         return True
 
     def record(self, session: Session, run: Run, ref: str | None) -> None:
@@ -56,10 +54,7 @@ class RecentStarts:
         if ref is None:
             return
         refs = self._sessions.setdefault(session.id, OrderedDict())
-        inputs = run.inputs
-        refs.setdefault(ref, []).append(
-            Accepted(run.id, inputs.interception, inputs.output, run.group)
-        )
+        refs.setdefault(ref, []).append(Accepted(run.id, run.accepted()))
         if len(refs) > self._limit:
             refs.popitem(last=False)
 

@@ -207,6 +207,16 @@ class Run:
             "total": self.total,
         }
 
+    def accepted(self) -> dict[str, Any]:
+        """What `run.accepted` says of the run (again for a repeated `ref`: `repeats`)."""
+        inputs, image = self.inputs, self.input_image
+        return {
+            "interception": inputs.interception,
+            "output": inputs.output,
+            "group": self.group,
+            "input": None if image is None else image.url,
+        }
+
     def snapshot(self) -> RunSnapshot:
         return RunSnapshot(
             run=self.id,
@@ -218,6 +228,7 @@ class Run:
             outputs=list(self.outputs),
             reason=self.reason,
             group=self.group,
+            input=None if self.input_image is None else self.input_image.url,
         )
 
     def record(self) -> RunRecord:

@@ -19,8 +19,9 @@ import math
 from aiohttp import BodyPartReader, web
 
 from server.engine.people.identity import Identity
+from server.engine.uploads import upload_url
 from server.engine.uploads.clean import UploadRefused
-from server.engine.uploads.store import UPLOAD_ID, Upload, UploadLimit, UploadStore, upload_url
+from server.engine.uploads.store import UPLOAD_ID, Upload, UploadLimit, UploadStore
 from server.handlers.keys import PIPELINE
 from server.handlers.pictures import may_read, person
 from server.handlers.problems import problem, request_lang

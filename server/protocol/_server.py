@@ -79,6 +79,8 @@ class RunSnapshot(Message):
     reason: str | None = None
     #: The compare the run is one perspective of (as in its `run.accepted`); None: alone.
     group: str | None = None
+    #: The picture the run starts from (as in its `run.accepted`); None: none.
+    input: str | None = None
 
 
 class Resync(ServerEvent):

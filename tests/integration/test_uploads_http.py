@@ -157,8 +157,9 @@ async def test_the_teacher_of_the_class_reads_a_students_upload_nobody_else(
     assert await status_of(room.teacher, server, info["url"]) == 200
     assert await status_of(room.students["Noah"], server, info["url"]) == 404
     assert await status_of(other.teacher, server, info["url"]) == 404
-    async with people_client() as nobody:
-        async with await send_upload(nobody, server, png_bytes()) as response:
-            assert await error_of(response) == (401, "join_required")
+    nobody = people_client()
+    async with await send_upload(nobody, server, png_bytes()) as response:
+        assert await error_of(response) == (401, "join_required")
+    await nobody.close()
     await room.close()
     await other.close()

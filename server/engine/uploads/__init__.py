@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def upload_url(upload_id: str) -> str:
+    return f"/api/uploads/{upload_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class InputImage:
     """A cleaned upload claimed by a run: `data` is the re-encoded PNG, nothing of the file
@@ -21,6 +25,11 @@ class InputImage:
     data: bytes
     width: int
     height: int
+
+    @property
+    def url(self) -> str:
+        """Where its owner (and their teacher) read it: `GET /api/uploads/{id}`."""
+        return upload_url(self.id)
 
     def __repr__(self) -> str:  # the bytes are no use in a log line or a traceback
         return f"InputImage({self.id!r}, {self.width}x{self.height}, {len(self.data)} bytes)"

@@ -34,6 +34,7 @@ from server.engine.people.identity import Identity
 from server.engine.run import Run
 from server.engine.run_record import RecordedOwner
 from server.engine.uploads import InputImage
+from server.engine.uploads.admit import unknown_upload
 from server.engine.uploads.bounds import DEFAULT_BOUNDS, UploadBounds
 from server.engine.uploads.clean import Cleaned, clean
 from server.protocol import RunStatus
@@ -48,10 +49,6 @@ INPUT_NAME = "input.png"
 #: the file stays with its run).
 MAX_KEPT = 4096
 _WINDOW = 60.0  # seconds of `per_minute`
-
-
-def upload_url(upload_id: str) -> str:
-    return f"/api/uploads/{upload_id}"
 
 
 class UploadLimit(Exception):
@@ -174,6 +171,16 @@ class UploadStore:
         return InputImage(upload.id, data, upload.width, upload.height)
 
     # -- a run's upload
+
+    def for_run(self, owner_key: str, upload_id: str | None, lang: str) -> InputImage | None:
+        """A `run.start`'s `image` as its input; None without one, UnknownUpload when the
+        id is not this person's pending upload (the same answer for every reason)."""
+        if upload_id is None:
+            return None
+        image = self.peek(owner_key, upload_id)
+        if image is None:
+            raise unknown_upload(lang)
+        return image
 
     def claim(self, run: Run, task: asyncio.Task[None]) -> None:
         """The admitted run's upload is its own from now on, and is settled when it ends."""
