@@ -6,9 +6,10 @@
 import { t } from "./i18n.js";
 
 export class Composer extends EventTarget {
-  constructor(form, cards, picker) {
+  constructor(form, cards, picker, upload = null) {
     super();
     this.form = form;
+    this.upload = upload; // the picture a run starts from (upload.js), where offered
     this.cards = cards;
     this.picker = picker;
     picker.addEventListener("change", () => this.refresh());
@@ -108,6 +109,8 @@ export class Composer extends EventTarget {
     const fields = { prompt: this.el("prompt").value.trim(), interception: config.id };
     const editable = this.limits.edit_instructions !== false;
     if (editable && this.edits.has(config.id)) fields.meta_prompt = this.edits.get(config.id);
+    const image = this.upload?.field();
+    if (image) fields.image = image;
     this.dispatchEvent(new CustomEvent("start", { detail: fields }));
   }
 
@@ -116,6 +119,7 @@ export class Composer extends EventTarget {
     const max = this.limits.max_prompt_chars;
     if (this.picker.on && this.picker.problem()) return this.picker.problem();
     if (!this.picker.on && !this.cards.current()) return { key: "compose.need_perspective" };
+    if (!this.picker.on && this.upload?.problem()) return this.upload.problem();
     if (!prompt) return { key: "compose.need_prompt" };
     if (prompt.length > max) return { key: "compose.too_long", vars: { n: prompt.length, max } };
     return null;

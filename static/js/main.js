@@ -15,6 +15,7 @@ import { People } from "./people.js";
 import { MyPictures } from "./pictures.js";
 import { Store } from "./store.js";
 import { StatusBar } from "./status.js";
+import { ImageUpload, startRefusal } from "./upload.js";
 import "./strings-fold.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -26,7 +27,11 @@ const connection = new Connection();
 const status = new StatusBar(document);
 const cards = new PerspectiveCards($("#cards"));
 const picker = new ComparePicker($("#compare"));
-const composer = new Composer($("#compose"), cards, picker);
+const upload = new ImageUpload($("#upload"), $("#compose"), api); // where a perspective takes a picture
+const composer = new Composer($("#compose"), cards, picker, upload);
+const offerUpload = () => upload.offer(cards.current(), picker.on);
+cards.addEventListener("change", offerUpload);
+picker.addEventListener("change", offerUpload);
 const gallery = new Gallery($("#runs"), $("#runs-empty"), store, {
   onCancel: (run) => connection.send({ type: "run.cancel", run }),
   onRetry: (run) => {
@@ -66,6 +71,7 @@ store.addEventListener("welcome", (event) => {
 store.addEventListener("runs", (event) => {
   gallery.sync();
   if (event.detail?.ref) gallery.focusRun(event.detail.added); // a run this page just started
+  if (event.detail?.ref) upload.used(store.runs.get(event.detail.added)?.input);
   composer.answered(event.detail?.ref);
   if (event.detail?.lost) status.announce(t("announce.lost"));
 });
@@ -118,6 +124,7 @@ function announceChange({ run, message, before }) {
 // child reads one of the page's sentences, chosen by the stable code.
 function errorText(error) {
   const known = ["too_many_runs", "rate_limited", "unavailable", "unknown_config", "invalid_field", "lesson_closed"];
+  if (startRefusal(error.code)) return startRefusal(error.code); // the run's picture
   if (error.code === "busy") {
     return error.retry_after != null ? t("error.busy", { n: Math.ceil(error.retry_after) }) : t("error.busy_plain");
   }
@@ -134,6 +141,8 @@ async function showCatalog() {
   $("#catalog-status").textContent = "";
   cards.render(catalog.interceptions);
   picker.render(catalog.interceptions);
+  upload.setCatalog(catalog);
+  offerUpload();
   composer.loadMeta();
   gallery.renderAll();
   pictures.render(); // perspective names

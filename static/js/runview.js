@@ -6,6 +6,7 @@
 import { duration, elapsed, ordinal, t } from "./i18n.js";
 import { STAGES, canRetry, etaLeft, isFinal, waitingStage } from "./runstate.js";
 import "./strings-words.js";
+import { showInput } from "./upload.js";
 
 // `checking`: the picture is made and a vision model looks at it before it is shown (kids, youth).
 const MARKS = { pending: "○", waiting: "⏳", started: "◐", checking: "🔍", done: "✓", skipped: "–", stopped: "■", blocked: "✋", failed: "!" };
@@ -40,6 +41,7 @@ export class RunView {
     this.renderReason(run);
     for (const name of STAGES) this.renderStage(run, name, waiting === name);
     this.renderPicture(run);
+    showInput(this.root, run); // the picture it started from (image-to-image)
   }
 
   renderHead(run, final) {

@@ -58,9 +58,10 @@ export class Store extends EventTarget {
     const fields = { prompt: asked.prompt, interception: asked.interception ?? m.interception };
     if (m.group) fields.group = m.group;
     if (asked.meta_prompt != null) fields.meta_prompt = asked.meta_prompt; // for "try again"
+    if (m.input) fields.input = m.input; // the picture it starts from, kept for a reload
     this.meta[m.run] = fields;
     sessionStorage.setItem(META_KEY, JSON.stringify(this.meta));
-    if (!this.runs.has(m.run)) this.add({ ...newRun(m.run, fields), group: m.group ?? null }, m.ref);
+    if (!this.runs.has(m.run)) this.add({ ...newRun(m.run, fields), group: m.group ?? null, input: fields.input ?? null }, m.ref);
   }
 
   add(run, ref = null) {
@@ -81,6 +82,7 @@ export class Store extends EventTarget {
   resync(snapshot) {
     const previous = this.runs.get(snapshot.run);
     const run = fromSnapshot(snapshot, previous);
+    run.input = snapshot.input ?? this.meta[snapshot.run]?.input ?? previous?.input ?? null;
     if (!previous) return this.add(run);
     this.runs.set(run.id, run);
     this.emit("run", { run, message: { type: "resync" }, before: previous });

@@ -16,6 +16,7 @@ export const WALL_STRINGS = {
     "wall.by": "by {nickname}",
     "wall.quote": "“{prompt}”",
     "wall.picture": "{perspective}: “{prompt}” by {nickname}",
+    "wall.input": "The picture it started from",
   },
   de: {
     "wall.title": "Unsere Bilder",
@@ -31,5 +32,6 @@ export const WALL_STRINGS = {
     "wall.by": "von {nickname}",
     "wall.quote": "„{prompt}“",
     "wall.picture": "{perspective}: „{prompt}“ von {nickname}",
+    "wall.input": "Das Bild, mit dem es angefangen hat",
   },
 };

@@ -97,8 +97,19 @@ function makeCard(item) {
   );
   caption.firstChild.style.setProperty("--tone", item.color);
   figure.append(image, caption);
+  if (item.input) figure.append(inputPicture(item.input)); // the student's own starting picture
   card.append(figure);
   return card;
+}
+
+// The picture a run started from (image-to-image), small in the corner of the one it became.
+function inputPicture(url) {
+  const image = document.createElement("img");
+  image.className = "wall-input";
+  image.src = url;
+  image.alt = t("wall.input");
+  image.decoding = "async";
+  return image;
 }
 
 function span(className, text) {

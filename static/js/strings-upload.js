@@ -1,0 +1,66 @@
+// The upload control's strings (a student's own picture as the starting point), English and
+// German. Registered with addStrings() on import: strings.js is at its size limit. A child
+// reads these: no file formats, no sizes in bytes, no server words.
+
+import { addStrings } from "./i18n.js";
+
+export const UPLOAD_STRINGS = {
+  en: {
+    "upload.title": "Start from your own picture",
+    "upload.optional": "(if you like)",
+    "upload.needed": "(needed for this perspective)",
+    "upload.hint": "A photo or a drawing: drag it here, or choose one.",
+    "upload.choose": "Choose a picture",
+    "upload.camera": "Take a photo",
+    "upload.drop": "Let go to use this picture",
+    "upload.sending": "Sending your picture… {n} %",
+    "upload.progress": "Sending your picture",
+    "upload.ready": "Your picture is ready. The run starts from it.",
+    "upload.alt": "Your picture",
+    "upload.remove": "Remove picture",
+    "upload.stop": "Stop sending",
+    "upload.removed": "The picture is removed.",
+    "upload.too_large": "This picture is too big to send. Please choose a smaller one.",
+    "upload.not_image": "That is not a picture we can use. Please choose a photo or a drawing.",
+    "upload.bad_image": "This picture is broken and cannot be opened. Please try another one.",
+    "upload.limit": "You have sent many pictures just now. Remove one or wait a little, then try again.",
+    "upload.offline": "Your picture could not be sent: the connection is gone. Try again in a moment.",
+    "upload.failed": "Your picture could not be sent. Please try again.",
+    "upload.required": "This perspective starts from a picture: choose one first.",
+    "upload.wait": "Wait until your picture has been sent.",
+    "upload.one": "One picture at a time, please.",
+    "upload.gone": "Your picture is no longer there. Please choose it again.",
+    "upload.not_here": "This perspective cannot start from a picture. Remove it, or choose another perspective.",
+    "run.input_alt": "The picture this started from",
+  },
+  de: {
+    "upload.title": "Mit deinem eigenen Bild anfangen",
+    "upload.optional": "(wenn du magst)",
+    "upload.needed": "(für diese Perspektive nötig)",
+    "upload.hint": "Ein Foto oder eine Zeichnung: zieh es hierher oder wähle eins aus.",
+    "upload.choose": "Bild auswählen",
+    "upload.camera": "Foto machen",
+    "upload.drop": "Loslassen, um dieses Bild zu verwenden",
+    "upload.sending": "Dein Bild wird gesendet … {n} %",
+    "upload.progress": "Dein Bild wird gesendet",
+    "upload.ready": "Dein Bild ist bereit. Der Lauf fängt damit an.",
+    "upload.alt": "Dein Bild",
+    "upload.remove": "Bild entfernen",
+    "upload.stop": "Senden abbrechen",
+    "upload.removed": "Das Bild ist entfernt.",
+    "upload.too_large": "Dieses Bild ist zu groß zum Senden. Bitte wähle ein kleineres.",
+    "upload.not_image": "Das ist kein Bild, das wir verwenden können. Bitte wähle ein Foto oder eine Zeichnung.",
+    "upload.bad_image": "Dieses Bild ist kaputt und lässt sich nicht öffnen. Bitte versuche ein anderes.",
+    "upload.limit": "Du hast gerade viele Bilder gesendet. Entferne eins oder warte kurz und versuche es dann noch einmal.",
+    "upload.offline": "Dein Bild konnte nicht gesendet werden: Die Verbindung ist weg. Versuche es gleich noch einmal.",
+    "upload.failed": "Dein Bild konnte nicht gesendet werden. Bitte versuche es noch einmal.",
+    "upload.required": "Diese Perspektive fängt mit einem Bild an: Wähle zuerst eins aus.",
+    "upload.wait": "Warte, bis dein Bild gesendet ist.",
+    "upload.one": "Bitte nur ein Bild auf einmal.",
+    "upload.gone": "Dein Bild ist nicht mehr da. Bitte wähle es noch einmal aus.",
+    "upload.not_here": "Diese Perspektive kann nicht mit einem Bild anfangen. Entferne es oder wähle eine andere Perspektive.",
+    "run.input_alt": "Das Bild, mit dem es angefangen hat",
+  },
+};
+
+addStrings(UPLOAD_STRINGS);
