@@ -210,7 +210,7 @@ class Routes:
     async def upload(self, request: web.Request) -> web.Response:
         form = await request.post()
         image = form.get("image")
-        if not isinstance(image, web.FileField):
+        if not isinstance(image, web.FileField) or not image.filename:
             return web.Response(status=400)
         kind = str(form.get("type", "input")) or "input"
         subfolder = str(form.get("subfolder", ""))
