@@ -1,0 +1,137 @@
+"""A child's own picture as the starting point, in real Chromium: chosen with the file picker,
+sent with its progress shown, its thumbnail in the composer and in the run card, a run whose
+picture is made from it (the simulator's output leans towards the input's colours), "remove
+picture" deleting it on the server, and a web page renamed .png refused with the child's own
+sentence. axe finds nothing with a thumbnail shown."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from PIL import Image
+from playwright.async_api import Locator, Page, expect
+
+from tests.axe_support import assert_accessible
+from tests.browser.conftest import OpenPage
+from tests.browser_support import (
+    WAIT_MS,
+    assert_nothing_technical,
+    connected,
+    logged_messages,
+    record_changes,
+    recorded,
+    session_of,
+    start_run,
+)
+from tests.pipeline_support import StartPipeline
+
+pytestmark = pytest.mark.browser
+
+#: A pure red drawing: a picture made from it is redder than one made from the prompt alone.
+RED = (230, 20, 20)
+#: What a child might pick by mistake: a saved web page with a picture's name.
+NOT_A_PICTURE = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+IMAGE_LOADED = """img => img.complete ? img.naturalWidth > 0 : new Promise((resolve) => {
+  img.addEventListener("load", () => resolve(img.naturalWidth > 0));
+  img.addEventListener("error", () => resolve(false));
+})"""
+
+
+def red_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (96, 64), RED).save(out, "PNG")
+    return out.getvalue()
+
+
+async def upload_strings(page: Page) -> dict[str, str]:
+    strings: dict[str, dict[str, str]] = await page.evaluate(
+        "import('/static/js/strings-upload.js').then((module) => module.UPLOAD_STRINGS)"
+    )
+    return strings["en"]
+
+
+async def choose(control: Locator, content: bytes) -> None:
+    """The file picker's choice, as a child makes it (a file named like a picture)."""
+    files: list[Any] = [{"name": "drawing.png", "mimeType": "image/png", "buffer": content}]
+    await control.locator(".upload-file").set_input_files(files=files)
+
+
+def absolute(page: Page, path: str) -> str:
+    """A path of the page's server as a URL page.request takes."""
+    return "/".join(page.url.split("/", 3)[:3]) + path
+
+
+async def redness(page: Page, url: str) -> float:
+    """How much redder than green and blue a picture is on average (the page's own cookie)."""
+    response = await page.request.get(absolute(page, url))
+    assert response.ok, (url, response.status)
+    image = Image.open(io.BytesIO(await response.body())).convert("RGB").resize((32, 32))
+    data = image.tobytes()  # r, g, b, r, g, b, ...
+    pixels = [(data[i], data[i + 1], data[i + 2]) for i in range(0, len(data), 3)]
+    return sum(r - (g + b) / 2 for r, g, b in pixels) / len(pixels)
+
+
+async def finished_picture(page: Page, prompt: str) -> str:
+    run = await start_run(page, prompt)
+    picture = run.locator('.run-picture[data-kind="final"] img')
+    await expect(picture).to_have_attribute("src", re.compile(r"^/media/r-"), timeout=WAIT_MS)
+    await expect(run).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    src = await picture.get_attribute("src")
+    assert src is not None
+    return src
+
+
+async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
+    start_pipeline: StartPipeline, open_page: OpenPage
+) -> None:
+    server: TestServer = await start_pipeline(safety_level="adult")
+    page = await open_page(server)
+    await connected(page)
+    strings = await upload_strings(page)
+    control = page.locator("#upload")
+    await expect(control).to_be_visible()  # every demo perspective takes a picture
+    plain = await finished_picture(page, "a house by a lake")
+
+    await record_changes(page, "#upload", "states", "data-state")
+    await choose(control, red_png())
+    thumb = control.locator(".upload-thumb")
+    await expect(thumb).to_have_attribute("src", re.compile(r"^/api/uploads/"), timeout=WAIT_MS)
+    assert await thumb.evaluate(IMAGE_LOADED), "the thumbnail did not load"
+    assert await recorded(page, "states") == ["empty", "sending", "ready"]
+    await expect(control.locator(".upload-remove")).to_have_text(strings["upload.remove"])
+    await assert_accessible(page, "picture chosen")
+    url = await thumb.get_attribute("src")
+
+    made = await finished_picture(page, "a house by a lake")
+    session = await session_of(page, server)
+    inputs = [m["input"] for m in logged_messages(session) if m["type"] == "run.accepted"]
+    assert inputs == [None, url]  # run.start sent the upload's id with the second run only
+    card_thumb = page.locator(".run").first.locator(".run-input")
+    await expect(card_thumb).to_have_attribute("src", url or "")
+    assert await card_thumb.evaluate(IMAGE_LOADED)
+    assert await redness(page, made) > await redness(page, plain) + 20, "not made from it"
+
+    await expect(control).to_have_attribute("data-state", "empty")  # the run's now
+
+    await choose(control, red_png())
+    await expect(thumb).to_have_attribute("src", re.compile(r"^/api/uploads/"), timeout=WAIT_MS)
+    second = await thumb.get_attribute("src")
+    assert second is not None
+    assert second != url
+    assert (await page.request.get(absolute(page, second))).ok
+    await control.locator(".upload-remove").click()
+    await expect(thumb).to_be_hidden()
+    await expect(control).to_have_attribute("data-state", "empty")
+    await expect(control.locator(".upload-choose")).to_be_focused()
+    gone = await page.request.get(absolute(page, second))
+    assert gone.status == 404  # deleted on the server too
+
+    await choose(control, NOT_A_PICTURE)
+    error = control.locator(".upload-error")
+    await expect(error).to_have_text(strings["upload.not_image"], timeout=WAIT_MS)
+    await expect(control).to_have_attribute("data-state", "empty")
+    await assert_nothing_technical(page)
