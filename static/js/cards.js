@@ -12,8 +12,8 @@ export class PerspectiveCards extends EventTarget {
     this.grid = container.querySelector(".card-grid");
     this.toggle = container.querySelector("#pick-toggle");
     this.toggle.addEventListener("click", () => this.open(this.grid.hidden));
-    this.grid.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") this.close();
+    container.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && !this.grid.hidden) this.close();
     });
   }
 
@@ -59,7 +59,7 @@ export class PerspectiveCards extends EventTarget {
   }
 
   close() {
-    const inside = this.grid.contains(document.activeElement);
+    const inside = this.container.contains(document.activeElement);
     this.open(false);
     if (inside) this.toggle.focus(); // the card had the focus: it must not fall to the body
   }
