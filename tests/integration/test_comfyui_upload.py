@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from server.engine.comfyui import ComfyUIClient, ComfyUIConfig
+from server.engine.comfyui.upload import BLANK_PNG, UploadedImage
 from server.engine.errors import BackendProtocolError, BackendRejected
 from server.harness.comfyui_sim import ComfyUISimulator
 from server.harness.comfyui_sim.png import gradient_png
@@ -36,6 +37,7 @@ class Replay:
     def __init__(self, answers: list[dict[str, Any]]) -> None:
         self.answers: Iterator[dict[str, Any]] = iter(answers)
         self.forms: list[dict[str, str]] = []
+        self.images: list[bytes] = []
 
     async def upload(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -45,6 +47,8 @@ class Replay:
                 for key, value in form.items()
             }
         )
+        image = form.get("image")
+        self.images.append(image.file.read() if isinstance(image, web.FileField) else b"")
         answer = next(self.answers)
         body = orjson.dumps(answer["body"]) if "body" in answer else b""
         kind = answer["content_type"].split(";")[0] or None
@@ -140,3 +144,26 @@ async def test_the_simulator_keeps_a_name_for_the_same_bytes_and_renames_other_b
         await sim.close()
     assert first.reference == again.reference == "atelier/atelier-r-1.png"
     assert other.reference == "atelier/atelier-r-1 (1).png"
+
+
+async def test_forgetting_an_upload_overwrites_it_blank_and_a_refusal_is_only_logged() -> None:
+    ok = {"status": 200, "content_type": "application/json; charset=utf-8"}
+    answers = [
+        {**ok, "body": {"name": "atelier-r-1 (1).png", "subfolder": "atelier", "type": "input"}},
+        {"status": 400, "content_type": "", "len": 0},
+    ]
+    client, replay, server = await replay_client(answers)
+    try:
+        uploaded = UploadedImage("atelier-r-1 (1).png", "atelier", "input")
+        await client.forget_upload(uploaded)
+        await client.forget_upload(uploaded)  # refused: nothing raised, nothing waits
+    finally:
+        await client.close()
+        await server.close()
+    assert replay.images == [BLANK_PNG, BLANK_PNG]
+    assert replay.forms[0] == {
+        "image": "atelier-r-1 (1).png",
+        "type": "input",
+        "subfolder": "atelier",
+        "overwrite": "true",
+    }

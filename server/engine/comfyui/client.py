@@ -32,7 +32,7 @@ from server.engine.comfyui.job import ComfyUIJob, PreviewThrottle
 from server.engine.comfyui.liveness import Liveness, silent_message
 from server.engine.comfyui.results import Capabilities, capabilities_from_object_info
 from server.engine.comfyui.socket_loop import SocketLoop
-from server.engine.comfyui.upload import UploadedImage, upload_image
+from server.engine.comfyui.upload import UploadedImage, forget, upload_image
 from server.engine.comfyui.watchdog import watch_loop
 from server.engine.comfyui.withdrawals import Drainer, Withdrawals
 from server.engine.errors import (
@@ -148,6 +148,11 @@ class ComfyUIClient:
         return await upload_image(
             self.http, data, filename, subfolder=subfolder, overwrite=overwrite
         )
+
+    def forget_upload(self, uploaded: UploadedImage) -> asyncio.Task[None]:
+        """Blank an uploaded picture out in the background (best effort: an instance that
+        is down keeps it), so the run that used it never waits for that."""
+        return self._spawn(forget(self.http, uploaded))
 
     # -- runs --------------------------------------------------------------------------------
 

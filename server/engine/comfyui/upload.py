@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import aiohttp
+import structlog
 
 from server.engine.comfyui.http import ComfyUIHttp
-from server.engine.errors import BackendProtocolError, BackendRejected
+from server.engine.errors import BackendError, BackendProtocolError, BackendRejected
+
+log = structlog.get_logger(__name__)
+
+#: Seconds blanking a picture out may take (an instance that went down keeps it).
+FORGET_TIMEOUT = 10.0
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"GIF8", "image/gif"),
+)
+
+
+#: A 1x1 black PNG: what a student's picture is overwritten with once its run is over, since
+#: ComfyUI has no way to delete an input file.
+BLANK_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00"
+    b"\x00:~\x9bU\x00\x00\x00\nIDATx\xdac`\x00\x00\x00\x02\x00\x01\xe5'\xde\xfc\x00\x00\x00"
+    b"\x00IEND\xaeB`\x82"
 )
 
 
@@ -47,7 +63,9 @@ async def upload_image(
     mime = sniff_image(data)
     if mime is None:
         raise http.error(BackendRejected, "upload is not a PNG, JPEG, GIF or WebP image")
-    form = aiohttp.FormData()
+    # Unquoted: ComfyUI stores the file name as sent, so a quoted `a (1).png` would be a
+    # different file (`a%20%281%29.png`) from the one it named.
+    form = aiohttp.FormData(quote_fields=False)
     form.add_field("image", data, filename=filename.rsplit("/", 1)[-1], content_type=mime)
     form.add_field("type", "input")
     form.add_field("subfolder", subfolder)
@@ -74,3 +92,15 @@ def _answer(http: ComfyUIHttp, info: object) -> UploadedImage:
     if not name or "/" in name or any(part in ("", ".", "..") for part in parts):
         raise http.error(BackendProtocolError, f"upload answer names {name!r} in {subfolder!r}")
     return UploadedImage(name, subfolder, kind)
+
+
+async def forget(http: ComfyUIHttp, uploaded: UploadedImage) -> None:
+    """Overwrite an uploaded picture with `BLANK_PNG` under its exact name; a failure is
+    logged, not raised (nothing waits for this)."""
+    try:
+        async with asyncio.timeout(FORGET_TIMEOUT):
+            await upload_image(
+                http, BLANK_PNG, uploaded.name, subfolder=uploaded.subfolder, overwrite=True
+            )
+    except (BackendError, TimeoutError) as exc:
+        log.warning("upload_not_blanked", name=uploaded.reference, error=str(exc))

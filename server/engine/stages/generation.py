@@ -38,7 +38,7 @@ from server.engine.preview_coarse import coarse_preview
 from server.engine.stages import texts
 from server.engine.stages.context import StageContext, StageResult
 from server.engine.stages.failover import on_instance, with_failover
-from server.engine.stages.input_image import with_input_image
+from server.engine.stages.input_image import input_image_on
 from server.engine.stages.vision import (
     Picture,
     check_pictures,
@@ -213,8 +213,11 @@ async def render(
     folder: Path,
     held: Held,
 ) -> None:
-    graph = await with_input_image(ctx, instance, graph)  # in the slot, on this instance
-    async with instance.client.run(graph, folder, ctx.services.media_writer) as job:
+    writer = ctx.services.media_writer
+    async with (
+        input_image_on(ctx, instance, graph) as graph,  # in the slot, on this instance
+        instance.client.run(graph, folder, writer) as job,
+    ):
         await follow(ctx, job, instance.name, held)
 
 

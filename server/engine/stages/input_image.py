@@ -6,10 +6,15 @@ that will not render it. Each attempt uploads again: a render that moves to anot
 (failover after a crash or a restart) finds its picture there too. The name is the run's
 (`atelier-<run id>.png`, never overwriting): ComfyUI keeps the name for the same bytes, renames a
 different file under it (`name (1).png`), and the graph's slot gets the name it answered.
+ComfyUI cannot delete an input file, so once the render is over the picture there is
+overwritten with a blank one (`ComfyUIClient.forget_upload`): a child's photo does not stay
+on the image server's disk.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
@@ -29,17 +34,24 @@ def upload_name(run_id: str) -> str:
     return f"atelier-{run_id}.png"
 
 
-async def with_input_image(
+@asynccontextmanager
+async def input_image_on(
     ctx: StageContext, instance: ComfyUIInstance, graph: dict[str, Any]
-) -> dict[str, Any]:
-    """`graph` with the run's picture uploaded to `instance` and named in the config's slot;
-    `graph` itself when the run brings none (or its output takes none)."""
+) -> AsyncIterator[dict[str, Any]]:
+    """`graph` with the run's picture uploaded to `instance` and named in the config's slot
+    (`graph` itself when the run brings none, or its output takes none). Once the render is
+    over, however it ended, the picture there is blanked out in the background."""
     image = ctx.run.input_image
     slot = ctx.services.workflows[ctx.run.inputs.output].config.image
     if image is None or slot is None:
-        return graph
-    uploaded = await instance.client.upload_image(
+        yield graph
+        return
+    client = instance.client
+    uploaded = await client.upload_image(
         image.data, upload_name(ctx.run.id), subfolder=UPLOAD_SUBFOLDER, overwrite=False
     )
     log.info("input_uploaded", run=ctx.run.id, instance=instance.name, name=uploaded.reference)
-    return inject_image(graph, slot, uploaded.reference)
+    try:
+        yield inject_image(graph, slot, uploaded.reference)
+    finally:
+        client.forget_upload(uploaded)
