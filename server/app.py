@@ -20,6 +20,7 @@ from server.engine.service import NoRuns, RunService
 from server.engine.session import WelcomeInfo
 from server.engine.session_table import SessionBounds
 from server.engine.sessions import ReplayLimits, SessionConfig, SessionRegistry
+from server.engine.state import open_state
 from server.engine.stats import SocketStats
 from server.handlers import api, connlimit, export, ops, people, pictures, static_files, uploads
 from server.handlers.client_address import TRUSTED_PROXIES, parse_networks
@@ -101,6 +102,7 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
         ),
         welcome_info(settings, demo),
         stats,
+        open_state(settings.state, settings.redis_url),
     )
     app[SOCKETS] = weakref.WeakSet()
     app[MESSAGE_BUDGETS] = SharedBuckets(
@@ -114,6 +116,7 @@ def socket_app(settings: Settings, *, runs: RunService, demo: bool) -> web.Appli
     # After every cleanup context (aiohttp runs those first): ready means the pipeline is up.
     app.on_startup.append(_mark_ready)
     app.on_shutdown.append(_close_sockets)
+    app.on_cleanup.append(_close_state)
     app.cleanup_ctx.append(people.people_context)
     people.add_routes(app.router)
     _add_socket_routes(app.router)
@@ -188,6 +191,11 @@ async def _close_sockets(app: web.Application) -> None:
         if not ws.closed:
             await ws.close(code=CloseCode.GOING_AWAY, message=b"server shutting down")
     log.info("shutdown_sockets_closed")
+
+
+async def _close_state(app: web.Application) -> None:
+    """After the sessions closed: their last writes reach the shared store, then let go."""
+    await app[REGISTRY].state.aclose()
 
 
 async def _end_runs(app: web.Application, pipeline: Pipeline) -> None:

@@ -109,6 +109,7 @@ class Session:
         replay_bytes: int = DEFAULT_REPLAY_BYTES,
         run_owner: str | None = None,
         fair_group: str | None = None,
+        event_log: EventLog | None = None,
     ) -> None:
         self.id = session_id
         self.secret = secret
@@ -121,7 +122,8 @@ class Session:
         #: client address, anyone else their run owner.
         self.fair_group = fair_group or self.run_owner
         self.state = SessionState.DETACHED
-        self.log = EventLog(log_limit, log_bytes)
+        #: The state back end's log (`server/engine/state/`), or an in-process one.
+        self.log = EventLog(log_limit, log_bytes) if event_log is None else event_log
         self.replay_bytes = replay_bytes
         #: Resumes left to this session; the registry creates it at the first resume.
         self.resumes: TokenBucket | None = None

@@ -18,12 +18,13 @@ import structlog
 
 from server.engine.connection import Connection
 from server.engine.errors import AtelierError
-from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES
+from server.engine.eventlog import DEFAULT_LOG_BYTES, DEFAULT_REPLAY_BYTES, EventLog
 from server.engine.people.identity import Identity
 from server.engine.people.per_address import fair_group, run_owner
 from server.engine.ratelimit import TokenBucket
 from server.engine.session import Session, SessionState, WelcomeInfo
 from server.engine.session_table import Group, SessionBounds, SessionTable, TooManySessions
+from server.engine.state import EmbeddedState, LogBounds, Person, SharedState
 from server.engine.stats import SocketStats
 from server.protocol import CloseCode, ErrorCode
 
@@ -82,14 +83,14 @@ class SessionConfig:
     bounds: SessionBounds = field(default_factory=SessionBounds)
 
 
-def _same_person(owner: Identity, caller: Identity) -> bool:
-    """Whether `caller` may resume a session of `owner`: the same identity, or two clients
-    without a cookie (their sessions are proven by the resume secret alone)."""
-    return owner.key == caller.key or (owner.is_anonymous and caller.is_anonymous)
-
-
 class SessionRegistry:
-    def __init__(self, config: SessionConfig, info: WelcomeInfo, stats: SocketStats) -> None:
+    def __init__(
+        self,
+        config: SessionConfig,
+        info: WelcomeInfo,
+        stats: SocketStats,
+        state: SharedState | None = None,
+    ) -> None:
         self.config = config
         self.info = info
         self.stats = stats
@@ -100,6 +101,10 @@ class SessionRegistry:
         #: revoked has no session yet, so it is refused at its `hello` (`revoked_since`).
         self._revoked: dict[str, float] = {}
         self.new_session_hooks: list[Callable[[Session], None]] = []
+        #: What instances share of sessions (`server/engine/state/`); in-process by default.
+        self.state: SharedState = EmbeddedState() if state is None else state
+        self.state.on_fenced(self._taken_elsewhere)
+        self.log_bounds = LogBounds(config.event_log_limit, config.event_log_bytes)
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -123,7 +128,7 @@ class SessionRegistry:
         """Attach `connection` to the session it asks for, or to a fresh one of `identity`
         from client `address`. A session resumes only for the identity that created it."""
         session = self._resumable(session_id, secret)
-        if session is not None and not _same_person(session.identity, identity):
+        if session is not None and not Person.of(session.identity).may_resume(Person.of(identity)):
             log.warning("resume_refused", session=session.id, why="another identity")
             session = None
         if session is None:
@@ -131,11 +136,13 @@ class SessionRegistry:
                 self.stats.resume_failures += 1
             session = self._create(identity, address)
             session.attach(connection, None, self.info)
+            self.state.attached(session.id)
             return session
         self._admit_resume(session)
         self.stats.resumes += 1
         session.replace_connection()
         session.attach(connection, last_seq, self.info)
+        self.state.attached(session.id)
         return session
 
     def _admit_resume(self, session: Session) -> None:
@@ -163,10 +170,24 @@ class SessionRegistry:
         self._make_room(groups, address)
         if len(self._sessions) >= self.config.max_sessions:
             raise ServerFull("the server holds its maximum number of sessions")
-        session_id = secrets.token_urlsafe(12)
+        session_id, secret = secrets.token_urlsafe(12), secrets.token_urlsafe(24)  # 192 bits
+        event_log = self.state.create(session_id, secret, Person.of(identity), self.log_bounds)
+        return self.admit(session_id, secret, event_log, identity, address, groups)
+
+    def admit(
+        self,
+        session_id: str,
+        secret: str,
+        event_log: EventLog,
+        identity: Identity,
+        address: str | None,
+        groups: tuple[Group, ...] | None = None,
+    ) -> Session:
+        """Hold a session here: a new one, or one adopted from another instance (a resume:
+        counted in its groups, never refused for their bounds)."""
         session = Session(
             session_id,
-            secrets.token_urlsafe(24),  # 192 bits
+            secret,
             log_limit=self.config.event_log_limit,
             log_bytes=self.config.event_log_bytes,
             replay_bytes=self.config.replay.max_replay_bytes,
@@ -174,9 +195,10 @@ class SessionRegistry:
             identity=identity,
             run_owner=run_owner(identity, address),
             fair_group=fair_group(identity, address),
+            event_log=event_log,
         )
         self._sessions[session_id] = session
-        self._table.add(session, groups)
+        self._table.add(session, groups or self._table.groups(identity, address))
         self.stats.sessions_created += 1
         for hook in self.new_session_hooks:
             hook(session)
@@ -237,12 +259,19 @@ class SessionRegistry:
     def _forget(self, session: Session) -> None:
         if self._sessions.pop(session.id, None) is not None:
             self._table.remove(session)
+            self.state.closed(session.id)
+
+    def _taken_elsewhere(self, session_id: str) -> None:
+        """Another instance resumed this session: its socket and runs here end."""
+        if (session := self._sessions.get(session_id)) is not None:
+            self._close_later(session, CloseCode.SESSION_REPLACED)
 
     def detach(self, session: Session, connection: Connection) -> None:
         """The socket went away: keep the session for `resume_grace` seconds."""
         if not session.detach(connection):
             return
         log.info("session_detached", session=session.id, grace=self.config.resume_grace)
+        self.state.detached(session.id, self.config.resume_grace)
         loop = asyncio.get_running_loop()
         session.expiry = loop.call_later(self.config.resume_grace, self._expire, session)
 
@@ -260,7 +289,9 @@ class SessionRegistry:
         log.info("session_closed", session=session.id)
 
     async def close_all(self, code: CloseCode = CloseCode.GOING_AWAY) -> None:
-        """Shutdown: close every session (sockets get `code`) and run their cleanup hooks."""
+        """Shutdown: close every session (sockets get `code`) and run their cleanup hooks;
+        a shared store keeps them for `resume_grace`, so their clients resume elsewhere."""
+        self.state.hand_over(self.config.resume_grace)
         await asyncio.gather(*(self.close(s, code) for s in list(self._sessions.values())))
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)

@@ -29,6 +29,7 @@ from server.engine.ratelimit import MessageRate, TokenBucket
 from server.engine.session import Session
 from server.engine.session_table import TooManySessions
 from server.engine.sessions import ResumeLimited, ServerFull
+from server.engine.state.adoption import adopt_session
 from server.handlers.client_address import client_address
 from server.handlers.commands import COMMANDS, NO_SCOPE, Caller
 from server.handlers.errors import error_fields
@@ -188,21 +189,21 @@ class SocketHandler:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     continue
                 return False
-            self._greet(data)
+            await self._greet(data)
             if self.connection.closing:
                 return False
         return True
 
-    def _greet(self, data: bytes) -> None:
+    async def _greet(self, data: bytes) -> None:
         """Answer one frame before `hello`. No content ends the socket: only a protocol
         version we do not speak or a full server close it."""
         try:
-            self._open_session(parse_client(data))
+            await self._open_session(parse_client(data))
         except Exception as exc:
             fields = error_fields(exc)
             self._send_unnumbered(fields["code"], fields["message"])
 
-    def _open_session(self, message: ClientMessage) -> None:
+    async def _open_session(self, message: ClientMessage) -> None:
         if not isinstance(message, Hello):
             raise ProtocolError(ErrorCode.HELLO_REQUIRED, "send `hello` first")
         if message.protocol != PROTOCOL_VERSION:
@@ -223,6 +224,8 @@ class SocketHandler:
             self.connection.close(CloseCode.IDENTITY_REVOKED, "identity revoked", drain=True)
             return
         try:
+            # A session another instance held is taken over first (`server/engine/state/`).
+            await adopt_session(self.registry, message, self.identity, self.address)
             self.session = self.registry.open(
                 self.connection,
                 message.session,

@@ -119,3 +119,14 @@ class SessionFields(BaseModel):
         le=10_000,
         description="resumes of one session allowed in quick succession",
     )
+    state: str = Field(
+        "embedded",
+        pattern="^(embedded|redis)$",
+        description="where sessions and their event logs live: embedded (this process) or "
+        "redis (shared: any instance on the same Redis resumes any session)",
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        pattern="^(redis|rediss|unix)://",
+        description="the Redis server of state = redis (redis://, rediss:// or unix://)",
+    )

@@ -1,0 +1,36 @@
+"""Resuming, on this instance, a session another instance held: the step before `open`.
+
+The socket's `hello` names a session this instance does not hold. If the shared store has it,
+the secret is its secret and the caller may resume it, this instance takes it over (the store
+now names it the owner, so the old owner's writes are refused) with the log the store kept;
+`SessionRegistry.open` then resumes it like any of its own: replay (or `resync`), `welcome`,
+live events, with nothing awaited in between.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from server.engine.people.identity import Identity
+from server.engine.sessions import ServerFull, SessionRegistry
+from server.engine.state._interface import Person
+from server.protocol import Hello
+
+log = structlog.get_logger(__name__)
+
+
+async def adopt_session(
+    registry: SessionRegistry, hello: Hello, identity: Identity, address: str | None
+) -> None:
+    """Take over the session `hello` resumes from the store when this instance lacks it."""
+    session_id, secret, last_seq = hello.session, hello.secret, hello.last_seq
+    if session_id is None or secret is None or registry.get(session_id) is not None:
+        return
+    if len(registry) >= registry.config.max_sessions:
+        raise ServerFull("the server holds its maximum number of sessions")
+    caller = Person.of(identity)
+    found = await registry.state.adopt(session_id, secret, caller, last_seq, registry.log_bounds)
+    if found is None or registry.get(session_id) is not None:
+        return  # unknown here too (`open` makes a fresh one), or adopted meanwhile
+    registry.admit(session_id, secret, found, identity, address)
+    log.info("session_adopted", session=session_id, last_seq=found.last_seq)

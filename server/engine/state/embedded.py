@@ -1,0 +1,98 @@
+"""The embedded back end: everything in this process, as Atelier always was.
+
+The default (`state = "embedded"`): a session's log is the plain in-process `EventLog`, so the
+token path costs nothing more than before. The store is a dict, so that instances in one
+process (the contract tests' two registries) can share it exactly as processes share Redis.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from server.engine.eventlog import EventLog
+from server.engine.state._interface import (
+    FencedHook,
+    LogBounds,
+    Person,
+    secret_hash,
+    seeded_log,
+)
+
+
+@dataclass(slots=True)
+class _Record:
+    secret: str
+    person: Person
+    owner: str
+    log: EventLog
+
+
+class EmbeddedStore:
+    """The sessions of every instance in this process (one, outside tests)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, _Record] = {}
+
+    def view(self, instance: str) -> EmbeddedState:
+        return EmbeddedState(self, instance)
+
+
+class EmbeddedState:
+    """One instance's view of an `EmbeddedStore`."""
+
+    def __init__(self, store: EmbeddedStore | None = None, instance: str = "embedded") -> None:
+        self.store = store or EmbeddedStore()
+        self.instance = instance
+        self._handing_over = False
+
+    def create(self, session_id: str, secret: str, person: Person, bounds: LogBounds) -> EventLog:
+        log = EventLog(bounds.entries, bounds.bytes)
+        self.store.records[session_id] = _Record(secret_hash(secret), person, self.instance, log)
+        return log
+
+    async def adopt(
+        self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
+    ) -> EventLog | None:
+        record = self.store.records.get(session_id)
+        if record is None or not hmac.compare_digest(record.secret, secret_hash(secret)):
+            return None
+        if not record.person.may_resume(caller):
+            return None
+        old = record.log
+        first = old.last_seq - len(old) + 1
+        entries = zip(range(first, old.last_seq + 1), _kept(old), strict=True)
+        record.log = seeded_log(bounds, entries, old.last_seq)
+        record.owner = self.instance
+        return record.log
+
+    def attached(self, session_id: str) -> None:
+        """Nothing expires here: the registry's own timer ends a detached session."""
+
+    def detached(self, session_id: str, grace: float) -> None:
+        """As `attached`."""
+
+    def hand_over(self, grace: float) -> None:
+        """Keep closed sessions for the store's other instances (outside tests there are
+        none: the store ends with this process)."""
+        self._handing_over = True
+
+    def closed(self, session_id: str) -> None:
+        record = self.store.records.get(session_id)
+        if record is not None and record.owner == self.instance and not self._handing_over:
+            del self.store.records[session_id]
+
+    def on_fenced(self, hook: FencedHook) -> None:
+        """One process: a session is never taken from under a live instance outside tests."""
+
+    async def flush(self) -> None:
+        """Every write is done when its call returns."""
+
+    async def aclose(self) -> None:
+        mine = [sid for sid, r in self.store.records.items() if r.owner == self.instance]
+        for session_id in mine:
+            del self.store.records[session_id]
+
+
+def _kept(log: EventLog) -> list[bytes]:
+    return log.since(log.last_seq - len(log)) or []

@@ -1,0 +1,183 @@
+"""The Redis back end (`state = "redis"`): sessions any instance on the same Redis resumes.
+
+Per session, two keys with one hash tag: a hash (`secret`: the SHA-256 of the resume secret,
+`key` and `anon`: whose session it is, `owner`: the instance that holds it) and a stream (the
+encoded messages, entry id `<seq>-0`, trimmed to what the owner's in-process log keeps). Writes
+go through the instance's `Writer` (pipelined, never awaited by a socket); `adopt` is the one
+read, once per resume on an instance that does not hold the session. The client is redis-py's
+asyncio client (`redis.asyncio`), the maintained one; no protocol is written by hand here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import secrets
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from server.engine.eventlog import EventLog
+from server.engine.state._interface import (
+    FencedHook,
+    LogBounds,
+    Person,
+    secret_hash,
+    seed,
+)
+from server.engine.state.redis_log import (
+    RedisLog,
+    Writer,
+    WriterStats,
+    entry_seq,
+    record_key,
+    stream_key,
+)
+
+log = structlog.get_logger(__name__)
+
+#: Seconds a session with a socket is kept: a school day and then some. A detached one is kept
+#: for its `resume_grace` plus `KEEP_MARGIN`, so that a resume near the end still finds it.
+ATTACHED_TTL = 12 * 3600
+KEEP_MARGIN = 30
+#: Seconds one adoption may take in all (else: a fresh session, as for an unknown one), and
+#: how long it waits for the old owner's last appends to land (the client saw them already).
+ADOPT_TIMEOUT = 5.0
+LAST_WRITES_WAIT = 1.0
+#: Seconds `aclose` waits for the queued writes.
+CLOSE_TIMEOUT = 5.0
+
+# KEYS: hash, stream. ARGV: secret hash, this instance, caller's key, caller cookie-less ("1"),
+# seconds to keep. The caller check is `Person.may_resume`. Comparing hashes in Lua leaks, in
+# its timing, how much of the SHA-256 of a guess matches: nothing about the secret.
+ADOPT = """
+local rec = redis.call('HMGET', KEYS[1], 'secret', 'key', 'anon')
+if not rec[1] or rec[1] ~= ARGV[1] then return 0 end
+if rec[2] ~= ARGV[3] and not (rec[3] == '1' and ARGV[4] == '1') then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return 1
+"""
+
+
+class RedisState:
+    """One instance's view of the sessions on one Redis."""
+
+    def __init__(self, client: Redis, instance: str | None = None) -> None:
+        self.client = client
+        self.instance = instance or secrets.token_urlsafe(9)
+        self.writer = Writer(client, self.instance)
+        self._kept_on_close: int | None = None  # seconds, once handing over
+
+    @classmethod
+    def from_url(cls, url: str, instance: str | None = None) -> RedisState:
+        return cls(Redis.from_url(url), instance)
+
+    @property
+    def stats(self) -> WriterStats:
+        return self.writer.stats
+
+    def create(self, session_id: str, secret: str, person: Person, bounds: LogBounds) -> EventLog:
+        fields = (secret_hash(secret), person.key, _flag(person.anonymous))
+        self.writer.create(session_id, fields, ATTACHED_TTL)
+        return RedisLog(session_id, self.writer, bounds.entries, bounds.bytes)
+
+    def attached(self, session_id: str) -> None:
+        self.writer.touch(session_id, ATTACHED_TTL)
+
+    def detached(self, session_id: str, grace: float) -> None:
+        self.writer.touch(session_id, math.ceil(grace) + KEEP_MARGIN)
+
+    def hand_over(self, grace: float) -> None:
+        self._kept_on_close = math.ceil(grace) + KEEP_MARGIN
+
+    def closed(self, session_id: str) -> None:
+        if self._kept_on_close is None:
+            self.writer.drop(session_id)
+        else:
+            self.writer.touch(session_id, self._kept_on_close)
+
+    def on_fenced(self, hook: FencedHook) -> None:
+        self.writer.on_fenced = hook
+
+    async def flush(self) -> None:
+        await self.writer.flush()
+
+    async def aclose(self) -> None:
+        await self.writer.aclose(CLOSE_TIMEOUT)
+        await self.client.aclose()
+
+    # -- adoption
+
+    async def adopt(
+        self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
+    ) -> EventLog | None:
+        try:
+            async with asyncio.timeout(ADOPT_TIMEOUT):
+                return await self._adopt_now(session_id, secret, caller, last_seq, bounds)
+        except (RedisError, TimeoutError) as exc:
+            log.warning("state_adopt_failed", session=session_id, error=repr(exc))
+            return None
+
+    async def _adopt_now(
+        self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
+    ) -> EventLog | None:
+        top = await self._top(session_id)
+        if top < last_seq <= top + bounds.entries:
+            top = await self._wait_for(session_id, top, last_seq)
+        args = (secret_hash(secret), self.instance, caller.key, _flag(caller.anonymous))
+        keys = (record_key(session_id), stream_key(session_id))
+        pipe = self.client.pipeline(transaction=False)
+        pipe.eval(ADOPT, 2, *keys, *args, ATTACHED_TTL)  # once per adoption: text, not SHA
+        pipe.xrevrange(stream_key(session_id), count=bounds.entries)
+        won, rows = await pipe.execute()
+        if won != 1:
+            return None
+        entries = [(entry_seq(entry_id), fields[b"d"]) for entry_id, fields in reversed(rows)]
+        top = max([top, *(seq for seq, _ in entries[-1:])])
+        return self._seeded(session_id, bounds, entries, top, last_seq)
+
+    def _seeded(
+        self,
+        session_id: str,
+        bounds: LogBounds,
+        entries: list[tuple[int, bytes]],
+        top: int,
+        last_seq: int,
+    ) -> RedisLog:
+        fresh = RedisLog(session_id, self.writer, bounds.entries, bounds.bytes)
+        if top < last_seq <= top + bounds.entries:
+            # The old owner died before its last writes landed: the client saw events the
+            # store never got. Number on past them, and past one more, so that the resume
+            # gets a `resync` (its seq above anything the client saw), never a reused seq.
+            log.warning("state_writes_missing", session=session_id, missing=last_seq - top)
+            return seed(fresh, [], last_seq + 1)
+        return seed(fresh, entries, top)
+
+    async def _top(self, session_id: str) -> int:
+        """The last seq the session's stream ever took (0: none yet)."""
+        try:
+            info = await self.client.xinfo_stream(stream_key(session_id))
+        except ResponseError:  # no such stream
+            return 0
+        return entry_seq(info["last-generated-id"])
+
+    async def _wait_for(self, session_id: str, top: int, last_seq: int) -> int:
+        """Wait (bounded) until the stream reaches `last_seq`: the old owner may have sent
+        the client its last events a moment before its writer sent them here."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LAST_WRITES_WAIT
+        while top < last_seq and (left := deadline - loop.time()) > 0:
+            got: Any = await self.client.xread(
+                {stream_key(session_id): f"{top}-0"}, block=max(1, int(left * 1000))
+            )
+            for _, rows in got:
+                top = max([top, *(entry_seq(entry_id) for entry_id, _ in rows)])
+        return top
+
+
+def _flag(anonymous: bool) -> str:
+    return "1" if anonymous else "0"

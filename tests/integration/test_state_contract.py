@@ -1,0 +1,233 @@
+"""The state interface's contract: the same tests against both back ends, the Redis one on a
+real `redis-server` (tests/state_support.py). Two views of one store are two instances."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from server.engine.eventlog import EventLog
+from server.engine.people.identity import anonymous, guest
+from server.engine.sessions import SessionConfig, SessionRegistry
+from server.engine.state import EmbeddedStore, LogBounds, Person, SharedState
+from server.engine.state._interface import seed
+from server.engine.state.adoption import adopt_session
+from server.engine.state.redis_log import RedisLog, record_key, stream_key
+from server.engine.state.redis_state import RedisState
+from server.engine.stats import SocketStats
+from server.protocol import PROTOCOL_VERSION, Hello, Token
+from tests.state_support import redis_server, redis_url
+from tests.unit.test_session import INFO, connection, sent
+
+__all__ = ["redis_server", "redis_url"]  # fixtures
+
+BOUNDS = LogBounds(entries=100, bytes=1 << 20)
+ANNE = Person("g-anne", anonymous=False)
+
+
+class Views:
+    """Instances on one store: `view()` opens one more."""
+
+    def __init__(self, kind: str, url: str | None) -> None:
+        self.kind = kind
+        self.url = url
+        self.store = EmbeddedStore()
+        self.opened: list[SharedState] = []
+        self.fenced: list[str] = []
+
+    def view(self) -> SharedState:
+        name = f"i{len(self.opened)}"
+        state: SharedState
+        state = self.store.view(name) if self.url is None else RedisState.from_url(self.url, name)
+        state.on_fenced(self.fenced.append)
+        self.opened.append(state)
+        return state
+
+
+@pytest.fixture(params=["embedded", "redis"])
+async def views(request: pytest.FixtureRequest) -> AsyncIterator[Views]:
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    views = Views(request.param, url)
+    yield views
+    for state in views.opened:
+        await state.aclose()
+
+
+def fill(log: EventLog, upto: int, size: int = 8) -> list[bytes]:
+    datas = [f"{seq:0{size}d}".encode() for seq in range(log.last_seq + 1, upto + 1)]
+    for data in datas:
+        log.append(int(data), data)
+    return datas
+
+
+async def test_an_adopted_session_brings_its_log_and_numbers_on(views: Views) -> None:
+    a, b = views.view(), views.view()
+    datas = fill(a.create("s1", "secret-1", ANNE, BOUNDS), 5)
+    await a.flush()
+    log = await b.adopt("s1", "secret-1", ANNE, 3, BOUNDS)
+    assert log is not None
+    assert log.last_seq == 5
+    assert log.since(3) == datas[3:]
+    assert log.since(0) == datas
+    fill(log, 6)
+    await b.flush()
+    again = await views.view().adopt("s1", "secret-1", ANNE, 6, BOUNDS)
+    assert again is not None
+    assert again.since(4) == [*datas[4:], b"00000006"]
+
+
+async def test_a_wrong_secret_another_person_or_an_unknown_id_adopts_nothing(
+    views: Views,
+) -> None:
+    a, b = views.view(), views.view()
+    a.create("s1", "secret-1", ANNE, BOUNDS)
+    await a.flush()
+    assert await b.adopt("s1", "secret-2", ANNE, 0, BOUNDS) is None
+    assert await b.adopt("s1", "secret-1", Person("g-bob", False), 0, BOUNDS) is None
+    assert await b.adopt("s2", "secret-1", ANNE, 0, BOUNDS) is None
+    assert await b.adopt("s1", "secret-1", ANNE, 0, BOUNDS) is not None
+
+
+async def test_cookie_less_clients_resume_by_the_secret_alone(views: Views) -> None:
+    a, b = views.view(), views.view()
+    one, other = Person.of(anonymous("n1")), Person.of(anonymous("n2"))
+    a.create("s1", "secret-1", one, BOUNDS)
+    await a.flush()
+    assert await b.adopt("s1", "secret-1", Person.of(guest("x")), 0, BOUNDS) is None
+    assert await b.adopt("s1", "secret-1", other, 0, BOUNDS) is not None
+
+
+async def test_a_closed_session_is_gone_but_the_old_owner_cannot_close_an_adopted_one(
+    views: Views,
+) -> None:
+    a, b, c = views.view(), views.view(), views.view()
+    fill(a.create("s1", "k1", ANNE, BOUNDS), 2)
+    a.create("s2", "k2", ANNE, BOUNDS)
+    await a.flush()
+    assert await b.adopt("s1", "k1", ANNE, 2, BOUNDS) is not None
+    a.closed("s1")  # a's copy expires after b took it over
+    a.closed("s2")
+    await a.flush()
+    kept = await c.adopt("s1", "k1", ANNE, 2, BOUNDS)
+    assert kept is not None
+    assert kept.last_seq == 2
+    assert await c.adopt("s2", "k2", ANNE, 0, BOUNDS) is None
+
+
+async def test_a_shutdown_hands_its_sessions_over(views: Views) -> None:
+    a, b = views.view(), views.view()
+    fill(a.create("s1", "k1", ANNE, BOUNDS), 3)
+    a.hand_over(60)
+    a.closed("s1")
+    await a.flush()
+    log = await b.adopt("s1", "k1", ANNE, 3, BOUNDS)
+    assert log is not None
+    assert log.since(1) == [b"00000002", b"00000003"]
+
+
+async def test_the_log_keeps_its_bounds_in_entries_and_bytes(views: Views) -> None:
+    a, b = views.view(), views.view()
+    datas = fill(a.create("s1", "k1", ANNE, LogBounds(entries=4, bytes=1 << 20)), 10)
+    fill(a.create("s2", "k2", ANNE, LogBounds(entries=100, bytes=250)), 10, size=100)
+    await a.flush()
+    short = await b.adopt("s1", "k1", ANNE, 10, LogBounds(entries=4, bytes=1 << 20))
+    assert short is not None
+    assert len(short) == 4
+    assert short.since(6) == datas[6:]
+    assert short.since(5) is None  # no longer reaches back: the resume gets a resync
+    narrow = await b.adopt("s2", "k2", ANNE, 10, LogBounds(entries=100, bytes=250))
+    assert narrow is not None
+    assert len(narrow) == 2
+    assert narrow.last_seq == 10
+
+
+async def test_a_session_resumes_on_another_registry_with_exactly_what_it_missed(
+    views: Views,
+) -> None:
+    config = SessionConfig(max_sessions=10, resume_grace=60, event_log_limit=100)
+    one = SessionRegistry(config, INFO, SocketStats(), views.view())
+    two = SessionRegistry(config, INFO, SocketStats(), views.view())
+    first = connection()
+    session = one.open(first, None, None, 0, guest("anne"))
+    for text in ("a", "b", "c", "d"):
+        session.emit(Token, run="r1", stage="interception", text=text)
+    seen = sent(first)
+    one.detach(session, first)
+    await one.state.flush()
+    hello = Hello(
+        type="hello",
+        protocol=PROTOCOL_VERSION,
+        session=session.id,
+        secret=session.secret,
+        last_seq=2,
+    )
+    await adopt_session(two, hello, guest("anne"), None)
+    second = connection()
+    resumed = two.open(second, session.id, session.secret, 2, guest("anne"))
+    assert resumed.id == session.id
+    got = sent(second)
+    assert got[:3] == seen[2:]  # seq 3, 4, 5: byte for byte what the first socket got
+    assert [m["seq"] for m in got] == [3, 4, 5, 6]
+    assert got[3]["type"] == "welcome"
+    assert got[3]["resumed"] is True
+    assert resumed.emit(Token, run="r2", stage="interception", text="e") == 7
+    await one.close_all()
+    await two.close_all()
+
+
+def _entries(rows: Any) -> list[int]:
+    return [int(entry_id.split(b"-")[0]) for entry_id, _ in rows]
+
+
+async def test_redis_a_replaced_owner_writes_nothing_more(redis_url: str) -> None:
+    views = Views("redis", redis_url)
+    a, b, c = views.view(), views.view(), views.view()
+    fill(a.create("s1", "k1", ANNE, BOUNDS), 3)
+    await a.flush()
+    taken = await b.adopt("s1", "k1", ANNE, 3, BOUNDS)
+    assert taken is not None
+    # a still holds its in-process copy and appends seq 4: refused, and a is told.
+    assert isinstance(a, RedisState)
+    stale = seed(RedisLog("s1", a.writer, 100, 1 << 20), [], 3)
+    stale.append(4, b"from a")
+    fill(taken, 4)
+    await a.flush()
+    await b.flush()
+    assert views.fenced == ["s1"]
+    final = await c.adopt("s1", "k1", ANNE, 4, BOUNDS)
+    assert final is not None
+    assert final.since(3) == [b"00000004"]
+    for state in views.opened:
+        await state.aclose()
+
+
+async def test_redis_appends_share_round_trips_and_the_stream_keeps_the_bound(
+    redis_url: str,
+) -> None:
+    state = RedisState.from_url(redis_url, "i0")
+    logs = [state.create(f"s{n}", "k", ANNE, LogBounds(8, 1 << 20)) for n in range(100)]
+    for log in logs:
+        fill(log, 10)
+    await state.flush()
+    assert state.stats.appends == 1000
+    assert state.stats.round_trips <= 2  # 1100 commands queued before the first send
+    client = Redis.from_url(redis_url)
+    assert _entries(await client.xrange(stream_key("s7"))) == [3, 4, 5, 6, 7, 8, 9, 10]
+    await client.aclose()
+    await state.aclose()
+
+
+async def test_redis_holds_the_secret_hashed_only(redis_url: str) -> None:
+    state = RedisState.from_url(redis_url, "i0")
+    state.create("s1", "the-secret", ANNE, BOUNDS)
+    await state.flush()
+    client = Redis.from_url(redis_url)
+    stored = await client.hgetall(record_key("s1"))
+    await client.aclose()
+    await state.aclose()
+    assert stored[b"secret"] == hashlib.sha256(b"the-secret").hexdigest().encode()
+    assert not any(b"the-secret" in value for value in stored.values())
