@@ -82,7 +82,7 @@ async def first_paint(page: Page) -> None:
     boot = page.locator("#boot")
     await expect(boot).to_be_visible()
     await expect(page.locator(".brand h1")).to_have_text("Atelier")
-    await expect(boot.locator(".boot-loading")).to_be_visible()
+    await expect(boot.locator(".boot-pick")).to_be_visible()
     await screenshot(page, "states-phone-first-paint")
     await page.unroute("**/static/js/**")
     await page.reload()
