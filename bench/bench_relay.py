@@ -1,13 +1,13 @@
 """Relay cost: tokens from an LLM to a browser through Atelier, against a minimal aiohttp relay.
 
 Both paths read the same token source (an Ollama-shaped NDJSON server in its own process whose
-every token is the source's CLOCK_MONOTONIC at send time, in ns, as a whole word: "<ns> ") and
-the same client (aiohttp WebSocket, one socket per stream, in this process). Atelier's word
-screen (server/engine/stream_screen.py) releases text up to the last word boundary, so a token
-that ends in a space passes it at once; with `--words leading` (" <ns>", as most models write)
-each word is held until the next token brings its boundary, and the latency includes that
-hold. The client reads every word of a relayed text as one send time, however the screen
-joined or split the tokens. The floor relay is what the reference
+every token is the source's CLOCK_MONOTONIC at send time, in ns, as a whole word of letters:
+"<ns> ") and the same client (aiohttp WebSocket, one socket per stream, in this process).
+Atelier's word screen (server/engine/stream_screen.py) releases text up to the last word
+boundary, so a token that ends in a space passes it at once; with `--words leading` (" <ns>",
+as most models write) each word is held until the next token brings its boundary, and the
+latency includes that hold. The client reads every word of a relayed text as one send time,
+however the screen joined or split the tokens. The floor relay is what the reference
 measured as "tuned": uvloop, one shared ClientSession, orjson, `send_frame(bytes, TEXT)`,
 compression off, one frame per token. Atelier runs as `python -m server` (safety level adult
 so no LLM verdict step, the model-free output on a ComfyUI simulator at 1 step).
@@ -79,6 +79,28 @@ INTERCEPTION_MAX_TOKENS = 320  # workflows/interception/bauhaus.json
 
 # -- the token source (its own process)
 
+#: The send time is written in letters, as a word: digits would send every window of
+#: Atelier's word screen through the leetspeak path (per word, in Python), which model text
+#: rarely takes. No listed entry is made of these letters alone ("nsfw", "xxx", "lsd" are).
+STAMP_LETTERS = "bcghjkmpqrtvz"
+
+
+def stamp_word(ns: int) -> str:
+    """`ns` in base 13, written with `STAMP_LETTERS`."""
+    letters = []
+    while ns:
+        ns, digit = divmod(ns, len(STAMP_LETTERS))
+        letters.append(STAMP_LETTERS[digit])
+    return "".join(reversed(letters))
+
+
+def stamp_time(word: str) -> int:
+    """The send time `stamp_word` wrote."""
+    ns = 0
+    for letter in word:
+        ns = ns * len(STAMP_LETTERS) + STAMP_LETTERS.index(letter)
+    return ns
+
 
 def source_app(tokens: int, rate: float, words: str = "trailing") -> web.Application:
     async def root(request: web.Request) -> web.Response:
@@ -107,7 +129,7 @@ def source_app(tokens: int, rate: float, words: str = "trailing") -> web.Applica
                     await asyncio.sleep(delay)
             elif i % 64 == 63:
                 await asyncio.sleep(0)  # let the other streams' timers run
-            stamp = f"{time.monotonic_ns()}{pad}"
+            stamp = f"{stamp_word(time.monotonic_ns())}{pad}"
             text = "ok" if count == 1 else f" {stamp}" if words == "leading" else f"{stamp} "
             line = {
                 "model": MODEL,
@@ -193,15 +215,17 @@ def cpu_seconds(pid: int) -> float:
 
 @contextlib.contextmanager
 def processes(
-    tokens: int, rate: float, gradio: bool = False, words: str = "trailing"
+    tokens: int, rate: float, gradio: bool = False, words: str = "trailing", baseline: str = ""
 ) -> Iterator[dict[str, Any]]:
     started: list[subprocess.Popen[bytes]] = []
     shape = ["--tokens", str(tokens), "--rate", str(rate), "--words", words]
 
-    def start(cmd: list[str], port: int, env: dict[str, str] | None = None) -> int:
+    def start(
+        cmd: list[str], port: int, env: dict[str, str] | None = None, cwd: Path = ROOT
+    ) -> int:
         proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=None if os.environ.get("BENCH_LOGS") else subprocess.DEVNULL,
         )
@@ -249,6 +273,15 @@ def processes(
             gra = free_port()
             cmd = [*me, "gradio", "--port", str(gra), "--source", f"http://127.0.0.1:{src}"]
             targets["gradio"] = (f"http://127.0.0.1:{gra}", start(cmd, gra))
+        if baseline:  # another tree's Atelier (say, before a change) in the same rounds
+            bas = free_port()
+            env |= {
+                "ATELIER_PORT": str(bas),
+                "ATELIER_DATA_DIR": tempfile.mkdtemp(prefix="bench-relay-"),
+                "PYTHONPATH": baseline,
+            }
+            pid = start([sys.executable, "-m", "server"], bas, env, Path(baseline))
+            targets["baseline"] = (f"ws://127.0.0.1:{bas}/ws", pid)
         yield targets
     finally:
         for proc in started:
@@ -287,7 +320,7 @@ def sent_times(text: str) -> list[int]:
     """The source's send times in a relayed text: each whole word is one token's
     CLOCK_MONOTONIC in ns (the flood pads it with x's). The word screen may join tokens
     or split them at word boundaries; every word still arrives whole, and once."""
-    return [int(word.split("x", 1)[0]) for word in text.split()]
+    return [stamp_time(word.split("x", 1)[0]) for word in text.split()]
 
 
 async def one_stream(
@@ -306,7 +339,7 @@ async def one_stream(
         return await gradio_stream(http, url, gate, ready, figures, settle, prompt)
     headers = {"X-Forwarded-For": address}  # one student each (`ATELIER_TRUSTED_PROXIES`)
     async with http.ws_connect(url, compress=0, max_msg_size=0, headers=headers) as ws:
-        if kind == "atelier":
+        if kind in ("atelier", "baseline"):
             await ws.send_str('{"type":"hello","protocol":1}')
             while orjson.loads((await ws.receive()).data)["type"] != "welcome":
                 pass
@@ -512,7 +545,7 @@ async def fixed_costs(targets: dict[str, Any], streams: int) -> dict[str, float]
 
 
 async def bench(args: argparse.Namespace) -> None:
-    with processes(args.tokens, args.rate, args.gradio, args.words) as targets:
+    with processes(args.tokens, args.rate, args.gradio, args.words, args.baseline) as targets:
         for kind, (url, pid) in targets.items():  # warm up every path
             await measure(url, pid, kind, 2)
         print(HEADER)
@@ -635,6 +668,12 @@ def main() -> None:
         "--gradio",
         action="store_true",
         help="a third leg: a gr.ChatInterface on the same source (the `bench` extra)",
+    )
+    parser.add_argument(
+        "--baseline",
+        default="",
+        help="a directory holding another tree of Atelier (`git archive REV | tar -x`): "
+        "measured as a fourth leg in the same rounds",
     )
     parser.add_argument(
         "--words",
