@@ -65,7 +65,7 @@ def admit_inputs(
     output = rendered_output(workflows, output, message)  # a picture: its img2img variant
     workflow = workflows[output]
     meta_prompt, edited = config.meta_prompt, False
-    if message.meta_prompt is not None and message.meta_prompt != config.meta_prompt:
+    if message.meta_prompt is not None and not config.is_unedited(message.meta_prompt):
         if not edit_instructions:
             raise EditNotAllowed(_NO_EDITING.get(message.lang) or _NO_EDITING["en"])
         if len(message.meta_prompt) > max_meta_prompt_chars:

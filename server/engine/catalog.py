@@ -115,6 +115,8 @@ class InterceptionConfig(BaseModel):
     icon: str = Field(min_length=1, max_length=16)
     color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
     meta_prompt: str = Field(max_length=8000)
+    #: The same instructions in German, for the German page's editor (`instructions`).
+    meta_prompt_de: str = Field(default="", max_length=8000)
     generation: GenerationParams = GenerationParams()
     loras: tuple[LoraRef, ...] = ()
     output: str = Field(min_length=1)
@@ -131,6 +133,18 @@ class InterceptionConfig(BaseModel):
     def passthrough(self) -> bool:
         """An empty meta-prompt: the prompt goes on unchanged and stage 2 is skipped."""
         return not self.meta_prompt.strip()
+
+    def instructions(self, lang: Lang) -> str:
+        """The instructions as the page in `lang` shows them, for a child to read and edit.
+
+        A German child reads German; the model still gets the English `meta_prompt` (what the
+        perspective was written and tried with) unless the child edits the text: then it gets
+        the edit, in whatever language it is (`is_unedited`)."""
+        return self.meta_prompt_de if lang == "de" and self.meta_prompt_de else self.meta_prompt
+
+    def is_unedited(self, text: str) -> bool:
+        """Whether `text` is these instructions as some page showed them, in any language."""
+        return text in (self.meta_prompt, self.instructions("de"))
 
     def with_meta_prompt(self, meta_prompt: str) -> InterceptionConfig:
         """A copy for one run with a student's edited meta-prompt; the catalog is untouched."""

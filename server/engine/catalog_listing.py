@@ -41,7 +41,7 @@ def _listed(
         "description": config.description.get(lang),
         "icon": config.icon,
         "color": config.color,
-        "meta_prompt": config.meta_prompt,
+        "meta_prompt": config.instructions(lang),
         "passthrough": config.passthrough,
         "output": config.output,
     }

@@ -55,7 +55,7 @@ def test_listing_item_has_what_the_ui_shows_and_edits(catalog: Catalog) -> None:
         "accepts_image",
         "requires_image",
     }
-    assert item["meta_prompt"] == catalog.interceptions[item["id"]].meta_prompt
+    assert item["meta_prompt"] == catalog.interceptions[item["id"]].instructions("de")
 
 
 def test_listing_passes_outputs_through_as_id_and_name(catalog: Catalog) -> None:
