@@ -7,7 +7,6 @@ demo run looks like a real one: safety verdicts, a re-imagined prompt, a transla
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,55 +17,12 @@ from server.harness.comfyui_sim.catalog import ModelFiles
 from server.harness.comfyui_sim.executor import ExecConfig
 from server.harness.llm_sim import OllamaSimulator
 from server.harness.llm_sim.common import Responder, SimModel, SimSettings
+from server.harness.llm_sim.demo_text import reimagine, translate
 from server.harness.vision_marker import vision_verdict
 from server.protocol import BackendKind
 
 #: Words the demo safety model calls unsafe (the word lists catch most things before it).
 DEMO_UNSAFE = ("weapon", "blood", "gore", "kill", "unsafe", "forbidden")
-
-_GERMAN = {
-    "ein": "a",
-    "eine": "a",
-    "einen": "a",
-    "der": "the",
-    "die": "the",
-    "das": "the",
-    "und": "and",
-    "mit": "with",
-    "im": "in the",
-    "in": "in",
-    "auf": "on",
-    "unter": "under",
-    "hund": "dog",
-    "katze": "cat",
-    "fuchs": "fox",
-    "haus": "house",
-    "baum": "tree",
-    "schnee": "snow",
-    "wald": "forest",
-    "meer": "sea",
-    "himmel": "sky",
-    "sonne": "sun",
-    "mond": "moon",
-    "blume": "flower",
-    "blumen": "flowers",
-    "roter": "red",
-    "rote": "red",
-    "blauer": "blue",
-    "blaue": "blue",
-    "grün": "green",
-    "großer": "big",
-    "kleiner": "small",
-    "kleine": "small",
-    "stadt": "city",
-    "schiff": "ship",
-    "vogel": "bird",
-    "drache": "dragon",
-    "schloss": "castle",
-    "nacht": "night",
-    "regen": "rain",
-    "berg": "mountain",
-}
 
 
 @dataclass
@@ -105,18 +61,12 @@ class DemoResponder:
         return "SAFE"
 
     def reimagine(self, system: str, user: str) -> str:
+        """A few sentences in the perspective's manner (`demo_text`); edited instructions get
+        the demo's plain re-imagining."""
         for config in self.catalog.interceptions.values():
             if config.meta_prompt and system.startswith(config.meta_prompt[:60]):
-                return f"{user}, re-imagined as {config.name.en.lower()}"
-        return f"{user}, re-imagined"
-
-
-def translate(text: str) -> str:
-    def word(match: re.Match[str]) -> str:
-        found = _GERMAN.get(match.group(0).lower())
-        return found if found is not None else match.group(0)
-
-    return re.sub(r"\w+", word, text)
+                return reimagine(config.id, user)
+        return reimagine(None, user)
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,10 @@ async def test_a_full_run_streams_the_text_and_shows_the_final_picture(
     assert all(final.startswith(t) for t in texts), texts
     for name in ("safety", "interception", "translation", "generation"):
         await expect(stage(run, name).locator(".stage-time")).to_have_text(re.compile(r"\d"))
-    await expect(stage(run, "translation")).to_contain_text("image model")
+    # English already: no second copy of the text, a note in the children's words.
+    await expect(stage(run, "translation")).to_contain_text("picture machine")
+    await expect(stage(run, "translation").locator(".stage-text")).to_be_hidden()
+    await expect(stage(run, "generation")).to_contain_text("Picture number")  # not "seed"
     await expect(run.locator(".run-total")).to_contain_text("total")
     await expect(run.locator(".run-cancel")).to_be_hidden()
 

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from aiohttp import ClientSession
 
+from server.harness.llm_sim.demo_text import reimagine
 from tests.pipeline_support import (
     StartPipeline,
     assert_nothing_left,
@@ -52,9 +53,9 @@ async def test_full_run_streams_every_stage_in_order_and_stores_the_image(
     tokens = [m["text"] for m in events if m["type"] == "token" and m["stage"] == "interception"]
     assert len(tokens) > 3
     assert "".join(tokens).strip() == interception_text
-    assert interception_text == "ein roter Fuchs im Schnee, re-imagined as bauhaus"
+    assert interception_text == reimagine("bauhaus", "ein roter Fuchs im Schnee")
     translated = next(m for m in stages if m["stage"] == "translation" and m["status"] == "done")
-    assert translated["text"] == "a red fox in the snow, re-imagined as bauhaus"
+    assert translated["text"] == reimagine("bauhaus", "a red fox in the snow")  # all English
     assert translated["detail"]["translated"] is True
     generation = next(m for m in stages if m["stage"] == "generation" and m["status"] == "started")
     assert generation["detail"]["seed"] == 42
@@ -120,10 +121,8 @@ async def test_edited_meta_prompt_stays_in_its_own_run(start_pipeline: StartPipe
             if m["type"] == "stage" and m["stage"] == "interception" and m["status"] == "done"
         )
 
-    assert interception_text(events_of(editor, edited_run)) == "a lighthouse, re-imagined"
-    assert interception_text(events_of(other, plain_run)) == (
-        "a lighthouse, re-imagined as bauhaus"
-    )
+    assert interception_text(events_of(editor, edited_run)) == reimagine(None, "a lighthouse")
+    assert interception_text(events_of(other, plain_run)) == reimagine("bauhaus", "a lighthouse")
     assert pipeline_of(server).services.catalog.interceptions["bauhaus"].meta_prompt == original
     records = pipeline_of(server).services.records
     edited = orjson.loads((records.run_dir(edited_run) / "record.json").read_bytes())
