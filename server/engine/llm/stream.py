@@ -63,6 +63,9 @@ class HttpChatStream:
         self._result: ChatResult | None = None
         self._failure: BackendError | None = None
         self._watchdog: ReadWatchdog | None = None
+        #: The running loop, once entered: `asyncio.get_running_loop()` and `current_task()`
+        #: make a getpid() system call each (CPython 3.11), and a relay reads once per token.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def result(self) -> ChatResult:
@@ -74,7 +77,7 @@ class HttpChatStream:
         if self._entered:
             raise InvalidState("a ChatStream can be entered only once")
         self._entered = True
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._started = loop.time()
         deadline = self._started + self._config.first_token_timeout
         self._client.awaiting_first_token += 1
@@ -147,12 +150,13 @@ class HttpChatStream:
             self._finish()
 
     async def _read_chunk(self, response: aiohttp.ClientResponse) -> bytes:
-        timeout, which = self._read_bound()
-        task = asyncio.current_task()
+        loop = self._running_loop()
+        timeout, which = self._read_bound(loop)
+        task = asyncio.current_task(loop)
         assert task is not None
         watchdog = self._watchdog
         if watchdog is None:
-            watchdog = self._watchdog = ReadWatchdog(asyncio.get_running_loop())
+            watchdog = self._watchdog = ReadWatchdog(loop)
         watchdog.start(task, timeout)
         try:
             return await response.content.readany()
@@ -171,16 +175,22 @@ class HttpChatStream:
         finally:
             watchdog.stop()
 
-    def _read_bound(self) -> tuple[float, str]:
+    def _read_bound(self, loop: asyncio.AbstractEventLoop) -> tuple[float, str]:
         if self._first_token_at is None:
             remaining = self._started + self._config.first_token_timeout
-            return max(0.0, remaining - asyncio.get_running_loop().time()), "first token"
+            return max(0.0, remaining - loop.time()), "first token"
         return self._config.idle_timeout, "idle"
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is None:
+            raise InvalidState("use `async with` before iterating a ChatStream")
+        return loop
 
     def _accept(self, deltas: list[ChatDelta]) -> None:
         if not deltas:
             return
-        now = asyncio.get_running_loop().time()
+        now = self._running_loop().time()
         # Proof of life for the health checks: a busy server may answer them late.
         self._client.last_delivery = now
         if self._first_token_at is None:
@@ -202,7 +212,7 @@ class HttpChatStream:
 
     def _finish(self) -> None:
         self._finished = True
-        now = asyncio.get_running_loop().time()
+        now = self._running_loop().time()
         interp = self._interp
         self._result = ChatResult(
             text="".join(self._text),
