@@ -133,15 +133,22 @@ def _decoded(image: ImageFile.ImageFile) -> Image.Image:
 
 def _normalised(image: Image.Image, max_side: int) -> Image.Image:
     """RGB on white, at most `max_side` on its longest side, and a fresh image: no `info`
-    (EXIF, ICC profile, text) of the upload is carried over."""
-    rgba = image.convert("RGBA")
-    flat = Image.new("RGB", rgba.size, _BACKGROUND)
-    flat.paste(rgba, mask=rgba.getchannel("A"))
-    flat.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    (EXIF, ICC profile, text) of the upload is carried over. Shrunk first, so the colour work
+    touches the small picture, not a 12-megapixel one."""
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    picture = image.convert("RGBA" if transparent else "RGB")
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    flat = Image.new("RGB", picture.size, _BACKGROUND)
+    if transparent:
+        flat.paste(picture, mask=picture.getchannel("A"))
+    else:
+        flat.paste(picture)
     return flat
 
 
 def _encoded(image: Image.Image) -> Cleaned:
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=6)
+    # Level 1: a quarter larger than level 6 and 3-5 times faster; the file only travels to
+    # the image server and back to its owner, and the encode is most of a clean's time.
+    image.save(buffer, "PNG", compress_level=1)
     return Cleaned(buffer.getvalue(), image.width, image.height)
