@@ -12,6 +12,7 @@ from server.engine.catalog_listing import listing
 from server.engine.picture_access import RunMedia
 from server.engine.picture_names import DownloadName, download_name
 from server.engine.records import content_type
+from server.engine.uploads.store import INPUT_NAME
 from server.handlers import wall
 from server.handlers.identity import identity_of
 from server.handlers.keys import PIPELINE
@@ -66,7 +67,7 @@ async def media(request: web.Request) -> web.StreamResponse:
     held = services.held_media.get(run_id, name) if path is not None else None
     found = await records.media_of(run_id) if path is not None else None
     found = found or (held.facts if held is not None else None)
-    if path is None or found is None or media_url(run_id, name) not in found.outputs:
+    if path is None or found is None or not served(found, run_id, name):
         raise problem(request, ApiErrorCode.NOT_FOUND)
     seen = await may_read(request, found.owner) or await wall.may_show(request, run_id, found.owner)
     if not seen or not (held is not None or path.is_file()):
@@ -79,11 +80,17 @@ async def media(request: web.Request) -> web.StreamResponse:
         "Cache-Control": "private, no-cache",
         "X-Content-Type-Options": "nosniff",
     }
-    if request.query.get("download") == "1":
+    if request.query.get("download") == "1" and name != INPUT_NAME:
         headers["Content-Disposition"] = download_name_of(found, run_id, path).content_disposition()
     if held is not None:
         return web.Response(body=held.data, headers=headers)
     return web.FileResponse(path, headers=headers)
+
+
+def served(found: RunMedia, run_id: str, name: str) -> bool:
+    """One of the run's outputs, or the student's own picture it started from (`input.png`,
+    in its folder once it completed: `server/engine/uploads/store.py`)."""
+    return name == INPUT_NAME or media_url(run_id, name) in found.outputs
 
 
 def download_name_of(found: RunMedia, run_id: str, path: Path) -> DownloadName:

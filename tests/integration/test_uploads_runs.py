@@ -85,6 +85,14 @@ async def test_a_run_from_the_students_picture_completes_and_keeps_it_with_the_r
     assert kept.is_file()
     async with http.get(server.make_url(upload["url"])) as response:
         assert response.status == 200  # still its owner's to see, now from the run's folder
+    media = f"/media/{done['run']}/input.png"
+    async with http.get(server.make_url(media)) as response:
+        assert response.status == 200  # beside the run's pictures, for whoever may see them
+        assert await response.read() == kept.read_bytes()
+    stranger = await guest(server)
+    async with stranger.get(server.make_url(media)) as response:
+        assert response.status == 404
+    await stranger.close()
     again = await run_with(ws, upload["id"])  # one upload, one run
     assert first(again, "error")["code"] == "unknown_upload"
     removed = await pipeline_of(server).services.records.prune(now=time.time() + 73 * 3600)
