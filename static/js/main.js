@@ -12,6 +12,7 @@ import { Connection } from "./connection.js";
 import { Gallery } from "./gallery.js";
 import { lang, ordinal, setLang, t, translatePage } from "./i18n.js";
 import { People } from "./people.js";
+import { PictureExtras } from "./picture-extras.js";
 import { MyPictures } from "./pictures.js";
 import { Store } from "./store.js";
 import { StatusBar } from "./status.js";
@@ -32,7 +33,11 @@ const composer = new Composer($("#compose"), cards, picker, upload);
 const offerUpload = () => upload.offer(cards.current(), picker.on);
 cards.addEventListener("change", offerUpload);
 picker.addEventListener("change", offerUpload);
+// The full-screen view, "what next" on each picture, the tab title, examples (picture-extras.js).
+const extras = new PictureExtras({ store, composer, cards, start: (fields) => startRun(fields) });
 const gallery = new Gallery($("#runs"), $("#runs-empty"), store, {
+  actions: extras.actions,
+  viewer: extras.viewer,
   onCancel: (run) => connection.send({ type: "run.cancel", run }),
   onRetry: (run) => {
     if (startRun(store.retryFields(run))) store.retried(run);
@@ -40,7 +45,11 @@ const gallery = new Gallery($("#runs"), $("#runs-empty"), store, {
   perspective: (id) => cards.byId(id),
 });
 const arrival = new Arrival($("#see-picture"), (id) => gallery.views.get(id)?.root); // the finished picture, found
-const pictures = new MyPictures($("#my-pictures"), api, { perspective: (id) => cards.byId(id) });
+const pictures = new MyPictures($("#my-pictures"), api, {
+  perspective: (id) => cards.byId(id),
+  actions: extras.actions,
+  viewer: extras.viewer,
+});
 
 // The socket opens only once the page knows who uses it (in `codes` mode: after the join).
 people.addEventListener("ready", () => {
@@ -70,6 +79,7 @@ store.addEventListener("welcome", (event) => {
 });
 store.addEventListener("runs", (event) => {
   gallery.sync();
+  extras.title.update();
   if (event.detail?.ref) gallery.focusRun(event.detail.added); // a run this page just started
   if (event.detail?.ref) upload.used(store.runs.get(event.detail.added)?.input);
   composer.answered(event.detail?.ref);
@@ -79,6 +89,7 @@ store.addEventListener("backend", () => status.setBackends(store.backends));
 store.addEventListener("run", (event) => {
   const { run, message } = event.detail;
   gallery.render(run);
+  extras.changed(event.detail, connection.state === "connected");
   if (connection.state !== "connected") return; // replayed history arrives before `welcome`
   announceChange(event.detail);
   if (message.type === "run.done" && run.status === "completed") pictures.arrived(run.id);
@@ -159,6 +170,7 @@ function switchLanguage(next) {
   gallery.sync(); // compare rows' titles too
   people.render();
   pictures.render();
+  extras.render();
   status.announce(t("announce.lang"));
   showCatalog();
 }

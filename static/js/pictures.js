@@ -1,20 +1,24 @@
 // "My pictures": the finished pictures of whoever uses the page, from GET /api/pictures, so the
 // list is the same on every tab and device of that identity (unlike the session's runs). Each
-// one can be opened, downloaded, and deleted after a second press. Emits "signedout" when the
-// server no longer knows the identity.
+// one can be shown big (viewer.js), opened, downloaded, made again or reused
+// (picture-actions.js), and deleted after a second press. Emits "signedout" when the server no
+// longer knows the identity.
 
 import { backoff } from "./api.js";
 import { lang, t } from "./i18n.js";
+import { fillMore, moreButtons, openButton } from "./picture-actions.js";
 
 // After run.done the server may still be writing the picture's index row.
 const ARRIVAL_TRIES = 4;
 
 export class MyPictures extends EventTarget {
-  constructor(section, api, { perspective }) {
+  constructor(section, api, { perspective, actions, viewer }) {
     super();
     this.section = section;
     this.api = api;
     this.perspective = perspective;
+    this.actions = actions;
+    this.viewer = viewer;
     this.list = section.querySelector("#mine");
     this.empty = section.querySelector("#mine-empty");
     this.status = section.querySelector("#mine-status");
@@ -62,20 +66,37 @@ export class MyPictures extends EventTarget {
     const url = picture.files?.[0] ?? "";
     const config = this.perspective(picture.perspective);
     const part = (selector) => item.querySelector(selector);
-    part(".picture-image").href = part(".picture-open").href = url;
+    part(".picture-open").href = url;
     part("img").src = url;
     part("img").alt = t("mine.image_alt", { prompt: picture.prompt ?? "" });
+    this.addMore(item, picture, url);
     part(".picture-perspective").textContent = config?.name ?? "";
     part(".picture-prompt").textContent = picture.prompt ?? "";
     fillDate(part("time"), picture.created);
     part(".picture-download").href = downloadUrl(url);
     // "Open", "Download" and "Delete" say which picture to a screen reader.
     part(".picture-prompt").id = `mine-${picture.run}`;
-    for (const action of item.querySelectorAll("a.link-button, button")) {
+    for (const action of item.querySelectorAll("a.link-button, button:not(.view-open)")) {
       action.setAttribute("aria-describedby", `mine-${picture.run}`);
     }
     this.fillActions(item, picture.run);
     return item;
+  }
+
+  // The picture itself opens the full-screen view; the "what next" row sits under the caption.
+  addMore(item, picture, url) {
+    const open = openButton(item.querySelector("img"), (button) => this.viewer.show(button, this.list));
+    const prompt = picture.prompt ?? "";
+    open.setAttribute("aria-label", t("view.open", { prompt }));
+    Object.assign(open.dataset, { caption: prompt, download: downloadUrl(url) });
+    const fields = { prompt, interception: picture.perspective };
+    const more = moreButtons({
+      again: () => this.actions.again(fields),
+      reuse: () => this.actions.reuse(prompt),
+      other: () => this.actions.other(prompt),
+    });
+    fillMore(more, this.actions.canAgain(picture.perspective));
+    item.querySelector(".picture-caption").after(more);
   }
 
   fillActions(item, run) {
@@ -138,10 +159,10 @@ function fillDate(element, created) {
   element.textContent = date.toLocaleString(lang(), { dateStyle: "medium", timeStyle: "short" });
 }
 
-// The image link repeats "open" for a mouse or a finger; keyboards use the named link.
+// The image becomes the button that shows it big; "Open" opens it in a tab of its own.
 const TEMPLATE = `
 <li class="picture">
-  <a class="picture-image" target="_blank" rel="noopener" tabindex="-1" aria-hidden="true"><img alt="" loading="lazy"></a>
+  <img alt="" loading="lazy">
   <p class="picture-caption"><span class="picture-perspective"></span><q class="picture-prompt"></q><time></time></p>
   <div class="picture-actions">
     <a class="picture-open link-button" target="_blank" rel="noopener"></a>
