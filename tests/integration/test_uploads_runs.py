@@ -150,6 +150,21 @@ async def test_a_cancelled_runs_picture_is_deleted(start_pipeline: StartPipeline
     await http.close()
 
 
+async def test_a_failed_runs_picture_is_deleted(start_pipeline: StartPipeline) -> None:
+    server = await start_pipeline(safety_level="adult")
+    demo_of(server).llm.faults.error_status = 500  # the interception's LLM fails
+    http = await guest(server)
+    upload = await uploaded(http, server)
+    ws, _ = await open_socket(http, server)
+    done = first(await run_with(ws, upload["id"]), "run.done")
+    assert done["status"] == "failed"
+    await pipeline_of(server).services.uploads.settled()
+    assert upload_files(server) == []
+    assert not (run_dir(server, done["run"]) / "input.png").exists()
+    await ws.close()
+    await http.close()
+
+
 @dataclass
 class SeesTrouble(DemoResponder):
     """A vision model that calls every uploaded picture unsafe, or is gone when asked."""
