@@ -22,6 +22,10 @@ from server.protocol import StageName
 
 log = structlog.get_logger(__name__)
 
+#: How early the quiet clock may fire and still count as due (the loop's timers have
+#: millisecond resolution under uvloop).
+TIMER_SLACK = 0.001
+
 
 async def stream_screened(ctx: StageContext, stage: StageName, request: ChatRequest) -> str:
     """Stream `stage`'s answer to the client through the screen; the whole, checked answer."""
@@ -46,6 +50,10 @@ class ScreenedText:
         )
         self._hold = config.screen_hold_ms / 1000
         self._timer: asyncio.TimerHandle | None = None
+        self._loop = asyncio.get_running_loop()
+        #: When the held tail may be flushed: `screen_hold_ms` after the latest piece. One
+        #: timer, re-armed when it fires early, instead of a new one per token.
+        self._quiet_at = 0.0
 
     def text(self, piece: str) -> None:
         self._apply(self._screen.feed(piece))
@@ -82,13 +90,17 @@ class ScreenedText:
         raise Blocked(texts.text("stream_blocked", lang), {"check": "words", "streamed": True})
 
     def _arm(self) -> None:
-        self._stop_clock()
-        if self._screen.holding:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self._hold, self._quiet)
+        self._quiet_at = self._loop.time() + self._hold
+        if self._timer is None and self._screen.holding:
+            self._timer = self._loop.call_at(self._quiet_at, self._quiet)
 
     def _quiet(self) -> None:
         self._timer = None
+        if not self._screen.holding:
+            return
+        if self._loop.time() + TIMER_SLACK < self._quiet_at:  # a piece came since: not quiet
+            self._timer = self._loop.call_at(self._quiet_at, self._quiet)
+            return
         step = self._screen.flush()  # never a block: a held hit waits for the next piece
         if step.release:
             self._ctx.run.token(self._stage, step.release)
