@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+import structlog
 from aiohttp import BodyPartReader, web
 
 from server.engine.people.identity import Identity
@@ -26,6 +27,8 @@ from server.handlers.keys import PIPELINE
 from server.handlers.pictures import may_read, person
 from server.handlers.problems import problem, request_lang
 from server.protocol._http import ApiErrorCode, UploadInfo
+
+log = structlog.get_logger(__name__)
 
 E = ApiErrorCode
 UPLOADS_PATH = "/api/uploads"
@@ -73,7 +76,8 @@ async def _stored(request: web.Request, store: UploadStore, upload: Upload) -> U
     data = await read_image(request, store.bounds.max_bytes, store.bounds.timeout)
     try:
         return await store.add(upload, data)
-    except UploadRefused as exc:
+    except UploadRefused as exc:  # the operator's account; the student reads the code's text
+        log.info("upload_refused", upload=upload.id, reason=exc.reason, detail=str(exc)[:200])
         raise problem(request, _REFUSALS[exc.reason]) from None
     except UploadLimit as exc:
         raise limited(request, exc) from None

@@ -48,6 +48,13 @@ class UploadFields(BaseModel):
         le=100_000,
         description="uploads the server holds at once, everyone's together",
     )
+    max_uploads_receiving: int = Field(
+        D.receiving,
+        ge=1,
+        le=10_000,
+        description="uploads whose bodies are read at once, everyone's (each buffers up to "
+        "max_upload_bytes)",
+    )
     upload_decodes: int = Field(
         D.decodes,
         ge=1,
@@ -77,6 +84,7 @@ class UploadFields(BaseModel):
             per_person=self.max_uploads_per_person,
             per_minute=self.uploads_per_minute,
             held=self.max_uploads_held,
+            receiving=self.max_uploads_receiving,
             decodes=self.upload_decodes,
             timeout=self.upload_timeout,
             abandon_seconds=self.upload_abandon_minutes * 60,

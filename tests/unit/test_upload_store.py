@@ -109,6 +109,17 @@ async def test_bounds_are_counted_before_the_body_and_freed_by_unreserve(tmp_pat
         store.unreserve(third)
 
 
+async def test_bodies_read_at_once_are_bounded_for_everyone(tmp_path: Path) -> None:
+    store, _, _ = make_store(tmp_path, receiving=2)
+    async with store.running():
+        reading = [store.reserve(MIKA), store.reserve(NOAH)]
+        with pytest.raises(UploadLimit) as caught:
+            store.reserve(guest("ada"))
+        assert caught.value.scope == "server"
+        await store.add(reading[0], png())  # stored: no longer being read
+        store.reserve(guest("ada"))
+
+
 async def test_a_refused_file_leaves_nothing(tmp_path: Path) -> None:
     store, _, _ = make_store(tmp_path)
     async with store.running():

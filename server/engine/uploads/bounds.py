@@ -22,6 +22,9 @@ class UploadBounds:
     per_minute: int = 10
     #: Everyone's uploads held at once (a few classes, a few each).
     held: int = 256
+    #: Bodies being read at once, everyone's: each buffers up to max_bytes as it arrives, so
+    #: this bounds their memory (32 x 8 MiB = 256 MiB at worst).
+    receiving: int = 32
     #: Decodes at once: each holds a core and up to max_pixels x 4 bytes while it runs.
     decodes: int = 2
     #: A 8 MiB file at 400 kbit/s (a DSL line shared by a class) takes 170 s.

@@ -104,6 +104,8 @@ class UploadStore:
         self._take_rate(identity.key, now)
         if len(self._uploads) >= self.bounds.held:
             raise UploadLimit("server", 30.0)
+        if sum(1 for u in self._uploads.values() if not u.width) >= self.bounds.receiving:
+            raise UploadLimit("server", 5.0)
         upload_id = "u-" + secrets.token_urlsafe(12)
         path = self.root / f"{upload_id}.png"
         upload = Upload(upload_id, RecordedOwner.of(identity), path, created=now)
