@@ -103,7 +103,7 @@ class SessionRegistry:
         self.new_session_hooks: list[Callable[[Session], None]] = []
         #: What instances share of sessions (`server/engine/state/`); in-process by default.
         self.state: SharedState = EmbeddedState() if state is None else state
-        self.state.on_fenced(self._taken_elsewhere)
+        self.state.on_fenced(self.taken_elsewhere)
         self.log_bounds = LogBounds(config.event_log_limit, config.event_log_bytes)
 
     def __len__(self) -> int:
@@ -261,7 +261,7 @@ class SessionRegistry:
             self._table.remove(session)
             self.state.closed(session.id)
 
-    def _taken_elsewhere(self, session_id: str) -> None:
+    def taken_elsewhere(self, session_id: str) -> None:
         """Another instance resumed this session: its socket and runs here end."""
         if (session := self._sessions.get(session_id)) is not None:
             self._close_later(session, CloseCode.SESSION_REPLACED)

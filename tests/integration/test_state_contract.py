@@ -175,6 +175,14 @@ async def test_a_session_resumes_on_another_registry_with_exactly_what_it_missed
     assert got[3]["type"] == "welcome"
     assert got[3]["resumed"] is True
     assert resumed.emit(Token, run="r2", stage="interception", text="e") == 7
+    two.detach(resumed, second)
+    await two.state.flush()
+    # Back to the first registry, which still holds its stale copy (seq 5): the store wins.
+    back = hello.model_copy(update={"last_seq": 6})
+    await adopt_session(one, back, guest("anne"), None)
+    third = connection()
+    one.open(third, session.id, session.secret, 6, guest("anne"))
+    assert [(m["seq"], m["type"]) for m in sent(third)] == [(7, "token"), (8, "welcome")]
     await one.close_all()
     await two.close_all()
 
@@ -231,3 +239,13 @@ async def test_redis_holds_the_secret_hashed_only(redis_url: str) -> None:
     await state.aclose()
     assert stored[b"secret"] == hashlib.sha256(b"the-secret").hexdigest().encode()
     assert not any(b"the-secret" in value for value in stored.values())
+
+
+async def test_an_instance_learns_that_it_lost_a_session(views: Views) -> None:
+    a, b = views.view(), views.view()
+    a.create("s1", "k1", ANNE, BOUNDS)
+    await a.flush()
+    assert await a.owns("s1")
+    assert await b.adopt("s1", "k1", ANNE, 0, BOUNDS) is not None
+    assert not await a.owns("s1")
+    assert await b.owns("s1")

@@ -1,6 +1,7 @@
 """Two Atelier processes on one Redis (`state = "redis"`): a session's client finishes a run
 on instance A, leaves, and resumes on instance B with exactly the events it missed (none lost,
-none twice, `seq` continuous); then a new run on B works."""
+none twice, `seq` continuous); then a new run on B works, and when B stops (SIGTERM) the
+client resumes on A again."""
 
 from __future__ import annotations
 
@@ -31,9 +32,12 @@ async def ready(port: int) -> None:
                 await asyncio.sleep(0.05)  # not listening yet: start-up is still running
 
 
+Instances = tuple[tuple[int, int], list[asyncio.subprocess.Process]]
+
+
 @pytest.fixture
-async def instances(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[int, int]]:
-    """Instances A and B (demo backends each), their ports."""
+async def instances(redis_url: str, tmp_path: Path) -> AsyncIterator[Instances]:
+    """Instances A and B (demo backends each): their ports and processes."""
     ports = free_port(), free_port()
     procs = []
     for name, port in zip("ab", ports, strict=True):
@@ -46,10 +50,11 @@ async def instances(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[int, 
         procs.append(await run_server(env, "--port", str(port)))
     try:
         await asyncio.gather(*(ready(port) for port in ports))
-        yield ports
+        yield ports, procs
     finally:
         for proc in procs:
-            proc.send_signal(signal.SIGTERM)
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(30):
             for proc in procs:
                 await proc.communicate()
@@ -63,9 +68,9 @@ async def one_run(client: AtelierClient) -> Message:
 
 
 async def test_a_session_resumes_on_another_instance_with_exactly_what_it_missed(
-    instances: tuple[int, int],
+    instances: Instances,
 ) -> None:
-    a, b = instances
+    (a, b), procs = instances
     client = AtelierClient(f"ws://127.0.0.1:{a}/ws")
     first = await client.connect()
     accepted = await one_run(client)
@@ -82,6 +87,14 @@ async def test_a_session_resumes_on_another_instance_with_exactly_what_it_missed
     assert client.replayed == len(seen) - seen.index(accepted) - 1
     assert again["seq"] == seen[-1]["seq"] + 1
     await one_run(client)  # a new run, on B
-    assert (client.gaps, client.duplicates) == (0, 0)
     assert len(client.of_type("run.done")) == 2
+    # B stops: it hands the session over (kept in Redis) and closes the socket (1001).
+    procs[1].send_signal(signal.SIGTERM)
+    _, closed = await client.read_until_closed(timeout=30)
+    assert closed.code == 1001
+    client.url = f"ws://127.0.0.1:{a}/ws"
+    back = await client.connect()
+    assert back["resumed"] is True
+    assert back["session"] == first["session"]
+    assert (client.gaps, client.duplicates) == (0, 0)
     await client.close()

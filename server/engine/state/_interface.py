@@ -95,6 +95,11 @@ class SharedState(Protocol):
         refused). Its log holds what the store kept. None: no such session for this caller."""
         ...
 
+    async def owns(self, session_id: str) -> bool:
+        """Whether this instance still owns a session it holds (False: another instance
+        adopted it since; this one's copy is stale). A session the store lost is its own."""
+        ...
+
     def attached(self, session_id: str) -> None:
         """A socket holds the session: keep it while it is in use."""
         ...

@@ -1,13 +1,16 @@
 """Resuming, on this instance, a session another instance held: the step before `open`.
 
-The socket's `hello` names a session this instance does not hold. If the shared store has it,
-the secret is its secret and the caller may resume it, this instance takes it over (the store
-now names it the owner, so the old owner's writes are refused) with the log the store kept;
+The socket's `hello` names a session this instance does not hold, or holds a stale copy of
+(another instance adopted it since: one look at the store per resume tells). If the shared
+store has it, the secret is its secret and the caller may resume it, this instance takes it
+over (the store now names it the owner, so the old owner's writes are refused) with its log;
 `SessionRegistry.open` then resumes it like any of its own: replay (or `resync`), `welcome`,
 live events, with nothing awaited in between.
 """
 
 from __future__ import annotations
+
+import hmac
 
 import structlog
 
@@ -24,8 +27,15 @@ async def adopt_session(
 ) -> None:
     """Take over the session `hello` resumes from the store when this instance lacks it."""
     session_id, secret, last_seq = hello.session, hello.secret, hello.last_seq
-    if session_id is None or secret is None or registry.get(session_id) is not None:
+    if session_id is None or secret is None:
         return
+    held = registry.get(session_id)
+    if held is not None:
+        if not hmac.compare_digest(held.secret.encode(), secret.encode()):
+            return  # `open` refuses it, without asking the store
+        if await registry.state.owns(session_id):
+            return  # ours: `open` resumes it from memory
+        registry.taken_elsewhere(session_id)  # a stale copy: the store's is newer
     if len(registry) >= registry.config.max_sessions:
         raise ServerFull("the server holds its maximum number of sessions")
     caller = Person.of(identity)

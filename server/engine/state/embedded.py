@@ -66,6 +66,10 @@ class EmbeddedState:
         record.owner = self.instance
         return record.log
 
+    async def owns(self, session_id: str) -> bool:
+        record = self.store.records.get(session_id)
+        return record is None or record.owner == self.instance
+
     def attached(self, session_id: str) -> None:
         """Nothing expires here: the registry's own timer ends a detached session."""
 

@@ -112,6 +112,14 @@ class RedisState:
 
     # -- adoption
 
+    async def owns(self, session_id: str) -> bool:
+        try:
+            owner = await self.client.hget(record_key(session_id), "owner")
+        except RedisError as exc:  # the local copy is all there is to go by
+            log.warning("state_owner_unknown", session=session_id, error=repr(exc))
+            return True
+        return owner is None or _text(owner) == self.instance
+
     async def adopt(
         self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
     ) -> EventLog | None:
@@ -177,6 +185,10 @@ class RedisState:
             for _, rows in got:
                 top = max([top, *(entry_seq(entry_id) for entry_id, _ in rows)])
         return top
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _flag(anonymous: bool) -> str:
