@@ -23,7 +23,9 @@ class EventLog:
     def __init__(self, limit: int, byte_limit: int = DEFAULT_LOG_BYTES) -> None:
         if limit < 1 or byte_limit < 1:
             raise ValueError("an event log must keep at least one entry and one byte")
-        self._entries: deque[tuple[int, bytes]] = deque()
+        #: The kept messages, oldest first: contiguous in seq, so the last is `last_seq` and no
+        #: seq is stored with each (a tuple and an int per message were ~80 bytes besides it).
+        self._entries: deque[bytes] = deque()
         self._held = 0
         self.limit = limit
         self.byte_limit = byte_limit
@@ -32,15 +34,16 @@ class EventLog:
     def append(self, seq: int, data: bytes) -> None:
         if seq != self.last_seq + 1:
             raise ValueError(f"event log expects seq {self.last_seq + 1}, got {seq}")
-        self._entries.append((seq, data))
+        self._entries.append(data)
         self._held += len(data)
         self.last_seq = seq
-        self._trim()
+        if len(self._entries) > self.limit or self._held > self.byte_limit:
+            self._trim()
 
     def _trim(self) -> None:
         # Oldest first; a single message above the byte bound is dropped too (resume: resync).
         while self._entries and (len(self._entries) > self.limit or self._held > self.byte_limit):
-            self._held -= len(self._entries.popleft()[1])
+            self._held -= len(self._entries.popleft())
 
     @property
     def held_bytes(self) -> int:
@@ -57,7 +60,7 @@ class EventLog:
             return []
         if missed > len(self._entries):
             return None
-        replay = [data for _, data in list(self._entries)[-missed:]]
+        replay = list(self._entries)[-missed:]
         if max_bytes is not None and sum(map(len, replay)) > max_bytes:
             return None
         return replay
