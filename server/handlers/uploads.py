@@ -20,9 +20,11 @@ import structlog
 from aiohttp import BodyPartReader, web
 
 from server.engine.people.identity import Identity
+from server.engine.people.per_address import fair_group
 from server.engine.uploads import upload_url
 from server.engine.uploads.clean import UploadRefused
 from server.engine.uploads.store import UPLOAD_ID, Upload, UploadLimit, UploadStore
+from server.handlers.client_address import client_address
 from server.handlers.keys import PIPELINE
 from server.handlers.pictures import may_read, person
 from server.handlers.problems import problem, request_lang
@@ -38,10 +40,19 @@ _CHUNK = 64 * 1024
 #: Room for the multipart framing around the file (boundary lines, the part's headers).
 _FRAMING = 16 * 1024
 _REFUSALS = {"not_image": E.UPLOAD_NOT_IMAGE, "bad_image": E.UPLOAD_BAD_IMAGE}
-#: The server's bound, not the person's: their own pictures are not the reason.
-_SERVER_FULL = {
-    "en": "The server holds a lot of pictures right now. Please try again in a minute.",
-    "de": "Der Server hat gerade sehr viele Bilder. Bitte versuch es in einer Minute noch einmal.",
+#: The server's or the address's bound, not the person's: their own pictures are not why.
+_MESSAGES = {
+    "server": {
+        "en": "The server holds a lot of pictures right now. Please try again in a minute.",
+        "de": "Der Server hat gerade sehr viele Bilder. Bitte versuch es in einer Minute noch "
+        "einmal.",
+    },
+    "address": {
+        "en": "Many pictures are being sent from your network right now. Please try again in "
+        "a minute.",
+        "de": "Gerade werden sehr viele Bilder aus deinem Netz geschickt. Bitte versuch es in "
+        "einer Minute noch einmal.",
+    },
 }
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -85,7 +96,7 @@ async def _stored(request: web.Request, store: UploadStore, upload: Upload) -> U
 
 def reserve(request: web.Request, store: UploadStore, identity: Identity) -> Upload:
     try:
-        return store.reserve(identity)
+        return store.reserve(identity, fair_group(identity, client_address(request)))
     except UploadLimit as exc:
         raise limited(request, exc) from None
 
@@ -93,7 +104,7 @@ def reserve(request: web.Request, store: UploadStore, identity: Identity) -> Upl
 def limited(request: web.Request, exc: UploadLimit) -> web.HTTPException:
     """429 `upload_limit`: the person's bound (or the server's, said so), with `Retry-After`
     when waiting helps."""
-    message = _SERVER_FULL[request_lang(request)] if exc.scope == "server" else None
+    message = _MESSAGES[exc.scope][request_lang(request)] if exc.scope in _MESSAGES else None
     headers = None
     if exc.retry_after is not None:
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}

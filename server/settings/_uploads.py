@@ -42,6 +42,13 @@ class UploadFields(BaseModel):
     uploads_per_minute: int = Field(
         D.per_minute, ge=1, le=600, description="uploads one person may send per minute"
     )
+    max_uploads_per_address: int = Field(
+        D.per_address,
+        ge=1,
+        le=100_000,
+        description="uploads the guests of one client address hold at once, together "
+        "(members and teachers count per person only)",
+    )
     max_uploads_held: int = Field(
         D.held,
         ge=1,
@@ -83,6 +90,7 @@ class UploadFields(BaseModel):
             output_side=self.upload_output_side,
             per_person=self.max_uploads_per_person,
             per_minute=self.uploads_per_minute,
+            per_address=self.max_uploads_per_address,
             held=self.max_uploads_held,
             receiving=self.max_uploads_receiving,
             decodes=self.upload_decodes,

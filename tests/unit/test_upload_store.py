@@ -12,12 +12,12 @@ from typing import Any, cast
 import pytest
 from PIL import Image
 
-from server.engine.people.identity import guest
+from server.engine.people.identity import Identity, guest
 from server.engine.run import Run
 from server.engine.uploads.bounds import UploadBounds
 from server.engine.uploads.clean import UploadRefused
 from server.engine.uploads.store import INPUT_NAME, UploadLimit, UploadStore
-from server.protocol import RunStatus
+from server.protocol import Role, RunStatus
 
 MIKA, NOAH = guest("mika"), guest("noah")
 
@@ -107,6 +107,21 @@ async def test_bounds_are_counted_before_the_body_and_freed_by_unreserve(tmp_pat
             store.reserve(guest("ada"))
         assert caught.value.scope == "server"
         store.unreserve(third)
+
+
+async def test_the_guests_of_one_address_share_a_bound_members_do_not(tmp_path: Path) -> None:
+    store, _, _ = make_store(tmp_path, per_person=2, per_address=3)
+    async with store.running():
+        store.reserve(MIKA, "n-school")
+        store.reserve(MIKA, "n-school")
+        store.reserve(NOAH, "n-school")
+        with pytest.raises(UploadLimit) as caught:
+            store.reserve(NOAH, "n-school")
+        assert caught.value.scope == "address"
+        store.reserve(guest("ada"), "n-home")  # another address
+        member = Identity(Role.STUDENT, "m-7", "Lou", 1)
+        store.reserve(member)  # a member counts as themself, wherever they are
+        store.reserve(member)
 
 
 async def test_bodies_read_at_once_are_bounded_for_everyone(tmp_path: Path) -> None:

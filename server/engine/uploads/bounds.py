@@ -20,6 +20,9 @@ class UploadBounds:
     output_side: int = 2048
     per_person: int = 4
     per_minute: int = 10
+    #: Guests of one client address together (members and teachers count per person only):
+    #: guest cookies are cheap to mint, and a class of 30 behind one NAT holds 2 each.
+    per_address: int = 64
     #: Everyone's uploads held at once (a few classes, a few each).
     held: int = 256
     #: Bodies being read at once, everyone's: each buffers up to max_bytes as it arrives, so

@@ -64,6 +64,8 @@ class Upload:
     id: str
     owner: RecordedOwner
     path: Path
+    #: Whom it counts with: its owner, or a guest's address (all its guests together).
+    group: str = ""
     width: int = 0
     height: int = 0
     created: float = 0.0
@@ -93,14 +95,20 @@ class UploadStore:
 
     # -- reserving and adding
 
-    def reserve(self, identity: Identity) -> Upload:
-        """A place for one upload of this person, counted from now; raises UploadLimit."""
+    def reserve(self, identity: Identity, group: str | None = None) -> Upload:
+        """A place for one upload of this person, counted from now; raises UploadLimit.
+        `group`: whom a guest counts with (their address, `per_address.fair_group`)."""
         if self.root is None:
             raise UploadLimit("server")
         now = self._clock()
         mine = sum(1 for u in self._uploads.values() if u.owner.key == identity.key)
         if mine >= self.bounds.per_person:
             raise UploadLimit("person")
+        group = group or identity.key
+        if group != identity.key:
+            theirs = sum(1 for u in self._uploads.values() if u.group == group)
+            if theirs >= self.bounds.per_address:
+                raise UploadLimit("address", 30.0)
         self._take_rate(identity.key, now)
         if len(self._uploads) >= self.bounds.held:
             raise UploadLimit("server", 30.0)
@@ -108,7 +116,7 @@ class UploadStore:
             raise UploadLimit("server", 5.0)
         upload_id = "u-" + secrets.token_urlsafe(12)
         path = self.root / f"{upload_id}.png"
-        upload = Upload(upload_id, RecordedOwner.of(identity), path, created=now)
+        upload = Upload(upload_id, RecordedOwner.of(identity), path, group, created=now)
         self._uploads[upload_id] = upload
         return upload
 
