@@ -237,7 +237,9 @@ function answerOf(xhr) {
 }
 
 // A run card's "started from" thumbnail: the run's input picture (run.accepted's `input`),
-// made the first time a run has one. `card` is the run's <li>.
+// made the first time a run has one. `card` is the run's <li>. The upload's URL serves it
+// while the server remembers the upload; after a restart a completed run still has it beside
+// its pictures (/media/{run}/input.png), any other run none.
 export function showInput(card, run) {
   let img = card.querySelector(".run-input");
   if (!run.input && !img) return;
@@ -245,11 +247,23 @@ export function showInput(card, run) {
     img = document.createElement("img");
     img.className = "run-input";
     img.decoding = "async";
+    img.addEventListener("error", () => inputMissing(img, run.id));
     card.querySelector(".run-head").append(img);
   }
-  img.hidden = !run.input;
-  if (run.input && img.getAttribute("src") !== run.input) img.src = run.input;
+  if (run.input && img.dataset.input !== run.input) img.dataset.input = img.src = run.input;
+  img.dataset.status = run.status;
+  img.hidden = !run.input || img.dataset.missing === "1";
   img.alt = t("run.input_alt");
+}
+
+function inputMissing(img, runId) {
+  const kept = `/media/${encodeURIComponent(runId)}/input.png`;
+  if (img.dataset.status === "completed" && !img.src.endsWith(kept)) {
+    img.src = kept;
+    return;
+  }
+  img.dataset.missing = "1";
+  img.hidden = true;
 }
 
 const TEMPLATE = `

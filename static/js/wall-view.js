@@ -78,6 +78,9 @@ export class WallView {
   }
 }
 
+// How long after a 404 the wall asks once more for a new picture's input.
+const INPUT_RETRY_MS = 2000;
+
 function makeCard(item) {
   const perspective = item.perspective_name?.[lang()] ?? item.perspective;
   const card = document.createElement("li");
@@ -97,19 +100,29 @@ function makeCard(item) {
   );
   caption.firstChild.style.setProperty("--tone", item.color);
   figure.append(image, caption);
-  if (item.input) figure.append(inputPicture(item.input)); // the student's own starting picture
+  addInput(figure, item); // the student's own starting picture, if there was one
   card.append(figure);
   return card;
 }
 
 // The picture a run started from (image-to-image), small in the corner of the one it became.
-function inputPicture(url) {
+// The wall's items do not say which runs had one (the pictures index has no column for it), so
+// the card asks for the run's input.png and adds it only once it has loaded (a 404: nothing).
+// A picture that just arrived may be on the wall a moment before its input is moved beside
+// it: one retry for a picture of the last minute.
+function addInput(figure, item) {
   const image = document.createElement("img");
   image.className = "wall-input";
-  image.src = url;
   image.alt = t("wall.input");
-  image.decoding = "async";
-  return image;
+  const url = item.input ?? `/media/${encodeURIComponent(item.run)}/input.png`;
+  image.addEventListener("load", () => figure.append(image));
+  const fresh = Date.now() / 1000 - item.created < 60; // an older one's input is there or not
+  image.addEventListener("error", () => {
+    if (!fresh || image.dataset.retried) return;
+    image.dataset.retried = "1";
+    setTimeout(() => (image.src = `${url}?again=1`), INPUT_RETRY_MS);
+  });
+  image.src = url;
 }
 
 function span(className, text) {

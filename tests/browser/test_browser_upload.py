@@ -2,15 +2,18 @@
 sent with its progress shown, its thumbnail in the composer and in the run card, a run whose
 picture is made from it (the simulator's output leans towards the input's colours), "remove
 picture" deleting it on the server, and a web page renamed .png refused with the child's own
-sentence. axe finds nothing with a thumbnail shown."""
+sentence. axe finds nothing with a thumbnail shown. On the class's wall, a picture made from
+an upload shows it in its corner; one made from words alone shows nothing more."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from PIL import Image
 from playwright.async_api import Locator, Page, expect
@@ -27,7 +30,11 @@ from tests.browser_support import (
     session_of,
     start_run,
 )
+from tests.integration.test_wall_links import new_link
+from tests.people_support import open_socket
+from tests.pictures_support import classroom, make_picture
 from tests.pipeline_support import StartPipeline
+from tests.uploads_support import uploaded
 
 pytestmark = pytest.mark.browser
 
@@ -116,6 +123,10 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     assert await redness(page, made) > await redness(page, plain) + 20, "not made from it"
 
     await expect(control).to_have_attribute("data-state", "empty")  # the run's now
+    await page.reload()  # the card is made again from the resync snapshot's input
+    await connected(page)
+    await expect(card_thumb).to_have_attribute("src", url or "", timeout=WAIT_MS)
+    assert await card_thumb.evaluate(IMAGE_LOADED)
 
     await choose(control, red_png())
     await expect(thumb).to_have_attribute("src", re.compile(r"^/api/uploads/"), timeout=WAIT_MS)
@@ -135,3 +146,46 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     await expect(error).to_have_text(strings["upload.not_image"], timeout=WAIT_MS)
     await expect(control).to_have_attribute("data-state", "empty")
     await assert_nothing_technical(page)
+
+
+async def picture_from(http: ClientSession, server: TestServer, image: str) -> str:
+    """A completed run over the student's own socket that starts from the upload `image`."""
+    ws, _ = await open_socket(http, server)
+    start = {"type": "run.start", "prompt": "my cat", "interception": "bauhaus", "image": image}
+    await ws.send_json(start)
+    run = ""
+    async with asyncio.timeout(WAIT_MS / 1000):
+        while True:
+            message: dict[str, Any] = await ws.receive_json()
+            assert message["type"] != "error", message
+            run = message["run"] if message["type"] == "run.accepted" else run
+            if message["type"] == "run.done":
+                assert message["status"] == "completed", message
+                break
+    await ws.close()
+    return run
+
+
+async def test_the_wall_shows_what_a_picture_started_from(
+    start_pipeline: StartPipeline, open_page: OpenPage
+) -> None:
+    server = await start_pipeline(access="codes")
+    room = await classroom(server, "Mika")
+    student = room.students["Mika"]
+    _, token = await new_link(room, server)
+    page = await open_page(server, viewport={"width": 1920, "height": 1080})
+    await page.goto(str(server.make_url(f"/wall/{room.klass['id']}")) + f"#k={token}")
+    empty = "The pictures appear here as soon as they are made."
+    await expect(page.locator("#wall-status")).to_have_text(empty, timeout=WAIT_MS)
+
+    words, _ = await make_picture(student, server, "a fox in the snow")
+    upload = await uploaded(student, server, red_png())
+    made = await picture_from(student, server, upload["id"])
+    card = page.locator(f'.wall-card[data-run="{made}"]')
+    started = card.locator("img.wall-input")
+    await expect(started).to_have_attribute("src", f"/media/{made}/input.png", timeout=WAIT_MS)
+    assert await started.evaluate(IMAGE_LOADED)  # served to the wall link too
+    await expect(started).to_have_attribute("alt", "The picture it started from")
+    await expect(page.locator(f'.wall-card[data-run="{words}"]')).to_be_visible()
+    await expect(page.locator(f'.wall-card[data-run="{words}"] img')).to_have_count(1)
+    await room.close()
