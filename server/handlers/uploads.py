@@ -23,7 +23,8 @@ from server.engine.people.identity import Identity
 from server.engine.people.per_address import fair_group
 from server.engine.uploads import upload_url
 from server.engine.uploads.clean import UploadRefused
-from server.engine.uploads.store import UPLOAD_ID, Upload, UploadLimit, UploadStore
+from server.engine.uploads.limits import Upload, UploadLimit
+from server.engine.uploads.store import UPLOAD_ID, UploadStore
 from server.handlers.client_address import client_address
 from server.handlers.keys import PIPELINE
 from server.handlers.pictures import may_read, person

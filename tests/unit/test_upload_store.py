@@ -16,7 +16,8 @@ from server.engine.people.identity import Identity, guest
 from server.engine.run import Run
 from server.engine.uploads.bounds import UploadBounds
 from server.engine.uploads.clean import UploadRefused
-from server.engine.uploads.store import INPUT_NAME, UploadLimit, UploadStore
+from server.engine.uploads.limits import UploadLimit
+from server.engine.uploads.store import INPUT_NAME, UploadStore
 from server.protocol import Role, RunStatus
 
 MIKA, NOAH = guest("mika"), guest("noah")

@@ -19,12 +19,10 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-import shutil
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -33,10 +31,11 @@ from server.engine.media import write_file
 from server.engine.people.identity import Identity
 from server.engine.run import Run
 from server.engine.run_record import RecordedOwner
-from server.engine.uploads import InputImage
+from server.engine.uploads import InputImage, files
 from server.engine.uploads.admit import unknown_upload
 from server.engine.uploads.bounds import DEFAULT_BOUNDS, UploadBounds
 from server.engine.uploads.clean import Cleaned, clean
+from server.engine.uploads.limits import Upload, UploadLimit, UploadLimits
 from server.protocol import RunStatus
 
 log = structlog.get_logger(__name__)
@@ -48,31 +47,6 @@ INPUT_NAME = "input.png"
 #: Completed runs' inputs the index still answers `GET /api/uploads/{id}` for (oldest out;
 #: the file stays with its run).
 MAX_KEPT = 4096
-_WINDOW = 60.0  # seconds of `per_minute`
-
-
-class UploadLimit(Exception):
-    """A bound says no: the person's (`person`, `rate`) or the server's (`server`)."""
-
-    def __init__(self, scope: str, retry_after: float | None = None) -> None:
-        super().__init__(scope)
-        self.scope, self.retry_after = scope, retry_after
-
-
-@dataclass(slots=True)
-class Upload:
-    id: str
-    owner: RecordedOwner
-    path: Path
-    #: Whom it counts with: its owner, or a guest's address (all its guests together).
-    group: str = ""
-    width: int = 0
-    height: int = 0
-    created: float = 0.0
-    #: The run that claimed it; None: pending.
-    run: str | None = None
-    #: Moved into its completed run's folder.
-    kept: bool = False
 
 
 class UploadStore:
@@ -89,7 +63,7 @@ class UploadStore:
         self.root, self.bounds, self._run_dir, self._clock = root, bounds, run_dir, clock
         self._uploads: dict[str, Upload] = {}  # reserved, pending and claimed
         self._kept: OrderedDict[str, Upload] = OrderedDict()
-        self._sent: dict[str, deque[float]] = {}  # per person, when their uploads began
+        self._limits = UploadLimits(bounds)
         self._decodes = asyncio.Semaphore(bounds.decodes)
         self._settling: set[asyncio.Task[None]] = set()
 
@@ -100,35 +74,13 @@ class UploadStore:
         `group`: whom a guest counts with (their address, `per_address.fair_group`)."""
         if self.root is None:
             raise UploadLimit("server")
-        now = self._clock()
-        mine = sum(1 for u in self._uploads.values() if u.owner.key == identity.key)
-        if mine >= self.bounds.per_person:
-            raise UploadLimit("person")
-        group = group or identity.key
-        if group != identity.key:
-            theirs = sum(1 for u in self._uploads.values() if u.group == group)
-            if theirs >= self.bounds.per_address:
-                raise UploadLimit("address", 30.0)
-        self._take_rate(identity.key, now)
-        if len(self._uploads) >= self.bounds.held:
-            raise UploadLimit("server", 30.0)
-        if sum(1 for u in self._uploads.values() if not u.width) >= self.bounds.receiving:
-            raise UploadLimit("server", 5.0)
+        now, group = self._clock(), group or identity.key
+        self._limits.check(self._uploads.values(), identity.key, group, now)
         upload_id = "u-" + secrets.token_urlsafe(12)
         path = self.root / f"{upload_id}.png"
         upload = Upload(upload_id, RecordedOwner.of(identity), path, group, created=now)
         self._uploads[upload_id] = upload
         return upload
-
-    def _take_rate(self, key: str, now: float) -> None:
-        if len(self._sent) > 4 * self.bounds.held:  # forget people idle for a minute
-            self._sent = {k: q for k, q in self._sent.items() if q and q[-1] > now - _WINDOW}
-        stamps = self._sent.setdefault(key, deque())
-        while stamps and stamps[0] <= now - _WINDOW:
-            stamps.popleft()
-        if len(stamps) >= self.bounds.per_minute:
-            raise UploadLimit("rate", stamps[0] + _WINDOW - now)
-        stamps.append(now)
 
     def unreserve(self, upload: Upload) -> None:
         """A reservation whose body never became a picture (too large, refused, dropped)."""
@@ -144,10 +96,10 @@ class UploadStore:
         try:
             cleaned = await asyncio.shield(work)
         except asyncio.CancelledError:  # the thread writes on: its file must go too
-            work.add_done_callback(lambda _: _unlink(upload.path))
+            work.add_done_callback(lambda _: files.unlink(upload.path))
             raise
         if self._uploads.get(upload.id) is not upload:  # the store shut down meanwhile
-            await asyncio.to_thread(_unlink, upload.path)
+            await asyncio.to_thread(files.unlink, upload.path)
             raise UploadLimit("server")
         upload.width, upload.height = cleaned.width, cleaned.height
         upload.created = self._clock()
@@ -212,12 +164,12 @@ class UploadStore:
         del self._uploads[upload.id]
         folder = self._run_dir(run.id) if self._run_dir is not None else None
         if run.status is RunStatus.COMPLETED and folder is not None:
-            kept = await asyncio.to_thread(_move, upload.path, folder / INPUT_NAME)
+            kept = await asyncio.to_thread(files.move_into, upload.path, folder / INPUT_NAME)
             if kept:
                 upload.path, upload.kept = folder / INPUT_NAME, True
                 self._keep(upload)
                 return
-        await asyncio.to_thread(_unlink, upload.path)
+        await asyncio.to_thread(files.unlink, upload.path)
 
     def _keep(self, upload: Upload) -> None:
         self._kept[upload.id] = upload
@@ -238,7 +190,7 @@ class UploadStore:
             return False
         self._uploads.pop(upload_id, None)
         self._kept.pop(upload_id, None)
-        await asyncio.to_thread(_unlink, upload.path)
+        await asyncio.to_thread(files.unlink, upload.path)
         return True
 
     async def sweep(self) -> int:
@@ -248,7 +200,7 @@ class UploadStore:
         old = [u for u in old if u.created < cutoff]
         for upload in old:
             del self._uploads[upload.id]
-            await asyncio.to_thread(_unlink, upload.path)
+            await asyncio.to_thread(files.unlink, upload.path)
         if old:
             log.info("uploads_abandoned", count=len(old))
         return len(old)
@@ -258,7 +210,7 @@ class UploadStore:
         """Start-up's leftovers deleted, the sweeper running; on leaving, every pending
         upload deleted (the index goes with the process)."""
         if self.root is not None:
-            await asyncio.to_thread(_empty, self.root)
+            await asyncio.to_thread(files.emptied, self.root)
         sweeper = asyncio.create_task(self._sweep_forever(), name="upload sweeper")
         try:
             yield
@@ -269,7 +221,7 @@ class UploadStore:
             await self.settled()
             pending = [u.path for u in self._uploads.values()]
             self._uploads.clear()
-            await asyncio.to_thread(_unlink_all, pending)
+            await asyncio.to_thread(files.unlink_all, pending)
 
     async def _sweep_forever(self) -> None:
         interval = min(60.0, self.bounds.abandon_seconds / 2)
@@ -279,33 +231,3 @@ class UploadStore:
                 await self.sweep()
             except OSError as exc:  # the next round tries again; the sweeper must not die
                 log.error("uploads_sweep_failed", error=str(exc))
-
-
-def _unlink(path: Path) -> None:
-    with suppress(OSError):
-        path.unlink(missing_ok=True)
-
-
-def _unlink_all(paths: list[Path]) -> None:
-    for path in paths:
-        _unlink(path)
-
-
-def _move(source: Path, target: Path) -> bool:
-    """Into a run's folder, if it is still there (a deleted owner's run: no)."""
-    if not target.parent.is_dir():
-        _unlink(source)
-        return False
-    try:
-        source.replace(target)
-    except OSError:
-        _unlink(source)
-        return False
-    return True
-
-
-def _empty(root: Path) -> None:
-    """The uploads folder, empty: files of a previous process belong to nobody now."""
-    if root.is_dir():
-        shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True, exist_ok=True)
