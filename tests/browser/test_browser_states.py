@@ -3,9 +3,10 @@
 One page walks idle -> German -> the perspective cards -> running -> done -> English, resized
 to each size at each state (cheaper than a page per size, and the same CSS): the idea first
 (the prompt box and "Make a picture" inside the viewport without scrolling, the page at its
-top), axe-core with no violation, and a screenshot in test-artifacts/browser/
-states-<size>-<state>.png. Before that, the first paint: the HTML alone (every script
-refused) shows the page's shape and "loading" in both languages.
+top; scrolled to its end, the connection indicator still in view), axe-core with no
+violation, and a screenshot in test-artifacts/browser/states-<size>-<state>.png. Before that,
+the first paint: the HTML alone (every script refused) shows the page's shape and "loading"
+in both languages.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ async def every_size(
         await page.set_viewport_size(viewport)
         if fold:
             await assert_idea_first(page, viewport, f"{size}, {name}")
+        else:
+            await assert_indicator_stays(page, f"{size}, {name}")
         if name.startswith("cards"):
             assert await page.evaluate(SPLIT_WORDS) == [], f"a card title breaks mid-word ({size})"
         if axe:
@@ -121,6 +124,17 @@ async def assert_idea_first(page: Page, viewport: ViewportSize, where: str) -> N
         inside = box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
         inside = inside and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
         assert inside, f"{selector} at {box} is outside the {viewport} viewport ({where})"
+
+
+async def assert_indicator_stays(page: Page, where: str) -> None:
+    """Scrolled to the end of the page, the connection indicator is still in view."""
+    at = await page.evaluate("window.scrollY")
+    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    conn = page.locator("#conn")
+    box = await conn.bounding_box()
+    assert box is not None, f"no connection indicator ({where})"
+    assert box["y"] >= 0, f"the connection indicator scrolled away ({where})"
+    await page.evaluate(f"window.scrollTo(0, {at})")
 
 
 async def choose_by_keyboard(page: Page) -> None:
