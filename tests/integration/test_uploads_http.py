@@ -157,6 +157,10 @@ async def test_the_teacher_of_the_class_reads_a_students_upload_nobody_else(
     assert await status_of(room.teacher, server, info["url"]) == 200
     assert await status_of(room.students["Noah"], server, info["url"]) == 404
     assert await status_of(other.teacher, server, info["url"]) == 404
+    for reader in (room.teacher, room.students["Noah"]):  # reading is not deleting
+        async with await api_send(reader, server, "DELETE", info["url"]) as response:
+            assert response.status == 404
+    assert await status_of(room.students["Mika"], server, info["url"]) == 200
     nobody = people_client()
     async with await send_upload(nobody, server, png_bytes()) as response:
         assert await error_of(response) == (401, "join_required")
