@@ -29,7 +29,7 @@ from server.engine.ratelimit import MessageRate, TokenBucket
 from server.engine.session import Session
 from server.engine.session_table import TooManySessions
 from server.engine.sessions import ResumeLimited, ServerFull
-from server.engine.state.adoption import adopt_session
+from server.engine.state.adoption import open_session
 from server.handlers.client_address import client_address
 from server.handlers.commands import COMMANDS, NO_SCOPE, Caller
 from server.handlers.errors import error_fields
@@ -224,15 +224,9 @@ class SocketHandler:
             self.connection.close(CloseCode.IDENTITY_REVOKED, "identity revoked", drain=True)
             return
         try:
-            # A session another instance held is taken over first (`server/engine/state/`).
-            await adopt_session(self.registry, message, self.identity, self.address)
-            self.session = self.registry.open(
-                self.connection,
-                message.session,
-                message.secret,
-                message.last_seq,
-                self.identity,
-                self.address,
+            # `registry.open`, first taking over a session another instance held.
+            self.session = await open_session(
+                self.registry, self.connection, message, self.identity, self.address
             )
         except (ServerFull, ResumeLimited, TooManySessions) as exc:
             close, reason = _REFUSALS[type(exc)]

@@ -12,14 +12,15 @@ from redis.asyncio import Redis
 
 from server.engine.eventlog import EventLog
 from server.engine.people.identity import anonymous, guest
+from server.engine.session import Session
 from server.engine.sessions import SessionConfig, SessionRegistry
 from server.engine.state import EmbeddedStore, LogBounds, Person, SharedState
 from server.engine.state._interface import seed
-from server.engine.state.adoption import adopt_session
+from server.engine.state.adoption import open_session
 from server.engine.state.redis_log import RedisLog, record_key, stream_key
 from server.engine.state.redis_state import RedisState
 from server.engine.stats import SocketStats
-from server.protocol import PROTOCOL_VERSION, Hello, Token
+from server.protocol import PROTOCOL_VERSION, Hello, RunAccepted, RunDone, RunStatus, Token
 from tests.state_support import redis_server, redis_url
 from tests.unit.test_session import INFO, connection, sent
 
@@ -57,6 +58,11 @@ async def views(request: pytest.FixtureRequest) -> AsyncIterator[Views]:
         await state.aclose()
 
 
+async def adopted_log(state: SharedState, *args: Any) -> EventLog | None:
+    found = await state.adopt(*args)
+    return None if found is None else found.log
+
+
 def fill(log: EventLog, upto: int, size: int = 8) -> list[bytes]:
     datas = [f"{seq:0{size}d}".encode() for seq in range(log.last_seq + 1, upto + 1)]
     for data in datas:
@@ -68,14 +74,14 @@ async def test_an_adopted_session_brings_its_log_and_numbers_on(views: Views) ->
     a, b = views.view(), views.view()
     datas = fill(a.create("s1", "secret-1", ANNE, BOUNDS), 5)
     await a.flush()
-    log = await b.adopt("s1", "secret-1", ANNE, 3, BOUNDS)
+    log = await adopted_log(b, "s1", "secret-1", ANNE, 3, BOUNDS)
     assert log is not None
     assert log.last_seq == 5
     assert log.since(3) == datas[3:]
     assert log.since(0) == datas
     fill(log, 6)
     await b.flush()
-    again = await views.view().adopt("s1", "secret-1", ANNE, 6, BOUNDS)
+    again = await adopted_log(views.view(), "s1", "secret-1", ANNE, 6, BOUNDS)
     assert again is not None
     assert again.since(4) == [*datas[4:], b"00000006"]
 
@@ -86,10 +92,10 @@ async def test_a_wrong_secret_another_person_or_an_unknown_id_adopts_nothing(
     a, b = views.view(), views.view()
     a.create("s1", "secret-1", ANNE, BOUNDS)
     await a.flush()
-    assert await b.adopt("s1", "secret-2", ANNE, 0, BOUNDS) is None
-    assert await b.adopt("s1", "secret-1", Person("g-bob", False), 0, BOUNDS) is None
-    assert await b.adopt("s2", "secret-1", ANNE, 0, BOUNDS) is None
-    assert await b.adopt("s1", "secret-1", ANNE, 0, BOUNDS) is not None
+    assert await adopted_log(b, "s1", "secret-2", ANNE, 0, BOUNDS) is None
+    assert await adopted_log(b, "s1", "secret-1", Person("g-bob", False), 0, BOUNDS) is None
+    assert await adopted_log(b, "s2", "secret-1", ANNE, 0, BOUNDS) is None
+    assert await adopted_log(b, "s1", "secret-1", ANNE, 0, BOUNDS) is not None
 
 
 async def test_cookie_less_clients_resume_by_the_secret_alone(views: Views) -> None:
@@ -97,8 +103,8 @@ async def test_cookie_less_clients_resume_by_the_secret_alone(views: Views) -> N
     one, other = Person.of(anonymous("n1")), Person.of(anonymous("n2"))
     a.create("s1", "secret-1", one, BOUNDS)
     await a.flush()
-    assert await b.adopt("s1", "secret-1", Person.of(guest("x")), 0, BOUNDS) is None
-    assert await b.adopt("s1", "secret-1", other, 0, BOUNDS) is not None
+    assert await adopted_log(b, "s1", "secret-1", Person.of(guest("x")), 0, BOUNDS) is None
+    assert await adopted_log(b, "s1", "secret-1", other, 0, BOUNDS) is not None
 
 
 async def test_a_closed_session_is_gone_but_the_old_owner_cannot_close_an_adopted_one(
@@ -108,14 +114,14 @@ async def test_a_closed_session_is_gone_but_the_old_owner_cannot_close_an_adopte
     fill(a.create("s1", "k1", ANNE, BOUNDS), 2)
     a.create("s2", "k2", ANNE, BOUNDS)
     await a.flush()
-    assert await b.adopt("s1", "k1", ANNE, 2, BOUNDS) is not None
+    assert await adopted_log(b, "s1", "k1", ANNE, 2, BOUNDS) is not None
     a.closed("s1")  # a's copy expires after b took it over
     a.closed("s2")
     await a.flush()
-    kept = await c.adopt("s1", "k1", ANNE, 2, BOUNDS)
+    kept = await adopted_log(c, "s1", "k1", ANNE, 2, BOUNDS)
     assert kept is not None
     assert kept.last_seq == 2
-    assert await c.adopt("s2", "k2", ANNE, 0, BOUNDS) is None
+    assert await adopted_log(c, "s2", "k2", ANNE, 0, BOUNDS) is None
 
 
 async def test_a_shutdown_hands_its_sessions_over(views: Views) -> None:
@@ -124,7 +130,7 @@ async def test_a_shutdown_hands_its_sessions_over(views: Views) -> None:
     a.hand_over(60)
     a.closed("s1")
     await a.flush()
-    log = await b.adopt("s1", "k1", ANNE, 3, BOUNDS)
+    log = await adopted_log(b, "s1", "k1", ANNE, 3, BOUNDS)
     assert log is not None
     assert log.since(1) == [b"00000002", b"00000003"]
 
@@ -134,23 +140,39 @@ async def test_the_log_keeps_its_bounds_in_entries_and_bytes(views: Views) -> No
     datas = fill(a.create("s1", "k1", ANNE, LogBounds(entries=4, bytes=1 << 20)), 10)
     fill(a.create("s2", "k2", ANNE, LogBounds(entries=100, bytes=250)), 10, size=100)
     await a.flush()
-    short = await b.adopt("s1", "k1", ANNE, 10, LogBounds(entries=4, bytes=1 << 20))
+    short = await adopted_log(b, "s1", "k1", ANNE, 10, LogBounds(entries=4, bytes=1 << 20))
     assert short is not None
     assert len(short) == 4
     assert short.since(6) == datas[6:]
     assert short.since(5) is None  # no longer reaches back: the resume gets a resync
-    narrow = await b.adopt("s2", "k2", ANNE, 10, LogBounds(entries=100, bytes=250))
+    narrow = await adopted_log(b, "s2", "k2", ANNE, 10, LogBounds(entries=100, bytes=250))
     assert narrow is not None
     assert len(narrow) == 2
     assert narrow.last_seq == 10
 
 
+def registries(views: Views) -> tuple[SessionRegistry, SessionRegistry]:
+    config = SessionConfig(max_sessions=10, resume_grace=60, event_log_limit=100)
+    return (
+        SessionRegistry(config, INFO, SocketStats(), views.view()),
+        SessionRegistry(config, INFO, SocketStats(), views.view()),
+    )
+
+
+def hello(session: Session, last_seq: int) -> Hello:
+    return Hello(
+        type="hello",
+        protocol=PROTOCOL_VERSION,
+        session=session.id,
+        secret=session.secret,
+        last_seq=last_seq,
+    )
+
+
 async def test_a_session_resumes_on_another_registry_with_exactly_what_it_missed(
     views: Views,
 ) -> None:
-    config = SessionConfig(max_sessions=10, resume_grace=60, event_log_limit=100)
-    one = SessionRegistry(config, INFO, SocketStats(), views.view())
-    two = SessionRegistry(config, INFO, SocketStats(), views.view())
+    one, two = registries(views)
     first = connection()
     session = one.open(first, None, None, 0, guest("anne"))
     for text in ("a", "b", "c", "d"):
@@ -158,16 +180,8 @@ async def test_a_session_resumes_on_another_registry_with_exactly_what_it_missed
     seen = sent(first)
     one.detach(session, first)
     await one.state.flush()
-    hello = Hello(
-        type="hello",
-        protocol=PROTOCOL_VERSION,
-        session=session.id,
-        secret=session.secret,
-        last_seq=2,
-    )
-    await adopt_session(two, hello, guest("anne"), None)
     second = connection()
-    resumed = two.open(second, session.id, session.secret, 2, guest("anne"))
+    resumed = await open_session(two, second, hello(session, 2), guest("anne"), None)
     assert resumed.id == session.id
     got = sent(second)
     assert got[:3] == seen[2:]  # seq 3, 4, 5: byte for byte what the first socket got
@@ -178,11 +192,32 @@ async def test_a_session_resumes_on_another_registry_with_exactly_what_it_missed
     two.detach(resumed, second)
     await two.state.flush()
     # Back to the first registry, which still holds its stale copy (seq 5): the store wins.
-    back = hello.model_copy(update={"last_seq": 6})
-    await adopt_session(one, back, guest("anne"), None)
     third = connection()
-    one.open(third, session.id, session.secret, 6, guest("anne"))
+    await open_session(one, third, hello(session, 6), guest("anne"), None)
     assert [(m["seq"], m["type"]) for m in sent(third)] == [(7, "token"), (8, "welcome")]
+    await one.close_all()
+    await two.close_all()
+
+
+async def test_runs_left_unfinished_on_the_old_instance_end_for_the_client(
+    views: Views,
+) -> None:
+    one, two = registries(views)
+    first = connection()
+    session = one.open(first, None, None, 0, guest("anne"))
+    for run in ("r-done", "r-lost"):
+        session.emit(RunAccepted, run=run, interception="bauhaus", output="sdxl_base")
+    session.emit(Token, run="r-lost", stage="interception", text="a")
+    session.emit(RunDone, run="r-done", status=RunStatus.COMPLETED, total=1.0)
+    one.detach(session, first)  # the old instance dies here with r-lost running
+    await one.state.flush()
+    second = connection()
+    await open_session(two, second, hello(session, 5), guest("anne"), None)
+    got = sent(second)
+    assert [m["type"] for m in got] == ["welcome", "run.done"]
+    assert got[1]["run"] == "r-lost"
+    assert got[1]["code"] == "server_restarting"
+    assert got[1]["seq"] == got[0]["seq"] + 1
     await one.close_all()
     await two.close_all()
 
@@ -196,7 +231,7 @@ async def test_redis_a_replaced_owner_writes_nothing_more(redis_url: str) -> Non
     a, b, c = views.view(), views.view(), views.view()
     fill(a.create("s1", "k1", ANNE, BOUNDS), 3)
     await a.flush()
-    taken = await b.adopt("s1", "k1", ANNE, 3, BOUNDS)
+    taken = await adopted_log(b, "s1", "k1", ANNE, 3, BOUNDS)
     assert taken is not None
     # a still holds its in-process copy and appends seq 4: refused, and a is told.
     assert isinstance(a, RedisState)
@@ -206,7 +241,7 @@ async def test_redis_a_replaced_owner_writes_nothing_more(redis_url: str) -> Non
     await a.flush()
     await b.flush()
     assert views.fenced == ["s1"]
-    final = await c.adopt("s1", "k1", ANNE, 4, BOUNDS)
+    final = await adopted_log(c, "s1", "k1", ANNE, 4, BOUNDS)
     assert final is not None
     assert final.since(3) == [b"00000004"]
     for state in views.opened:
@@ -246,6 +281,6 @@ async def test_an_instance_learns_that_it_lost_a_session(views: Views) -> None:
     a.create("s1", "k1", ANNE, BOUNDS)
     await a.flush()
     assert await a.owns("s1")
-    assert await b.adopt("s1", "k1", ANNE, 0, BOUNDS) is not None
+    assert await adopted_log(b, "s1", "k1", ANNE, 0, BOUNDS) is not None
     assert not await a.owns("s1")
     assert await b.owns("s1")

@@ -49,6 +49,16 @@ class LogBounds:
     bytes: int
 
 
+@dataclass(frozen=True, slots=True)
+class Adopted:
+    """A session taken over: its log (numbering on after the last seq it had) and the
+    messages the store kept, oldest first (`orphans.py` reads them even when the log cannot
+    replay them)."""
+
+    log: EventLog
+    kept: list[bytes]
+
+
 def secret_hash(secret: str) -> str:
     """What the store keeps of a resume secret. The secret is 192 random bits, so one SHA-256
     is enough (no password stretching needed): the store never holds anything that resumes."""
@@ -89,7 +99,7 @@ class SharedState(Protocol):
 
     async def adopt(
         self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
-    ) -> EventLog | None:
+    ) -> Adopted | None:
         """Take over a session another instance held, if `secret` is its secret and `caller`
         may resume it: from now on this instance owns it (the old owner's writes are
         refused). Its log holds what the store kept. None: no such session for this caller."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from server.engine.eventlog import EventLog
 from server.engine.state._interface import (
+    Adopted,
     FencedHook,
     LogBounds,
     Person,
@@ -53,7 +54,7 @@ class EmbeddedState:
 
     async def adopt(
         self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
-    ) -> EventLog | None:
+    ) -> Adopted | None:
         record = self.store.records.get(session_id)
         if record is None or not hmac.compare_digest(record.secret, secret_hash(secret)):
             return None
@@ -62,9 +63,10 @@ class EmbeddedState:
         old = record.log
         first = old.last_seq - len(old) + 1
         entries = zip(range(first, old.last_seq + 1), _kept(old), strict=True)
-        record.log = seeded_log(bounds, entries, old.last_seq)
+        kept = list(entries)
+        record.log = seeded_log(bounds, kept, old.last_seq)
         record.owner = self.instance
-        return record.log
+        return Adopted(record.log, [data for _, data in kept])
 
     async def owns(self, session_id: str) -> bool:
         record = self.store.records.get(session_id)

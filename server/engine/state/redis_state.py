@@ -21,6 +21,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from server.engine.eventlog import EventLog
 from server.engine.state._interface import (
+    Adopted,
     FencedHook,
     LogBounds,
     Person,
@@ -122,7 +123,7 @@ class RedisState:
 
     async def adopt(
         self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
-    ) -> EventLog | None:
+    ) -> Adopted | None:
         try:
             async with asyncio.timeout(ADOPT_TIMEOUT):
                 return await self._adopt_now(session_id, secret, caller, last_seq, bounds)
@@ -132,7 +133,7 @@ class RedisState:
 
     async def _adopt_now(
         self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
-    ) -> EventLog | None:
+    ) -> Adopted | None:
         top = await self._top(session_id)
         if top < last_seq <= top + bounds.entries:
             top = await self._wait_for(session_id, top, last_seq)
@@ -146,7 +147,8 @@ class RedisState:
             return None
         entries = [(entry_seq(entry_id), fields[b"d"]) for entry_id, fields in reversed(rows)]
         top = max([top, *(seq for seq, _ in entries[-1:])])
-        return self._seeded(session_id, bounds, entries, top, last_seq)
+        log = self._seeded(session_id, bounds, entries, top, last_seq)
+        return Adopted(log, [data for _, data in entries])
 
     def _seeded(
         self,
