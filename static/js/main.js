@@ -75,6 +75,7 @@ store.addEventListener("welcome", (event) => {
   if (pictures.loaded) pictures.load(); // after a reconnect: runs may have ended meanwhile
   status.setDemo(event.detail.demo);
   composer.setLimits(store.limits);
+  upload.setLimits(store.limits);
   if (event.detail.fresh) composer.sending(null); // a new session: no answer comes for the old one
 });
 store.addEventListener("runs", (event) => {

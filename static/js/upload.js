@@ -40,6 +40,7 @@ export class ImageUpload extends EventTarget {
     this.upload = null; // the server's answer {id, width, height, url} once sent
     this.xhr = null;
     this.preview = null; // the chosen file's object URL, shown while it is sent
+    this.maxBytes = null; // the server's bound, once the welcome names it
     root.innerHTML = TEMPLATE; // our own constant markup; texts go in through t()
     this.el = (name) => root.querySelector(`.upload-${name}`);
     for (const input of root.querySelectorAll("input[type=file]")) {
@@ -118,8 +119,15 @@ export class ImageUpload extends EventTarget {
     });
   }
 
+  // The welcome's limits; `max_upload_bytes`, where the server names it, refuses a too-big
+  // photo at once instead of after minutes on a slow line.
+  setLimits(limits) {
+    this.maxBytes = limits?.max_upload_bytes ?? null;
+  }
+
   async send(file) {
     await this.discard(); // one picture per run: a new choice replaces the old one
+    if (this.maxBytes && file.size > this.maxBytes) return this.refused("upload.too_large");
     this.state = "sending";
     this.preview = URL.createObjectURL(file);
     this.showError("");

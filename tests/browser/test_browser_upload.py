@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 from typing import Any
 
@@ -42,6 +43,8 @@ pytestmark = pytest.mark.browser
 RED = (230, 20, 20)
 #: What a child might pick by mistake: a saved web page with a picture's name.
 NOT_A_PICTURE = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+#: The server's bound in this test: the red drawing is far below it.
+TOO_LARGE = 65_536  # the setting's least
 IMAGE_LOADED = """img => img.complete ? img.naturalWidth > 0 : new Promise((resolve) => {
   img.addEventListener("load", () => resolve(img.naturalWidth > 0));
   img.addEventListener("error", () => resolve(false));
@@ -72,6 +75,22 @@ def absolute(page: Page, path: str) -> str:
     return "/".join(page.url.split("/", 3)[:3]) + path
 
 
+async def drop(page: Page, content: bytes) -> None:
+    """A file dragged from the desktop and dropped onto the composer's form."""
+    await page.evaluate(
+        """(bytes) => {
+          const data = new DataTransfer();
+          data.items.add(new File([new Uint8Array(bytes)], "photo.png", { type: "image/png" }));
+          const form = document.querySelector("#compose");
+          const init = { dataTransfer: data, bubbles: true, cancelable: true };
+          for (const type of ["dragenter", "dragover", "drop"]) {
+            form.dispatchEvent(new DragEvent(type, init));
+          }
+        }""",
+        list(content),
+    )
+
+
 async def redness(page: Page, url: str) -> float:
     """How much redder than green and blue a picture is on average (the page's own cookie)."""
     response = await page.request.get(absolute(page, url))
@@ -95,7 +114,7 @@ async def finished_picture(page: Page, prompt: str) -> str:
 async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     start_pipeline: StartPipeline, open_page: OpenPage
 ) -> None:
-    server: TestServer = await start_pipeline(safety_level="adult")
+    server: TestServer = await start_pipeline(safety_level="adult", max_upload_bytes=TOO_LARGE)
     page = await open_page(server)
     await connected(page)
     strings = await upload_strings(page)
@@ -128,7 +147,7 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     await expect(card_thumb).to_have_attribute("src", url or "", timeout=WAIT_MS)
     assert await card_thumb.evaluate(IMAGE_LOADED)
 
-    await choose(control, red_png())
+    await drop(page, red_png())  # dragged onto the form this time
     await expect(thumb).to_have_attribute("src", re.compile(r"^/api/uploads/"), timeout=WAIT_MS)
     second = await thumb.get_attribute("src")
     assert second is not None
@@ -146,6 +165,13 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     await expect(error).to_have_text(strings["upload.not_image"], timeout=WAIT_MS)
     await expect(control).to_have_attribute("data-state", "empty")
     await assert_nothing_technical(page)
+    await choose(control, os.urandom(TOO_LARGE + 1))
+    await expect(error).to_have_text(strings["upload.too_large"], timeout=WAIT_MS)
+
+    await page.locator("#compare-on").check()  # a compare takes no picture
+    await expect(control).to_be_hidden()
+    await page.locator("#compare-on").uncheck()
+    await expect(control).to_be_visible()
 
 
 async def picture_from(http: ClientSession, server: TestServer, image: str) -> str:
