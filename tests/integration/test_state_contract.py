@@ -284,3 +284,22 @@ async def test_an_instance_learns_that_it_lost_a_session(views: Views) -> None:
     assert await adopted_log(b, "s1", "k1", ANNE, 0, BOUNDS) is not None
     assert not await a.owns("s1")
     assert await b.owns("s1")
+
+
+async def test_redis_a_batch_sent_again_stores_nothing_twice_and_fences_nobody(
+    redis_url: str,
+) -> None:
+    views = Views("redis", redis_url)
+    a = views.view()
+    assert isinstance(a, RedisState)
+    fill(a.create("s1", "k1", ANNE, BOUNDS), 3)
+    await a.flush()
+    for seq in (2, 3):  # as after a connection lost before Redis's answers came back
+        a.writer.append("s1", seq, b"again", 1)
+    await a.flush()
+    client = Redis.from_url(redis_url)
+    rows: Any = await client.xrange(stream_key("s1"))
+    await client.aclose()
+    await a.aclose()
+    assert views.fenced == []
+    assert [fields[b"d"] for _, fields in rows] == [b"00000001", b"00000002", b"00000003"]

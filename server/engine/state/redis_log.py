@@ -9,8 +9,9 @@ records packed in one argument): redis-py spends ~25 us of Python per command it
 parses, more than the rest of a token's relay. The script first checks each session is still
 this instance's (`owner` in its hash): an instance that lost a session to another cannot
 write a single event into its log, and the stream entry id is the `seq`, so a number is never
-used twice (Redis refuses an id not above the stream's last). The script names its keys from
-the session ids it unpacks, so it needs one Redis (or a Sentinel primary), not a Cluster.
+used twice (Redis refuses an id not above the stream's last: a batch sent again after a lost
+connection stores nothing twice). The script names its keys from the session ids it unpacks,
+so it needs one Redis (or a Sentinel primary), not a Cluster.
 """
 
 from __future__ import annotations
@@ -50,13 +51,14 @@ while pos <= #blob do
   if mine == nil then
     mine = redis.call('HGET', 'atelier:{' .. sid .. '}:s', 'owner') == ARGV[1]
   end
+  owned[sid] = mine
   if mine then
+    -- Refused only for an id not above the stream's last: this owner stored it already (a
+    -- batch sent again after a lost connection), so it is skipped, not a refusal.
     local stream = 'atelier:{' .. sid .. '}:l'
     local id = string.format('%d-0', seq)
-    local done = redis.pcall('XADD', stream, 'MINID', string.format('%d', minid), id, 'd', data)
-    mine = type(done) ~= 'table' or not done.err
+    redis.pcall('XADD', stream, 'MINID', string.format('%d', minid), id, 'd', data)
   end
-  owned[sid] = mine
   if not mine and not refused[sid] then
     refused[sid] = true
     table.insert(out, sid)
@@ -257,7 +259,7 @@ class Writer:
         if isinstance(result, ResponseError):  # not ours to fix: say so, fence nobody
             log.warning("state_write_refused", script=step[0].script, error=str(result))
         elif step[0].script == "append":
-            for session_id in result:  # refused: another instance owns it, or seq was taken
+            for session_id in result:  # refused: another instance owns it by now
                 self.fenced(session_id.decode())
 
     def fenced(self, session_id: str) -> None:
