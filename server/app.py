@@ -62,6 +62,7 @@ def welcome_info(settings: Settings, demo: bool) -> WelcomeInfo:
         max_meta_prompt_chars=settings.max_meta_prompt_chars,
         max_runs_in_flight=settings.max_runs_in_flight,
         messages_per_second=settings.messages_per_second,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     return WelcomeInfo(limits, settings.heartbeat_idle, demo, access_mode(settings))
 

@@ -38,6 +38,9 @@ class Limits(Message):
     messages_per_second: float
     #: False when the person's class does not let students edit a perspective's instructions.
     edit_instructions: bool = True
+    #: The largest file `POST /api/uploads` takes (`max_upload_bytes`): the page refuses a
+    #: larger one at once rather than sending it over a slow line to be refused.
+    max_upload_bytes: int | None = None
 
 
 class You(Message):
