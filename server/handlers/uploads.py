@@ -2,7 +2,7 @@
 /api/uploads/{id}` (docs/http-api.md, "Uploads").
 
 The body is streamed, never read whole: the declared length is checked first, then the `image`
-part is read in chunks and refused (413, the connection closed) as soon as it passes
+part is read in chunks and refused (413; the rest is dropped, never kept) as soon as it passes
 `max_upload_bytes`, all within `upload_timeout` (uploads are exempt from `body_timeout`, see
 `connlimit.py`: a school line is slow). Only then does the picture reach the store, which
 cleans it in a worker thread (`server/engine/uploads/`). Each upload is counted against its
@@ -139,10 +139,10 @@ async def _read_part(request: web.Request, max_bytes: int) -> bytes:
 
 
 def too_large(request: web.Request) -> web.HTTPException:
-    """413, and the connection closed: the rest of the body is not read."""
-    error = problem(request, E.UPLOAD_TOO_LARGE)
-    error.force_close()
-    return error
+    """413 at once. The rest of the body is not kept: aiohttp reads and drops it for up to
+    its lingering time before it closes the connection, so a browser still sending reads the
+    answer instead of a reset."""
+    return problem(request, E.UPLOAD_TOO_LARGE)
 
 
 async def get_upload(request: web.Request) -> web.StreamResponse:
