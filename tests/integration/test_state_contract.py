@@ -303,3 +303,43 @@ async def test_redis_a_batch_sent_again_stores_nothing_twice_and_fences_nobody(
     await a.aclose()
     assert views.fenced == []
     assert [fields[b"d"] for _, fields in rows] == [b"00000001", b"00000002", b"00000003"]
+
+
+async def test_redis_sessions_outlive_a_redis_that_lost_everything(redis_url: str) -> None:
+    views = Views("redis", redis_url)
+    a, b = views.view(), views.view()
+    assert isinstance(a, RedisState)
+    log = a.create("s1", "k1", ANNE, BOUNDS)
+    fill(log, 3)
+    await a.flush()
+    client = Redis.from_url(redis_url)
+    await client.flushall()  # Redis restarted with no persistence
+    fill(log, 5)
+    await a.flush()  # with the hash written again, after the batch that found it gone
+    assert (a.stats.lost, views.fenced) == (1, [])
+    kept = await adopted_log(b, "s1", "k1", ANNE, 5, BOUNDS)
+    assert kept is not None
+    assert kept.since(3) == [b"00000004", b"00000005"]
+    assert kept.since(2) is None  # what Redis lost is lost: a resume from there gets a resync
+    await client.aclose()
+    for state in views.opened:
+        await state.aclose()
+
+
+async def test_redis_a_copy_of_a_session_closed_elsewhere_writes_nothing(redis_url: str) -> None:
+    views = Views("redis", redis_url)
+    a, b = views.view(), views.view()
+    log = a.create("s1", "k1", ANNE, BOUNDS)
+    fill(log, 2)
+    await a.flush()
+    taken = await adopted_log(b, "s1", "k1", ANNE, 2, BOUNDS)
+    assert taken is not None
+    b.closed("s1")
+    await b.flush()
+    fill(log, 3)  # a's stale copy
+    await a.flush()
+    assert views.fenced == ["s1"]
+    assert not await a.owns("s1")
+    assert await adopted_log(b, "s1", "k1", ANNE, 2, BOUNDS) is None
+    for state in views.opened:
+        await state.aclose()

@@ -17,7 +17,6 @@ so it needs one Redis (or a Sentinel primary), not a Cluster.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import struct
 from collections import deque
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from server.engine.eventlog import EventLog
+from server.engine.state.log_scripts import SCRIPTS, SHA, TOMBSTONE_TTL
 
 log = structlog.get_logger(__name__)
 
@@ -39,51 +39,6 @@ BATCH = 1000
 MAX_PENDING = 200_000
 #: Seconds between attempts while Redis does not answer, first and longest.
 RETRY_FIRST, RETRY_LONGEST = 0.1, 2.0
-
-# No KEYS. ARGV: this instance, the records (`pack_appends`). Answers the refused sessions.
-APPEND_MANY = """
-local owned, refused, out = {}, {}, {}
-local blob, pos = ARGV[2], 1
-while pos <= #blob do
-  local sid, minid, seq, data
-  sid, minid, seq, data, pos = struct.unpack('>Hc0>I8>I8>I4c0', blob, pos)
-  local mine = owned[sid]
-  if mine == nil then
-    mine = redis.call('HGET', 'atelier:{' .. sid .. '}:s', 'owner') == ARGV[1]
-  end
-  owned[sid] = mine
-  if mine then
-    -- Refused only for an id not above the stream's last: this owner stored it already (a
-    -- batch sent again after a lost connection), so it is skipped, not a refusal.
-    local stream = 'atelier:{' .. sid .. '}:l'
-    local id = string.format('%d-0', seq)
-    redis.pcall('XADD', stream, 'MINID', string.format('%d', minid), id, 'd', data)
-  end
-  if not mine and not refused[sid] then
-    refused[sid] = true
-    table.insert(out, sid)
-  end
-end
-return out
-"""
-# KEYS: hash, stream. ARGV: secret hash, owner key, cookie-less ("1"), this instance, seconds.
-CREATE = """
-redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'key', ARGV[2], 'anon', ARGV[3], 'owner', ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return 1
-"""
-# KEYS: hash, stream. ARGV: this instance, seconds to keep.
-TOUCH = """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-return 1
-"""
-# KEYS: hash, stream. ARGV: this instance.
-DROP = """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1], KEYS[2])
-"""
 
 
 def record_key(session_id: str) -> str:
@@ -108,13 +63,9 @@ class WriterStats:
     commands: int = 0
     round_trips: int = 0
     fenced: int = 0
+    lost: int = 0
     dropped: int = 0
     failures: int = 0
-
-
-#: The Lua scripts, by name (sent by their SHA-1; loaded when Redis says it lacks one).
-SCRIPTS = {"create": CREATE, "append": APPEND_MANY, "touch": TOUCH, "drop": DROP}
-SHA = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in SCRIPTS.items()}
 
 
 class Command(NamedTuple):
@@ -164,6 +115,8 @@ class Writer:
         self.instance = instance
         self.stats = WriterStats()
         self.on_fenced: Callable[[str], None] = lambda _session_id: None
+        #: Called with a session whose hash Redis no longer has (it is written again).
+        self.on_lost: Callable[[str], None] = lambda _session_id: None
         self._pending: deque[Command] = deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -193,7 +146,7 @@ class Writer:
         self.push(Command("touch", session_id, (self.instance, seconds)))
 
     def drop(self, session_id: str) -> None:
-        self.push(Command("drop", session_id, (self.instance,)))
+        self.push(Command("drop", session_id, (self.instance, TOMBSTONE_TTL)))
 
     async def flush(self) -> None:
         """Wait until everything queued so far has been sent (or dropped)."""
@@ -259,8 +212,12 @@ class Writer:
         if isinstance(result, ResponseError):  # not ours to fix: say so, fence nobody
             log.warning("state_write_refused", script=step[0].script, error=str(result))
         elif step[0].script == "append":
-            for session_id in result:  # refused: another instance owns it by now
+            refused, lost = result
+            for session_id in refused:  # another instance owns it by now, or it was closed
                 self.fenced(session_id.decode())
+            for session_id in lost:
+                self.stats.lost += 1
+                self.on_lost(session_id.decode())
 
     def fenced(self, session_id: str) -> None:
         self.stats.fenced += 1

@@ -71,6 +71,10 @@ class RedisState:
         self.client = client
         self.instance = instance or secrets.token_urlsafe(9)
         self.writer = Writer(client, self.instance)
+        self.writer.on_lost = self._write_again
+        #: Each held session's hash fields (secret hash, key, cookie-less), to write it again
+        #: if Redis loses it: a Redis restart must not end every session of every instance.
+        self._fields: dict[str, tuple[str, str, str]] = {}
         self._kept_on_close: int | None = None  # seconds, once handing over
 
     @classmethod
@@ -82,7 +86,11 @@ class RedisState:
         return self.writer.stats
 
     def create(self, session_id: str, secret: str, person: Person, bounds: LogBounds) -> EventLog:
-        fields = (secret_hash(secret), person.key, _flag(person.anonymous))
+        fields = self._fields[session_id] = (
+            secret_hash(secret),
+            person.key,
+            _flag(person.anonymous),
+        )
         self.writer.create(session_id, fields, ATTACHED_TTL)
         return RedisLog(session_id, self.writer, bounds.entries, bounds.bytes)
 
@@ -95,7 +103,14 @@ class RedisState:
     def hand_over(self, grace: float) -> None:
         self._kept_on_close = math.ceil(grace) + KEEP_MARGIN
 
+    def _write_again(self, session_id: str) -> None:
+        fields = self._fields.get(session_id)
+        if fields is not None:
+            log.warning("state_session_lost", session=session_id)
+            self.writer.create(session_id, fields, ATTACHED_TTL)
+
     def closed(self, session_id: str) -> None:
+        self._fields.pop(session_id, None)
         if self._kept_on_close is None:
             self.writer.drop(session_id)
         else:
@@ -148,6 +163,7 @@ class RedisState:
         entries = [(entry_seq(entry_id), fields[b"d"]) for entry_id, fields in reversed(rows)]
         top = max([top, *(seq for seq, _ in entries[-1:])])
         log = self._seeded(session_id, bounds, entries, top, last_seq)
+        self._fields[session_id] = (args[0], caller.key, args[3])
         return Adopted(log, [data for _, data in entries])
 
     def _seeded(
