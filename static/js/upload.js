@@ -130,7 +130,7 @@ export class ImageUpload extends EventTarget {
     if (this.maxBytes && file.size > this.maxBytes) return this.refused("upload.too_large");
     this.state = "sending";
     this.preview = URL.createObjectURL(file);
-    this.showError("");
+    this.showError(null);
     this.progress(0);
     this.render();
     let answer = await this.post(file);
@@ -203,13 +203,16 @@ export class ImageUpload extends EventTarget {
   refused(key) {
     this.discard();
     this.render();
-    this.showError(t(key));
+    this.showError(key);
   }
 
-  showError(text) {
+  // By its key (data-i18n), so a language switch translates a refusal already shown.
+  showError(key) {
     const box = this.el("error");
-    box.textContent = text;
-    box.hidden = !text;
+    if (key) box.dataset.i18n = key;
+    else delete box.dataset.i18n;
+    box.textContent = key ? t(key) : "";
+    box.hidden = !key;
   }
 
   announce(text) {

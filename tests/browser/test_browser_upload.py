@@ -57,11 +57,12 @@ def red_png() -> bytes:
     return out.getvalue()
 
 
-async def upload_strings(page: Page) -> dict[str, str]:
+async def upload_strings(page: Page) -> dict[str, dict[str, str]]:
+    """The control's own strings, language -> key -> sentence."""
     strings: dict[str, dict[str, str]] = await page.evaluate(
         "import('/static/js/strings-upload.js').then((module) => module.UPLOAD_STRINGS)"
     )
-    return strings["en"]
+    return strings
 
 
 async def choose(control: Locator, content: bytes) -> None:
@@ -117,7 +118,8 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     server: TestServer = await start_pipeline(safety_level="adult", max_upload_bytes=TOO_LARGE)
     page = await open_page(server)
     await connected(page)
-    strings = await upload_strings(page)
+    every = await upload_strings(page)
+    strings = every["en"]
     control = page.locator("#upload")
     await expect(control).to_be_visible()  # every demo perspective takes a picture
     plain = await finished_picture(page, "a house by a lake")
@@ -167,6 +169,9 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     await assert_nothing_technical(page)
     await choose(control, os.urandom(TOO_LARGE + 1))
     await expect(error).to_have_text(strings["upload.too_large"], timeout=WAIT_MS)
+    await page.get_by_role("button", name="DE", exact=True).click()
+    await expect(error).to_have_text(every["de"]["upload.too_large"])  # in the child's language
+    await expect(control.locator(".upload-choose")).to_have_text(every["de"]["upload.choose"])
 
     await page.locator("#compare-on").check()  # a compare takes no picture
     await expect(control).to_be_hidden()
