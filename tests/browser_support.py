@@ -56,8 +56,11 @@ async def start_run(page: Page, prompt: str, perspective: str = "bauhaus") -> Lo
 
 
 async def choose_perspective(page: Page, perspective: str) -> None:
-    """Choose a perspective in the compact picker: open its cards (unless open), press one."""
+    """Choose a perspective in the compact picker: open its cards (unless open), press one.
+    Nothing to do when it is the chosen one already (a class offering one has no button)."""
     card = page.locator(f'.card[value="{perspective}"]')
+    if await card.get_attribute("aria-pressed") == "true":
+        return
     if not await card.is_visible():
         await page.locator("#pick-toggle").click()
     await card.click()
