@@ -11,7 +11,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from PIL import Image
 
-from tests.people_support import api_send, error_of, me, people_client
+from tests.people_support import api_send, csrf_token, error_of, me, people_client
 from tests.pictures_support import classroom
 from tests.pipeline_support import StartPipeline
 from tests.uploads_support import png_bytes, send_upload, upload_files, uploaded
@@ -88,6 +88,11 @@ async def test_what_is_no_picture_by_content_is_refused_whatever_it_is_called(
         assert await error_of(response) == (400, "invalid_field")
     async with http.post(server.make_url("/api/uploads"), data=png_bytes()) as response:
         assert response.status == 403  # no CSRF header: refused before anything is read
+    raw = {"X-CSRF-Token": await csrf_token(http, server), "Content-Type": "image/png"}
+    async with http.post(
+        server.make_url("/api/uploads"), data=png_bytes(), headers=raw
+    ) as response:
+        assert await error_of(response) == (400, "invalid_field")  # not multipart
     assert upload_files(server) == []
     await http.close()
 
@@ -117,6 +122,29 @@ async def test_a_body_over_the_bound_is_refused_as_it_streams(
     assert b" 413 " in status_line
     writer.close()
     assert upload_files(server) == []
+    await http.close()
+
+
+async def test_a_body_that_stops_arriving_is_refused_after_the_upload_timeout(
+    start_pipeline: StartPipeline,
+) -> None:
+    server = await start_pipeline(upload_timeout=0.3, body_timeout=60)
+    http = await guest_client(server)
+    cookies = "; ".join(f"{m.key}={m.value}" for m in http.cookie_jar)
+    token = next(m.value for m in http.cookie_jar if m.key == "atelier_csrf")
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    head = (
+        f"POST /api/uploads HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n"
+        f"Cookie: {cookies}\r\nX-CSRF-Token: {token}\r\nContent-Length: 100000\r\n"
+        "Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n"
+    )
+    writer.write(head.encode() + b'--XyZ\r\nContent-Disposition: form-data; name="image"\r\n\r\n')
+    await writer.drain()  # ... and nothing more: a line that died
+    status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+    assert b" 408 " in status_line
+    writer.close()
+    async with await send_upload(http, server, png_bytes()) as response:
+        assert response.status == 201  # its place was given back
     await http.close()
 
 
