@@ -29,9 +29,8 @@ export function startRefusal(code) {
   return START_REFUSALS[code] ? t(START_REFUSALS[code]) : null;
 }
 
-export class ImageUpload extends EventTarget {
+export class ImageUpload {
   constructor(root, dropZone, api) {
-    super();
     this.root = root;
     this.api = api;
     this.outputs = new Map(); // output id -> its catalog entry
@@ -39,6 +38,7 @@ export class ImageUpload extends EventTarget {
     this.state = "empty"; // empty | sending | ready
     this.upload = null; // the server's answer {id, width, height, url} once sent
     this.xhr = null;
+    this.attempt = 0; // which choice is being sent: a newer one makes an older answer moot
     this.preview = null; // the chosen file's object URL, shown while it is sent
     this.maxBytes = null; // the server's bound, once the welcome names it
     root.innerHTML = TEMPLATE; // our own constant markup; texts go in through t()
@@ -127,15 +127,17 @@ export class ImageUpload extends EventTarget {
 
   async send(file) {
     await this.discard(); // one picture per run: a new choice replaces the old one
+    const attempt = ++this.attempt;
     if (this.maxBytes && file.size > this.maxBytes) return this.refused("upload.too_large");
     this.state = "sending";
     this.preview = URL.createObjectURL(file);
     this.showError(null);
     this.progress(0);
     this.render();
+    const current = () => attempt === this.attempt && this.state === "sending"; // not replaced or removed
     let answer = await this.post(file);
-    if (answer.code === "csrf" && (await this.renewCsrf())) answer = await this.post(file);
-    if (this.state !== "sending") return this.forget(answer); // removed meanwhile
+    if (answer.code === "csrf" && (await this.renewCsrf()) && current()) answer = await this.post(file);
+    if (!current()) return this.forget(answer);
     if (!answer.ok) return this.refused(REFUSALS[answer.code] ?? "upload.failed");
     this.upload = answer.data;
     this.state = "ready";
