@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from server.engine.pipeline import Pipeline
+from server.engine.state import STATE_COUNTERS
 from server.handlers.keys import PIPELINE, READY, REGISTRY, STATS
 from server.protocol import BackendState
 
@@ -49,6 +50,8 @@ class SocketCollector:
         yield GaugeMetricFamily("atelier_sockets", "open WebSockets", value=stats.sockets_open)
         for name, help_text in _COUNTERS.items():
             yield CounterMetricFamily(f"atelier_{name}", help_text, value=getattr(stats, name))
+        for name, value in self._app[REGISTRY].state.counters().items():  # none when embedded
+            yield CounterMetricFamily(f"atelier_state_{name}", STATE_COUNTERS[name], value=value)
 
 
 class PipelineCollector:

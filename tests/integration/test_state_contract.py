@@ -8,19 +8,25 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 from redis.asyncio import Redis
 
+from server.app import socket_app
 from server.engine.eventlog import EventLog
 from server.engine.people.identity import anonymous, guest
+from server.engine.service import NoRuns
 from server.engine.session import Session
 from server.engine.sessions import SessionConfig, SessionRegistry
-from server.engine.state import EmbeddedStore, LogBounds, Person, SharedState
+from server.engine.state import EmbeddedState, EmbeddedStore, LogBounds, Person, SharedState
 from server.engine.state._interface import seed
 from server.engine.state.adoption import open_session
 from server.engine.state.redis_log import RedisLog, record_key, stream_key
 from server.engine.state.redis_state import RedisState
 from server.engine.stats import SocketStats
+from server.handlers.keys import REGISTRY
+from server.handlers.ops import METRICS
 from server.protocol import PROTOCOL_VERSION, Hello, RunAccepted, RunDone, RunStatus, Token
+from tests.conftest import make_settings
 from tests.state_support import redis_server, redis_url
 from tests.unit.test_session import INFO, connection, sent
 
@@ -343,3 +349,21 @@ async def test_redis_a_copy_of_a_session_closed_elsewhere_writes_nothing(redis_u
     assert await adopted_log(b, "s1", "k1", ANNE, 2, BOUNDS) is None
     for state in views.opened:
         await state.aclose()
+
+
+async def test_redis_metrics_count_the_appends_and_their_round_trips(redis_url: str) -> None:
+    app = socket_app(make_settings(state="redis", redis_url=redis_url), runs=NoRuns(), demo=True)
+    state = app[REGISTRY].state
+    fill(state.create("s1", "k1", ANNE, BOUNDS), 4)
+    await state.flush()
+    scraped = generate_latest(app[METRICS]).decode()
+    await state.aclose()
+    assert "atelier_state_appends_total 4.0" in scraped
+    assert "atelier_state_round_trips_total 1.0" in scraped  # the hash and 4 appends: one trip
+    assert "atelier_state_fenced_total 0.0" in scraped
+
+
+def test_the_embedded_default_adds_no_state_metrics() -> None:
+    app = socket_app(make_settings(), runs=NoRuns(), demo=True)
+    assert isinstance(app[REGISTRY].state, EmbeddedState)
+    assert "atelier_state_" not in generate_latest(app[METRICS]).decode()

@@ -7,10 +7,17 @@ The interface is `SharedState` (`_interface.py`); docs/architecture.md has the p
 
 from __future__ import annotations
 
-from server.engine.state._interface import LogBounds, Person, SharedState, secret_hash
+from server.engine.state._interface import (
+    STATE_COUNTERS,
+    LogBounds,
+    Person,
+    SharedState,
+    secret_hash,
+)
 from server.engine.state.embedded import EmbeddedState, EmbeddedStore
 
 __all__ = [
+    "STATE_COUNTERS",
     "EmbeddedState",
     "EmbeddedStore",
     "LogBounds",

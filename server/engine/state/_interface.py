@@ -19,6 +19,16 @@ from typing import Protocol, TypeVar
 from server.engine.eventlog import EventLog
 from server.engine.people.identity import Identity
 
+#: The back ends' counters on /metrics (`atelier_state_<name>_total`), with their help.
+STATE_COUNTERS = {
+    "appends": "events appended to the shared state store",
+    "round_trips": "round trips to the shared state store",
+    "fenced": "sessions another instance took over, found at this one's next write",
+    "lost": "sessions whose record the store no longer had, written again",
+    "failures": "writes to the store that failed and were sent again",
+    "dropped": "writes dropped because the store was away too long (a resume elsewhere resyncs)",
+}
+
 #: Called with a session id when the store says another instance now owns that session.
 FencedHook = Callable[[str], None]
 
@@ -129,6 +139,10 @@ class SharedState(Protocol):
 
     def on_fenced(self, hook: FencedHook) -> None:
         """Call `hook(session_id)` when another instance took over a session of this one."""
+        ...
+
+    def counters(self) -> dict[str, int]:
+        """What the back end did so far, by the names `STATE_COUNTERS` explains (/metrics)."""
         ...
 
     async def flush(self) -> None:

@@ -91,6 +91,10 @@ class EmbeddedState:
     def on_fenced(self, hook: FencedHook) -> None:
         """One process: a session is never taken from under a live instance outside tests."""
 
+    def counters(self) -> dict[str, int]:
+        """Nothing leaves the process: no store to count trips to."""
+        return {}
+
     async def flush(self) -> None:
         """Every write is done when its call returns."""
 

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from server.engine.eventlog import EventLog
 from server.engine.state._interface import (
+    STATE_COUNTERS,
     Adopted,
     FencedHook,
     LogBounds,
@@ -118,6 +119,9 @@ class RedisState:
 
     def on_fenced(self, hook: FencedHook) -> None:
         self.writer.on_fenced = hook
+
+    def counters(self) -> dict[str, int]:
+        return {name: getattr(self.writer.stats, name) for name in STATE_COUNTERS}
 
     async def flush(self) -> None:
         await self.writer.flush()
