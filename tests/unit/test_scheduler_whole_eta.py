@@ -64,30 +64,36 @@ async def test_one_estimate_for_the_whole_run_that_does_not_restart_at_the_next_
     clock = FakeClock()
     scheduler = make_scheduler(clock=clock)
     await warm(scheduler, clock)
-    text_holder = Job(scheduler, "h", "sh", [])
-    await text_holder.wait_entered()
     picture_holder = Job(scheduler, "c", "sc", [], stages=(("comfy", "generation"),))
     await picture_holder.wait_entered()
+    text_holder = Job(scheduler, "h", "sh", [], stages=TWO_STAGES)
+    await text_holder.wait_entered()
     waiter = Job(scheduler, "r", "sr", [], stages=TWO_STAGES)
     first = await waiter.recorder.until(lambda i: i.stage == "interception")
-    assert (first.eta_seconds, first.run_eta) == (4.0, 14.0)  # 4 s for the slot, 10 s after it
+    # Its text slot in 4 s and 10 s after it would be 14 s; but the picture server first
+    # finishes the picture in hand (6 s) and the text holder's (6 s): then its own, 18 s.
+    assert (first.eta_seconds, first.run_eta) == (4.0, 18.0)
 
     clock.advance(4.0)
-    text_holder.fail()  # no sample: the estimate still rests on the one completed run
-    await text_holder.outcome()
+    text_holder.finish(0)  # on to the picture server's line
     await waiter.wait_entered(0)
-    clock.advance(4.0)
+    clock.advance(2.0)
+    picture_holder.finish()
+    await picture_holder.outcome()
+    await text_holder.wait_entered(1)
+    clock.advance(2.0)
     waiter.finish(0)
     second = await waiter.recorder.until(lambda i: i.stage == "generation")
-    # Fresh: the picture holder overran by 2 s (1 s more expected) + 6 s = 7 s; the page counts
-    # 14 - 8 = 6 s: close enough, so the run hears the countdown, not a new number.
-    assert (second.position, second.eta_seconds, second.run_eta) == (1, 1.0, 6.0)
+    # 4 s left of the text holder's picture, then its own 6 s: the 18 s told 8 s ago, counted
+    # down. The number did not start over at the new stage.
+    assert (second.position, second.eta_seconds, second.run_eta) == (1, 4.0, 10.0)
 
-    clock.advance(10.0)  # the picture holder runs on: 6 s more expected, the page shows 0
+    clock.advance(10.0)  # the picture in hand overruns: 3 s more expected, the page shows 0
     scheduler.refresh_etas()
-    grown = await waiter.recorder.until(lambda i: i.run_eta != 6.0)
-    assert grown.run_eta == 12.0
-    picture_holder.finish()
+    grown = await waiter.recorder.until(lambda i: i.run_eta != 10.0)
+    assert grown.run_eta == 9.0
+    text_holder.finish(1)
+    await text_holder.outcome()
     await waiter.wait_entered(1)
     waiter.finish(1)
     await waiter.outcome()

@@ -109,6 +109,7 @@ class ServiceTimes:
         self._service: dict[tuple[str, str], ServiceRecord] = {}
         self._rest: dict[tuple[str, str], ServiceRecord] = {}
         self._after: dict[Slot, ServiceRecord] = {}  # grant to run end: `_whole`
+        self._later: dict[Slot, tuple[Slot, ...]] = {}  # the last route on from a slot
 
     def record(self, pool: str, stage: str, seconds: float) -> None:
         """A job that held a slot of `pool` for `stage` and finished normally."""
@@ -140,9 +141,11 @@ class ServiceTimes:
         record = self._rest.get((pool, stage))
         return None if record is None else record.typical
 
-    def record_after(self, grants: Iterable[tuple[Slot, float]], end: float) -> None:
+    def record_after(self, grants: Sequence[tuple[Slot, float]], end: float) -> None:
         """A completed run ended at `end`: each slot's time from its grant to then (`_whole`)."""
-        for slot, granted_at in grants:
+        route = [slot for slot, _ in grants]
+        for index, (slot, granted_at) in enumerate(grants):
+            self._later[slot] = tuple(route[index + 1 :])
             record = self._after.get(slot)
             if record is None:
                 record = self._after[slot] = ServiceRecord(self.window)
@@ -152,6 +155,10 @@ class ServiceTimes:
         """Typical time from the grant of `slot` to its run's end; None while unmeasured."""
         record = self._after.get(slot)
         return None if record is None else record.typical
+
+    def later(self, slot: Slot) -> tuple[Slot, ...]:
+        """The slots the last completed run that held `slot` went on to hold (`_downstream`)."""
+        return self._later.get(slot, ())
 
     def pool_typical(self, pool: str) -> float | None:
         """Mean of the typical times of the stages measured on `pool` (weighted equally)."""

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry
 
 from server.engine.scheduler._compare import admit_unit, start_next
+from server.engine.scheduler._downstream import Downstream
 from server.engine.scheduler._eta import ServiceTimes, suggest_retry_after
 from server.engine.scheduler._lines import FairGroups, PersonLine, Pool, Ticker
 from server.engine.scheduler._metrics import PoolSnapshot, SchedulerMetrics, SchedulerSnapshot
@@ -35,6 +36,7 @@ from server.engine.scheduler._settings import (
 from server.engine.scheduler._ticket import Lease, Outcome, QueueCallback, RunPhase, RunTicket
 from server.engine.scheduler._updates import tell_person, tell_pool
 from server.engine.scheduler._whole import record_end
+from server.engine.state.slots import LOCAL_SLOTS, GlobalSlots
 
 
 class Scheduler(ClassPauses):
@@ -66,6 +68,7 @@ class Scheduler(ClassPauses):
         self._pool_waiting = 0  # leases in pool lines
         self.refusals = 0
         self._metrics = SchedulerMetrics(registry, self.snapshot) if registry is not None else None
+        self.global_slots: GlobalSlots = LOCAL_SLOTS  # the wiring's, when instances share
 
     # -- numbers -------------------------------------------------------------------------
 
@@ -276,16 +279,18 @@ class Scheduler(ClassPauses):
         pool.notifier.mark()
 
     def _flush_pool(self, pool: Pool) -> None:
-        tell_pool(pool, self._times, self._clock(), refresh=False)
+        self._tell([pool], refresh=False)
 
     def refresh_etas(self) -> bool:
         """The ETA refresh pass over every pool's line (its timer's tick); whether anyone
         still waits."""
-        now = self._clock()
-        for pool in self._pools.values():
-            if len(pool.queue):
-                tell_pool(pool, self._times, now, refresh=True)
+        self._tell([pool for pool in self._pools.values() if len(pool.queue)], refresh=True)
         return self._pool_waiting > 0
+
+    def _tell(self, pools: list[Pool], *, refresh: bool) -> None:
+        later = Downstream(self._times, self._pools, self._runs.values(), self._clock())
+        for pool in pools:
+            tell_pool(pool, self._times, later, refresh=refresh)
 
     def close(self) -> None:
         """Stop pending update timers (server shutdown); runs are cancelled by their owners."""

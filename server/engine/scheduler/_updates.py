@@ -16,16 +16,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from server.engine.scheduler._downstream import Downstream
 from server.engine.scheduler._eta import ServiceTimes, Work, estimate_waits
 from server.engine.scheduler._lines import PersonLine, Pool
 from server.engine.scheduler._queueing import QueueInfo, WaitReason, eta_drifted
 from server.engine.scheduler._ticket import Lease
-from server.engine.scheduler._whole import run_eta
 
 
-def tell_pool(pool: Pool, times: ServiceTimes, now: float, *, refresh: bool) -> None:
-    """Tell the pool's waiters what changed: their place (`refresh` False) or their ETA."""
-    for lease, info in pool_infos(pool, times, now):
+def tell_pool(pool: Pool, times: ServiceTimes, later: Downstream, *, refresh: bool) -> None:
+    """Tell the pool's waiters what changed: their place (`refresh` False) or their ETA;
+    `later` bounds their whole-run estimate by the pools still ahead (`_downstream`)."""
+    now = later.now
+    for lease, info in pool_infos(pool, times, later):
         if _worth_telling(lease, info, now, refresh=refresh):
             lease.last_info, lease.told_at = info, now
             lease.run.clock.tell(info.run_eta, now)
@@ -40,7 +42,9 @@ def _worth_telling(lease: Lease, info: QueueInfo, now: float, *, refresh: bool) 
     return refresh and (moved or lease.run.clock.drifted(info.run_eta, now))
 
 
-def pool_infos(pool: Pool, times: ServiceTimes, now: float) -> Iterator[tuple[Lease, QueueInfo]]:
+def pool_infos(
+    pool: Pool, times: ServiceTimes, later: Downstream
+) -> Iterator[tuple[Lease, QueueInfo]]:
     """Every waiter of `pool` in order, with its place and ETA (whole seconds, rounded up)."""
     name = pool.name
     per_stage: dict[str, tuple[float | None, float | None]] = {}
@@ -51,7 +55,7 @@ def pool_infos(pool: Pool, times: ServiceTimes, now: float) -> Iterator[tuple[Le
         return Work(rank, *per_stage[stage])
 
     def running(lease: Lease) -> Work:
-        job = times.remaining(name, lease.stage, now - lease.granted_at)
+        job = times.remaining(name, lease.stage, later.now - lease.granted_at)
         # Between the waiters around its key: its rest comes back ahead of those after it.
         return Work(pool.queue.rank(lease.key) - 0.5, job, times.rest(name, lease.stage))
 
@@ -64,9 +68,7 @@ def pool_infos(pool: Pool, times: ServiceTimes, now: float) -> Iterator[tuple[Le
     length = len(leases)
     for position, (lease, eta) in enumerate(zip(leases, etas, strict=True), 1):
         rounded = None if eta is None else float(math.ceil(eta))
-        clock = lease.run.clock
-        after = times.after(clock.next_slot(name, lease.stage))
-        whole = clock.steady(run_eta(eta, after), now)
+        whole = later.whole(lease.run, name, lease.stage, eta)
         place = (WaitReason.SLOT, name, lease.stage, position, length)
         yield lease, QueueInfo(*place, rounded, run_eta=whole)
 

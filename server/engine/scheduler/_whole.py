@@ -51,6 +51,10 @@ class RunClock:
     def granted(self, pool: str, stage: str, at: float) -> None:
         self.grants.append((self.next_slot(pool, stage), at))
 
+    def had(self, slot: Slot) -> bool:
+        """Whether the run has been granted `slot` (it holds it or is past it)."""
+        return any(held == slot for held, _ in self.grants)
+
     def steady(self, estimate: float | None, now: float) -> float | None:
         """What to tell: the countdown of the last told number, unless `estimate` drifted."""
         if self.told is None or eta_drifted(self.told, self.told_at, estimate, now):
@@ -71,8 +75,11 @@ def record_end(times: ServiceTimes, clock: RunClock, end: float) -> None:
         times.record_after(clock.grants, end)
 
 
-def run_eta(slot_eta: float | None, after: float | None) -> float | None:
-    """Seconds until a waiting run is expected to end (whole seconds, rounded up)."""
+def run_eta(
+    slot_eta: float | None, after: float | None, later: float | None = None
+) -> float | None:
+    """Seconds until a waiting run is expected to end (whole seconds, rounded up): the slot's
+    wait and its time to the end, or the later pools' bound (`_downstream`) if that is later."""
     if slot_eta is None or after is None:
         return None
-    return float(math.ceil(slot_eta + after))
+    return float(math.ceil(max(slot_eta + after, later or 0.0)))
