@@ -76,6 +76,11 @@ class PipelineCollector:
             "open upstream HTTP responses",
             value=services.backends.open_responses,
         )
+        yield GaugeMetricFamily(
+            "atelier_uploads_held",
+            "students' uploads held: being read, waiting for a run, or in one",
+            value=services.uploads.held,
+        )
 
 
 class BackendCollector:

@@ -81,6 +81,7 @@ async def test_a_run_from_the_students_picture_completes_and_keeps_it_with_the_r
     assert "vision" in safety[-1]["detail"]["checks"]  # the picture was looked at in stage 1
     await pipeline_of(server).services.uploads.settled()
     assert upload_files(server) == []
+    assert pipeline_of(server).services.uploads.held == 0  # atelier_uploads_held back to 0
     kept = run_dir(server, done["run"]) / "input.png"
     assert kept.is_file()
     async with http.get(server.make_url(upload["url"])) as response:

@@ -67,6 +67,11 @@ class UploadStore:
         self._decodes = asyncio.Semaphore(bounds.decodes)
         self._settling: set[asyncio.Task[None]] = set()
 
+    @property
+    def held(self) -> int:
+        """Uploads being read, pending or claimed (kept inputs are their runs')."""
+        return len(self._uploads)
+
     # -- reserving and adding
 
     def reserve(self, identity: Identity, group: str | None = None) -> Upload:
