@@ -112,6 +112,7 @@ async def every_size(
             assert await page.evaluate(SPLIT_WORDS) == [], f"a card title breaks mid-word ({size})"
         if axe:
             await assert_accessible(page, f"{size}, {name}")
+        await page.evaluate("window.scrollTo(0, 0)")  # else the sticky header lands mid-picture
         await screenshot(page, f"states-{size}-{name}")
     await page.set_viewport_size(SIZES["phone"])
 
