@@ -3,6 +3,7 @@ real `redis-server` (tests/state_support.py). Two views of one store are two ins
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -367,3 +368,37 @@ def test_the_embedded_default_adds_no_state_metrics() -> None:
     app = socket_app(make_settings(), runs=NoRuns(), demo=True)
     assert isinstance(app[REGISTRY].state, EmbeddedState)
     assert "atelier_state_" not in generate_latest(app[METRICS]).decode()
+
+
+async def test_redis_the_adopter_waits_for_the_old_owners_last_writes(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client saw seq 4 and 5 before A's writer stored them: B waits for them (XREAD)."""
+    views = Views("redis", redis_url)
+    a, b = views.view(), views.view()
+    assert isinstance(a, RedisState)
+    assert isinstance(b, RedisState)
+    log = a.create("s1", "k1", ANNE, BOUNDS)
+    fill(log, 3)
+    await a.flush()
+    waiting = asyncio.Event()
+    send, xread = a.writer._send, b.client.xread
+
+    async def late_send(batch: Any) -> Any:
+        await waiting.wait()  # A's last writes leave only once B waits for them
+        return await send(batch)
+
+    async def watched_xread(*args: Any, **kwargs: Any) -> Any:
+        waiting.set()
+        return await xread(*args, **kwargs)
+
+    monkeypatch.setattr(a.writer, "_send", late_send)
+    monkeypatch.setattr(b.client, "xread", watched_xread)
+    fill(log, 5)
+    kept = await adopted_log(b, "s1", "k1", ANNE, 5, BOUNDS)
+    assert waiting.is_set()
+    assert kept is not None
+    assert kept.since(3) == [b"00000004", b"00000005"]
+    assert kept.last_seq == 5
+    for state in views.opened:
+        await state.aclose()

@@ -11,6 +11,7 @@ asyncio client (`redis.asyncio`), the maintained one; no protocol is written by 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import math
 import secrets
 from typing import Any
@@ -153,10 +154,12 @@ class RedisState:
     async def _adopt_now(
         self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
     ) -> Adopted | None:
-        top = await self._top(session_id)
+        args = (secret_hash(secret), self.instance, caller.key, _flag(caller.anonymous))
+        top = await self._top_if_resumable(session_id, args[0], caller)
+        if top is None:
+            return None  # unknown, ended, or not this caller's: no wait, no claim
         if top < last_seq <= top + bounds.entries:
             top = await self._wait_for(session_id, top, last_seq)
-        args = (secret_hash(secret), self.instance, caller.key, _flag(caller.anonymous))
         keys = (record_key(session_id), stream_key(session_id))
         pipe = self.client.pipeline(transaction=False)
         pipe.eval(ADOPT, 2, *keys, *args, ATTACHED_TTL)  # once per adoption: text, not SHA
@@ -187,11 +190,19 @@ class RedisState:
             return seed(fresh, [], last_seq + 1)
         return seed(fresh, entries, top)
 
-    async def _top(self, session_id: str) -> int:
-        """The last seq the session's stream ever took (0: none yet)."""
-        try:
-            info = await self.client.xinfo_stream(stream_key(session_id))
-        except ResponseError:  # no such stream
+    async def _top_if_resumable(self, session_id: str, hashed: str, caller: Person) -> int | None:
+        """The last seq the session's stream ever took (0: none yet), if the secret and the
+        caller fit (the adopt script checks again, atomically, when it claims the session);
+        None otherwise. One round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hmget(record_key(session_id), ["secret", "key", "anon"])
+        pipe.xinfo_stream(stream_key(session_id))
+        (stored, key, anon), info = await pipe.execute(raise_on_error=False)
+        if stored is None or not hmac.compare_digest(stored, hashed.encode()):
+            return None
+        if not Person(_text(key), anon == b"1").may_resume(caller):
+            return None
+        if isinstance(info, ResponseError):  # no stream yet
             return 0
         return entry_seq(info["last-generated-id"])
 
