@@ -38,6 +38,7 @@ async def test_switching_language_translates_every_visible_string(
     strings = await ui_strings(page)
     english = await visible_text(page)
     card_names = await page.locator(".card-name").all_text_contents()
+    instructions = await page.locator("#meta-prompt").input_value()
 
     await page.get_by_role("button", name="DE", exact=True).click()
     await expect(page.locator("html")).to_have_attribute("lang", "de")
@@ -59,6 +60,11 @@ async def test_switching_language_translates_every_visible_string(
     for key in ("compose.perspective", "compose.prompt", "runs.title", "stage.interception"):
         assert strings["de"][key] in german
     assert "Deine Idee" in german  # the catalog's descriptions came back in German
+    # The perspective's instructions in the editor are German too, not 800 English characters.
+    editor = page.locator("#meta-prompt")
+    await expect(editor).not_to_have_value(instructions)
+    assert not re.search(r"\b(the|and|with|your|of)\b", await editor.input_value())
+    assert re.search(r"\b(the|and|with|your|of)\b", instructions)  # the check can fail
 
     # After a reload the page keeps its language, rebuilds its runs from the server's replay,
     # and its next run.start asks for German.
@@ -76,3 +82,12 @@ async def test_switching_language_translates_every_visible_string(
     )
     starts = [orjson.loads(frame) for frame in sent if '"run.start"' in frame]
     assert [start["lang"] for start in starts] == ["de"]
+    assert "meta_prompt" not in starts[0]  # the German instructions as shown are no edit
+    # Translated once, labelled for a child, and all of it English (the demo's translator).
+    translation = page.locator('.run .stage[data-stage="translation"]').first
+    await expect(translation.locator(".stage-label")).to_have_text(
+        "Auf Englisch, für die Bildmaschine:"
+    )
+    await expect(translation.locator(".stage-text")).to_contain_text("A fox in the snow, ")
+    english = await translation.locator(".stage-text").inner_text()
+    assert not re.search(r"\b(ein|der|die|das|und|im)\b", english), english
