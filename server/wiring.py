@@ -32,6 +32,7 @@ from server.engine.pipeline import Pipeline
 from server.engine.records import PictureIndex, RecordStore
 from server.engine.scheduler import Scheduler, SchedulerSettings
 from server.engine.stages.context import PipelineConfig, Services
+from server.engine.state.slots import GlobalSlots, open_slots
 from server.engine.uploads.store import UploadStore
 from server.engine.workflows.catalog import Workflow, load_workflows
 from server.protocol import BackendKind
@@ -123,6 +124,15 @@ def scheduler_settings(settings: Settings, backends: Backends) -> SchedulerSetti
     )
 
 
+def shared_slots(
+    settings: Settings, backends: Backends
+) -> contextlib.AbstractAsyncContextManager[GlobalSlots]:
+    """The pools' slots across instances: with state = redis, a lease per job (closed after
+    the runs, which `pipeline.close` ends first)."""
+    pools = {p.name: p.slots for p in backends.pools()}
+    return open_slots(settings.state, settings.redis_url, pools, settings.slot_lease_seconds)
+
+
 @contextlib.asynccontextmanager
 async def running_pipeline(
     settings: Settings,
@@ -142,6 +152,7 @@ async def running_pipeline(
         backends = await open_backends(stack, settings, simulators, waiting)
         scheduler = Scheduler(scheduler_settings(settings, backends), registry=registry)
         stack.callback(scheduler.close)
+        scheduler.global_slots = await stack.enter_async_context(shared_slots(settings, backends))
         records = RecordStore(settings.data_dir / "runs", settings.retention_hours, pictures)
         services = Services(
             pipeline_config(settings), catalog, workflows, backends, scheduler, records, waiting

@@ -130,3 +130,10 @@ class SessionFields(BaseModel):
         pattern="^(redis|rediss|unix)://",
         description="the Redis server of state = redis (redis://, rediss:// or unix://)",
     )
+    slot_lease_seconds: float = Field(
+        10.0,
+        ge=1.0,
+        le=300.0,
+        description="with state = redis: the lease on a backend slot an instance holds, "
+        "renewed every third of it; a dead instance's slots are free again within it",
+    )

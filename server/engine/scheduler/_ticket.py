@@ -22,9 +22,10 @@ import structlog
 
 from server.engine.errors import InvalidState
 from server.engine.scheduler._eta import Job
-from server.engine.scheduler._queueing import QueueInfo, RunPriority, WaitKey
+from server.engine.scheduler._queueing import QueueInfo, RunPriority, WaitKey, WaitReason
 from server.engine.scheduler._settings import RunClosed
 from server.engine.scheduler._whole import RunClock
+from server.engine.state.slots import GlobalSlots
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +55,9 @@ class TicketOwner(Protocol):
     def release(self, lease: Lease, outcome: Outcome) -> None: ...
 
     def close_run(self, ticket: RunTicket, *, cancelled: bool) -> None: ...
+
+    @property
+    def global_slots(self) -> GlobalSlots: ...
 
 
 class RunTicket:
@@ -97,7 +101,10 @@ class RunTicket:
         lease = await self._owner.acquire(self, pool, stage)
         outcome: Outcome = "error"
         try:
-            yield
+            # Also one of the pool's slots across instances (`state/slots.py`); while it waits
+            # for one, the run is told it is first here, with no ETA (`across`).
+            async with self._owner.global_slots.hold(pool, lambda: self.notify(across(lease))):
+                yield
             outcome = "ok"
         except asyncio.CancelledError:
             outcome = "cancelled"
@@ -149,6 +156,12 @@ class RunTicket:
         if phase not in _NEXT_PHASES[self.phase]:
             raise InvalidState(f"run {self.run_id}: illegal transition {self.phase} -> {phase}")
         self.phase = phase
+
+
+def across(lease: Lease) -> QueueInfo:
+    """What a run is told while its job, first in line here, waits for a slot another
+    instance holds: its place here, and no ETA (the other instances' jobs are not known)."""
+    return QueueInfo(WaitReason.SLOT, lease.pool, lease.stage, 1, 1, None)
 
 
 @dataclass(eq=False, slots=True)

@@ -1,0 +1,57 @@
+"""The Lua scripts of `redis_slots`: each change of a pool's leases is one atomic call.
+
+Times are Redis's own milliseconds (`TIME`), so the instances' clocks never matter; a lease
+that ran out is swept by the next call that looks at its pool.
+"""
+
+from __future__ import annotations
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+# KEYS: the pool's set. ARGV: member, the pool's slots, lease ms, channel, pool.
+# Answers {1, 0} (taken) or {0, ms until the earliest lease runs out}.
+ACQUIRE = (
+    _NOW
+    + """
+local swept = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local slots = tonumber(ARGV[2])
+if redis.call('ZCARD', KEYS[1]) < slots then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  if swept > 0 and redis.call('ZCARD', KEYS[1]) < slots then
+    redis.call('PUBLISH', ARGV[4], ARGV[5])
+  end
+  return {1, 0}
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, math.max(0, tonumber(first[2]) - now)}
+"""
+)
+# KEYS: the pool's set. ARGV: member, channel, pool.
+RELEASE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+"""
+# KEYS: the pool's set. ARGV: lease ms, the pool's slots, this instance's members. A member
+# that ran out is taken back if there is room; answers the ones that could not be.
+RENEW = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local lost = {}
+for i = 3, #ARGV do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
+  else
+    table.insert(lost, ARGV[i])
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return lost
+"""
+)
+# KEYS: the pool's set. Answers the leases that have not run out.
+HELD = _NOW + "return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')"
