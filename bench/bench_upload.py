@@ -15,6 +15,7 @@ Figures per condition: the gap between consecutive tokens of one stage as each s
 receives them (p50, p99, max), and each run's time from `run.accepted` to `run.done`.
 
 Run: .venv/bin/python bench/bench_upload.py [--sessions 20] [--rounds 2] [--kib 600]
+     [--uploaders 1] (several guests of the class's one address, each at 400 kbit/s)
 Prints figures; asserts nothing about time.
 """
 
@@ -184,21 +185,20 @@ async def slow_uploads(port: int, body: bytes, stop: asyncio.Event, into: Upload
 
 
 async def condition(
-    port: int, sessions: int, perspective: str, body: bytes | None
+    port: int, sessions: int, perspective: str, body: bytes | None, uploaders: int = 1
 ) -> tuple[Streams, Uploads]:
     streams, uploads, stop = Streams(), Uploads(), asyncio.Event()
-    uploader = None
-    if body is not None:
-        uploader = asyncio.create_task(slow_uploads(port, body, stop, uploads))
-        await asyncio.sleep(1.0)  # the first picture is on its way
+    senders = [] if body is None else range(uploaders)
+    tasks = [asyncio.create_task(slow_uploads(port, body or b"", stop, uploads)) for _ in senders]
+    if tasks:
+        await asyncio.sleep(1.0)  # the first pictures are on their way
     url = f"ws://127.0.0.1:{port}/ws"
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         await asyncio.gather(
             *(one_run(http, url, i, perspective, streams) for i in range(sessions))
         )
     stop.set()
-    if uploader is not None:
-        await uploader  # the picture under way finishes: its decode is measured too
+    await asyncio.gather(*tasks)  # the pictures under way finish: their decode is measured too
     return streams, uploads
 
 
@@ -223,8 +223,8 @@ async def bench(args: argparse.Namespace) -> None:
         print(f"load average {load[0]:.2f} {load[1]:.2f}; {os.cpu_count()} cores")
         print(
             f"{args.sessions} sessions, one run each ({args.perspective}, demo simulators); "
-            "upload body "
-            f"{len(body) / 1024:.0f} KiB at 400 kbit/s = {len(body) / 50_000:.1f} s each"
+            f"{args.uploaders} guest(s) uploading, each body "
+            f"{len(body) / 1024:.0f} KiB at 400 kbit/s = {len(body) / 50_000:.1f} s"
         )
         print(
             f"{'cond':7} {'gaps':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'run p50':>7} "
@@ -233,7 +233,9 @@ async def bench(args: argparse.Namespace) -> None:
         for _ in range(args.rounds):
             for name in ("alone", "upload"):
                 picture = body if name == "upload" else None
-                streams, uploads = await condition(port, args.sessions, args.perspective, picture)
+                streams, uploads = await condition(
+                    port, args.sessions, args.perspective, picture, args.uploaders
+                )
                 print(row(name, streams, uploads), flush=True)
         print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
     finally:
@@ -246,6 +248,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--perspective", default="haiku", help="a short one: 2 demo LLM slots")
+    parser.add_argument("--uploaders", type=int, default=1, help="guests uploading at once")
     parser.add_argument("--kib", type=int, default=600, help="size of each uploaded picture")
     uvloop.run(bench(parser.parse_args()))
 
