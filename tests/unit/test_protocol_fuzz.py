@@ -35,8 +35,16 @@ from tests.protocol_fuzz_support import (
 SETTINGS = make_settings()
 CATALOG, WORKFLOWS = load_definitions(SETTINGS)
 IDS = {"interception": sorted(CATALOG.interceptions), "output": sorted(WORKFLOWS)}
-#: Codes admission may refuse a parsed `run.start` with.
-ADMISSION = frozenset({ErrorCode.INVALID_FIELD, ErrorCode.UNKNOWN_CONFIG})
+#: Codes admission may refuse a parsed `run.start` with (a picture for an output that takes
+#: none, or none for one that starts from a picture: `uploads/admit.py`).
+ADMISSION = frozenset(
+    {
+        ErrorCode.INVALID_FIELD,
+        ErrorCode.UNKNOWN_CONFIG,
+        ErrorCode.IMAGE_NOT_ACCEPTED,
+        ErrorCode.IMAGE_REQUIRED,
+    }
+)
 
 
 def answer(frame: bytes) -> str:
