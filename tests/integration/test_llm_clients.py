@@ -60,6 +60,19 @@ async def test_full_stream_yields_the_answer_and_a_result(dialect: str) -> None:
         )
 
 
+async def test_batches_hold_every_answer_piece_once_in_order(dialect: str) -> None:
+    """Unthrottled, several pieces arrive in one read: batches() hands them on together, and
+    a thinking model's reasoning is not among them."""
+    async with running(dialect, **FAST) as (_, client):
+        async with client.stream_chat(chat(model="qwen3:4b")) as stream:
+            batches = [texts async for texts in stream.batches()]
+        async with client.stream_chat(chat(model="qwen3:4b")) as plain:
+            one_by_one = [text async for text in plain]
+        assert [text for texts in batches for text in texts] == one_by_one
+        assert "".join(one_by_one) == ANSWER == stream.result.text
+        assert all(batches)
+
+
 async def test_max_tokens_ends_the_answer_with_finish_reason_length(dialect: str) -> None:
     async with running(dialect, **FAST) as (_, client):
         result = await client.complete(chat(max_tokens=3))

@@ -113,6 +113,19 @@ class HttpChatStream:
                 return
             await self._read_more()
 
+    async def batches(self) -> AsyncIterator[list[str]]:
+        """Answer text in the pieces each read brought together: a relay that has fallen
+        behind its LLMs checks and sends them as one message instead of one by one."""
+        pending = self._pending
+        while True:
+            texts = [delta.text for delta in pending if delta.kind is DeltaKind.CONTENT]
+            pending.clear()
+            if texts:
+                yield texts
+            if self._ended():
+                return
+            await self._read_more()
+
     async def deltas(self) -> AsyncIterator[ChatDelta]:
         """Every delta, thinking included (the plain iterator yields answer text only)."""
         pending = self._pending
