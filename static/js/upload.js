@@ -40,6 +40,7 @@ export class ImageUpload {
     this.xhr = null;
     this.attempt = 0; // which choice is being sent: a newer one makes an older answer moot
     this.preview = null; // the chosen file's object URL, shown while it is sent
+    this.file = null; // the chosen file itself, sent again for the next run
     this.maxBytes = null; // the server's bound, once the welcome names it
     root.innerHTML = TEMPLATE; // our own constant markup; texts go in through t()
     this.el = (name) => root.querySelector(`.upload-${name}`);
@@ -76,13 +77,14 @@ export class ImageUpload {
     return this.config && this.state === "ready" ? this.upload.id : null;
   }
 
-  // The run this page just started took the picture (run.accepted's `input`): it is the
-  // run's now (the server moved it), so the composer forgets it without deleting it.
+  // The run this page just started took the picture (run.accepted's `input`): that upload is
+  // the run's now. The picture stays in the composer as the prompt does (children change one
+  // word and go again): the same file is sent again for the next run, quietly; "remove" if
+  // they want none.
   used(input) {
     if (!input || input !== this.upload?.url) return;
-    this.upload = null;
-    this.state = "empty";
-    this.render();
+    this.upload = null; // not deleted: the run holds it
+    this.send(this.file, { again: true });
   }
 
   // Why a start cannot go yet (as composer.problem() answers), or null.
@@ -125,9 +127,10 @@ export class ImageUpload {
     this.maxBytes = limits?.max_upload_bytes ?? null;
   }
 
-  async send(file) {
+  async send(file, { again = false } = {}) {
     await this.discard(); // one picture per run: a new choice replaces the old one
     const attempt = ++this.attempt;
+    this.file = file;
     if (this.maxBytes && file.size > this.maxBytes) return this.refused("upload.too_large");
     this.state = "sending";
     this.preview = URL.createObjectURL(file);
@@ -138,13 +141,13 @@ export class ImageUpload {
     let answer = await this.post(file);
     if (answer.code === "csrf" && (await this.renewCsrf()) && current()) answer = await this.post(file);
     if (!current()) return this.forget(answer);
-    if (!answer.ok) return this.refused(REFUSALS[answer.code] ?? "upload.failed");
+    if (!answer.ok) return this.refused(again ? null : REFUSALS[answer.code] ?? "upload.failed");
     this.upload = answer.data;
     this.state = "ready";
     this.render(); // the server's cleaned picture (turned upright) replaces the local one
     URL.revokeObjectURL(this.preview);
     this.preview = null;
-    this.announce(t("upload.ready"));
+    if (!again) this.announce(t("upload.ready"));
   }
 
   // POST /api/uploads with the CSRF token as api.js sends it; resolves to api.js's shape.
@@ -195,7 +198,7 @@ export class ImageUpload {
   async discard() {
     const { upload, xhr } = this;
     this.state = "empty";
-    this.upload = this.xhr = null;
+    this.upload = this.xhr = this.file = null;
     if (this.preview) URL.revokeObjectURL(this.preview);
     this.preview = null;
     xhr?.abort();

@@ -143,7 +143,10 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     assert await card_thumb.evaluate(IMAGE_LOADED)
     assert await redness(page, made) > await redness(page, plain) + 20, "not made from it"
 
-    await expect(control).to_have_attribute("data-state", "empty")  # the run's now
+    # That upload is the run's now; the picture stays for the next run, sent again.
+    await expect(thumb).not_to_have_attribute("src", url or "", timeout=WAIT_MS)
+    await expect(control).to_have_attribute("data-state", "ready", timeout=WAIT_MS)
+    assert re.match(r"^/api/uploads/", await thumb.get_attribute("src") or "")
     await page.reload()  # the card is made again from the resync snapshot's input
     await connected(page)
     await expect(card_thumb).to_have_attribute("src", url or "", timeout=WAIT_MS)
