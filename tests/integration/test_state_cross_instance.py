@@ -1,7 +1,7 @@
-"""Two Atelier processes on one Redis (`state = "redis"`): a session's client finishes a run
-on instance A, leaves, and resumes on instance B with exactly the events it missed (none lost,
-none twice, `seq` continuous); then a new run on B works, and when B stops (SIGTERM) the
-client resumes on A again."""
+"""Two Atelier processes on one Redis (`state = "redis"`) and one signing key: a guest's
+client finishes a run on instance A, leaves, and resumes on instance B with exactly the events
+it missed (none lost, none twice, `seq` continuous); then a new run on B works, and when B
+stops (SIGTERM) the client resumes on A again."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ async def instances(redis_url: str, tmp_path: Path) -> AsyncIterator[Instances]:
             ATELIER_DATA_DIR=str(tmp_path / name),
             ATELIER_STATE="redis",
             ATELIER_REDIS_URL=redis_url,
+            ATELIER_SECRET_KEY_FILE=str(tmp_path / "secret.key"),  # guests' cookies: both
             ATELIER_LOG_LEVEL="warning",
         )
         procs.append(await run_server(env, "--port", str(port)))
@@ -71,8 +72,12 @@ async def test_a_session_resumes_on_another_instance_with_exactly_what_it_missed
     instances: Instances,
 ) -> None:
     (a, b), procs = instances
-    client = AtelierClient(f"ws://127.0.0.1:{a}/ws")
+    async with ClientSession() as http:  # a guest cookie, as the page gets one
+        cookie = (await http.get(f"http://127.0.0.1:{a}/api/me")).cookies["atelier_id"].value
+    headers = {"Cookie": f"atelier_id={cookie}"}
+    client = AtelierClient(f"ws://127.0.0.1:{a}/ws", headers=headers)
     first = await client.connect()
+    assert first["you"]["role"] == "student"
     accepted = await one_run(client)
     seen = list(client.messages)
     await client.close()
