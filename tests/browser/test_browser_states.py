@@ -91,6 +91,10 @@ async def first_paint(page: Page) -> None:
     for lang in ("en", "de"):
         tagline = boot.locator(f'.tagline [lang="{lang}"]')
         await expect(tagline).to_have_text(strings[lang]["app.tagline"])
+    fold: dict[str, dict[str, str]] = await page.evaluate(
+        "import('/static/js/strings-fold.js').then((module) => module.FOLD_STRINGS)"
+    )
+    assert fold["en"].keys() == fold["de"].keys(), "strings-fold.js: English and German differ"
 
 
 async def every_size(
