@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from server.engine.safety_words import needs_translation
-from server.harness.llm_sim.demo_words import GERMAN_WORDS, PHRASES, translate_word
+from server.harness.llm_sim.demo_words import PHRASES, translate_word
 
 #: Per perspective: (English, German) sentences that follow the student's idea.
 PERSPECTIVES: dict[str, tuple[str, str]] = {
@@ -144,6 +144,3 @@ def _words(text: str) -> str:
     text = _SAYINGS.sub(lambda m: PHRASES[m.group(0).lower()], text)
     english = _WORD.sub(lambda m: translate_word(m.group(0)), text)
     return _ARTICLE.sub(r"\1n ", english)
-
-
-__all__ = ["GERMAN_WORDS", "PERSPECTIVES", "reimagine", "translate"]

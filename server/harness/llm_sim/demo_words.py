@@ -94,8 +94,6 @@ PHRASES = _table(
     """
 )
 
-#: Every word the table knows, German -> English (the nouns' English in the singular).
-GERMAN_WORDS = {**WORDS, **NOUNS}
 _ENDINGS = ("en", "em", "er", "es", "e", "n", "s")
 
 
