@@ -45,6 +45,7 @@ VALID: dict[str, dict[str, Any]] = {
         "height": 512,
         "lang": "de",
         "ref": "c-1",
+        "image": "u-Qm3x9TbZk1Lp0aWc",
     },
     "run.cancel": {"type": "run.cancel", "run": "r-1"},
     "class.watch": {"type": "class.watch", "class_id": 3},

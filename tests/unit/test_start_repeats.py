@@ -33,6 +33,15 @@ class FakeRun:
     group: str | None = None
     inputs: FakeInputs = field(default_factory=FakeInputs)
 
+    def accepted(self) -> dict[str, Any]:  # as `Run.accepted`: what `run.accepted` says
+        inputs = self.inputs
+        return {
+            "interception": inputs.interception,
+            "output": inputs.output,
+            "group": self.group,
+            "input": None,
+        }
+
 
 def session(name: str) -> tuple[FakeSession, Session]:
     fake = FakeSession(name)
@@ -51,7 +60,14 @@ def test_a_remembered_ref_is_answered_again_and_a_new_one_is_not() -> None:
     assert not recent.repeat(one, None)
     assert recent.repeat(one, "c-1")
     assert fake.sent == [
-        {"run": "r-1", "ref": "c-1", "group": None, "interception": "bauhaus", "output": "sd35"}
+        {
+            "run": "r-1",
+            "ref": "c-1",
+            "group": None,
+            "interception": "bauhaus",
+            "output": "sd35",
+            "input": None,
+        }
     ]
 
 
