@@ -35,7 +35,7 @@ export class RunView {
     const waiting = waitingStage(run);
     this.root.dataset.status = run.status;
     this.root.dataset.phase = final ? "ended" : waiting ? "waiting" : "working";
-    this.renderHead(run, final);
+    this.renderHead(run, final, waiting);
     this.renderEta(run, waiting);
     this.renderWait(run, waiting);
     this.renderReason(run);
@@ -44,13 +44,14 @@ export class RunView {
     showInput(this.root, run); // the picture it started from (image-to-image)
   }
 
-  renderHead(run, final) {
+  renderHead(run, final, waiting) {
     const config = this.perspective(run.interception);
     this.root.style.setProperty("--accent", config?.color ?? "#6c757d");
     this.part(".run-icon").textContent = config?.icon ?? "🎨";
     this.part(".run-perspective").textContent = config?.name ?? run.interception ?? "";
     this.part(".run-prompt").textContent = run.prompt;
-    this.part(".run-status").textContent = t(`run.status.${run.status}`);
+    // In line for a stage's machine, the run is waiting, not working (its badge is yellow too).
+    this.part(".run-status").textContent = t(waiting ? "run.status.queued" : `run.status.${run.status}`);
     this.keepFocus(final);
     this.cancelButton.hidden = final;
     this.cancelButton.textContent = t("run.cancel");

@@ -37,6 +37,7 @@ async def test_a_second_page_shows_its_place_in_line_while_the_first_renders(
     await expect(waiting).to_have_attribute("data-phase", "waiting", timeout=WAIT_MS)
     await expect(waiting.locator(".run-wait")).to_contain_text("1st in line")
     await expect(waiting.locator(".run-eta")).to_contain_text("Your picture in about")
+    await expect(waiting.locator(".run-status")).to_have_text("waiting")  # not "working"
     await expect(waiting.locator(".run-wait")).not_to_contain_text("about")  # one estimate only
     await screenshot(second, "queue-whole-run-estimate")
     await expect(stage(waiting, "generation")).to_have_attribute("data-status", "waiting")
