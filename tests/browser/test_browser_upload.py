@@ -17,7 +17,7 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from PIL import Image
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.axe_support import assert_accessible
 from tests.browser.conftest import OpenPage
@@ -113,7 +113,7 @@ async def finished_picture(page: Page, prompt: str) -> str:
 
 
 async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
-    start_pipeline: StartPipeline, open_page: OpenPage
+    start_pipeline: StartPipeline, open_page: OpenPage, browser: Browser
 ) -> None:
     server: TestServer = await start_pipeline(safety_level="adult", max_upload_bytes=TOO_LARGE)
     page = await open_page(server)
@@ -180,6 +180,17 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     await expect(control).to_be_hidden()
     await page.locator("#compare-on").uncheck()
     await expect(control).to_be_visible()
+
+    # On a tablet (a touch screen) the camera is offered too, the back one.
+    tablet = await browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True)
+    touch = await tablet.new_page()
+    await touch.goto(page.url)
+    await connected(touch)
+    await expect(touch.locator(".upload-camera")).to_have_text(strings["upload.camera"])
+    photo = touch.locator(".upload-photo")
+    await expect(photo).to_have_attribute("capture", "environment")
+    await expect(photo).to_have_attribute("accept", "image/png,image/jpeg,image/webp")
+    await tablet.close()
 
 
 async def picture_from(http: ClientSession, server: TestServer, image: str) -> str:
