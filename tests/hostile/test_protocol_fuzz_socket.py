@@ -73,7 +73,12 @@ async def test_fuzzed_frames_over_a_real_socket_get_stable_codes(
     if not one_server:  # the first example starts it; hypothesis hands every one this list
         one_server.append(
             await start_pipeline(
-                messages_per_second=10_000, message_burst=100_000, safety_level="adult"
+                messages_per_second=10_000,
+                message_burst=100_000,
+                # Every example's socket is the same person: its budget must not end the run.
+                messages_per_second_per_person=10_000,
+                message_burst_per_person=100_000,
+                safety_level="adult",
             )
         )
     server = one_server[0]
