@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from server.engine.pipeline import Pipeline
 from server.engine.state import STATE_COUNTERS
+from server.engine.state.slots import SLOT_COUNTERS
 from server.handlers.keys import PIPELINE, READY, REGISTRY, STATS
 from server.protocol import BackendState
 
@@ -71,6 +72,10 @@ class PipelineCollector:
         yield GaugeMetricFamily(
             "atelier_slots_held", "scheduler slots held", value=services.scheduler.held_slots
         )
+        for name, value in services.scheduler.global_slots.counters().items():  # redis only
+            yield CounterMetricFamily(
+                f"atelier_global_slots_{name}", SLOT_COUNTERS[name], value=value
+            )
         yield GaugeMetricFamily(
             "atelier_upstream_open",
             "open upstream HTTP responses",

@@ -6,6 +6,7 @@ back within its lease, a cancelled waiter leaves no lease."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -203,3 +204,15 @@ async def test_a_cancelled_waiter_leaves_no_lease(shared: Instances) -> None:
     assert await a.held(POOL) == 0
     async with a.hold(POOL, never):  # nobody took it behind the cancel
         pass
+
+
+async def test_a_job_is_never_stuck_on_a_redis_that_does_not_answer() -> None:
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    slots = RedisSlots.from_url(f"redis://127.0.0.1:{port}/0", {POOL: 1}, LEASE)
+    async with asyncio.timeout(BOUND), slots.hold(POOL, never):  # its local slot bounds it
+        pass
+    assert slots.counters()["unreachable"] >= 1
+    assert LocalSlots().counters() == {}  # the embedded back end adds no metrics
+    await slots.aclose()

@@ -8,14 +8,17 @@ without two interpreters' start-up in the suite's time."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from prometheus_client import generate_latest
 
 from server.app import create_app
 from server.engine.backends.config import ComfyUIBackendConfig, LLMBackendConfig
+from server.handlers.ops import METRICS
 from server.harness.comfyui_sim import ComfyUISimulator
 from server.harness.demo import DemoBackends, DemoSpeed
 from server.protocol import BackendKind
@@ -92,3 +95,8 @@ async def test_two_instances_never_run_two_prompts_on_one_comfyui(
         await client.close()
     assert seen.submitted == len(clients)
     assert seen.most == 1
+    for server in servers:  # /metrics counts each instance's leases (one per job at least)
+        scraped = generate_latest(server.app[METRICS]).decode()
+        grants = re.search(r"^atelier_global_slots_grants_total (\S+)$", scraped, re.M)
+        assert grants is not None
+        assert float(grants.group(1)) >= RUNS_PER_INSTANCE

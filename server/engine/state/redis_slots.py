@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import secrets
 from collections.abc import AsyncIterator, Mapping
@@ -114,6 +115,9 @@ class RedisSlots:
         reaches Redis frees the slot within a lease."""
         self._held.get(pool, set()).discard(member)
         self._send_release(pool, member)
+
+    def counters(self) -> dict[str, int]:
+        return dataclasses.asdict(self.stats)
 
     async def settled(self) -> None:
         """Wait (bounded) until the releases sent so far are answered."""
@@ -231,14 +235,18 @@ class RedisSlots:
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._renew_forever())]
 
     async def _listen(self) -> None:
+        failing = False  # logged once per outage, not once a second
         while True:
             try:
                 if not self._pubsub.subscribed:
                     await self._pubsub.subscribe(CHANNEL)
                 async for message in self._pubsub.listen():
+                    failing = False
                     self._on_message(message)
             except (RedisError, OSError) as exc:  # meanwhile waiters ask every POLL_SECONDS
-                log.warning("slots_listen_failed", error=repr(exc))
+                if not failing:
+                    log.warning("slots_listen_failed", error=repr(exc))
+                failing = True
             await asyncio.sleep(POLL_SECONDS)
 
     def _on_message(self, message: dict[str, Any]) -> None:

@@ -20,6 +20,16 @@ from typing import Protocol
 #: Called once when a job must wait for a slot another instance holds (its run is told so).
 WaitHook = Callable[[], None]
 
+#: The Redis back end's counters on /metrics (`atelier_global_slots_<name>_total`).
+SLOT_COUNTERS = {
+    "grants": "leases on backend slots taken across instances",
+    "waits": "jobs that waited for a slot another instance held",
+    "round_trips": "round trips to Redis for slot leases (acquire, release, renewal)",
+    "renewals": "renewals of this instance's leases",
+    "lost": "leases found run out at a renewal with no room to take them back",
+    "unreachable": "jobs that went by their local slot because Redis did not answer",
+}
+
 
 class GlobalSlots(Protocol):
     """One instance's share of its pools' slots across instances."""
@@ -31,6 +41,10 @@ class GlobalSlots(Protocol):
 
     async def held(self, pool: str) -> int:
         """Slots of `pool` held now, by every instance this back end knows of."""
+        ...
+
+    def counters(self) -> dict[str, int]:
+        """What the back end did so far, by the names `SLOT_COUNTERS` explains."""
         ...
 
     async def aclose(self) -> None:
@@ -54,6 +68,10 @@ class LocalSlots:
 
     async def held(self, pool: str) -> int:
         return self._held[pool]
+
+    def counters(self) -> dict[str, int]:
+        """None: nothing is shared (no metrics, as before)."""
+        return {}
 
     async def aclose(self) -> None:
         """Nothing is shared: nothing to give back."""
