@@ -53,9 +53,7 @@ class Scheduler(ClassPauses):
         self.settings = settings
         self._clock = clock
         interval = settings.queue_update_interval
-        self._pools = {
-            p.name: Pool(p.name, p.slots, interval, self._flush_pool) for p in settings.pools
-        }
+        self._pools = {p.name: Pool(p.name, p.slots, interval, self._tell) for p in settings.pools}
         self._eta_refresh = Ticker(settings.eta_refresh_interval, self.refresh_etas)
         self._people: dict[str, PersonLine] = {}
         self._fair = FairGroups()  # runs in flight per fair group: their order in the pools
@@ -278,16 +276,14 @@ class Scheduler(ClassPauses):
                 break
         pool.notifier.mark()
 
-    def _flush_pool(self, pool: Pool) -> None:
-        self._tell([pool], refresh=False)
-
     def refresh_etas(self) -> bool:
         """The ETA refresh pass over every pool's line (its timer's tick); whether anyone
         still waits."""
-        self._tell([pool for pool in self._pools.values() if len(pool.queue)], refresh=True)
+        self._tell(*[pool for pool in self._pools.values() if len(pool.queue)], refresh=True)
         return self._pool_waiting > 0
 
-    def _tell(self, pools: list[Pool], *, refresh: bool) -> None:
+    def _tell(self, *pools: Pool, refresh: bool = False) -> None:
+        """Tell the waiters of `pools` their place (a line's flush) or their ETA (`refresh`)."""
         later = Downstream(self._times, self._pools, self._runs.values(), self._clock())
         for pool in pools:
             tell_pool(pool, self._times, later, refresh=refresh)
