@@ -1,7 +1,11 @@
 """Slots across instances (`state/redis_slots.py`): what a job grant costs on Redis, and how
 quickly a freed slot reaches a job waiting on another instance.
 
-Starts its own `redis-server` (bench_state's) unless --url names one. Two measures:
+Starts its own `redis-server` (bench_state's) unless --url names one. Three measures:
+
+  dead      - a process takes a pool's only slot and is killed (SIGKILL: no release, its
+              connection gone): how long until a job of another instance gets the slot, for
+              each --dead lease time;
 
   alone     - one instance, a free pool: N holds one after the other: Redis round trips per
               grant (the acquire script, the release script) and the time of a hold's way in
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 import time
 
 import uvloop
@@ -120,10 +125,46 @@ async def bench_contended(
         await s.aclose()
 
 
+HOLDER = """
+import asyncio, sys
+from server.engine.state.redis_slots import RedisSlots
+
+async def main():
+    slots = RedisSlots.from_url(sys.argv[1], {sys.argv[2]: 1}, float(sys.argv[3]), "dying")
+    await slots.acquire(sys.argv[2], lambda: None)
+    print("held", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def bench_dead(url: str, lease: float) -> None:
+    """A process takes the only slot and is killed (SIGKILL): how long until another
+    instance's waiting job gets it."""
+    async with Redis.from_url(url) as client:
+        await client.flushall()
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOLDER, url, POOL, str(lease), stdout=asyncio.subprocess.PIPE
+    )
+    assert holder.stdout is not None
+    assert (await holder.stdout.readline()).strip() == b"held"
+    slots = RedisSlots.from_url(url, {POOL: 1}, lease, "survivor")
+    holder.kill()
+    killed = time.perf_counter()
+    await holder.wait()
+    await slots.acquire(POOL, lambda: None)
+    back = time.perf_counter() - killed
+    print(f"dead: lease {lease:.0f} s, slot back {back:.2f} s after the holder's SIGKILL")
+    await slots.aclose()
+
+
 async def main(args: argparse.Namespace) -> None:
     with contextlib.ExitStack() as stack:
         url = args.url or stack.enter_context(redis_server())
         await connected(url)
+        for lease in args.dead:
+            await bench_dead(url, lease)
         await bench_alone(url, args.holds)
         for instances in args.instances:
             for pool_slots in args.slots:
@@ -138,4 +179,5 @@ if __name__ == "__main__":
     parser.add_argument("--slots", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--hold", type=float, default=20.0, help="ms a job holds its slot")
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--dead", type=float, nargs="*", default=[1.0, 3.0, 10.0])
     uvloop.run(main(parser.parse_args()))
