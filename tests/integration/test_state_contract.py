@@ -17,9 +17,9 @@ from server.engine.eventlog import EventLog
 from server.engine.people.identity import anonymous, guest
 from server.engine.service import NoRuns
 from server.engine.session import Session
-from server.engine.sessions import SessionConfig, SessionRegistry
+from server.engine.sessions import ReplayLimits, ResumeLimited, SessionConfig, SessionRegistry
 from server.engine.state import EmbeddedState, EmbeddedStore, LogBounds, Person, SharedState
-from server.engine.state._interface import seed
+from server.engine.state._interface import AdoptLimited, Resumes, seed
 from server.engine.state.adoption import open_session
 from server.engine.state.redis_log import RedisLog, record_key, stream_key
 from server.engine.state.redis_state import RedisState
@@ -65,8 +65,19 @@ async def views(request: pytest.FixtureRequest) -> AsyncIterator[Views]:
         await state.aclose()
 
 
-async def adopted_log(state: SharedState, *args: Any) -> EventLog | None:
-    found = await state.adopt(*args)
+#: Moves between instances a test allows unless it tests that bound.
+MOVES = Resumes(per_minute=600, burst=100)
+
+
+async def adopted_log(
+    state: SharedState,
+    session_id: str,
+    secret: str,
+    caller: Person,
+    last_seq: int,
+    bounds: LogBounds,
+) -> EventLog | None:
+    found = await state.adopt(session_id, secret, caller, last_seq, bounds, MOVES)
     return None if found is None else found.log
 
 
@@ -402,3 +413,45 @@ async def test_redis_the_adopter_waits_for_the_old_owners_last_writes(
     assert kept.last_seq == 5
     for state in views.opened:
         await state.aclose()
+
+
+async def test_a_session_moves_between_instances_no_more_often_than_its_resume_rate(
+    views: Views,
+) -> None:
+    """Each move reads the whole stored log: hopping between instances gets no fresh
+    allowance from each (the bucket lives in the store)."""
+    a, b = views.view(), views.view()
+    a.create("s1", "k1", ANNE, BOUNDS)
+    await a.flush()
+    rate = Resumes(per_minute=0.001, burst=2)
+    assert await b.adopt("s1", "k1", ANNE, 0, BOUNDS, rate) is not None
+    assert await a.adopt("s1", "k1", ANNE, 0, BOUNDS, rate) is not None
+    with pytest.raises(AdoptLimited):
+        await b.adopt("s1", "k1", ANNE, 0, BOUNDS, rate)
+    assert await a.owns("s1")  # a refused move leaves the session where it was
+    assert await b.adopt("s1", "wrong", ANNE, 0, BOUNDS, rate) is None  # not a move at all
+
+
+async def test_a_resume_that_moved_too_often_is_refused_like_any_too_frequent_resume(
+    views: Views,
+) -> None:
+    config = SessionConfig(
+        max_sessions=10,
+        resume_grace=60,
+        event_log_limit=100,
+        replay=ReplayLimits(resumes_per_minute=0.001, resume_burst=1),
+    )
+    one = SessionRegistry(config, INFO, SocketStats(), views.view())
+    two = SessionRegistry(config, INFO, SocketStats(), views.view())
+    first = connection()
+    session = one.open(first, None, None, 0, guest("anne"))
+    one.detach(session, first)
+    await one.state.flush()
+    second = connection()
+    moved = await open_session(two, second, hello(session, 1), guest("anne"), None)
+    two.detach(moved, second)
+    await two.state.flush()
+    with pytest.raises(ResumeLimited):
+        await open_session(one, connection(), hello(session, 2), guest("anne"), None)
+    await one.close_all()
+    await two.close_all()

@@ -60,6 +60,20 @@ class LogBounds:
 
 
 @dataclass(frozen=True, slots=True)
+class Resumes:
+    """How often one session may move between instances (`resumes_per_minute`, its burst):
+    each move reads its whole stored log, so a client hopping between instances must not get
+    a fresh allowance from each."""
+
+    per_minute: float
+    burst: int
+
+
+class AdoptLimited(Exception):
+    """The session moved between instances more often than `Resumes` allows."""
+
+
+@dataclass(frozen=True, slots=True)
 class Adopted:
     """A session taken over: its log (numbering on after the last seq it had) and the
     messages the store kept, oldest first (`orphans.py` reads them even when the log cannot
@@ -108,11 +122,18 @@ class SharedState(Protocol):
         ...
 
     async def adopt(
-        self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
+        self,
+        session_id: str,
+        secret: str,
+        caller: Person,
+        last_seq: int,
+        bounds: LogBounds,
+        resumes: Resumes,
     ) -> Adopted | None:
         """Take over a session another instance held, if `secret` is its secret and `caller`
         may resume it: from now on this instance owns it (the old owner's writes are
-        refused). Its log holds what the store kept. None: no such session for this caller."""
+        refused). Its log holds what the store kept. None: no such session for this caller.
+        Raises AdoptLimited when the session moved too often (it stays where it was)."""
         ...
 
     async def owns(self, session_id: str) -> bool:

@@ -18,8 +18,8 @@ import structlog
 from server.engine.connection import Connection
 from server.engine.people.identity import Identity
 from server.engine.session import Session
-from server.engine.sessions import ServerFull, SessionRegistry
-from server.engine.state._interface import Person
+from server.engine.sessions import ResumeLimited, ServerFull, SessionRegistry
+from server.engine.state._interface import AdoptLimited, Person, Resumes
 from server.engine.state.orphans import end_orphans, unfinished_runs
 from server.protocol import Hello
 
@@ -62,8 +62,15 @@ async def adopt_session(
         registry.taken_elsewhere(session_id)  # a stale copy: the store's is newer
     if len(registry) >= registry.config.max_sessions:
         raise ServerFull("the server holds its maximum number of sessions")
-    caller = Person.of(identity)
-    found = await registry.state.adopt(session_id, secret, caller, last_seq, registry.log_bounds)
+    caller, replay = Person.of(identity), registry.config.replay
+    moves = Resumes(replay.resumes_per_minute, replay.resume_burst)
+    try:
+        found = await registry.state.adopt(
+            session_id, secret, caller, last_seq, registry.log_bounds, moves
+        )
+    except AdoptLimited:
+        log.warning("resume_refused", session=session_id, why="moved too often")
+        raise ResumeLimited(replay.retry_after) from None
     if found is None or registry.get(session_id) is not None:
         return []  # unknown here too (`open` makes a fresh one), or adopted meanwhile
     registry.admit(session_id, secret, found.log, identity, address)

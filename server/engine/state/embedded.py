@@ -8,14 +8,18 @@ process (the contract tests' two registries) can share it exactly as processes s
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 
 from server.engine.eventlog import EventLog
+from server.engine.ratelimit import TokenBucket
 from server.engine.state._interface import (
     Adopted,
+    AdoptLimited,
     FencedHook,
     LogBounds,
     Person,
+    Resumes,
     secret_hash,
     seeded_log,
 )
@@ -27,6 +31,7 @@ class _Record:
     person: Person
     owner: str
     log: EventLog
+    moves: TokenBucket | None = None  # its adoptions: `Resumes`
 
 
 class EmbeddedStore:
@@ -53,13 +58,24 @@ class EmbeddedState:
         return log
 
     async def adopt(
-        self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
+        self,
+        session_id: str,
+        secret: str,
+        caller: Person,
+        last_seq: int,
+        bounds: LogBounds,
+        resumes: Resumes,
     ) -> Adopted | None:
         record = self.store.records.get(session_id)
         if record is None or not hmac.compare_digest(record.secret, secret_hash(secret)):
             return None
         if not record.person.may_resume(caller):
             return None
+        now = time.monotonic()
+        if record.moves is None:
+            record.moves = TokenBucket(resumes.per_minute / 60, resumes.burst, now)
+        if not record.moves.take(now):
+            raise AdoptLimited
         old = record.log
         first = old.last_seq - len(old) + 1
         entries = zip(range(first, old.last_seq + 1), _kept(old), strict=True)

@@ -24,9 +24,11 @@ from server.engine.eventlog import EventLog
 from server.engine.state._interface import (
     STATE_COUNTERS,
     Adopted,
+    AdoptLimited,
     FencedHook,
     LogBounds,
     Person,
+    Resumes,
     secret_hash,
     seed,
 )
@@ -53,12 +55,25 @@ LAST_WRITES_WAIT = 1.0
 CLOSE_TIMEOUT = 5.0
 
 # KEYS: hash, stream. ARGV: secret hash, this instance, caller's key, caller cookie-less ("1"),
-# seconds to keep. The caller check is `Person.may_resume`. Comparing hashes in Lua leaks, in
-# its timing, how much of the SHA-256 of a guess matches: nothing about the secret.
+# seconds to keep, adoptions per millisecond, their burst. 1: taken over; 0: not this
+# caller's; -1: moved too often (a token bucket in the hash, on Redis's clock). The caller
+# check is `Person.may_resume`. Comparing hashes in Lua leaks, in its timing, how much of the
+# SHA-256 of a guess matches: nothing about the secret.
 ADOPT = """
 local rec = redis.call('HMGET', KEYS[1], 'secret', 'key', 'anon')
 if not rec[1] or rec[1] ~= ARGV[1] then return 0 end
 if rec[2] ~= ARGV[3] and not (rec[3] == '1' and ARGV[4] == '1') then return 0 end
+local clock = redis.call('TIME')
+local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
+local burst = tonumber(ARGV[7])
+local moves = redis.call('HMGET', KEYS[1], 'moves', 'moved')
+local left = tonumber(moves[1]) or burst
+left = math.min(burst, left + (now - (tonumber(moves[2]) or now)) * tonumber(ARGV[6]))
+if left < 1 then
+  redis.call('HSET', KEYS[1], 'moves', tostring(left), 'moved', tostring(now))
+  return -1
+end
+redis.call('HSET', KEYS[1], 'moves', tostring(left - 1), 'moved', tostring(now))
 redis.call('HSET', KEYS[1], 'owner', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
@@ -142,18 +157,26 @@ class RedisState:
         return owner is None or _text(owner) == self.instance
 
     async def adopt(
-        self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
+        self,
+        session_id: str,
+        secret: str,
+        caller: Person,
+        last_seq: int,
+        bounds: LogBounds,
+        resumes: Resumes,
     ) -> Adopted | None:
         try:
             async with asyncio.timeout(ADOPT_TIMEOUT):
-                return await self._adopt_now(session_id, secret, caller, last_seq, bounds)
+                claim = (session_id, secret, caller, last_seq)
+                return await self._adopt_now(claim, bounds, resumes)
         except (RedisError, TimeoutError) as exc:
             log.warning("state_adopt_failed", session=session_id, error=repr(exc))
             return None
 
     async def _adopt_now(
-        self, session_id: str, secret: str, caller: Person, last_seq: int, bounds: LogBounds
+        self, claim: tuple[str, str, Person, int], bounds: LogBounds, resumes: Resumes
     ) -> Adopted | None:
+        session_id, secret, caller, last_seq = claim
         args = (secret_hash(secret), self.instance, caller.key, _flag(caller.anonymous))
         top = await self._top_if_resumable(session_id, args[0], caller)
         if top is None:
@@ -161,12 +184,14 @@ class RedisState:
         if top < last_seq <= top + bounds.entries:
             top = await self._wait_for(session_id, top, last_seq)
         keys = (record_key(session_id), stream_key(session_id))
-        pipe = self.client.pipeline(transaction=False)
-        pipe.eval(ADOPT, 2, *keys, *args, ATTACHED_TTL)  # once per adoption: text, not SHA
-        pipe.xrevrange(stream_key(session_id), count=bounds.entries)
-        won, rows = await pipe.execute()
+        rate = (resumes.per_minute / 60_000, resumes.burst)
+        won = await self.client.eval(ADOPT, 2, *keys, *args, ATTACHED_TTL, *rate)
+        if won == -1:
+            raise AdoptLimited
         if won != 1:
             return None
+        # Read only once claimed: the whole log, so a refused or limited caller costs little.
+        rows: Any = await self.client.xrevrange(stream_key(session_id), count=bounds.entries)
         entries = [(entry_seq(entry_id), fields[b"d"]) for entry_id, fields in reversed(rows)]
         top = max([top, *(seq for seq, _ in entries[-1:])])
         log = self._seeded(session_id, bounds, entries, top, last_seq)
