@@ -194,6 +194,26 @@ async def test_an_upload_no_run_claims_is_deleted_after_the_abandon_time(tmp_pat
         assert store.get(old) is None
 
 
+async def test_the_sweeper_deletes_abandoned_uploads_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = UploadStore(tmp_path / "uploads", UploadBounds(abandon_seconds=0.05))
+    swept, sweep = asyncio.Event(), store.sweep
+
+    async def watched() -> int:
+        count = await sweep()
+        if count:
+            swept.set()
+        return count
+
+    monkeypatch.setattr(store, "sweep", watched)
+    async with store.running():
+        upload_id = await stored(store)
+        await asyncio.wait_for(swept.wait(), timeout=10)  # every half of the abandon time
+        assert files(store) == []
+        assert store.get(upload_id) is None
+
+
 async def test_leftovers_go_at_start_up_and_pending_uploads_at_shutdown(tmp_path: Path) -> None:
     store, _, _ = make_store(tmp_path)
     assert store.root is not None
