@@ -455,3 +455,36 @@ async def test_a_resume_that_moved_too_often_is_refused_like_any_too_frequent_re
         await open_session(one, connection(), hello(session, 2), guest("anne"), None)
     await one.close_all()
     await two.close_all()
+
+
+async def test_redis_a_batch_that_breaks_the_writer_is_lost_alone(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    views = Views("redis", redis_url)
+    a, b = views.view(), views.view()
+    assert isinstance(a, RedisState)
+    log = a.create("s1", "k1", ANNE, BOUNDS)
+    await a.flush()
+    send = a.writer._send
+    calls = 0
+
+    async def broken_once(batch: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("a bug")
+        return await send(batch)
+
+    monkeypatch.setattr(a.writer, "_send", broken_once)
+    async with asyncio.timeout(10):  # a dead writer would never be idle again
+        fill(log, 2)
+        await a.flush()
+        fill(log, 4)
+        await a.flush()
+    assert (a.stats.failures, a.stats.dropped) == (1, 2)
+    kept = await adopted_log(b, "s1", "k1", ANNE, 4, BOUNDS)
+    assert kept is not None
+    assert kept.since(2) == [b"00000003", b"00000004"]  # the writer went on
+    assert kept.since(1) is None  # the hole: a resume from before it gets a resync
+    for state in views.opened:
+        await state.aclose()

@@ -181,6 +181,11 @@ class Writer:
                 log.warning("state_write_failed", error=str(exc), retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_LONGEST)
+            except Exception:  # a bug of ours: lose this batch, never the writer (and all after)
+                self.stats.failures += 1
+                self.stats.dropped += len(batch)
+                log.exception("state_write_crashed", commands=len(batch))
+                return
 
     async def _send(self, batch: list[Command]) -> list[Command]:
         """Send `batch` in one round trip; what must go again (Redis lost its scripts)."""
