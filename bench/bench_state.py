@@ -12,6 +12,8 @@ Starts its own `redis-server` (a free port, a temporary directory, no persistenc
   paced      - N sessions each streaming at --rate tokens/s (a live run's pace) for
                --seconds: round trips per token and this process's CPU per stored token
                (queueing, the writer's pipeline, parsing Redis's answers);
+  adopt      - one cross-instance resume: another instance takes over a session whose log
+               holds --kept events (what a resume elsewhere waits for before its replay);
   redis      - Redis's own time per append (INFO commandstats: the Lua append's usec_per_call).
 
 Run: .venv/bin/python bench/bench_state.py [--sessions 1 10 100 1000] [--tokens 200]
@@ -36,11 +38,13 @@ from redis.asyncio import Redis
 
 from server.engine.eventlog import EventLog
 from server.engine.state import LogBounds, Person
+from server.engine.state._interface import Resumes
 from server.engine.state.redis_state import RedisState
 
 TOKEN = b'{"type":"token","seq":%d,"run":"r-abcdefgh","stage":"interception","text":" word"}'
 BOUNDS = LogBounds(2048, 4 << 20)
 ANNE = Person("g-anne", anonymous=False)
+MOVES = Resumes(per_minute=60_000, burst=1_000)
 NO_DISK = ("--save", "", "--appendonly", "no")
 
 
@@ -151,6 +155,29 @@ async def bench_paced(url: str, sessions: int, rate: float, seconds: float) -> N
     await state.aclose()
 
 
+async def bench_adopt(url: str, kept: int, rounds: int) -> None:
+    a, b = RedisState.from_url(url, "old"), RedisState.from_url(url, "new")
+    times = []
+    for n in range(rounds):
+        log = a.create(f"move{n}", "secret", ANNE, BOUNDS)
+        for seq in range(1, kept + 1):
+            log.append(seq, TOKEN % seq)
+        await a.flush()
+        start = time.perf_counter()
+        found = await b.adopt(f"move{n}", "secret", ANNE, kept, BOUNDS, MOVES)
+        times.append(time.perf_counter() - start)
+        assert found is not None
+        assert found.log.last_seq == kept
+    size = kept * len(TOKEN % kept)
+    times.sort()
+    print(
+        f"adopt: {kept} kept events ({size / 1024:.0f} KiB): median"
+        f" {times[len(times) // 2] * 1000:.1f} ms, max {times[-1] * 1000:.1f} ms ({rounds} moves)"
+    )
+    await a.aclose()
+    await b.aclose()
+
+
 async def bench_redis_side(url: str) -> None:
     """Redis's own time per stored token: the append scripts' time over the XADDs they ran."""
     client = Redis.from_url(url)
@@ -173,6 +200,8 @@ async def main(args: argparse.Namespace) -> None:
             await bench_streams(url, sessions, args.tokens)
         for sessions in args.sessions:
             await bench_paced(url, sessions, args.rate, args.seconds)
+        for kept in (10, args.kept):
+            await bench_adopt(url, kept, 20)
         await bench_redis_side(url)
 
 
@@ -184,5 +213,6 @@ if __name__ == "__main__":
     parser.add_argument("--appends", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=40.0)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--kept", type=int, default=2048)
     os.environ.setdefault("PYTHONHASHSEED", "0")
     uvloop.run(main(parser.parse_args()))
