@@ -80,8 +80,9 @@ def clean(data: bytes, bounds: ImageBounds) -> Cleaned:
         if expected == "JPEG":
             side = bounds.max_output_side
             image.draft("RGB", (side, side))  # decode at a reduced scale when that covers it
-        picture = _decoded(image)
-    return _encoded(_normalised(picture, bounds.max_output_side))
+        _decode(image)
+        picture = _normalised(image, bounds.max_output_side)
+    return _encoded(picture)
 
 
 class _opened:
@@ -119,25 +120,32 @@ def _check_size(size: tuple[int, int], bounds: ImageBounds) -> None:
         raise UploadRefused("bad_image", f"{width}x{height} pixels is more than allowed")
 
 
-def _decoded(image: ImageFile.ImageFile) -> Image.Image:
-    """The first frame's pixels, or `bad_image` for a truncated or corrupt file."""
+def _decode(image: ImageFile.ImageFile) -> None:
+    """The first frame's pixels, turned as the camera meant, in place (no full-size copy);
+    `bad_image` for a truncated or corrupt file."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.seek(0)  # an animated WebP or PNG: its first frame only
-            transposed = ImageOps.exif_transpose(image)  # loads the pixels
+            image.load()
+            ImageOps.exif_transpose(image, in_place=True)
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombWarning) as exc:
         raise UploadRefused("bad_image", f"cannot decode: {exc}") from None
-    return transposed if transposed is not None else image
+
+
+#: Modes Pillow shrinks with LANCZOS as they are; any other is converted first.
+_SHRINKABLE = frozenset({"RGB", "RGBA", "L", "LA"})
 
 
 def _normalised(image: Image.Image, max_side: int) -> Image.Image:
     """RGB on white, at most `max_side` on its longest side, and a fresh image: no `info`
-    (EXIF, ICC profile, text) of the upload is carried over. Shrunk first, so the colour work
-    touches the small picture, not a 12-megapixel one."""
+    (EXIF, ICC profile, text) of the upload is carried over. Shrunk first, in place, so the
+    colour work touches the small picture, not a 40-megapixel copy."""
     transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if image.mode not in _SHRINKABLE:  # a palette, 1-bit, 16-bit or CMYK picture
+        image = image.convert("RGBA" if transparent else "RGB")
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     picture = image.convert("RGBA" if transparent else "RGB")
-    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     flat = Image.new("RGB", picture.size, _BACKGROUND)
     if transparent:
         flat.paste(picture, mask=picture.getchannel("A"))
