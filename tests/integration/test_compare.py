@@ -154,8 +154,8 @@ async def test_a_classmates_run_is_not_put_behind_the_whole_compare(
     # the first one, started before Noah's, still goes ahead of him; its others go after him.
     ranked = ["circles", "spring", "upon"]  # words of the demo's bauhaus, haiku, fairy tale texts
     order = render_order(demo_of(server), [*ranked, "boat"])
-    held, first = order[0], [] if order[0] == ranked[0] else ranked[:1]
-    assert order == [held, *first, "boat", *[p for p in ranked[1:] if p != held]], order
+    rendered, first = order[0], [] if order[0] == ranked[0] else ranked[:1]
+    assert order == [rendered, *first, "boat", *[p for p in ranked[1:] if p != rendered]], order
     for client in (mika, noah):
         await client.close()
     assert_nothing_left(server)
