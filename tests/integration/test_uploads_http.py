@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 
+import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from PIL import Image
 
+from server.engine.uploads import store as store_module
+from server.engine.uploads.clean import Cleaned, ImageBounds, clean
 from tests.people_support import api_send, csrf_token, error_of, me, people_client
 from tests.pictures_support import classroom
 from tests.pipeline_support import StartPipeline
@@ -145,6 +149,29 @@ async def test_a_body_that_stops_arriving_is_refused_after_the_upload_timeout(
     writer.close()
     async with await send_upload(http, server, png_bytes()) as response:
         assert response.status == 201  # its place was given back
+    await http.close()
+
+
+async def test_the_server_answers_while_an_upload_is_being_cleaned(
+    start_pipeline: StartPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clean runs off the event loop: while one is held mid-decode, the server answers."""
+    decoding, go_on = threading.Event(), threading.Event()
+
+    def held_clean(data: bytes, bounds: ImageBounds) -> Cleaned:
+        decoding.set()
+        go_on.wait(timeout=30)
+        return clean(data, bounds)
+
+    monkeypatch.setattr(store_module, "clean", held_clean)
+    server = await start_pipeline()
+    http = await guest_client(server)
+    sending = asyncio.create_task(uploaded(http, server))
+    assert await asyncio.to_thread(decoding.wait, 30)
+    assert await status_of(http, server, "/healthz") == 200  # the loop is free meanwhile
+    assert not sending.done()
+    go_on.set()
+    assert (await sending)["width"] == 64
     await http.close()
 
 
