@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image, ImageFile, PngImagePlugin
 
-from server.engine.uploads.clean import ImageBounds, UploadRefused, clean
+from server.engine.uploads.clean import MAX_JPEG_SCANS, ImageBounds, UploadRefused, clean
 
 BOUNDS = ImageBounds(max_pixels=40_000_000, max_side=10_000, max_output_side=2048)
 
@@ -112,6 +112,18 @@ def test_a_picture_beyond_our_bounds_but_pillows_is_refused_before_decoding(
     assert refusal(with_size(small, 8000, 6000)) == "bad_image"  # 48 million pixels
     assert refusal(with_size(small, 12_000, 100)) == "bad_image"  # a side too long
     assert refusal(with_size(small, 0, 100)) in ("bad_image", "not_image")
+
+
+def test_a_jpeg_of_too_many_scans_is_refused_before_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    progressive = encoded(Image.effect_noise((64, 64), 40).convert("RGB"), "JPEG", progressive=True)
+    assert clean(progressive, BOUNDS).width == 64  # a progressive JPEG's ten-odd scans are fine
+    start = progressive.index(b"\xff\xda")
+    scan = progressive[start : progressive.index(b"\xff", start + 2)]  # its first SOS header
+    bomb = progressive[:start] + scan * (MAX_JPEG_SCANS + 1) + progressive[start:]
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda _: pytest.fail("decoded"))
+    assert refusal(bomb) == "bad_image"
 
 
 def test_exif_with_gps_is_stripped_and_the_orientation_applied() -> None:

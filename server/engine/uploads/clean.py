@@ -5,7 +5,8 @@ Only PNG, JPEG and WebP are accepted, first by their signature, then by what Pil
 when it opens them with that one decoder (an HTML page renamed `.png`, an SVG, a GIF are
 refused before any decoder runs). The size a header claims is checked before a pixel is
 decoded, against a pixel count and a longest side: a small file that claims 20,000 x 20,000
-pixels (a decompression bomb) costs a few header bytes, never 1.2 GB of memory. A JPEG is
+pixels (a decompression bomb) costs a few header bytes, never 1.2 GB of memory; a JPEG of
+more than `MAX_JPEG_SCANS` scans (a CPU bomb) is refused before it is decoded too. A JPEG is
 decoded at the smallest scale that still covers the output (`Image.draft`), so a 48-megapixel
 phone photo costs a fraction of its full size.
 
@@ -31,6 +32,12 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "JPEG"),
     (b"WEBP", 8, "WEBP"),
 )
+#: Scans a JPEG may have: a progressive one has about 10; each scan is another pass over
+#: every coefficient, so thousands of them are a CPU bomb no pixel count catches (libjpeg has
+#: no limit of its own). Counted by their SOS marker, which entropy-coded data never holds
+#: (its 0xFF bytes are stuffed).
+MAX_JPEG_SCANS = 100
+_SOS = b"\xff\xda"
 #: What a transparent picture is laid on: the page's paper.
 _BACKGROUND = (255, 255, 255)
 
@@ -78,6 +85,7 @@ def clean(data: bytes, bounds: ImageBounds) -> Cleaned:
     with _opened(data, expected) as image:
         _check_size(image.size, bounds)
         if expected == "JPEG":
+            _check_scans(data)
             side = bounds.max_output_side
             image.draft("RGB", (side, side))  # decode at a reduced scale when that covers it
         _decode(image)
@@ -118,6 +126,12 @@ def _check_size(size: tuple[int, int], bounds: ImageBounds) -> None:
         raise UploadRefused("bad_image", f"an empty picture ({width}x{height})")
     if max(width, height) > bounds.max_side or width * height > bounds.max_pixels:
         raise UploadRefused("bad_image", f"{width}x{height} pixels is more than allowed")
+
+
+def _check_scans(data: bytes) -> None:
+    scans = data.count(_SOS)
+    if scans > MAX_JPEG_SCANS:
+        raise UploadRefused("bad_image", f"a JPEG of {scans} scans")
 
 
 def _decode(image: ImageFile.ImageFile) -> None:
