@@ -88,7 +88,7 @@ async def bench(waiting: int, handovers: int) -> None:
     pool = scheduler._pools["gpu"]
     before = counter.calls
     t0 = time.perf_counter()
-    scheduler._flush_pool(pool)  # nothing changed: the cost of computing, not of notifying
+    scheduler._tell(pool)  # nothing changed: the cost of computing, not of notifying
     flush = time.perf_counter() - t0
     print(
         f"position/ETA pass over {waiting} waiters, {counter.calls - before} callbacks:"
