@@ -118,6 +118,8 @@ async def bench_contended(
         f"contended: {instances} instances, {pool_slots} slot(s), {hold * 1000:.0f} ms holds:"
         f" {grants} grants, {trips / grants:.2f} round trips per grant, slots busy {busy:.0%}"
     )
+    shares = " / ".join(str(s.stats.grants) for s in fleet)
+    print(f"  grants per instance (equal demand): {shares}")
     for where, delays in (("another", line.cross), ("the same", line.same)):
         if delays:
             print(f"  hand-over to {where} instance ({len(delays)}): {ms(delays)}")

@@ -216,3 +216,48 @@ async def test_a_job_is_never_stuck_on_a_redis_that_does_not_answer() -> None:
     assert slots.counters()["unreachable"] >= 1
     assert LocalSlots().counters() == {}  # the embedded back end adds no metrics
     await slots.aclose()
+
+
+async def test_a_freed_slot_goes_to_the_instance_that_asked_first(shared: Instances) -> None:
+    a, b, c = shared.open(), shared.open(), shared.open()
+    order: list[str] = []
+
+    async def queued(slots: GlobalSlots, name: str) -> asyncio.Task[None]:
+        waiting = asyncio.Event()
+
+        async def job() -> None:
+            async with slots.hold(POOL, waiting.set):
+                order.append(name)
+
+        task = asyncio.create_task(job())
+        async with asyncio.timeout(BOUND):
+            await waiting.wait()  # refused once: it stands in line
+        return task
+
+    async with a.hold(POOL, never):
+        # b, then c, then a's own next job: a released slot is not a's again first.
+        tasks = [await queued(b, "b"), await queued(c, "c"), await queued(a, "a")]
+    async with asyncio.timeout(BOUND):
+        await asyncio.gather(*tasks)
+    assert order == ["b", "c", "a"]
+
+
+async def test_a_dead_instance_s_waiter_loses_its_place(shared: Instances) -> None:
+    a, b, c = shared.open(), shared.open(), shared.open()
+    assert isinstance(b, RedisSlots)
+    b.waiter_ms = 300  # how long its place outlives its last ask
+    b_waits, c_waits = asyncio.Event(), asyncio.Event()
+    async with a.hold(POOL, never):
+        dead = asyncio.create_task(_take(b, b_waits))
+        async with asyncio.timeout(BOUND):
+            await b_waits.wait()
+        setattr(b, "_send_release", lambda pool, member: None)  # noqa: B010 (it dies: nothing sent)
+        dead.cancel()
+        for task in b._tasks:
+            task.cancel()
+        await b.client.connection_pool.disconnect()
+        alive = asyncio.create_task(_take(c, c_waits))
+        async with asyncio.timeout(BOUND):
+            await c_waits.wait()
+    async with asyncio.timeout(BOUND):  # after b's place ran out, not forever behind it
+        await alive

@@ -2,15 +2,18 @@
 
 Key `atelier:slots:{<pool>}`: one member per held slot (`<instance>:<n>`), scored by when its
 lease runs out, in Redis's own milliseconds (`TIME` inside the scripts: the instances' clocks
-never matter). Three Lua scripts keep each change atomic: ACQUIRE sweeps the leases that ran
-out and takes one if fewer than the pool's slots remain, RELEASE removes one and publishes the
-pool's name on `CHANNEL`, RENEW pushes this instance's leases on (one pipeline for every pool,
-every lease/3 s). A waiter asks again when a release is published, at once when a job of its
-own instance released, and otherwise when the earliest lease runs out or after
-`POLL_SECONDS`, whichever is first: a lost message costs at most that, and the slot of a dead
-instance (no more renewals) is free again when its lease runs out. A job is never stuck on
-the store: when Redis does not answer, the job goes by its own instance's slot (logged) and
-its lease is written by the next renewal that gets through, if there is room by then.
+never matter); beside it the pool's waiters, in the order they first asked. Three Lua scripts
+keep each change atomic: ACQUIRE sweeps the leases that ran out and gives a free slot to the
+first waiters (across instances: first come, first served, so no instance's jobs starve),
+RELEASE removes a lease or a waiter that gave up and publishes the pool's name on `CHANNEL`,
+RENEW pushes this instance's leases on (one pipeline for every pool, every lease/3 s). A
+waiter asks again when a release is published, at once when a job of its own instance
+released, and otherwise when the earliest lease runs out or after `POLL_SECONDS`, whichever is
+first: a lost message costs at most that, and the slot of a dead instance (no more renewals)
+is free again when its lease runs out; its waiters drop out of line after `WAITER_MS`. A job
+is never stuck on the store: when Redis does not answer, the job goes by its own instance's
+slot (logged) and its lease is written by the next renewal that gets through, if there is
+room by then.
 """
 
 from __future__ import annotations
@@ -37,12 +40,20 @@ log = structlog.get_logger(__name__)
 CHANNEL = "atelier:slots:freed"
 #: Longest a waiter goes without asking again: what a lost release message costs at most.
 POLL_SECONDS = 1.0
+#: A waiter that has not asked for this long (its instance died) loses its place in line.
+WAITER_MS = round(3 * POLL_SECONDS * 1000)
 #: Seconds one call to Redis may take before the job stops waiting for it.
 CALL_TIMEOUT = 5.0
 
 
 def slot_key(pool: str) -> str:
     return f"atelier:slots:{{{pool}}}"
+
+
+def slot_keys(pool: str) -> list[str]:
+    """The pool's leases, its waiters in the order they first asked, and their liveness."""
+    key = slot_key(pool)
+    return [key, f"{key}:w", f"{key}:wl"]
 
 
 @dataclass(slots=True)
@@ -71,6 +82,7 @@ class RedisSlots:
         self.instance = instance or secrets.token_urlsafe(9)
         self.pools = dict(pools)
         self.lease_ms = max(1, round(lease_seconds * 1000))
+        self.waiter_ms = WAITER_MS
         self.stats = SlotStats()
         self._seq = itertools.count(1)
         self._held: dict[str, set[str]] = {}  # pool: this instance's members, renewed
@@ -190,10 +202,11 @@ class RedisSlots:
     async def _try(self, pool: str, member: str) -> float | None:
         """Take a lease (None) or say how long until the earliest one runs out (seconds)."""
         args: list[str | int] = [member, self._slots(pool), self.lease_ms, CHANNEL, pool]
+        args.append(self.waiter_ms)
         self.stats.round_trips += 1
         try:
             async with asyncio.timeout(CALL_TIMEOUT):
-                taken, wait_ms = await self._acquire(keys=[slot_key(pool)], args=args)
+                taken, wait_ms = await self._acquire(keys=slot_keys(pool), args=args)
         except (RedisError, TimeoutError) as exc:
             self.stats.unreachable += 1
             log.warning("slots_unreachable", pool=pool, error=repr(exc))
@@ -214,7 +227,7 @@ class RedisSlots:
         self.stats.round_trips += 1
         try:
             async with asyncio.timeout(CALL_TIMEOUT):
-                await self._release(keys=[slot_key(pool)], args=[member, CHANNEL, pool])
+                await self._release(keys=slot_keys(pool), args=[member, CHANNEL, pool])
         except (RedisError, TimeoutError) as exc:  # its lease runs out by itself
             log.warning("slot_release_failed", pool=pool, error=repr(exc))
         self._wake(pool)

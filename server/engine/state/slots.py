@@ -4,10 +4,11 @@ Each instance's scheduler hands out its pools' slots in its own fair order, as i
 only one: two instances on one GPU server would run twice the jobs the server holds. With a
 shared store a job therefore also holds, for the whole time it holds a local slot, one of the
 pool's slots across instances (`GlobalSlots.hold`, around the scheduler's slot block in
-`RunTicket.slot`). The local fair order decides who asks next on this instance; who of the
-instances' next jobs gets a freed slot is whoever asks first: the order across instances is
-approximate. The embedded back end (`LocalSlots`) has no one to share with: the local
-scheduler is the truth, and a hold costs a counter. The Redis one is `redis_slots.RedisSlots`.
+`RunTicket.slot`). The local fair order decides who asks next on this instance; between the
+instances' asking jobs a freed slot goes to the one that first asked (first come, first
+served): the order across instances is that, not one fair order of every run. The embedded
+back end (`LocalSlots`) has no one to share with: the local scheduler is the truth, and a
+hold costs a counter. The Redis one is `redis_slots.RedisSlots`.
 """
 
 from __future__ import annotations
