@@ -6,8 +6,9 @@ each token's delay from the source's send to their receipt. Three conditions, al
 
   alone    - the healthy clients only;
   reading  - plus one client with two runs that each stream a flood (320 tokens - the
-             interception's max_tokens - of 16 KiB, unthrottled: 10 MiB, more than the kernel
-             buffers hold) and who reads it all: the cost of the flood itself;
+             `bauhaus` interception's max_tokens; haiku's 120 made 4 MiB, which the kernel
+             buffers held - of 16 KiB, unthrottled: 10 MiB, more than the kernel buffers
+             hold) and who reads it all: the cost of the flood itself;
   stopped  - the same flood to a client that never reads (a raw socket with a 4 KiB receive
              buffer): its kernel buffers fill, then its outbox, and the server drops it.
 
@@ -29,7 +30,7 @@ from typing import Any
 import aiohttp
 import orjson
 import uvloop
-from bench_relay import MONITOR_HEADERS, cpu_seconds, measure, pct, processes
+from bench_relay import INTERCEPTION, MONITOR_HEADERS, cpu_seconds, measure, pct, processes
 
 
 def masked_frame(payload: bytes) -> bytes:
@@ -68,7 +69,7 @@ def stopped_reader(url: str) -> socket.socket:
     start = {
         "type": "run.start",
         "prompt": "RELAYFLOOD",
-        "interception": "haiku",
+        "interception": INTERCEPTION,
         "output": "model_free",
         "width": 16,
         "height": 16,
@@ -83,7 +84,7 @@ async def reading_flood(url: str, done: asyncio.Event) -> None:
         start = {
             "type": "run.start",
             "prompt": "RELAYFLOOD",
-            "interception": "haiku",
+            "interception": INTERCEPTION,
             "output": "model_free",
             "width": 16,
             "height": 16,
