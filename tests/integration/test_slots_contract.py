@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server.engine.state.redis_slots import POLL_SECONDS, RedisSlots
+from server.engine.state.redis_slots import POLL_SECONDS, RedisSlots, slot_keys
 from server.engine.state.slots import GlobalSlots, LocalSlots, open_slots
 from tests.state_support import redis_server, redis_url
 
@@ -202,6 +202,8 @@ async def test_a_cancelled_waiter_leaves_no_lease(shared: Instances) -> None:
     await settled(a)
     await settled(b)
     assert await a.held(POOL) == 0
+    assert isinstance(b, RedisSlots)
+    assert [await b.client.zcard(key) for key in slot_keys(POOL)] == [0, 0, 0]  # nor its place
     async with a.hold(POOL, never):  # nobody took it behind the cancel
         pass
 
