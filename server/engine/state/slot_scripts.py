@@ -10,7 +10,7 @@ _NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
-# KEYS: the pool's leases, its waiters (score: first ask), their liveness (score: expiry).
+# KEYS: the pool's leases, its waiters (score: first ask, us), their liveness (score: expiry).
 # ARGV: member, the pool's slots, lease ms, channel, pool, waiter ms. A free slot goes to the
 # waiters in the order they first asked, across instances: an asker that is not among the
 # first `free` of them is refused and (still) waits; a waiter that stops asking (its instance
@@ -36,7 +36,8 @@ if free > 0 then
     return {1, 0}
   end
 end
-redis.call('ZADD', KEYS[2], 'NX', now, ARGV[1])
+-- first ask in microseconds: two asks a round trip apart never tie (milliseconds did)
+redis.call('ZADD', KEYS[2], 'NX', tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[1])
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
