@@ -89,8 +89,10 @@ case "${1:-}" in
         fi
         # One worker per core (pytest-xdist): most tests wait on sockets and simulators, so two
         # workers on two cores take the suite from 9.5 to about 5 minutes; `-n 0` after the
-        # command runs it in one process.
-        exec "$PY" -m pytest -n "${ATELIER_TEST_WORKERS:-auto}" "${coverage[@]}" "$@"
+        # command runs it in one process. Work stealing: a worker that runs out takes tests
+        # from the other's share, so the long browser and real-LLM tests do not leave one
+        # worker idle at the end (9:16 -> 6:56 for 2,685 tests on 2 vCPU).
+        exec "$PY" -m pytest -n "${ATELIER_TEST_WORKERS:-auto}" --dist worksteal "${coverage[@]}" "$@"
         ;;
     *)
         ensure_venv

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from PIL import Image
 from playwright.async_api import Browser, Locator, Page, expect
 
+from server.harness.comfyui_sim.blend import INPUT_WEIGHT
 from tests.axe_support import assert_accessible
 from tests.browser.conftest import OpenPage
 from tests.browser_support import (
@@ -92,14 +93,22 @@ async def drop(page: Page, content: bytes) -> None:
     )
 
 
-async def redness(page: Page, url: str) -> float:
-    """How much redder than green and blue a picture is on average (the page's own cookie)."""
+async def share_blended_from(page: Page, url: str, color: tuple[int, int, int]) -> float:
+    """The share of a picture's pixels (averaged 32 x 32) that the simulator's blend of `color`
+    can make: INPUT_WEIGHT of the colour plus the rest of any seeded gradient. It holds
+    whatever the run's seed; comparing two runs' redness did not (each run has its own seed,
+    and a reddish plain picture once made that check fail)."""
     response = await page.request.get(absolute(page, url))
     assert response.ok, (url, response.status)
-    image = Image.open(io.BytesIO(await response.body())).convert("RGB").resize((32, 32))
-    data = image.tobytes()  # r, g, b, r, g, b, ...
-    pixels = [(data[i], data[i + 1], data[i + 2]) for i in range(0, len(data), 3)]
-    return sum(r - (g + b) / 2 for r, g, b in pixels) / len(pixels)
+    opened = Image.open(io.BytesIO(await response.body())).convert("RGB")
+    data = opened.resize((32, 32), Image.Resampling.BOX).tobytes()  # averages stay in the box
+    low = [INPUT_WEIGHT * c - 2 for c in color]
+    high = [INPUT_WEIGHT * c + (1 - INPUT_WEIGHT) * 255 + 2 for c in color]
+    pixels = [data[i : i + 3] for i in range(0, len(data), 3)]
+    inside = sum(
+        all(lo <= v <= hi for v, lo, hi in zip(px, low, high, strict=True)) for px in pixels
+    )
+    return inside / len(pixels)
 
 
 async def finished_picture(page: Page, prompt: str) -> str:
@@ -141,7 +150,8 @@ async def test_a_picture_is_uploaded_shown_used_by_a_run_and_removed(
     card_thumb = page.locator(".run").first.locator(".run-input")
     await expect(card_thumb).to_have_attribute("src", url or "")
     assert await card_thumb.evaluate(IMAGE_LOADED)
-    assert await redness(page, made) > await redness(page, plain) + 20, "not made from it"
+    assert await share_blended_from(page, made, RED) == 1.0, "not made from it"
+    assert await share_blended_from(page, plain, RED) < 1.0  # the check tells them apart
 
     # That upload is the run's now; the picture stays for the next run, sent again.
     await expect(thumb).not_to_have_attribute("src", url or "", timeout=WAIT_MS)
