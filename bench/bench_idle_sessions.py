@@ -59,6 +59,11 @@ def start_server(port: int, sessions: int) -> subprocess.Popen[bytes]:
         "ATELIER_MAX_CONNECTIONS_PER_ADDRESS": str(sessions + 1000),
         "ATELIER_DATA_DIR": tempfile.mkdtemp(prefix="bench-idle-"),
     }
+    return spawn(env, port)
+
+
+def spawn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """`python -m server` with `env`, once its `port` answers (SystemExit if it never does)."""
     proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=env)
     for _ in range(600):
         try:

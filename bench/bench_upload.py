@@ -28,7 +28,6 @@ import os
 import random
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 import uvloop
+from bench_idle_sessions import spawn
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,15 +78,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         "ATELIER_TRUSTED_PROXIES": '["127.0.0.1"]',  # each session names its own address
         "ATELIER_MAX_WAITING_RUNS": "5000",
     }
-    proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=env)
-    for _ in range(600):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return spawn(env, port)
 
 
 def noise_png(kib: int) -> bytes:
