@@ -25,6 +25,7 @@ from server.engine.uploads import upload_url
 from server.engine.uploads.clean import UploadRefused
 from server.engine.uploads.limits import Upload, UploadLimit
 from server.engine.uploads.store import UPLOAD_ID, UploadStore
+from server.handlers.answers import NO_STORE, answer
 from server.handlers.client_address import client_address
 from server.handlers.keys import PIPELINE
 from server.handlers.pictures import may_read, person
@@ -55,7 +56,6 @@ _MESSAGES = {
         "einer Minute noch einmal.",
     },
 }
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 def store_of(request: web.Request) -> UploadStore:
@@ -79,9 +79,7 @@ async def create_upload(request: web.Request) -> web.Response:
     info = UploadInfo(
         id=stored.id, width=stored.width, height=stored.height, url=upload_url(stored.id)
     )
-    return web.Response(
-        status=201, text=info.model_dump_json(), content_type="application/json", headers=_NO_STORE
-    )
+    return answer(info, 201)
 
 
 async def _stored(request: web.Request, store: UploadStore, upload: Upload) -> Upload:
@@ -164,7 +162,7 @@ async def delete_upload(request: web.Request) -> web.Response:
     identity = person(request)
     if not await store_of(request).delete(identity.key, _upload_id(request)):
         raise problem(request, E.NOT_FOUND)
-    return web.Response(status=204, headers=_NO_STORE)
+    return web.Response(status=204, headers=NO_STORE)
 
 
 def _upload_id(request: web.Request) -> str:
