@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from server.engine.scheduler._eta import ServiceTimes, Slot
@@ -51,12 +51,16 @@ class Downstream:
     and the later pools' work ahead, computed once and shared by every waiter."""
 
     def __init__(
-        self, times: ServiceTimes, pools: Mapping[str, Pool], runs: Iterable[RunTicket], now: float
+        self,
+        times: ServiceTimes,
+        pools: Mapping[str, Pool],
+        runs: Collection[RunTicket],
+        now: float,
     ) -> None:
         self.now = now
         self._times = times
         self._pools = pools
-        self._runs = [r for r in runs if r.phase is RunPhase.ACTIVE and r.priority is not None]
+        self._runs = runs  # read only if a waiter has a later slot (`_needing_of`)
         self._plans: dict[Slot, tuple[float, list[_Later]] | None] = {}
         self._needing: dict[Slot, list[RunPriority]] = {}
 
@@ -105,6 +109,10 @@ class Downstream:
     def _needing_of(self, slot: Slot) -> list[RunPriority]:
         """Priorities, sorted, of the active runs that have not been granted `slot` yet."""
         if slot not in self._needing:
-            needing = [r.priority for r in self._runs if r.priority and not r.clock.had(slot)]
+            needing = [
+                r.priority
+                for r in self._runs
+                if r.phase is RunPhase.ACTIVE and r.priority and not r.clock.had(slot)
+            ]
             self._needing[slot] = sorted(needing)
         return self._needing[slot]
