@@ -83,12 +83,12 @@ def admit_unit(
     line = scheduler._line_of(person, limits or scheduler.settings.limits)
     verdict = admission(units(line.in_flight.values()), units(line.line.values()), line.limits)
     scheduler._check_room(line, verdict, len(runs))
+    seq = scheduler._run_seq
     tickets = [
-        RunTicket(scheduler, run_id, person, next(scheduler._run_seq), on_queue, class_id, group)
+        RunTicket(scheduler, run_id, person, next(seq), on_queue, class_id, group, fair_group)
         for run_id, on_queue in runs.items()
     ]
     for ticket in tickets:
-        ticket.fair_group = fair_group or person
         scheduler._runs[ticket.run_id] = ticket
         if verdict is Admission.START:
             scheduler._activate(line, ticket)

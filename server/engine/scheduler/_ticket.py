@@ -72,10 +72,12 @@ class RunTicket:
         on_queue: QueueCallback | None,
         class_id: int | None = None,
         group: str | None = None,
+        fair_group: str | None = None,
     ) -> None:
         self.run_id = run_id
         self.person = person  # the owner key its limits count by
-        self.fair_group = person  # whom its place in the fair order counts for (`FairGroups`)
+        #: Whom its place in the fair order counts for (`FairGroups`): its person by default.
+        self.fair_group = fair_group or person
         self.class_id = class_id  # its person's class: its teacher may pause it (`_pause`)
         self.group = group  # its compare: the compare's runs count as one unit (`_compare`)
         self.seq = seq
